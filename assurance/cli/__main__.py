@@ -1,0 +1,5 @@
+"""``python -m assurance.cli``."""
+
+from assurance.cli import main
+
+main()

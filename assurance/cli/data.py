@@ -1,0 +1,230 @@
+"""Commands about data: import, organisations, returns, the store, audit, status, synthetic sets, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assurance import api
+from assurance.cli.base import (
+    EXIT_BAD_CONFIG,
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    actor,
+    app,
+    audit_app,
+    config_app,
+    db_app,
+    err,
+    fail,
+    now,
+    orgs_app,
+    out,
+    redact,
+    returns_app,
+    settings,
+    synth_app,
+)
+from assurance.models import Finding
+from assurance.problems import ProblemsError
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate the configuration and print every problem with its key path."""
+    s = settings()
+    from assurance.api import check_channels
+    from assurance.scheduler import check as check_jobs
+
+    problems = check_channels(s, os.environ) + check_jobs(s)
+    if problems:
+        raise fail(ProblemsError(problems), EXIT_BAD_CONFIG)
+    out.print(f"config OK: {s.source or 'built-in defaults'}; database {redact(s.database_url)}")
+
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="files to import, one transaction each")],
+    source: Annotated[str | None, typer.Option(help="importer name (default: detected)")] = None,
+) -> None:
+    """Import files (tidy CSV, organisation register, annual return, Staff Survey)."""
+    s = settings()
+    engine = api.connect(s)
+    code = 0
+    for f in files:
+        try:
+            r = api.import_file(engine, s, f, actor=actor(), at=now(), source=source)
+        except ProblemsError as exc:
+            fail(exc, EXIT_BAD_INPUT)
+            code = EXIT_BAD_INPUT
+            continue
+        out.print(f"{f}: {r.status}: {r.message} (import #{r.import_id}, sha256 "
+                  f"{r.sha256[:12]}…)", markup=False)
+    if code:
+        raise typer.Exit(code)
+
+
+@orgs_app.command("import")
+def orgs_import(file: Path) -> None:
+    """Register organisations from a CSV (code, name, type, region, ics, …)."""
+    import_cmd([file], source="organisations_csv")
+
+
+@returns_app.command("template")
+def returns_template(
+    out_file: Path,
+    org: Annotated[str | None, typer.Option(help="pre-fill the ODS code")] = None,
+    year: Annotated[int | None, typer.Option(help="pre-fill the WRES/WDES year")] = None,
+) -> None:
+    """Write a blank WRES/WDES annual return workbook for a trust to fill in."""
+    from connectors.returns_xlsx import write_template
+
+    write_template(out_file, org_code=org, year=year)
+    out.print(f"wrote {out_file}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the store's schema to this release (data kept)."""
+    from assurance.db import current_revision, head_revision
+
+    engine = api.connect(settings())
+    out.print(f"schema at {current_revision(engine)} (this release: {head_revision()})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the whole audit hash chain; exit 1 naming the first broken event."""
+    report = api.verify_audit(api.connect(settings()))
+    if not report.ok:
+        err.print(f"audit chain BROKEN after {report.events} good events: {report.problem}",
+                  style="bold red")
+        raise typer.Exit(EXIT_FAILED)
+    out.print(f"audit chain OK: {report.events} events, head {report.head}")
+
+
+@app.command("status")
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Jobs (last and next run, outcome), notifications, open findings by level, the store
+    and the audit chain's head."""
+    s = settings()
+    data = api.service_status(api.connect(s), s)
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+        return
+    t = Table("job", "type", "cron", "next run", "last run", "outcome", "summary", title="Jobs")
+    for j in data["jobs"]:
+        t.add_row(j["name"], j["type"], j["cron"], str(j["next_run"] or ""),
+                  str(j["last_run"] or ""), j["last_outcome"] or "", (j["last_summary"] or "")[:60])
+    out.print(t)
+    t = Table("level", "open findings", title="Findings")
+    for level, n in data["open_findings_by_level"].items():
+        t.add_row(level, str(n))
+    out.print(t)
+    if "notifications" in data:
+        out.print("notifications: " + ", ".join(f"{v} {k}" for k, v in
+                                                data["notifications"].items()))
+    out.print("store: " + ", ".join(f"{v:,} {k}" for k, v in data["store"].items()))
+    audit_state = "OK" if data["audit_ok"] else "BROKEN"
+    out.print(f"audit chain {audit_state}: {data['audit_events']} events, head {data['audit_head']}")
+
+
+
+@synth_app.command("demo")
+def synth_demo(out_dir: Path) -> None:
+    """Write the demo set (6 synthetic trusts) as CSV files."""
+    from assurance.synthetic import write_demo_set
+
+    for p in write_demo_set(out_dir):
+        out.print(f"wrote {p}")
+
+
+@synth_app.command("national")
+def synth_national(out_dir: Path) -> None:
+    """Write the national-scale set (215 synthetic trusts × 10 years) as CSV files."""
+    from assurance.synthetic import write_national_set
+
+    for p in write_national_set(out_dir):
+        out.print(f"wrote {p}")
+
+
+@app.command("demo")
+def demo(
+    workdir: Annotated[Path, typer.Option("--dir", help="working folder (recreated)")] = Path(
+        "assurance-demo"),
+    nss: Annotated[Path | None, typer.Option(help="the Staff Survey 2024 file")] = None,
+) -> None:
+    """Build a demo store from synthetic data and the real Staff Survey file, offline."""
+    with err.status("running the demo…"):
+        try:
+            result = api.run_demo(workdir, at=now(), nss_file=nss,
+                                  progress=lambda m: err.log(m))
+        except ProblemsError as exc:
+            raise fail(exc, EXIT_BAD_INPUT) from None
+    out.rule("assurance demo (SYNTHETIC organisations + real NHS Staff Survey 2024)")
+    out.print(f"working folder: {result.workdir.resolve()}")
+    out.print(f"store: {result.database_url}")
+    out.print(f"config: {result.workdir.resolve() / 'config.toml'} — run further commands from "
+              "that folder, e.g. `assurance findings list`, `assurance status`", markup=False)
+    t = Table("file", "importer", "result", title="Imports (with provenance)")
+    for r in result.imports:
+        t.add_row(r.filename, r.source, r.message)
+    out.print(t)
+    out.print("store holds: " + ", ".join(f"{v:,} {k}" for k, v in result.counts.items()))
+    if result.evaluation is not None:
+        counts: dict[str, int] = {}
+        for o in result.evaluation.outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        out.print(f"evaluated as of {result.evaluation.as_of} (years replayed so findings have "
+                  "history): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    out.rule("Open findings for the synthetic trusts (longest-running first; all: "
+             "assurance findings list)")
+    by_org: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_org.setdefault(f.org_code, []).append(f)
+    for code, found in sorted(by_org.items()):
+        ranked = sorted(found, key=lambda f: (-f.consecutive_periods, f.severity != "high"))
+        out.print(f"[bold]{code}[/bold]: {len(found)} open")
+        for f in ranked[:4]:
+            periods = f"{f.consecutive_periods} period" + ("s" if f.consecutive_periods != 1
+                                                           else "")
+            out.print(f"  {f.rule_id} ({(f.level or '').replace('_', ' ')}, {periods}): "
+                      f"{f.summary}", markup=False,
+                      highlight=False, overflow="ellipsis", no_wrap=True)
+    key_rules = ("dq.", "board.", "wres.2.", "wres.1.")
+    changes = sorted((t for t in result.history if t.finding.rule_id.startswith(key_rules)),
+                     key=lambda t: (t.event.as_of, t.finding.org_code))
+    if changes:
+        out.rule("Board, data-quality and WRES 1-2 findings opened and closed, 2021-2025")
+        for tr in changes[:40]:
+            out.print(f"  {tr.event.as_of}  {tr.finding.org_code}  {tr.event.kind:<9} "
+                      f"{tr.finding.rule_id}: {tr.event.summary}", markup=False,
+                      highlight=False, overflow="ellipsis", no_wrap=True)
+    for note in result.notes:
+        out.print(f"note: {note}", style="yellow")
+    if result.delivery is not None:
+        out.rule("Escalations sent through the demo's console channels")
+        out.print(f"{result.delivery.sent} notifications delivered, {result.delivery.dead} "
+                  "dead-lettered; one file per channel:")
+        for log_file in sorted(result.workdir.glob("notifications-*.jsonl")):
+            lines = log_file.read_text(encoding="utf-8").splitlines()
+            out.print(f"  {log_file} ({len(lines)} messages)", markup=False, highlight=False)
+        sample = result.workdir / "notifications-race-network.jsonl"
+        if sample.is_file():
+            first = json.loads(sample.read_text(encoding="utf-8").splitlines()[0])
+            msg = first.get("message", first)
+            out.print(f"  e.g. to the race equality network: [{msg.get('event')}] "
+                      f"{msg.get('organisation_name')}: {msg.get('title')} — "
+                      f"{msg.get('headline')}", markup=False, highlight=False)
+    if result.outputs:
+        out.rule("Documents (open the .docx in Word or LibreOffice)")
+        for label, path in result.outputs.items():
+            out.print(f"{label}: {path}", markup=False, highlight=False, soft_wrap=True)
+
+

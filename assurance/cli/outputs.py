@@ -1,0 +1,226 @@
+"""Commands that produce or send things: reports, packs, notifications, subscriptions, the service."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assurance import api
+from assurance.cli.base import (
+    EXIT_BAD_CONFIG,
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    AsOfOpt,
+    OrgOpt,
+    OutOpt,
+    actor,
+    app,
+    fail,
+    now,
+    out,
+    pack_app,
+    parse_day,
+    report_app,
+    settings,
+    subs_app,
+)
+from assurance.problems import Problem, ProblemsError
+
+
+@app.command("run")
+def run_cmd(
+    recovery_seconds: Annotated[float, typer.Option(help="how often to catch up missed runs")]
+    = 30.0,
+) -> None:
+    """Run the scheduled jobs from config.toml until SIGTERM/SIGINT (the bot)."""
+    import logging
+
+    from assurance.scheduler import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    try:
+        service = Service(settings(), recovery_seconds=recovery_seconds)
+        service.start()
+    except ProblemsError as exc:
+        raise fail(exc, EXIT_BAD_CONFIG) from None
+
+
+
+def _render(name: str, org: str, as_of: str | None, out_path: Path | None) -> None:
+    s = settings()
+    try:
+        path = api.render(api.connect(s), s, name, org_code=org.upper(), as_of=parse_day(as_of),
+                          actor=actor(), at=now(), out_path=out_path)
+    except ProblemsError as exc:
+        raise fail(exc, EXIT_BAD_INPUT) from None
+    out.print(f"wrote {path}", markup=False)
+
+
+@report_app.command("board")
+def report_board(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> None:
+    """Board assurance report (.docx): Alert/Advise/Assure, every rule outcome, charts."""
+    _render("board", org, as_of, out_path)
+
+
+@report_app.command("well-led")
+def report_well_led(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> None:
+    """CQC well-led evidence document (.docx), one section per quality statement."""
+    _render("well-led", org, as_of, out_path)
+
+
+@pack_app.command("build")
+def pack_build(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> None:
+    """Evidence pack (.zip): documents, CSV extracts, rules, history, audit, manifest."""
+    _render("pack", org, as_of, out_path)
+
+
+@pack_app.command("verify")
+def pack_verify(path: Path) -> None:
+    """Check a pack against its manifest (and the audit log); exit 1 naming changed files."""
+    s = settings()
+    try:
+        problems = api.verify_pack(path, api.connect(s))
+    except ProblemsError as exc:
+        raise fail(exc, EXIT_BAD_INPUT) from None
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED)
+    out.print(f"{path}: every file matches its manifest", markup=False)
+
+
+@app.command("notify")
+def notify_cmd(
+    status_only: Annotated[bool, typer.Option("--status", help="only show the outbox")] = False,
+    retry_dead: Annotated[bool, typer.Option("--retry-dead", help="queue dead rows again "
+                                             "first (after fixing their cause)")] = False,
+    wait: Annotated[float, typer.Option(help="seconds to keep retrying failures")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Deliver pending notifications; exit 1 if any are dead-lettered."""
+    from assurance import outbox
+
+    s = settings()
+    engine = api.connect(s)
+    if retry_dead:
+        n = outbox.retry_dead(engine, at=now(), actor=actor())
+        out.print(f"{n} dead notification(s) queued again")
+    if not status_only:
+        try:
+            report = api.notify(engine, s, os.environ, wait_for_retries=wait)
+        except ProblemsError as exc:
+            raise fail(exc, EXIT_BAD_CONFIG) from None
+        out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
+                  f"already sent {report.already_sent}, still pending {report.pending}")
+    st = outbox.status_report(engine)
+    if as_json:
+        out.print_json(json.dumps({"counts": st.counts, "failed": [f.__dict__ for f in st.failed]},
+                                  default=str))
+    else:
+        out.print("outbox: " + ", ".join(f"{v} {k}" for k, v in st.counts.items()))
+        if st.failed:
+            t = Table("id", "status", "channel", "event", "organisation", "attempts", "reason",
+                      title="Failed notifications")
+            for f in st.failed:
+                t.add_row(str(f.id), f.status, f.channel, f.event, f.organisation,
+                          str(f.attempts), f.reason)
+            out.print(t)
+    if not st.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@subs_app.command("list")
+def subs_list() -> None:
+    """Subscriptions from config.toml and those added here."""
+    from assurance import routing
+    from assurance.db import session
+
+    s = settings()
+    with session(api.connect(s)) as sess:
+        subs = routing.list_subscriptions(sess, s)
+    t = Table("name", "channel", "audience", "match", "min level", "repeat", "source")
+    for sub in subs:
+        t.add_row(sub.name, sub.channel, sub.audience,
+                  "; ".join(f"{k}={','.join(v)}" for k, v in sub.match.items()),
+                  sub.min_level or "", str(sub.repeat_every), sub.source)
+    out.print(t)
+
+
+@subs_app.command("add")
+def subs_add(
+    name: str,
+    channel: Annotated[str, typer.Option(help="a channel from config.toml")],
+    audience: Annotated[str, typer.Option(help="network, executive, board, regulator, "
+                                          "public")] = "network",
+    match: Annotated[list[str] | None, typer.Option(help="label=v1,v2 (repeatable)")] = None,
+    min_level: Annotated[str | None, typer.Option(help="lowest escalation level")] = None,
+    repeat_every: Annotated[int, typer.Option(help="periods between repeats (0: never)")] = 1,
+) -> None:
+    """Add a subscription (kept in the store, audited)."""
+    from assurance import routing
+    from assurance.db import session
+
+    s = settings()
+    parsed: dict[str, list[str]] = {}
+    for m in match or []:
+        key, sep, values = m.partition("=")
+        if not sep:
+            raise fail(ProblemsError([Problem("--match", f"found {m!r}; expected label=value")]),
+                       EXIT_BAD_INPUT)
+        parsed.setdefault(key.strip(), []).extend(v.strip() for v in values.split(","))
+    try:
+        with session(api.connect(s), write=True) as sess, sess.begin():
+            sub = routing.add_subscription(sess, s, name=name, channel=channel, audience=audience,
+                                           match=parsed, min_level=min_level,
+                                           repeat_every=repeat_every, actor=actor(), at=now())
+    except ProblemsError as exc:
+        raise fail(exc, EXIT_BAD_INPUT) from None
+    out.print(f"added subscription {sub.name} → {sub.channel} ({sub.audience})", markup=False)
+
+
+@subs_app.command("remove")
+def subs_remove(name: str) -> None:
+    """Remove a subscription added here (config ones are edited in config.toml)."""
+    from assurance import routing
+    from assurance.db import session
+
+    s = settings()
+    try:
+        with session(api.connect(s), write=True) as sess, sess.begin():
+            routing.remove_subscription(sess, s, name, actor=actor(), at=now())
+    except ProblemsError as exc:
+        raise fail(exc, EXIT_BAD_INPUT) from None
+    out.print(f"removed subscription {name}", markup=False)
+
+
+@subs_app.command("test")
+def subs_test(ref: str) -> None:
+    """Which channels a finding would reach, and why (or why not)."""
+    from assurance import findings as fnd
+    from assurance import routing
+    from assurance.db import session
+
+    s = settings()
+    with session(api.connect(s)) as sess:
+        try:
+            f, _ = fnd.get(sess, ref)
+        except ProblemsError as exc:
+            raise fail(exc, EXIT_BAD_INPUT) from None
+        decisions = routing.explain(f, s, routing.list_subscriptions(sess, s))
+    out.print(f"{f.rule_id} for {f.org_code} (level {f.level}, severity {f.severity}):",
+              markup=False)
+    if not decisions:
+        out.print("  no subscriptions are configured")
+    for d in decisions:
+        mark = "✓" if d.matched else "✗"
+        out.print(f"  {mark} {d.subscription.name} → {d.subscription.channel} "
+                  f"({d.subscription.audience}): {'; '.join(d.reasons)}", markup=False)
+
+

@@ -1,0 +1,377 @@
+"""Typed configuration, loaded once from ``config.toml`` and passed down.
+
+The :class:`Settings` object is frozen: nothing in the core reads the environment or the
+config file again. Secrets never live in the file; the file names the environment variables
+that hold them (``token_env = "SLACK_BOT_TOKEN"``) and only the edges read them.
+
+Every problem in a config file is collected and reported with its key path, e.g.
+``config.toml: error: database.ur: unknown key (did you mean 'url'?)``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from assurance.problems import Problem, ProblemsError, did_you_mean
+
+AUDIENCES = ("network", "executive", "board", "regulator", "public")
+DEFAULT_LEVELS = ("edi_lead", "executive_lead", "board_committee", "regulator")
+
+
+@dataclass(frozen=True)
+class AudienceSettings:
+    """Disclosure level for one audience (domain.md §9)."""
+
+    name: str
+    exact_counts: bool
+    low: int = 1
+    high: int = 7
+    rounding: int = 5
+
+
+@dataclass(frozen=True)
+class SubscriptionSettings:
+    """A channel's interest in findings, matched on labels; see ``assurance.routing``."""
+
+    name: str
+    channel: str
+    audience: str
+    match: Mapping[str, tuple[str, ...]]
+    min_level: str | None = None
+    repeat_every: int = 1  # periods between "still in breach" messages (0: never)
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """One scheduled job (cron expression in ``Settings.timezone``)."""
+
+    name: str
+    type: str
+    cron: str
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class BrandingSettings:
+    organisation_name: str = "Synthetic NHS Trust"
+    logo: Path | None = None
+    primary_colour: str = "005EB8"  # NHS Blue
+    secondary_colour: str = "003087"  # NHS Dark Blue
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    output_dir: Path
+    committee: str = "People Committee"
+    templates_dir: Path | None = None
+    reference_docx: Path | None = None
+    branding: BrandingSettings = field(default_factory=BrandingSettings)
+
+
+@dataclass(frozen=True)
+class StatisticsSettings:
+    """Defaults where sources disagree (domain.md): each documented in README."""
+
+    non_adverse_low: float = 0.80
+    non_adverse_high: float = 1.25
+    confidence: float = 0.95  # fixed: every interval the product prints is labelled 95 %
+    wdes3_rolling_years: int = 1  # 2 = two-year rolling average for WDES metric 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the product is configured with. Build with :func:`load_settings`."""
+
+    base_dir: Path
+    source: Path | None
+    database_url: str
+    organisations_file: Path | None
+    rule_paths: tuple[Path, ...]
+    timezone: str
+    statistics: StatisticsSettings
+    ethnicity_map: Mapping[str, str]
+    audiences: Mapping[str, AudienceSettings]
+    channels: Mapping[str, Mapping[str, Any]]
+    subscriptions: tuple[SubscriptionSettings, ...]
+    escalation_levels: tuple[str, ...]
+    jobs: tuple[JobSettings, ...]
+    reports: ReportSettings
+    watch_dir: Path | None = None
+
+
+DEFAULT_AUDIENCES = {
+    "network": AudienceSettings("network", exact_counts=False),
+    "public": AudienceSettings("public", exact_counts=False),
+    "executive": AudienceSettings("executive", exact_counts=False),
+    "board": AudienceSettings("board", exact_counts=True),
+    "regulator": AudienceSettings("regulator", exact_counts=True),
+}
+
+_TOP_KEYS = {
+    "database", "organisations", "rules", "statistics", "ethnicity", "disclosure",
+    "channels", "subscriptions", "escalation", "schedule", "reports", "imports",
+}  # fmt: skip
+
+
+class _Reader:
+    """Walks the TOML document collecting problems with their key paths."""
+
+    def __init__(self, where: str, base_dir: Path):
+        self.where = where
+        self.base_dir = base_dir
+        self.problems: list[Problem] = []
+
+    def error(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.where, f"{key}: {message}"))
+
+    def table(self, doc: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
+        value = doc.get(key.rsplit(".", 1)[-1], {})
+        if not isinstance(value, Mapping):
+            self.error(key, f"expected a table, found {type(value).__name__}")
+            return {}
+        for k in value:
+            if k not in allowed:
+                self.error(f"{key}.{k}", f"unknown key{did_you_mean(k, allowed)}")
+        return value
+
+    def get(self, table: Mapping[str, Any], key: str, path: str, kind: type, default: Any) -> Any:
+        if key not in table:
+            return default
+        value = table[key]
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            self.error(f"{path}.{key}", f"expected {kind.__name__}, found {value!r}")
+            return default
+        return value
+
+    def path(self, value: str | None) -> Path | None:
+        if value is None:
+            return None
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+def _database_url(url: str, base_dir: Path) -> str:
+    """Resolve a relative SQLite path against the config file's folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+        rel = url[len(prefix):]
+        if rel and rel != ":memory:":
+            return prefix + str((base_dir / rel).resolve())
+    return url
+
+
+def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Load and validate ``config.toml``; raise ProblemsError listing every problem.
+
+    Args:
+        path: the config file. ``None`` gives the built-in defaults (the demo).
+        env: environment used only to resolve ``database.url_env``; defaults to empty.
+    """
+    env = env or {}
+    if path is None:
+        return parse_settings({}, base_dir=Path.cwd(), where="<defaults>", env=env)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProblemsError([Problem(where, f"cannot read config: {exc.strerror}")]) from exc
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11 puts the position only in the message: "... (at line 2, column 20)".
+        m = re.search(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", str(exc))
+        msg, line, col = (m.group(1), int(m.group(2)), int(m.group(3))) if m else (
+            str(exc), None, None)
+        raise ProblemsError([Problem(where, f"not valid TOML: {msg}", line, col)]) from exc
+    settings = parse_settings(doc, base_dir=path.resolve().parent, where=where, env=env)
+    return settings.__class__(**{**settings.__dict__, "source": path})
+
+
+def parse_settings(
+    doc: Mapping[str, Any], *, base_dir: Path, where: str, env: Mapping[str, str]
+) -> Settings:
+    """Validate a parsed TOML document into Settings (all problems at once)."""
+    r = _Reader(where, base_dir)
+    for k in doc:
+        if k not in _TOP_KEYS:
+            r.error(k, f"unknown section{did_you_mean(k, _TOP_KEYS)}")
+
+    db = r.table(doc, "database", {"url", "url_env"})
+    url = r.get(db, "url", "database", str, "sqlite:///assurance.db")
+    url_env = r.get(db, "url_env", "database", str, None)
+    if url_env:
+        if env.get(url_env):
+            url = env[url_env]
+        else:
+            r.error("database.url_env", f"environment variable {url_env} is not set")
+    url = _database_url(url, base_dir)
+
+    orgs = r.table(doc, "organisations", {"file"})
+    org_file = r.path(r.get(orgs, "file", "organisations", str, None))
+    if org_file is not None and not org_file.is_file():
+        r.error("organisations.file", f"file not found: {org_file}")
+
+    rules_t = r.table(doc, "rules", {"paths"})
+    rule_paths_raw = r.get(rules_t, "paths", "rules", list, [])
+    rule_paths = tuple(p for p in (r.path(str(x)) for x in rule_paths_raw) if p is not None)
+    for p in rule_paths:
+        if not p.exists():
+            r.error("rules.paths", f"not found: {p}")
+
+    st = r.table(doc, "statistics", set(StatisticsSettings.__dataclass_fields__) - {"confidence"})
+    stats = StatisticsSettings(
+        non_adverse_low=r.get(st, "non_adverse_low", "statistics", float, 0.80),
+        non_adverse_high=r.get(st, "non_adverse_high", "statistics", float, 1.25),
+        wdes3_rolling_years=r.get(st, "wdes3_rolling_years", "statistics", int, 1),
+    )
+    if not 0 < stats.non_adverse_low < 1 < stats.non_adverse_high:
+        r.error("statistics", "non_adverse_low must be below 1 and non_adverse_high above 1")
+    if stats.wdes3_rolling_years not in (1, 2):
+        r.error("statistics.wdes3_rolling_years", "expected 1 or 2")
+
+    eth = r.table(doc, "ethnicity", {"map"})
+    eth_map = r.get(eth, "map", "ethnicity", dict, {})
+    for code, group in eth_map.items():
+        if group not in ("white", "bme", "unknown"):
+            r.error(f"ethnicity.map.{code}", f"expected white, bme or unknown, found {group!r}")
+
+    audiences = dict(DEFAULT_AUDIENCES)
+    disc = r.table(doc, "disclosure", {"audiences"})
+    aud_t = r.get(disc, "audiences", "disclosure", dict, {})
+    for name, a in aud_t.items():
+        key = f"disclosure.audiences.{name}"
+        if name not in AUDIENCES:
+            r.error(key, f"unknown audience{did_you_mean(name, AUDIENCES)}; expected one of "
+                    + ", ".join(AUDIENCES))
+            continue
+        a = r.table({name: a}, key, {"exact_counts", "low", "high", "rounding"})
+        audiences[name] = AudienceSettings(
+            name,
+            exact_counts=r.get(a, "exact_counts", key, bool, audiences[name].exact_counts),
+            low=r.get(a, "low", key, int, 1),
+            high=r.get(a, "high", key, int, 7),
+            rounding=r.get(a, "rounding", key, int, 5),
+        )
+
+    channels_t = doc.get("channels", {})
+    channels: dict[str, Mapping[str, Any]] = {}
+    if not isinstance(channels_t, Mapping):
+        r.error("channels", "expected a table of channels")
+    else:
+        for name, c in channels_t.items():
+            if not isinstance(c, Mapping) or not isinstance(c.get("type"), str):
+                r.error(f"channels.{name}", "expected a table with a 'type' key")
+                continue
+            channels[name] = MappingProxyType(dict(c))
+
+    esc = r.table(doc, "escalation", {"levels"})
+    levels = tuple(r.get(esc, "levels", "escalation", list, list(DEFAULT_LEVELS)))
+    if len(set(levels)) != len(levels) or not levels:
+        r.error("escalation.levels", "expected a non-empty list of distinct level names")
+
+    subs: list[SubscriptionSettings] = []
+    subs_raw = doc.get("subscriptions", [])
+    if not isinstance(subs_raw, list):
+        r.error("subscriptions", "expected an array of tables ([[subscriptions]])")
+        subs_raw = []
+    sub_keys = {"name", "channel", "audience", "match", "min_level", "repeat_every"}
+    for i, s in enumerate(subs_raw):
+        key = f"subscriptions[{i}]"
+        s = r.table({key: s}, key, sub_keys) if isinstance(s, Mapping) else {}
+        channel = r.get(s, "channel", key, str, "")
+        if channel not in channels:
+            hint = did_you_mean(channel, channels)
+            r.error(f"{key}.channel", f"unknown channel {channel!r}{hint}")
+        audience = r.get(s, "audience", key, str, "network")
+        if audience not in AUDIENCES:
+            hint = did_you_mean(audience, AUDIENCES)
+            r.error(f"{key}.audience", f"unknown audience {audience!r}{hint}")
+        min_level = r.get(s, "min_level", key, str, None)
+        if min_level is not None and min_level not in levels:
+            hint = did_you_mean(min_level, levels)
+            r.error(f"{key}.min_level", f"unknown level {min_level!r}{hint}")
+        match_raw = r.get(s, "match", key, dict, {})
+        match = {
+            k: tuple(str(x) for x in (v if isinstance(v, list) else [v]))
+            for k, v in match_raw.items()
+        }
+        repeat_every = r.get(s, "repeat_every", key, int, 1)
+        if repeat_every < 0:
+            r.error(f"{key}.repeat_every", f"expected 0 (never) or more periods, found {repeat_every}")
+        subs.append(
+            SubscriptionSettings(
+                name=r.get(s, "name", key, str, f"{channel}-{i}"),
+                channel=channel, audience=audience, match=MappingProxyType(match),
+                min_level=min_level, repeat_every=repeat_every,
+            )
+        )
+
+    sched = r.table(doc, "schedule", {"timezone", "jobs"})
+    tz = r.get(sched, "timezone", "schedule", str, "Europe/London")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.error("schedule.timezone", f"unknown time zone {tz!r}; expected e.g. 'Europe/London'")
+    jobs: list[JobSettings] = []
+    for name, j in r.get(sched, "jobs", "schedule", dict, {}).items():
+        key = f"schedule.jobs.{name}"
+        if not isinstance(j, Mapping):
+            r.error(key, "expected a table")
+            continue
+        opts = {k: v for k, v in j.items() if k not in ("type", "cron")}
+        jobs.append(JobSettings(name, str(j.get("type", "")), str(j.get("cron", "")),
+                                MappingProxyType(opts)))
+        for required in ("type", "cron"):
+            if required not in j:
+                r.error(f"{key}.{required}", "missing")
+
+    imp = r.table(doc, "imports", {"watch_dir"})
+    watch_dir = r.path(r.get(imp, "watch_dir", "imports", str, None))
+
+    rep = r.table(doc, "reports", {"output_dir", "committee", "templates_dir", "reference_docx",
+                                   "branding"})
+    brand_t = r.table(rep, "reports.branding",
+                      {"organisation_name", "logo", "primary_colour", "secondary_colour"})
+    logo = r.path(r.get(brand_t, "logo", "reports.branding", str, None))
+    if logo is not None and not logo.is_file():
+        r.error("reports.branding.logo", f"logo file not found: {logo}")
+    branding = BrandingSettings(
+        organisation_name=r.get(brand_t, "organisation_name", "reports.branding", str,
+                                BrandingSettings.organisation_name),
+        logo=logo,
+        primary_colour=r.get(brand_t, "primary_colour", "reports.branding", str, "005EB8"),
+        secondary_colour=r.get(brand_t, "secondary_colour", "reports.branding", str, "003087"),
+    )
+    for ck in ("primary_colour", "secondary_colour"):
+        colour = getattr(branding, ck).lstrip("#")
+        if len(colour) != 6 or any(ch not in "0123456789abcdefABCDEF" for ch in colour):
+            r.error(f"reports.branding.{ck}",
+                    f"expected a hex colour like '005EB8', found {colour!r}")
+    reports = ReportSettings(
+        output_dir=r.path(r.get(rep, "output_dir", "reports", str, "reports-out")) or base_dir,
+        committee=r.get(rep, "committee", "reports", str, "People Committee"),
+        templates_dir=r.path(r.get(rep, "templates_dir", "reports", str, None)),
+        reference_docx=r.path(r.get(rep, "reference_docx", "reports", str, None)),
+        branding=branding,
+    )
+
+    if r.problems:
+        raise ProblemsError(r.problems)
+    return Settings(
+        base_dir=base_dir, source=None, database_url=url, organisations_file=org_file,
+        rule_paths=rule_paths, timezone=tz, statistics=stats,
+        ethnicity_map=MappingProxyType(dict(eth_map)),
+        audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),
+        subscriptions=tuple(subs), escalation_levels=levels, jobs=tuple(jobs),
+        reports=reports, watch_dir=watch_dir,
+    )

@@ -1,0 +1,90 @@
+"""Opening the store: engine, migrations to the current schema, sessions.
+
+SQLite by default (zero set-up), any SQLAlchemy URL otherwise. The schema is versioned with
+Alembic (``assurance/migrations``); opening a store upgrades it in place, never recreates it,
+so an existing store keeps its data across releases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets foreign keys on and a busy timeout."""
+    if url.startswith("sqlite"):
+        # The driver's own transaction handling is switched off so that we emit BEGIN
+        # ourselves: write sessions take SQLite's write lock up front (BEGIN IMMEDIATE), so
+        # two processes appending to the audit chain queue instead of both reading the same
+        # head and one failing (SQLAlchemy's documented pysqlite recipe).
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            write = conn.get_execution_options().get("assurance_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this release knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision a store is at (None: empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the store's schema to ``revision`` in place, keeping its data."""
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def open_store(url: str, *, upgrade: bool = True) -> Engine:
+    """Engine for ``url`` with its schema at head (created or upgraded)."""
+    engine = make_engine(url)
+    if upgrade and current_revision(engine) != head_revision():
+        migrate(engine)
+    return engine
+
+
+def session(engine: Engine, *, write: bool = False) -> Session:
+    """A session that keeps loaded objects usable after commit.
+
+    ``write=True`` for sessions that change the store: on SQLite it takes the write lock when
+    the transaction begins, so concurrent writers wait their turn (busy timeout 30 s).
+    """
+    bind = engine.execution_options(assurance_write=True) if write else engine
+    return Session(bind, expire_on_commit=False)

@@ -1,0 +1,213 @@
+"""Rule test cases: ``<pack>.cases.yaml`` beside each pack, run by ``assurance rules test``.
+
+A case gives organisations, observations (the tidy-CSV columns as a list or a mapping) and an
+``as_of`` date, and expects, per organisation, an outcome ``status`` and text the summary
+must contain::
+
+    version: 1
+    cases:
+      - name: indicator 2 adverse and significant
+        rule: wres.2.adverse
+        as_of: 2025-06-01
+        organisations: [{code: T1, benchmark_group: Acute}]   # optional
+        observations:
+          - [T1, wres:2025, wres.2, white, "", 300, 1000]
+          - [T1, wres:2025, wres.2, bme, "", 150, 800]
+        expect:
+          T1: {status: breach, summary: ["1.60", "95% CI"]}
+
+Each case runs in its own in-memory store, so cases never see each other's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+from assurance.catalogue import load_catalogue
+from assurance.config import StatisticsSettings
+from assurance.engine.evaluate import evaluate
+from assurance.engine.rules import RulePack
+from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, load_located
+from assurance.ingest import ObservationRow, check_figure
+from assurance.models import Import, Observation, Organisation, Period
+from assurance.periods import parse_period_key
+from assurance.problems import Problem
+
+COLUMNS = ("org_code", "period", "metric", "group", "breakdown", "numerator", "denominator",
+           "value", "note")
+STATUSES = ("breach", "ok", "no_data", "not_calculable", "error")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    rule: str
+    passed: bool
+    failures: tuple[Problem, ...]
+    expected: dict[str, str]
+
+
+def _obs(raw: Any, pos: Pos, chk: Checker) -> ObservationRow | None:
+    if isinstance(raw, YList):
+        if not 3 <= len(raw) <= len(COLUMNS):
+            chk.error(pos, f"an observation list has 3 to {len(COLUMNS)} items: "
+                      + ", ".join(COLUMNS))
+            return None
+        cells = dict(zip(COLUMNS, raw, strict=False))
+    elif isinstance(raw, YMap):
+        if not chk.keys(raw, COLUMNS, required=COLUMNS[:3], what="an observation"):
+            return None
+        cells = dict(raw)
+    else:
+        chk.error(pos, "an observation is a list or a mapping of " + ", ".join(COLUMNS))
+        return None
+    period = parse_period_key(str(cells["period"]))
+    if period is None:
+        chk.error(pos, f"bad period {cells['period']!r}")
+        return None
+
+    def num(k: str) -> Any:
+        v = cells.get(k)
+        return None if v in (None, "") else v
+
+    suppressed = num("value") == "-"  # as published: fewer than 10 responses
+    value = num("value")
+    if value is not None and not suppressed and (isinstance(value, bool)
+                                                 or not isinstance(value, int | float)):
+        chk.error(pos, f"value must be a number or '-' (suppressed), found {value!r}")
+        return None
+    return ObservationRow(str(cells["org_code"]), period.key, str(cells["metric"]),
+                          str(cells.get("group") or "all"), str(cells.get("breakdown") or ""),
+                          None if value is None or suppressed else float(value),
+                          num("numerator"), num("denominator"), suppressed=suppressed,
+                          note=num("note"), line=pos[0])
+
+
+def run_case(case: YMap, pos: Pos, packs: list[RulePack], chk: Checker,
+             stats: StatisticsSettings) -> CaseResult | None:
+    if not chk.keys(case, ("name", "rule", "as_of", "organisations", "observations", "expect"),
+                    required=("name", "rule", "as_of", "observations", "expect"),
+                    what="a case"):
+        return None
+    name = str(case["name"])
+    rule_id = str(case["rule"])
+    if not any(r.id == rule_id for p in packs for r in p.rules):
+        chk.error(case.value_pos["rule"], f"no rule '{rule_id}' in the pack")
+        return None
+    as_of = case["as_of"]
+    if not isinstance(as_of, date):
+        chk.error(case.value_pos["as_of"], "as_of must be a date like 2025-06-01")
+        return None
+    cat = load_catalogue()
+    rows = []
+    obs_list = case["observations"]
+    if not isinstance(obs_list, YList):
+        chk.error(case.value_pos["observations"], "observations must be a list")
+        return None
+    for i, raw in enumerate(obs_list):
+        row = _obs(raw, obs_list.item_pos[i], chk)
+        if row is None:
+            return None
+        survey_ids = {f"nss.{code}" for codes in cat.survey_years.values()
+                      for code in codes.values()}
+        if row.metric not in cat and row.metric not in survey_ids:
+            chk.error(obs_list.item_pos[i], f"unknown metric '{row.metric}' (catalogue ids, or "
+                      "stored Staff Survey ids such as nss.q15)")
+            return None
+        kind = cat[row.metric].kind if row.metric in cat else "survey_response"
+        bad = check_figure(row, kind, chk.where)
+        if bad:
+            chk.problems.extend(bad)
+            return None
+        rows.append(row)
+    orgs: dict[str, Organisation] = {}
+    for raw in case.get("organisations") or []:
+        if isinstance(raw, YMap) and "code" in raw:
+            orgs[str(raw["code"])] = Organisation(
+                code=str(raw["code"]), name=str(raw.get("name", raw["code"])),
+                benchmark_group=raw.get("benchmark_group"), synthetic=True)
+    for r in rows:
+        orgs.setdefault(r.org_code, Organisation(code=r.org_code, name=r.org_code,
+                                                 benchmark_group="Peers", synthetic=True))
+    expect = case["expect"]
+    if not isinstance(expect, YMap):
+        chk.error(case.value_pos["expect"], "expect maps organisation codes to {status, summary}")
+        return None
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False},
+                           poolclass=StaticPool)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add_all(orgs.values())
+        for key in {r.period_key for r in rows}:
+            p = parse_period_key(key)
+            assert p is not None
+            s.add(Period(key=p.key, kind=p.kind, label=p.label, start=p.start, end=p.end))
+        s.add(Import(id=1, source="case", filename=name, sha256="0" * 64, rows_read=len(rows),
+                     observations=len(rows), importer_version="case",
+                     imported_at=datetime(2000, 1, 1, tzinfo=UTC), imported_by="case"))
+        s.flush()
+        for r in rows:
+            s.add(Observation(import_id=1, org_code=r.org_code, period_key=r.period_key,
+                              metric=r.metric, group=r.group, breakdown=r.breakdown,
+                              value=r.value, numerator=r.numerator, denominator=r.denominator,
+                              suppressed=r.suppressed, note=r.note,
+                              scope=f"{r.org_code}|{r.period_key}|{r.metric}"))
+        s.commit()
+        outcomes = {o.org.code: o for o in evaluate(s, packs, as_of, stats, rule_ids=[rule_id])}
+    engine.dispose()
+    failures: list[Problem] = []
+    expected: dict[str, str] = {}
+    for org, want in expect.items():
+        wpos = expect.value_pos[org]
+        if not isinstance(want, YMap) or not chk.keys(want, ("status", "summary"),
+                                                      required=("status",), what="expect"):
+            return None
+        status = chk.choice(want, "status", STATUSES)
+        if status is None:
+            return None
+        expected[org] = status
+        got = outcomes.get(str(org))
+        if got is None:
+            failures.append(Problem(chk.where, f"case '{name}': {org}: expected {status}, but "
+                                    "the rule produced no outcome for it (no data at all)",
+                                    *wpos))
+            continue
+        if got.status != status:
+            failures.append(Problem(chk.where, f"case '{name}': {org}: expected {status}, got "
+                                    f"{got.status}: {got.summary}", *wpos))
+        for text in chk.text_list(want, "summary"):
+            if text not in got.summary:
+                failures.append(Problem(chk.where, f"case '{name}': {org}: summary does not "
+                                        f"contain {text!r}; it reads: {got.summary}", *wpos))
+    return CaseResult(name, rule_id, not failures, tuple(failures), expected)
+
+
+def run_case_file(path: Path, packs: list[RulePack], problems: list[Problem],
+                  stats: StatisticsSettings | None = None) -> list[CaseResult]:
+    """Run every case in a file; file problems go to ``problems``, failures are returned."""
+    chk = Checker(str(path), problems)
+    doc = load_located(path, problems)
+    if not isinstance(doc, YMap):
+        if doc is not None:
+            chk.error((1, 1), "a case file is a mapping with version and cases")
+        return []
+    chk.keys(doc, ("version", "cases"), required=("cases",), what="the case file")
+    cases = doc.get("cases")
+    if not isinstance(cases, YList):
+        chk.error(doc.pos, "'cases' must be a list")
+        return []
+    out = []
+    for i, case in enumerate(cases):
+        if not isinstance(case, YMap):
+            chk.error(cases.item_pos[i], "each case is a mapping")
+            continue
+        r = run_case(case, cases.item_pos[i], packs, chk, stats or StatisticsSettings())
+        if r is not None:
+            out.append(r)
+    return out

@@ -1,0 +1,158 @@
+"""What every condition kind shares: the verdict it returns, the context it evaluates in,
+and the small base class each kind's module subclasses.
+
+A condition kind is one module in this package with a ``KIND`` name, a ``parse`` function
+(YAML → condition, problems located), and a class with ``evaluate`` (→ :class:`Verdict`) and
+``describe`` (plain English for a board member). Reports and messages render from
+``describe`` and the verdict; they never re-derive the logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assurance.catalogue import Catalogue, MetricDef
+from assurance.config import StatisticsSettings
+from assurance.engine.data import DataView, OrgInfo
+from assurance.engine.figures import Figure, fmt_value, headline
+from assurance.engine.yamlsrc import Checker, Pos
+from assurance.periods import short_label
+
+Status = Literal["breach", "ok", "no_data", "not_calculable"]
+Trend = Literal["up", "down", "flat"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a condition found for one organisation."""
+
+    status: Status
+    summary: str  # one plain-English sentence: what was found and why it decided the status
+    figure: Figure | None = None
+    period: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)  # numbers that decided it (JSON-able)
+    trend: Trend | None = None
+    series: Sequence[tuple[str, float | None]] = ()  # (period, value) used, for charts
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    metric: MetricDef
+    org: OrgInfo
+    data: DataView
+    stats: StatisticsSettings
+
+    @property
+    def period(self) -> str | None:
+        return self.data.current_period(self.metric.id)
+
+    def figure(self, breakdown: str | Sequence[str] | None = None) -> Figure | None:
+        p = self.period
+        return None if p is None else self.data.figure(self.metric.id, self.org.code, p,
+                                                       breakdown)
+
+    def series(self, breakdown: str | Sequence[str] | None = None) -> list[Figure]:
+        return self.data.series(self.metric.id, self.org.code, breakdown)
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a condition's parser may consult."""
+
+    catalogue: Catalogue
+    metric: MetricDef | None
+    chk: Checker
+    stats: StatisticsSettings
+    parse_condition: Callable[[Any, Pos, ParseContext], Condition | None]
+
+
+class Condition:
+    """Base class: subclasses set ``kind`` and implement evaluate/describe."""
+
+    kind: str = ""
+    metric_id: str | None = None  # a compound child may name its own metric
+
+    def evaluate(self, ctx: EvalContext) -> Verdict:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def metrics(self) -> set[str]:
+        return {self.metric_id} if self.metric_id else set()
+
+
+def higher_is_worse(m: MetricDef) -> bool:
+    """Direction of adversity for a metric (ratios: the catalogue's ``adverse`` side)."""
+    if m.improvement == "decrease":
+        return True
+    if m.improvement == "increase":
+        return False
+    return m.adverse != "below"
+
+
+def missing(ctx: EvalContext, breakdown: str | Sequence[str] | None = None
+            ) -> Verdict | None:
+    """The no-data or not-calculable verdict for the current period, or None if usable."""
+    period = ctx.period
+    if period is None:
+        return Verdict("no_data", f"No {ctx.metric.label} data in the store yet.")
+    fig = ctx.figure(breakdown)
+    if fig is None:
+        return Verdict("no_data", f"No {ctx.metric.label} figures for {short_label(period)} from this "
+                       "organisation.", period=period)
+    if not fig.calculable or fig.value is None:
+        reason = (fig.reason or "").removeprefix("not calculable: ")
+        return Verdict("not_calculable", f"{ctx.metric.label} for {short_label(period)} is not "
+                       f"calculable: {reason}.", figure=fig, period=period)
+    return None
+
+
+EPSILON = 1e-9
+
+
+def beyond(value: float, limit: float) -> bool:
+    """``value > limit`` ignoring floating-point noise (6.9 − 6.6 is 0.3000000000000007)."""
+    return value - limit > EPSILON * max(1.0, abs(limit))
+
+
+def trend_of(series: Sequence[Figure]) -> Trend | None:
+    vals = [f.value for f in series if f.value is not None]
+    if len(vals) < 2:
+        return None
+    diff = vals[-1] - vals[-2]
+    return "flat" if abs(diff) < 1e-9 else ("up" if diff > 0 else "down")
+
+
+def facts_of(fig: Figure) -> dict[str, Any]:
+    """JSON-able numbers behind a figure (value, interval, group counts)."""
+    out: dict[str, Any] = {"value": fig.value, "unit": fig.unit, "period": fig.period_key}
+    if fig.ci:
+        out["ci"] = [fig.ci[0], fig.ci[1]]
+    for role, g in (("focus", fig.focus), ("reference", fig.reference),
+                    ("unknown", fig.unknown)):
+        if g is not None:
+            out[role] = {"group": g.group, "label": g.label, "value": g.value,
+                         "numerator": g.numerator, "denominator": g.denominator}
+    if fig.count is not None:
+        out["count"] = fig.count
+    if fig.declaration_rate is not None:
+        out["declaration_rate"] = fig.declaration_rate
+    for k, v in fig.extra.items():
+        out[k] = v
+    return out
+
+
+def verdict(status: Status, summary: str, ctx: EvalContext, fig: Figure,
+            breakdown: str | Sequence[str] | None = None, **facts: Any) -> Verdict:
+    """A verdict with the figure, its facts, trend and the series behind it."""
+    series = ctx.series(breakdown)
+    return Verdict(status, summary, figure=fig, period=fig.period_key,
+                   facts={**facts_of(fig), **facts}, trend=trend_of(series),
+                   series=tuple((f.period_key, f.value) for f in series))
+
+
+__all__ = ["Condition", "EvalContext", "ParseContext", "Verdict", "fmt_value", "headline",
+           "higher_is_worse", "missing", "verdict"]

@@ -1,0 +1,80 @@
+"""``all`` / ``any``: combine conditions, possibly on different metrics.
+
+What it does: ``all`` breaches when every child condition breaches; ``any`` when at least
+one does. A child may name its own ``metric`` in its parameters. ``all`` is ok as soon as one
+child is ok; ``any`` is ok only when every child is ok; anything else (a child without data)
+is reported as no data, naming the child.
+
+Why it matters: accountability questions often join two facts — "no Disabled voting board
+members **and** no Disabled executives", or "adverse **or** worsening".
+
+Example::
+
+    when:
+      all:
+        - {equals: {value: 0, breakdown: board_voting}}
+        - {equals: {value: 0, breakdown: board_executive}}
+
+Options: a list of at least two conditions.
+
+Known limitations: the compound's figure is the first child's; each child's own verdict is
+kept in the facts.
+
+References: design.md (Rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from assurance.engine.conditions.base import Condition, EvalContext, ParseContext, Status, Verdict
+from assurance.engine.yamlsrc import Pos, YList
+
+
+class Compound(Condition):
+    def __init__(self, kind: str, children: list[Condition]):
+        self.kind, self.children = kind, children
+
+    def metrics(self) -> set[str]:
+        out: set[str] = set()
+        for c in self.children:
+            out |= c.metrics()
+        return out
+
+    def describe(self) -> str:
+        joiner = " and " if self.kind == "all" else " or "
+        return "(" + joiner.join(c.describe() for c in self.children) + ")"
+
+    def evaluate(self, ctx: EvalContext) -> Verdict:
+        results = []
+        for c in self.children:
+            m = ctx.data.cat[c.metric_id] if c.metric_id else ctx.metric
+            results.append(c.evaluate(EvalContext(m, ctx.org, ctx.data, ctx.stats)))
+        statuses = [r.status for r in results]
+        first = results[0]
+        facts: dict[str, Any] = {"children": [{"status": r.status, "summary": r.summary}
+                                              for r in results]}
+        summary = "; ".join(r.summary for r in results)
+        status: Status
+        if self.kind == "all":
+            status = ("ok" if "ok" in statuses else "breach" if all(s == "breach" for s in
+                                                                   statuses) else "no_data")
+        else:
+            status = ("breach" if "breach" in statuses else "ok" if all(s == "ok" for s in
+                                                                       statuses) else "no_data")
+        return Verdict(status, summary, figure=first.figure, period=first.period,
+                       facts=facts, trend=first.trend, series=first.series)
+
+
+def make_parser(kind: str) -> Callable[[Any, Pos, ParseContext], Condition | None]:
+    def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
+        if not isinstance(spec, YList) or len(spec) < 2:
+            pc.chk.error(pos, f"'{kind}' takes a list of at least two conditions")
+            return None
+        children = [pc.parse_condition(item, spec.item_pos[i], pc)
+                    for i, item in enumerate(spec)]
+        if any(c is None for c in children):
+            return None
+        return Compound(kind, [c for c in children if c is not None])
+    return parse

@@ -1,0 +1,121 @@
+"""``spc``: Making Data Count special-cause variation on a monthly series.
+
+What it does: runs an XmR chart (assurance.spc, matching NHS-R's NHSRplotthedots) over the
+organisation's monthly figures up to the current month and breaches when the **latest point
+is special cause of concern** (beyond a limit, in a shift or trend run, or two of three near
+a limit, on the adverse side) and/or, with a ``target``, when the process **consistently
+fails** it (the target lies beyond the process limits on the wrong side).
+
+Why it matters: Making Data Count is NHS England's board-reporting standard; it separates
+signals from noise, so a board reacts to real change rather than to every monthly wobble.
+
+Example::
+
+    when: {spc: {run_length: 7, screen_outliers: true}}
+    when: {spc: {target: 30, signals: [consistent_fail]}}
+
+Options: ``run_length`` (7 as NHSRplotthedots; 6 as the MDC v5 Excel tool),
+``screen_outliers`` (default true, as NHSRplotthedots), ``min_points`` (default 12),
+``target``, ``signals`` (``concern`` and/or ``consistent_fail``; default both when a target
+is set, else ``concern``), ``breakdown``.
+
+Known limitations: annual WRES/WDES figures rarely have the 12+ points SPC needs; use this on
+monthly series. With fewer points the rule reports no data and says why, as the charts do.
+
+References: domain.md §7; NHS England "Making Data Count"; NHSRplotthedots.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assurance import spc as xmr
+from assurance.engine.conditions.base import (
+    Condition,
+    EvalContext,
+    ParseContext,
+    Verdict,
+    facts_of,
+    fmt_value,
+    missing,
+)
+from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.yamlsrc import Pos
+
+KIND = "spc"
+
+
+class Spc(Condition):
+    kind = KIND
+
+    def __init__(self, settings: xmr.SpcSettings, signals: tuple[str, ...], unit: str,
+                 bd: Breakdown):
+        self.settings, self.signals, self.unit, self.breakdown = settings, signals, unit, bd
+
+    def describe(self) -> str:
+        parts = []
+        if "concern" in self.signals:
+            parts.append("the latest month shows special cause variation of concern "
+                         f"(run length {self.settings.run_length}"
+                         + (", outlier moving ranges screened" if self.settings.screen_outliers
+                            else "") + ")")
+        if "consistent_fail" in self.signals and self.settings.target is not None:
+            parts.append(f"the process limits show the target "
+                         f"{fmt_value(self.settings.target, self.unit)} will consistently be "
+                         "missed")
+        return " or ".join(parts) + describe_breakdown(self.breakdown)
+
+    def evaluate(self, ctx: EvalContext) -> Verdict:
+        gone = missing(ctx, self.breakdown)
+        if gone:
+            return gone
+        series = [f for f in ctx.series(self.breakdown) if f.calculable and f.value is not None]
+        values = [f.value for f in series if f.value is not None]
+        result = xmr.analyse(values, self.settings)
+        fig = series[-1]
+        points = tuple((f.period_key, f.value) for f in series)
+        facts: dict[str, Any] = {**facts_of(fig), "points": len(values),
+                                 "variation": result.variation, "assurance": result.assurance}
+        last = result.points[-1]
+        if last.mean is not None:
+            facts.update(mean=last.mean, lpl=last.lpl, upl=last.upl)
+        text = xmr.describe(result)
+        if not result.limits_available:
+            return Verdict("no_data", text, figure=fig, period=fig.period_key, facts=facts,
+                           series=points)
+        breach = ("concern" in self.signals and result.variation == "special_cause_concern") or (
+            "consistent_fail" in self.signals and result.assurance == "consistent_fail")
+        return Verdict("breach" if breach else "ok", text, figure=fig, period=fig.period_key,
+                       facts=facts, series=points,
+                       trend="up" if values[-1] > values[-2] else "down"
+                       if values[-1] < values[-2] else "flat")
+
+
+def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
+    p = params(spec, pos, pc, KIND, ("run_length", "screen_outliers", "min_points", "target",
+                                     "signals"))
+    if p is None or pc.metric is None:
+        return None
+    m = pc.metric
+    if m.period_kind != "month":
+        pc.chk.error(p.pos, f"'spc' needs a monthly series; {m.id} is reported per "
+                     f"{m.period_kind}")
+        return None
+    target = pc.chk.number(p, "target")
+    signals = pc.chk.text_list(p, "signals") or (("concern", "consistent_fail") if target
+                                                 is not None else ("concern",))
+    for s in signals:
+        if s not in ("concern", "consistent_fail"):
+            pc.chk.error(p.value_pos["signals"], f"unknown signal '{s}'; expected concern or "
+                         "consistent_fail")
+    improvement = {"increase": "increase", "decrease": "decrease"}.get(m.improvement, "neutral")
+    try:
+        settings = xmr.SpcSettings(
+            improvement=improvement,  # type: ignore[arg-type]
+            target=target, run_length=pc.chk.integer(p, "run_length", 7, minimum=2) or 7,
+            screen_outliers=pc.chk.boolean(p, "screen_outliers", True),
+            min_points=pc.chk.integer(p, "min_points", 12, minimum=2) or 12)
+    except ValueError as exc:
+        pc.chk.error(p.pos, str(exc))
+        return None
+    return Spc(settings, signals, m.unit, breakdown(p, pc))

@@ -1,0 +1,167 @@
+"""Set-based loading: one query per metric, then figures computed and cached in memory.
+
+The evaluator never queries per organisation: :func:`load` reads every current observation
+of the metrics the rule packs use (one ``SELECT`` each), and :class:`DataView` answers the
+conditions' questions — this period's figure, the series up to it, the peer group's figures —
+from memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from assurance.catalogue import Catalogue, MetricDef
+from assurance.engine.figures import Figure, Obs, belongs, compute, stored_metric_ids
+from assurance.models import Observation, Organisation
+from assurance.periods import PeriodSpec, parse_period_key
+
+
+@lru_cache(maxsize=4096)
+def period_spec(key: str) -> PeriodSpec:
+    spec = parse_period_key(key)
+    assert spec is not None, key
+    return spec
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    code: str
+    name: str
+    benchmark_group: str | None
+    synthetic: bool
+    org_type: str | None = None
+
+
+@dataclass
+class MetricData:
+    metric: MetricDef
+    rows: dict[str, dict[str, list[Obs]]] = field(default_factory=dict)  # org → period → rows
+
+    def periods(self) -> list[str]:
+        keys = {p for per_org in self.rows.values() for p in per_org}
+        return sorted(keys, key=lambda k: period_spec(k).end)
+
+
+def load_orgs(s: Session) -> dict[str, OrgInfo]:
+    return {o.code: OrgInfo(o.code, o.name, o.benchmark_group, o.synthetic, o.org_type)
+            for o in s.exec(select(Organisation)).all()}
+
+
+def load(s: Session, cat: Catalogue, metric_ids: Iterable[str],
+         orgs: set[str] | None = None) -> dict[str, MetricData]:
+    """Read every current observation of the given metrics: one query per metric."""
+    out: dict[str, MetricData] = {}
+    loaded: dict[tuple[str, ...], dict[str, dict[str, list[Obs]]]] = {}
+    for mid in sorted(set(metric_ids)):
+        m = cat[mid]
+        stored = stored_metric_ids(cat, m)
+        columns: list[Any] = [Observation.org_code, Observation.period_key, Observation.metric,
+                   Observation.group, Observation.breakdown, Observation.value,
+                   Observation.numerator, Observation.denominator, Observation.suppressed,
+                   Observation.note]
+        q = sa_select(*columns).where(col(Observation.metric).in_(list(stored)),
+                                      col(Observation.current).is_(True))
+        if orgs is not None:
+            q = q.where(col(Observation.org_code).in_(sorted(orgs)))
+        key = tuple(sorted(stored))
+        if key in loaded:  # e.g. wres.declaration reads the same rows as wres.1
+            out[mid] = MetricData(m, loaded[key])
+            continue
+        rows: dict[str, dict[str, list[Obs]]] = defaultdict(lambda: defaultdict(list))
+        every_period = all(v is None for v in stored.values())
+        # Core execution (no ORM identity map): this is the hot path at national scale.
+        for org, period, metric, grp, bd, value, num, den, sup, note in s.connection().execute(q):
+            if every_period or belongs(metric, period, stored):
+                rows[org][period].append(Obs(grp, bd, value, num, den, sup, note, metric))
+        loaded[key] = {k: dict(v) for k, v in rows.items()}
+        out[mid] = MetricData(m, loaded[key])
+    return out
+
+
+class DataView:
+    """What conditions may ask of the stored data, as of a date. Figures are cached."""
+
+    def __init__(self, cat: Catalogue, data: dict[str, MetricData], orgs: dict[str, OrgInfo],
+                 as_of: date, confidence: float = 0.95,
+                 rolling: Mapping[str, int] | None = None):
+        self.cat = cat
+        self.rolling = dict(rolling or {})
+        self.data = data
+        self.orgs = orgs
+        self.as_of = as_of
+        self.confidence = confidence
+        self._cache: dict[tuple[str, str, str, object], Figure | None] = {}
+        self._periods: dict[str, list[str]] = {}
+
+    def periods(self, metric: str) -> list[str]:
+        """Periods with any data for the metric that had ended by ``as_of``, oldest first."""
+        if metric not in self._periods:
+            self._periods[metric] = [p for p in self.data[metric].periods()
+                                     if period_spec(p).end <= self.as_of]
+        return self._periods[metric]
+
+    def current_period(self, metric: str) -> str | None:
+        ps = self.periods(metric)
+        return ps[-1] if ps else None
+
+    def has_rows(self, metric: str, org: str, period: str) -> bool:
+        return bool(self.data[metric].rows.get(org, {}).get(period))
+
+    def figure(self, metric: str, org: str, period: str,
+               breakdown: str | Sequence[str] | None = None) -> Figure | None:
+        """The figure, or None when the organisation has no rows for that period."""
+        bkey = breakdown if breakdown is None or isinstance(breakdown, str) else tuple(breakdown)
+        key = (metric, org, period, bkey)
+        if key not in self._cache:
+            per_period = self.data[metric].rows.get(org, {})
+            rows = per_period.get(period)
+            years = self.rolling.get(metric, 1)
+            if rows and years > 1:
+                # Pool counts over this and the previous periods (e.g. WDES 3 two-year rolling
+                # average): figures sum numerators and denominators group by group.
+                earlier = [p for p in self.periods(metric) if p < period and p in per_period]
+                rows = [r for p in [*earlier[-(years - 1):], period] for r in per_period[p]]
+            self._cache[key] = None if not rows else compute(
+                self.cat, self.cat[metric], org, period, rows, breakdown, self.confidence)
+        return self._cache[key]
+
+    def series(self, metric: str, org: str, breakdown: str | Sequence[str] | None = None,
+               up_to: str | None = None) -> list[Figure]:
+        """The organisation's figures for every period up to ``up_to`` (default: current)."""
+        out = []
+        for p in self.periods(metric):
+            f = self.figure(metric, org, p, breakdown)
+            if f is not None:
+                out.append(f)
+            if p == up_to:
+                break
+        return out
+
+    def peers(self, metric: str, org: str, period: str,
+              breakdown: str | Sequence[str] | None = None) -> list[Figure]:
+        """Figures of organisations in the same benchmarking group (including ``org``)."""
+        group = self.orgs[org].benchmark_group if org in self.orgs else None
+        if group is None:
+            return []
+        out = []
+        for code in self.data[metric].rows:
+            info = self.orgs.get(code)
+            if info is None or info.benchmark_group != group:
+                continue
+            f = self.figure(metric, code, period, breakdown)
+            if f is not None and f.calculable and f.value is not None:
+                out.append(f)
+        return out
+
+    def organisations(self, metric: str) -> list[str]:
+        """Organisations with any data for the metric up to ``as_of``."""
+        ps = set(self.periods(metric))
+        return sorted(o for o, per in self.data[metric].rows.items() if ps & per.keys())

@@ -1,0 +1,95 @@
+"""Evaluating rule packs: every (rule, organisation) → breach / ok / no data / not
+calculable / error, with the figures that decided it.
+
+Evaluation takes an explicit ``as_of`` date and reads the store once per metric; nothing
+here reads the clock. A rule that raises becomes an ``error`` outcome (itself reported) and
+the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlmodel import Session
+
+from assurance.catalogue import Catalogue, load_catalogue
+from assurance.config import StatisticsSettings
+from assurance.engine.conditions.base import EvalContext, Verdict
+from assurance.engine.data import DataView, OrgInfo, load, load_orgs
+from assurance.engine.rules import Rule, RulePack
+
+Status = Literal["breach", "ok", "no_data", "not_calculable", "error"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rule: Rule
+    org: OrgInfo
+    status: Status
+    summary: str
+    period: str | None
+    verdict: Verdict | None = None
+
+    @property
+    def scope(self) -> str:
+        return ""
+
+
+def rules_of(packs: Sequence[RulePack], rule_ids: Iterable[str] | None = None) -> list[Rule]:
+    wanted = set(rule_ids) if rule_ids else None
+    return [r for p in packs for r in p.rules if r.enabled and (wanted is None or r.id in wanted)]
+
+
+def build_view(s: Session, rules: Sequence[Rule], as_of: date, stats: StatisticsSettings,
+               orgs: set[str] | None = None) -> DataView:
+    """Load every metric the rules use (one query each) into a view as of ``as_of``."""
+    cat = load_catalogue()
+    metrics = set().union(*(r.metrics() for r in rules)) if rules else set()
+    data = load(s, cat, metrics)  # peers need every organisation, so no org filter here
+    return DataView(cat, data, load_orgs(s), as_of, stats.confidence,
+                    rolling_years(cat, metrics, stats))
+
+
+def rolling_years(cat: Catalogue, metrics: Iterable[str], stats: StatisticsSettings
+                  ) -> dict[str, int]:
+    """Metric → years pooled (e.g. WDES 3 two-year rolling average), from the settings.
+
+    Every view — evaluation and reports alike — takes it from here, so a board paper shows the
+    figure the finding was judged on.
+    """
+    return {m: int(getattr(stats, str(cat[m].rolling_setting))) for m in metrics
+            if cat[m].rolling_setting}
+
+
+def evaluate(s: Session, packs: Sequence[RulePack], as_of: date, stats: StatisticsSettings,
+             *, orgs: Iterable[str] | None = None, rule_ids: Iterable[str] | None = None,
+             view: DataView | None = None) -> list[Outcome]:
+    """Evaluate the packs for every organisation with data (or those named)."""
+    rules = rules_of(packs, rule_ids)
+    view = view or build_view(s, rules, as_of, stats)
+    only = set(orgs) if orgs is not None else None
+    out: list[Outcome] = []
+    for rule in rules:
+        metric = view.cat[rule.metric]
+        codes = view.organisations(rule.metric)
+        if only is not None:
+            codes = [c for c in codes if c in only]
+        for code in codes:
+            org = view.orgs.get(code) or OrgInfo(code, code, None, False)
+            out.append(evaluate_one(rule, org, view, metric_stats=stats, metric=metric))
+    return out
+
+
+def evaluate_one(rule: Rule, org: OrgInfo, view: DataView, *, metric_stats: StatisticsSettings,
+                 metric: object = None) -> Outcome:
+    m = view.cat[rule.metric]
+    try:
+        v = rule.condition.evaluate(EvalContext(m, org, view, metric_stats))
+    except Exception as exc:  # noqa: BLE001 - a failing rule must not stop the others
+        return Outcome(rule, org, "error", f"rule raised {type(exc).__name__}: {exc}",
+                       view.current_period(rule.metric))
+    return Outcome(rule, org, v.status, v.summary, v.period or view.current_period(rule.metric),
+                   v)

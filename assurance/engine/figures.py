@@ -1,0 +1,373 @@
+"""From stored counts to the figure a rule judges: one function per metric kind.
+
+A :class:`Figure` always carries what decided it — the groups' counts, the interval, whether
+it could be calculated and why not — so a board paper can show the number, its uncertainty
+and its provenance side by side. Relative likelihoods are computed here from counts, never
+stored (domain.md §4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assurance.catalogue import Catalogue, MetricDef
+from assurance.periods import period_year
+from assurance.stats import RelativeLikelihood, relative_likelihood, wilson_interval
+
+
+@dataclass(frozen=True)
+class Obs:
+    """One current stored observation, as the engine needs it (no ORM object)."""
+
+    group: str
+    breakdown: str
+    value: float | None
+    numerator: int | None
+    denominator: int | None
+    suppressed: bool
+    note: str | None
+    metric: str = ""
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    group: str
+    label: str
+    value: float | None  # percent, score or share in the metric's unit
+    numerator: int | None = None
+    denominator: int | None = None
+    suppressed: bool = False
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The figure for one metric, organisation and period."""
+
+    metric: str
+    org_code: str
+    period_key: str
+    unit: str
+    value: float | None
+    calculable: bool = True
+    reason: str | None = None
+    se: float | None = None  # standard error of value (of ln value for ratios)
+    ci: tuple[float, float] | None = None
+    rl: RelativeLikelihood | None = None
+    focus: GroupValue | None = None
+    reference: GroupValue | None = None
+    unknown: GroupValue | None = None
+    count: int | None = None  # focus-group head count where the metric has one
+    declaration_rate: float | None = None
+    note: str | None = None
+    extra: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """Focus minus reference (percentage points or score points)."""
+        if self.focus is None or self.reference is None:
+            return None
+        if self.focus.value is None or self.reference.value is None:
+            return None
+        return self.focus.value - self.reference.value
+
+    def counts(self) -> dict[str, tuple[int | None, int | None]]:
+        """Group → (numerator, denominator), for tables and disclosure control."""
+        return {g.group: (g.numerator, g.denominator)
+                for g in (self.focus, self.reference, self.unknown) if g is not None}
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    """A figure as a board member reads it: ``1.62``, ``34.5%``, ``-3.2 pp``, ``6.8``."""
+    if value is None:
+        return "not available"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if unit == "percentage_points":
+        return f"{value:+.1f} pp"
+    if unit == "score":
+        return f"{value:.2f}"
+    if unit == "yes_no":
+        return "yes" if value >= 0.5 else "no"
+    return f"{value:g}"
+
+
+def headline(fig: Figure) -> str:
+    """One line: value, interval and the counts that decided it."""
+    if not fig.calculable:
+        return f"not calculable: {fig.reason}"
+    text = fmt_value(fig.value, fig.unit)
+    if fig.ci is not None:
+        text += f" (95% CI {fmt_value(fig.ci[0], fig.unit)} to {fmt_value(fig.ci[1], fig.unit)})"
+    parts = []
+    for g in (fig.focus, fig.reference):
+        if g is None:
+            continue
+        if g.numerator is not None and g.denominator is not None:
+            parts.append(f"{g.label} {g.numerator:,}/{g.denominator:,}")
+        elif g.value is not None and fig.unit != "percent":
+            parts.append(f"{g.label} {g.value:.1f}" + (
+                "%" if fig.unit == "percentage_points" else ""))
+        elif g.value is not None:
+            parts.append(f"{g.label} {g.value:.1f}%")
+    if parts:
+        text += "; " + ", ".join(parts)
+    return text
+
+
+def _by_group(rows: Sequence[Obs], breakdown: str | Sequence[str]) -> dict[str, GroupValue]:
+    """Sum numerators/denominators per group over one breakdown or a set of them."""
+    wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
+    num: dict[str, int] = {}
+    den: dict[str, int] = {}
+    vals: dict[str, GroupValue] = {}
+    for r in rows:
+        if r.breakdown not in wanted:
+            continue
+        if r.numerator is not None and r.denominator is not None:
+            num[r.group] = num.get(r.group, 0) + r.numerator
+            den[r.group] = den.get(r.group, 0) + r.denominator
+        vals[r.group] = GroupValue(r.group, r.group, r.value, r.numerator, r.denominator,
+                                   r.suppressed)
+    for g in num:
+        vals[g] = GroupValue(g, g, None, num[g], den[g])
+    return vals
+
+
+def _label(cat: Catalogue, m: MetricDef, g: GroupValue | None) -> GroupValue | None:
+    if g is None:
+        return None
+    return GroupValue(g.group, cat.group_label(m.characteristic, g.group), g.value, g.numerator,
+                      g.denominator, g.suppressed)
+
+
+def _share(g: GroupValue | None, total: int | None) -> GroupValue | None:
+    if g is None or g.numerator is None or not total:
+        return g
+    return GroupValue(g.group, g.label, 100.0 * g.numerator / total, g.numerator, total)
+
+
+def _proportion_se(p: float, n: int | None) -> float | None:
+    if not n:
+        return None
+    return 100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n)
+
+
+def _not(m: MetricDef, org: str, period: str, reason: str, **kw: object) -> Figure:
+    return Figure(m.id, org, period, m.unit, None, calculable=False, reason=reason, **kw)  # type: ignore[arg-type]
+
+
+def _outcome(m: MetricDef) -> str:
+    """Past-tense wording of the counted event, e.g. "were appointed from shortlisting"."""
+    text = str((m.counts or {}).get("numerator", "had the outcome"))
+    for present, past in (("entering", "entered"), ("accessing", "accessed"),
+                          ("appointed", "were appointed")):
+        if text.startswith(present):
+            return past + text[len(present):]
+    return text
+
+
+def fig_relative_likelihood(cat: Catalogue, m: MetricDef, org: str, period: str,
+                            rows: Sequence[Obs], breakdown: str | Sequence[str] = "",
+                            confidence: float = 0.95) -> Figure:
+    g = _by_group(rows, breakdown)
+    focus, ref = _label(cat, m, g.get(m.focus or "")), _label(cat, m, g.get(m.reference or ""))
+    unknown = _label(cat, m, g.get("unknown"))
+    if focus is None or ref is None or focus.numerator is None or ref.numerator is None:
+        return _not(m, org, period, "counts for both groups are needed", focus=focus,
+                    reference=ref)
+    noun = "applicants" if "shortlist" in str((m.counts or {}).get("denominator", "")) else "staff"
+    rl = relative_likelihood(focus.numerator, focus.denominator or 0, ref.numerator,
+                             ref.denominator or 0, confidence, focus_label=f"{focus.label} {noun}",
+                             reference_label=f"{ref.label} {noun}", outcome=_outcome(m))
+    focus = _share(focus, focus.denominator)
+    ref = _share(ref, ref.denominator)
+    if not rl.calculable:
+        return _not(m, org, period, rl.reason or "not calculable", rl=rl, focus=focus,
+                    reference=ref, unknown=unknown)
+    ci = (rl.ci_low, rl.ci_high) if rl.ci_low is not None and rl.ci_high is not None else None
+    return Figure(m.id, org, period, m.unit, rl.value, se=rl.log_se, ci=ci, rl=rl, focus=focus,
+                  reference=ref, unknown=unknown)
+
+
+def fig_share(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+              breakdown: str | Sequence[str] = "overall", confidence: float = 0.95) -> Figure:
+    g = _by_group(rows, breakdown)
+    wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
+    # Every row of a band carries that band's total headcount; sum the bands' totals (a group
+    # absent from a band must not shrink the denominator).
+    band_totals = {r.breakdown: r.denominator for r in rows
+                   if r.breakdown in wanted and r.denominator is not None}
+    total = sum(band_totals.values()) or None
+    focus = _share(_label(cat, m, g.get(m.focus or "")), total)
+    ref = _share(_label(cat, m, g.get(m.reference or "")), total)
+    unknown = _share(_label(cat, m, g.get("unknown")), total)
+    if focus is None or focus.value is None or not total:
+        return _not(m, org, period, "no headcount for this breakdown", focus=focus)
+    ci = wilson_interval(focus.numerator or 0, total, confidence)
+    known = total - (unknown.numerator or 0 if unknown else 0)
+    overall = _by_group(rows, "overall").get(m.focus or "")
+    extra: dict[str, float | None] = {}
+    if overall is not None and overall.numerator is not None and overall.denominator:
+        extra["overall_share"] = 100.0 * overall.numerator / overall.denominator
+    return Figure(m.id, org, period, m.unit, focus.value, se=_proportion_se(focus.value, total),
+                  ci=(100 * ci[0], 100 * ci[1]) if ci else None, focus=focus, reference=ref,
+                  unknown=unknown, count=focus.numerator,
+                  declaration_rate=100.0 * known / total, extra=extra)
+
+
+def fig_group_value(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+                    breakdown: str | Sequence[str] = "", confidence: float = 0.95) -> Figure:
+    """Group percentages or scores published per group (Staff Survey based indicators)."""
+    g = _by_group(rows, breakdown)
+    focus, ref = _label(cat, m, g.get(m.focus or "")), _label(cat, m, g.get(m.reference or ""))
+    if focus is None or focus.value is None:
+        why = "suppressed (fewer than 10 responses)" if focus and focus.suppressed else (
+            f"no figure for {cat.group_label(m.characteristic, m.focus or '')} staff")
+        return _not(m, org, period, why, focus=focus, reference=ref)
+    se = _proportion_se(focus.value, focus.denominator) if m.unit == "percent" else None
+    z = 1.959963984540054
+    ci = (focus.value - z * se, focus.value + z * se) if se is not None else None
+    return Figure(m.id, org, period, m.unit, focus.value, se=se, ci=ci, focus=focus,
+                  reference=ref)
+
+
+def fig_representation_gap(cat: Catalogue, m: MetricDef, org: str, period: str,
+                           rows: Sequence[Obs], breakdown: str | Sequence[str] = "board_voting",
+                           confidence: float = 0.95) -> Figure:
+    board = _by_group(rows, breakdown)
+    workforce = _by_group(rows, "workforce")
+    execs = _by_group(rows, "board_executive")
+
+    def pct(groups: Mapping[str, GroupValue]) -> tuple[float | None, GroupValue | None]:
+        g = groups.get(m.focus or "")
+        if g is None or g.numerator is None or not g.denominator:
+            return None, g
+        return 100.0 * g.numerator / g.denominator, g
+
+    board_pct, board_g = pct(board)
+    wf_pct, wf_g = pct(workforce)
+    exec_pct, _ = pct(execs)
+    if board_pct is None or wf_pct is None or board_g is None:
+        return _not(m, org, period, "board and workforce counts are both needed")
+    label = cat.group_label(m.characteristic, m.focus or "")
+    focus = GroupValue(m.focus or "", f"{label} on the board", board_pct, board_g.numerator,
+                       board_g.denominator)
+    ref = GroupValue("workforce", f"{label} in the workforce", wf_pct,
+                     wf_g.numerator if wf_g else None, wf_g.denominator if wf_g else None)
+    return Figure(m.id, org, period, m.unit, board_pct - wf_pct, focus=focus, reference=ref,
+                  count=board_g.numerator,
+                  extra={"board_share": board_pct, "workforce_share": wf_pct,
+                         "executive_share": exec_pct,
+                         "executive_gap": None if exec_pct is None else exec_pct - wf_pct})
+
+
+def fig_declaration(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+                    breakdown: str | Sequence[str] = "overall", confidence: float = 0.95
+                    ) -> Figure:
+    g = _by_group(rows, m.breakdown or "overall")
+    total = next((x.denominator for x in g.values() if x.denominator), None)
+    if not total:
+        return _not(m, org, period, "no workforce headcount")
+    unknown = g.get("unknown")
+    known = total - (unknown.numerator or 0 if unknown else 0)
+    rate = 100.0 * known / total
+    return Figure(m.id, org, period, m.unit, rate, se=_proportion_se(rate, total),
+                  unknown=GroupValue("unknown", "not declared", 100.0 - rate,
+                                     total - known, total),
+                  declaration_rate=rate, count=known)
+
+
+def fig_narrative(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+                  breakdown: str | Sequence[str] = "", confidence: float = 0.95) -> Figure:
+    row = next(iter(rows), None)
+    if row is None or row.value is None:
+        return _not(m, org, period, "no answer recorded")
+    return Figure(m.id, org, period, m.unit, row.value, note=row.note)
+
+
+def fig_survey_response(cat: Catalogue, m: MetricDef, org: str, period: str,
+                        rows: Sequence[Obs], breakdown: str | Sequence[str] = "",
+                        confidence: float = 0.95) -> Figure:
+    """Organisation-level Staff Survey figure from the published response percentages."""
+    picked = [r for r in rows if r.breakdown in m.responses]
+    if not picked:
+        return _not(m, org, period, "question not in this survey year's file")
+    if any(r.suppressed or r.value is None for r in picked):
+        return _not(m, org, period, "suppressed in the published file (fewer than 10 "
+                    "responses)")
+    value = sum(r.value or 0.0 for r in picked)
+    excluded = sum(r.value or 0.0 for r in rows if r.breakdown in m.exclude_responses)
+    if excluded:
+        if excluded >= 100:
+            return _not(m, org, period, "no respondents in scope")
+        value = 100.0 * value / (100.0 - excluded)
+    if m.complement:
+        value = 100.0 - value
+    base = picked[0].denominator
+    if base and excluded:  # the percentage is of those left after the exclusion
+        base = round(base * (100.0 - excluded) / 100.0)
+    se = _proportion_se(value, base) if m.unit == "percent" else None
+    return Figure(m.id, org, period, m.unit, value, se=se,
+                  focus=GroupValue("all", "all staff", value, None, base))
+
+
+def fig_monthly_rate(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+                     breakdown: str | Sequence[str] = "", confidence: float = 0.95) -> Figure:
+    g = _by_group(rows, breakdown)
+    focus = _share(_label(cat, m, g.get(m.focus or "all")), None)
+    if focus is None or focus.numerator is None or not focus.denominator:
+        return _not(m, org, period, "no counts for this month")
+    value = 100.0 * focus.numerator / focus.denominator
+    return Figure(m.id, org, period, m.unit, value, se=_proportion_se(value, focus.denominator),
+                  focus=GroupValue(focus.group, focus.label, value, focus.numerator,
+                                   focus.denominator), count=focus.numerator)
+
+
+FigureFn = Callable[..., Figure]
+KIND_FIGURES: dict[str, FigureFn] = {
+    "relative_likelihood": fig_relative_likelihood,
+    "share": fig_share,
+    "group_percent": fig_group_value,
+    "percent": fig_group_value,
+    "group_score": fig_group_value,
+    "representation_gap": fig_representation_gap,
+    "declaration_rate": fig_declaration,
+    "narrative": fig_narrative,
+    "survey_response": fig_survey_response,
+    "monthly_rate": fig_monthly_rate,
+}
+
+
+def compute(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+            breakdown: str | Sequence[str] | None = None, confidence: float = 0.95) -> Figure:
+    """The figure for one metric/org/period from its stored rows."""
+    fn = KIND_FIGURES[m.kind]
+    if breakdown is None:
+        default = {"share": "overall", "representation_gap": "board_voting"}.get(m.kind, "")
+        return fn(cat, m, org, period, rows, default, confidence)
+    return fn(cat, m, org, period, rows, breakdown, confidence)
+
+
+def stored_metric_ids(cat: Catalogue, m: MetricDef) -> dict[str, frozenset[int] | None]:
+    """Which stored metric ids hold this metric's data (survey questions vary by year).
+
+    Returns stored id → the survey years it is valid for (None: every period).
+    """
+    if m.kind == "survey_response":
+        assert isinstance(m.survey_question, str)
+        years: dict[str, set[int]] = {}
+        for year, codes in cat.survey_years.items():
+            if m.survey_question in codes:
+                years.setdefault(f"nss.{codes[m.survey_question]}", set()).add(year)
+        return {k: frozenset(v) for k, v in years.items()}
+    return {m.from_metric or m.id: None}
+
+
+def belongs(stored: str, period_key: str,
+            years: Mapping[str, frozenset[int] | None]) -> bool:
+    valid = years.get(stored)
+    return valid is None or period_year(period_key) in valid

@@ -1,0 +1,250 @@
+"""The outbox: notifications written in the same transaction as the finding change behind them.
+
+:func:`enqueue` turns finding transitions into ``notification`` rows, one per (transition,
+subscription), each with a deterministic idempotency key (sha256 of finding fingerprint,
+event id and subscription name) and its message already rendered and disclosure-controlled
+for the subscription's audience (:mod:`assurance.outbox_messages`). Because the rows commit
+with the finding change, a crash can never lose a notification or announce a change that
+was rolled back. :func:`deliver` (:mod:`assurance.outbox_delivery`) sends them later.
+
+What notifies:
+
+* **opened** and **reopened**: every matching subscription;
+* **continuing** (still in breach): when the subscription's ``repeat_every`` is due (default
+  every period; 0 never) counted on consecutive periods in breach;
+* **escalated**: every subscription matching at the new level, so ``min_level`` subscribers
+  (the board committee) first hear of a finding when it reaches them;
+* **acknowledged** and **resolved** (with its duration): every matching subscription and
+  every subscription that was told about this breach earlier, even if it no longer matches
+  or was removed since, so every level that heard of a problem hears it is over;
+* **silence_expired**: every matching subscription.
+
+Nothing notifies while a finding is silenced, except the expiry of its silence. ``no_data``
+and ``error`` transitions do not notify here: a missing return is a finding of its own
+(data-quality rules), and errors surface through job alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from assurance import audit
+from assurance.config import Settings
+from assurance.engine.rules import Rule
+from assurance.findings import Transition
+from assurance.models import Finding, FindingEvent, Organisation
+from assurance.outbox_delivery import (
+    OUTBOX_OPTIONS,
+    DeliveryReport,
+    channel_rates,
+    deliver,
+    fallback_channel,
+)
+from assurance.outbox_messages import EVENT_NAMES, from_json, message_for, policy_for, to_json
+from assurance.outbox_models import DEAD, FINDING, PENDING, STATUSES, Notification, as_utc
+from assurance.problems import Problem
+from assurance.routing import Subscription, list_subscriptions, matching
+
+__all__ = ["DeliveryReport", "OutboxStatus", "FailedNotification", "channel_rates",
+           "check_outbox_options", "deliver", "enqueue", "fallback_channel", "message_for",
+           "notification_key", "retry_dead", "status_report", "transport_options"]
+
+
+def notification_key(fingerprint: str, event_id: int, subscription: str) -> str:
+    """The idempotency key of one notification (64 hex characters)."""
+    return hashlib.sha256(f"{fingerprint}|{event_id}|{subscription}".encode()).hexdigest()
+
+
+def _silenced(f: Finding, ev: FindingEvent) -> bool:
+    return f.silenced_until is not None and f.silenced_until >= ev.as_of
+
+
+def _repeat_due(sub: Subscription, f: Finding, details: Mapping[str, Any]) -> bool:
+    if sub.repeat_every <= 0:
+        return False
+    consecutive = int(details.get("consecutive_periods") or f.consecutive_periods or 1)
+    return (consecutive - 1) % sub.repeat_every == 0
+
+
+def _told(session: Session, f: Finding) -> list[Subscription]:
+    """Subscriptions that were sent (or will be sent) news of the finding's current breach."""
+    rows = session.exec(select(Notification.subscription, Notification.channel,
+                               Notification.audience)
+                        .where(Notification.finding_id == f.id,
+                               Notification.episode == f.times_opened,
+                               Notification.kind == FINDING, Notification.status != DEAD)
+                        .distinct()).all()
+    return [Subscription(name, channel, audience, source="told") for name, channel, audience
+            in rows]
+
+
+def enqueue(session: Session, transitions: Sequence[Transition], settings: Settings, *,
+            at: datetime, rules_by_id: Mapping[str, Rule] | None = None,
+            subscriptions: Sequence[Subscription] | None = None) -> int:
+    """Write the notifications ``transitions`` call for, in the caller's transaction.
+
+    Enqueueing the same transitions again adds nothing (the idempotency key is unique).
+
+    Args:
+        session: the session that applied the transitions (the caller commits).
+        transitions: from :func:`assurance.findings.apply_outcomes`, ``acknowledge`` and
+            :func:`assurance.escalation.escalate_unacknowledged`.
+        settings: subscriptions, audiences and levels.
+        at: when (the rows' ``created_at`` and first ``next_attempt_at``).
+        rules_by_id: gives messages the rule's ``why`` and ``action`` text.
+        subscriptions: default :func:`assurance.routing.list_subscriptions`.
+
+    Returns:
+        How many notifications were written.
+    """
+    at = as_utc(at)
+    subs = list(subscriptions) if subscriptions is not None else list_subscriptions(session,
+                                                                                    settings)
+    rules = rules_by_id or {}
+    orgs: dict[str, Organisation | None] = {}
+    written = 0
+    for t in transitions:
+        f, ev = t.finding, t.event
+        if ev.kind not in EVENT_NAMES or ev.id is None or f.id is None:
+            continue
+        if ev.kind != "silence_expired" and _silenced(f, ev):
+            continue
+        details = json.loads(ev.details or "{}")
+        targets = matching(f, settings, subs, level=ev.level)
+        if ev.kind == "continuing":
+            targets = [s for s in targets if _repeat_due(s, f, details)]
+        if ev.kind in ("acknowledged", "resolved"):
+            names = {s.name for s in targets}
+            targets += [s for s in _told(session, f) if s.name not in names]
+        keys = {s.name: notification_key(f.fingerprint, ev.id, s.name) for s in targets}
+        existing = set(session.exec(select(Notification.idempotency_key).where(
+            col(Notification.idempotency_key).in_(list(keys.values())))).all()) if keys else set()
+        if f.org_code not in orgs:
+            orgs[f.org_code] = session.get(Organisation, f.org_code)
+        rule = rules.get(f.rule_id)
+        rows = []
+        for sub in targets:
+            key = keys[sub.name]
+            if key in existing:
+                continue
+            message = message_for(f, ev, policy_for(settings.audiences.get(sub.audience)),
+                                  orgs[f.org_code], idempotency_key=key,
+                                  previous_level=t.previous_level,
+                                  why=rule.why if rule else "", action=rule.action if rule else "")
+            rows.append(dict(idempotency_key=key, kind=FINDING, finding_id=f.id, event_id=ev.id,
+                             episode=f.times_opened, event=message.event, subscription=sub.name,
+                             channel=sub.channel, audience=sub.audience, message=to_json(message),
+                             status=PENDING, attempts=0, next_attempt_at=at, created_at=at))
+            existing.add(key)
+        if rows:  # Core insert: thousands of rows per run would be slow as ORM objects
+            session.flush()
+            session.execute(insert(Notification.__table__), rows)  # type: ignore[attr-defined]
+            written += len(rows)
+    return written
+
+
+@dataclass(frozen=True)
+class FailedNotification:
+    """A dead notification, or a pending one that has failed at least once."""
+
+    id: int
+    status: str
+    channel: str
+    subscription: str
+    event: str
+    title: str
+    organisation: str
+    attempts: int
+    reason: str
+    next_attempt_at: datetime | None
+    dead_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """Counts per status (every status present, zero included) and the failed rows."""
+
+    counts: dict[str, int]
+    failed: list[FailedNotification]
+
+    @property
+    def ok(self) -> bool:
+        """No dead notifications."""
+        return self.counts.get(DEAD, 0) == 0
+
+
+def status_report(engine: Engine, *, limit: int = 100) -> OutboxStatus:
+    """What ``assurance notify --status`` shows: counts, then the newest failed rows."""
+    with Session(engine) as s:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, n in s.exec(select(Notification.status, func.count())
+                                .group_by(Notification.status)).all():
+            counts[status] = int(n)
+        failing = or_(col(Notification.status) == DEAD,
+                      and_(col(Notification.status) == PENDING,
+                           col(Notification.last_error).is_not(None)))
+        rows = s.exec(select(Notification).where(failing)
+            .order_by(col(Notification.id).desc()).limit(limit)).all()
+    failed = []
+    for r in rows:
+        m = from_json(r.message)
+        failed.append(FailedNotification(
+            r.id or 0, r.status, r.channel, r.subscription, r.event, m.title,
+            f"{m.organisation_name} ({m.organisation_code})", r.attempts, r.last_error or "",
+            as_utc(r.next_attempt_at) if r.status == PENDING else None,
+            as_utc(r.dead_at) if r.dead_at else None))
+    return OutboxStatus(counts, failed)
+
+
+def retry_dead(engine: Engine, *, at: datetime, actor: str,
+               ids: Sequence[int] | None = None) -> int:
+    """Queue dead notifications again (all, or those ``ids``) after their cause was fixed."""
+    at = as_utc(at)
+    with Session(engine.execution_options(assurance_write=True)) as s, s.begin():
+        q = update(Notification).where(col(Notification.status) == DEAD)
+        if ids is not None:
+            q = q.where(col(Notification.id).in_(list(ids)))
+        result = s.exec(q.values(status=PENDING, attempts=0, next_attempt_at=at, dead_at=None,
+                                 claimed_by=None, lease_until=None))
+        audit.append(s, at=at, actor=actor, action="notify.retry_dead", subject="outbox",
+                     details={"ids": list(ids) if ids is not None else "all",
+                              "rows": result.rowcount})
+        return int(result.rowcount)
+
+
+def transport_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``[channels.<name>]`` table without the outbox's keys, for ``build_channel``."""
+    return {k: v for k, v in options.items() if k not in OUTBOX_OPTIONS}
+
+
+def check_outbox_options(settings: Settings) -> list[Problem]:
+    """Problems with the outbox keys of the channel tables (``fallback``, ``rate_per_second``)."""
+    where = str(settings.source or "<config>")
+    problems = []
+    fallbacks = []
+    for name, options in settings.channels.items():
+        if "fallback" in options:
+            if not isinstance(options["fallback"], bool):
+                problems.append(Problem(where, f"channels.{name}.fallback: found "
+                                        f"{options['fallback']!r}; expected true or false"))
+            elif options["fallback"]:
+                fallbacks.append(name)
+        rate = options.get("rate_per_second")
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
+                                 or not 0 < rate <= 1000):
+            problems.append(Problem(where, f"channels.{name}.rate_per_second: found {rate!r}; "
+                                    "expected a number of messages per second, above 0 and at "
+                                    "most 1000 (Slack allows about 1)"))
+    if len(fallbacks) > 1:
+        problems.append(Problem(where, "channels: more than one channel has fallback = true ("
+                                + ", ".join(fallbacks) + "); expected at most one"))
+    return problems

@@ -1,0 +1,374 @@
+"""Building the :class:`~assurance.reporting.model.BoardContext` for one organisation.
+
+Alert / Advise / Assure (domain.md §8) is decided here, once, from the outcome and the
+finding's lifecycle:
+
+* **Alert** — a breach whose finding was opened, re-opened or escalated at this ``as_of``
+  (or a breach the findings register has not recorded yet): matters needing board action.
+* **Advise** — a breach continuing from an earlier period, a rule that is met but worsening,
+  and every rule that could not be judged (no data, not calculable, error), because no data
+  is never assurance.
+* **Assure** — a rule met (not worsening), including findings resolved at this ``as_of``
+  and rules met with an improving trend, which are named individually as sustained
+  improvement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from importlib import metadata
+
+from sqlalchemy.engine import Engine
+
+from assurance.catalogue import Catalogue
+from assurance.config import Settings
+from assurance.db import session as open_session
+from assurance.engine.evaluate import Outcome
+from assurance.engine.rules import Rule
+from assurance.models import Finding, FindingEvent, Import
+from assurance.periods import parse_period_key
+from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.reporting.inputs import ReportInputs, findings_of, load_inputs, provenance
+from assurance.reporting.model import (
+    STATUS_LABELS,
+    BoardContext,
+    Branding,
+    Classification,
+    DeclarationView,
+    Definition,
+    FindingView,
+    OrgView,
+    OutcomeView,
+    SummaryItem,
+    SummaryView,
+)
+from assurance.reporting.views import (
+    band_of,
+    breakdown_words,
+    direction_of,
+    figure_view,
+    finding_view,
+    import_ref,
+    long_date,
+    peer_view,
+    period_label,
+    policy_for,
+    reference_label,
+    series_points,
+    source_ref,
+    spc_view,
+)
+
+PACK_ORDER = ("wres", "wdes", "board", "survey", "data-quality")
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+ALERT_KINDS = ("opened", "reopened", "escalated")
+SERIES_LABELS = {"relative_likelihood": "Relative likelihood",
+                 "representation_gap": "Board minus workforce", "declaration_rate": "Declared",
+                 "narrative": "Answer", "survey_response": "All staff"}
+DECLARATION_METRICS = (("wres.declaration", "Ethnicity recorded on ESR"),
+                       ("wdes.declaration", "Disability recorded on ESR"))
+
+
+def product_name() -> str:
+    try:
+        return f"assurance {metadata.version('assurance')}"
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "assurance"
+
+
+def ordered_rules(inputs: ReportInputs) -> list[Rule]:
+    """Enabled rules in reading order: WRES, WDES, board, survey, data quality, others."""
+    rank = {name: i for i, name in enumerate(PACK_ORDER)}
+    packs = sorted(inputs.packs, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+    return [r for p in packs for r in p.rules if r.enabled]
+
+
+def _classify(o: OutcomeView) -> Classification:
+    if o.status == "breach":
+        if o.finding is None or any(k in ALERT_KINDS for k in o.finding.events_at_as_of):
+            return "alert"
+        return "advise"
+    if o.status != "ok":
+        return "advise"
+    if o.finding is not None and "resolved" in o.finding.events_at_as_of:
+        return "assure"
+    return "advise" if o.direction == "worsening" else "assure"
+
+
+def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
+                  finding: FindingView | None, settings: Settings, audience: str,
+                  prov_import: Import | None) -> OutcomeView:
+    cat = inputs.catalogue
+    m = cat[rule.metric]
+    policy = policy_for(settings, audience)
+    fig = o.verdict.figure if o is not None and o.verdict is not None else None
+    fv = figure_view(fig, m, policy, settings.statistics.confidence) if fig else None
+    status = o.status if o is not None else "no_data"
+    period = o.period if o is not None else inputs.view.current_period(m.id)
+    bd = getattr(rule.condition, "breakdown", None)
+    series = series_points(inputs.view, m, org, bd, policy) if fig is not None else ()
+    direction, trend_text = direction_of(m, series)
+    if o is None:
+        summary = f"No {m.label} figures for this organisation in the store."
+    elif policy.exact or fv is None:
+        summary = o.summary
+    else:  # the engine's sentence carries exact counts: say it with disclosed figures
+        summary = f"{STATUS_LABELS[status]}: {fv.headline}."
+    ref_group = fig.reference.label if fig is not None and fig.reference is not None else ""
+    view = OutcomeView(
+        rule_id=rule.id, pack=rule.pack, pack_title=_pack_title(inputs, rule.pack),
+        title=rule.title, metric=m.id, metric_label=m.label, metric_title=m.title,
+        standard=m.standard, severity=rule.severity, status=status,
+        status_label=STATUS_LABELS[status], classification="advise", summary=summary,
+        rule_text=rule.describe(cat), why=rule.why, action=rule.action,
+        evidence=tuple(rule.evidence), period=period, period_label=period_label(period),
+        figure=fv, trend=o.verdict.trend if o is not None and o.verdict else None,
+        direction=direction, trend_text=trend_text, series=series,
+        band=band_of(rule, m, settings.statistics), finding=finding,
+        source=source_ref(prov_import, period),
+        breakdown=breakdown_words(rule),
+        series_label=SERIES_LABELS.get(m.kind) or (
+            fig.focus.label if fig is not None and fig.focus is not None else m.label),
+        reference_label=reference_label(m, ref_group))
+    return replace(view, classification=_classify(view))
+
+
+def _pack_title(inputs: ReportInputs, name: str) -> str:
+    return next((p.title for p in inputs.packs if p.name == name), name)
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first word unless it is an acronym ("WRES", "BME")."""
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _labels(views: Sequence[OutcomeView]) -> str:
+    return ", ".join(dict.fromkeys(v.metric_label for v in views))
+
+
+def _change(o: OutcomeView) -> str:
+    """``1.69 (2024) to 1.67 (2025)`` from the trend words."""
+    return o.trend_text.split(": ", 1)[-1]
+
+
+def _finding_phrase(f: FindingView | None) -> str:
+    if f is None:
+        return "Not yet recorded in the findings register."
+    if "escalated" in f.events_at_as_of:
+        return (f"Escalated to {f.level_label} after {f.consecutive_periods} consecutive "
+                "periods in breach.")
+    if "reopened" in f.events_at_as_of:
+        return f"Re-opened at {f.level_label} level."
+    if "opened" in f.events_at_as_of:
+        return f"New finding, at {f.level_label} level."
+    owner = f"owner {f.owner}, due {f.due_text}" if f.owner else "no action owner assigned"
+    return (f"In breach for {f.consecutive_periods} consecutive period(s); {f.level_label}; "
+            f"{owner}.")
+
+
+def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str]) -> SummaryView:
+    position = {o.rule_id: i for i, o in enumerate(outcomes)}
+
+    def key(o: OutcomeView) -> tuple[int, int]:
+        return SEVERITY_ORDER.get(o.severity, 9), position[o.rule_id]
+
+    def item(cls: Classification, o: OutcomeView, text: str) -> SummaryItem:
+        return SummaryItem(cls, f"{o.metric_label}: {o.title}", text, (o.rule_id,))
+
+    alert = [item("alert", o, f"{o.summary} {_finding_phrase(o.finding)}")
+             for o in sorted((o for o in outcomes if o.classification == "alert"), key=key)]
+    advised = sorted((o for o in outcomes if o.classification == "advise"), key=key)
+    # Reading order: breaches that continue, then figures that could not be worked out,
+    # then rules met but worsening, then (below) the rules without data.
+    advise = [item("advise", o, f"{o.summary} {_finding_phrase(o.finding)}")
+              for o in advised if o.status == "breach"]
+    advise += [item("advise", o, o.summary) for o in advised
+               if o.status in ("not_calculable", "error")]
+    advise += [item("advise", o, f"Met, but worsening: {_change(o)}.") for o in advised
+               if o.status == "ok"]
+    missing = [o for o in outcomes if o.status == "no_data"]
+    if missing:
+        advise.append(SummaryItem("advise", f"No data for {len(missing)} rule(s)",
+                                  "These could not be judged, so they give no assurance: "
+                                  f"{_labels(missing)}.", tuple(o.rule_id for o in missing)))
+    advise.extend(SummaryItem("advise", "Findings register", n) for n in notes)
+    assure: list[SummaryItem] = []
+    rest: list[OutcomeView] = []
+    for o in (o for o in outcomes if o.classification == "assure"):
+        if o.finding is not None and "resolved" in o.finding.events_at_as_of:
+            assure.append(item("assure", o, f"Resolved: {o.summary}"))
+        elif o.direction == "improving":
+            assure.append(item("assure", o, f"Met and improving: {_change(o)}."))
+        else:
+            rest.append(o)
+    if rest:
+        assure.append(SummaryItem(
+            "assure", f"{len(rest)} further rule(s) met",
+            "None of these was found at the latest period: " + "; ".join(
+                f"{o.metric_label} ({_lower_first(o.title)})" for o in rest) + ".",
+            tuple(o.rule_id for o in rest)))
+    return SummaryView(tuple(alert), tuple(advise), tuple(assure))
+
+
+def _declarations(inputs: ReportInputs, org: str, outcomes: Sequence[OutcomeView],
+                  settings: Settings, audience: str) -> tuple[DeclarationView, ...]:
+    out = []
+    policy = policy_for(settings, audience)
+    view = inputs.view
+    for mid, label in DECLARATION_METRICS:
+        if mid not in view.data:
+            continue
+        series = view.series(mid, org)
+        if not series or series[-1].value is None:
+            continue
+        f = series[-1]
+        known = f.count
+        total = f.unknown.denominator if f.unknown is not None else None
+        prev = series[-2] if len(series) > 1 and series[-2].value is not None else None
+        rule_status = next((o.status_label for o in outcomes if o.metric == mid), "Not judged")
+        shown = policy.exact or not any(policy.suppresses(n) for n in (known, total) if n)
+        out.append(DeclarationView(
+            mid, label, f.period_key, period_label(f.period_key), f.value if shown else None,
+            f"{f.value:.1f}%" if shown and f.value is not None else policy.symbol,
+            f"{known:,}" if known is not None and policy.exact else "",
+            f"{total:,}" if total is not None and policy.exact else "",
+            f"{prev.value:.1f}% in {period_label(prev.period_key)}" if prev and prev.value
+            is not None and shown else "", rule_status))
+    return tuple(out)
+
+
+def _definitions(cat: Catalogue, metric_ids: set[str]) -> tuple[Definition, ...]:
+    out = []
+    for mid, m in cat.metrics.items():
+        if mid not in metric_ids:
+            continue
+        counts = "; ".join(f"{k}: {v}" for k, v in (m.counts or {}).items())
+        out.append(Definition(mid, m.label, m.title, m.definition, m.source or "", counts))
+    return tuple(out)
+
+
+def _stale_register(as_of: date) -> str:
+    return (f"The findings register has not been updated for {long_date(as_of)}: run an "
+            "evaluation for this date so that findings, owners and escalation are recorded.")
+
+
+def _caveats(org: OrgView, outcomes: Sequence[OutcomeView], exact: bool,
+             findings_current: bool, as_of: date) -> list[str]:
+    out = []
+    if org.synthetic:
+        out.append("This organisation is synthetic: every figure is fictional test data.")
+    for o in outcomes:
+        if o.pack == "data-quality" and o.status == "breach":
+            out.append(f"{o.title}: {o.summary}")
+    if any(o.figure is not None and o.figure.groups for o in outcomes):
+        out.append("Staff whose ethnicity or disability is not recorded are left out of both "
+                   "sides of every comparison; the declaration rates below show how many.")
+    if not findings_current:
+        out.append(_stale_register(as_of))
+    if not exact:
+        out.append("Small numbers are suppressed for this audience (NHS Digital rule): counts "
+                   "of 1 to 7 are shown as *, other counts rounded to the nearest 5, and "
+                   "ratios built on 1 to 7 people are withheld.")
+    return out
+
+
+def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: date,
+                  inputs: ReportInputs | None = None, audience: str = "board") -> BoardContext:
+    """The documented context of the board assurance report for one organisation.
+
+    Args:
+        engine: the store.
+        settings: the frozen settings (rules, statistics, disclosure, report branding).
+        org_code: the organisation's ODS code.
+        as_of: the evaluation date the report is about.
+        inputs: preloaded store data for many reports (:func:`load_inputs` with
+            ``org_codes=None``); loaded for this organisation when omitted.
+        audience: whose disclosure policy applies (``board`` by default).
+
+    Raises:
+        ProblemsError: the organisation code is not in the register.
+    """
+    inputs = inputs or load_inputs(engine, settings, as_of=as_of, org_codes=[org_code])
+    info = inputs.orgs.get(org_code)
+    if info is None:
+        raise ProblemsError([Problem("--org", f"unknown organisation {org_code!r}"
+                                     f"{did_you_mean(org_code, inputs.orgs)}")])
+    org = OrgView(info.code, info.name, info.synthetic, info.org_type,
+                  None, info.benchmark_group)
+    with open_session(engine) as s:
+        outcomes = {o.rule.id: o for o in inputs.outcomes(s, org_code)}
+        prov = provenance(s, org_code)
+        found = findings_of(s, org_code, as_of)
+    by_rule: dict[str, tuple[Finding, list[FindingEvent]]] = {f.rule_id: (f, ev)
+                                                                for f, ev in found}
+    views: list[OutcomeView] = []
+    findings_current = True
+    for rule in ordered_rules(inputs):
+        o = outcomes.get(rule.id)
+        pair = by_rule.get(rule.id)
+        fv = finding_view(pair[0], pair[1], as_of) if pair else None
+        if o is not None and o.status == "breach" and (pair is None or
+                                                       pair[0].last_period != o.period):
+            findings_current = False
+        imp = prov.import_for(inputs.catalogue, rule.metric, o.period if o else None)
+        views.append(_outcome_view(rule, o, org_code, inputs, fv, settings, audience, imp))
+    policy = policy_for(settings, audience)
+    findings = tuple(sorted(
+        (finding_view(f, ev, as_of) for f, ev in found
+         if f.open or f.resolved_on == as_of or any(e.as_of == as_of for e in ev)),
+        key=lambda f: (not f.open, SEVERITY_ORDER.get(f.severity, 9), f.id)))
+    caveats = _caveats(org, views, policy.exact, findings_current, as_of)
+    cat = inputs.catalogue
+    spc = tuple(v for v in (spc_view(inputs.view, cat[m], org_code, policy)
+                            for m in inputs.monthly_metrics if m in inputs.view.data) if v)
+    peers = tuple(v for v in (peer_view(inputs.view, cat[m], org_code)
+                              for m in inputs.peer_metrics if m in inputs.view.data) if v)
+    peer_note = "" if peers else (
+        f"{org.name} has no benchmarking group in the register, so it cannot be compared "
+        "with peers." if not org.benchmark_group else
+        "There are no organisation-level NHS Staff Survey results for this organisation in "
+        "the store, so it cannot be compared with its benchmarking group.")
+    imports = tuple(import_ref(i) for _, i in sorted(prov.imports.items()))
+    data_as_at = max((i.imported_at for i in imports), default=None)
+    judged = [v for v in views if v.status != "no_data"]
+    has_data = bool(judged or spc or peers)
+    periods = sorted({v.period for v in judged if v.period},
+                     key=lambda k: (p.end if (p := parse_period_key(k)) else as_of, k))
+    used = {v.metric for v in views if v.status != "no_data"} | {v.metric for v in spc} | {
+        v.metric for v in peers} | {m for m, _ in DECLARATION_METRICS}
+    counts = tuple((label, sum(1 for v in views if v.status == st))
+                   for st, label in STATUS_LABELS.items())
+    b = settings.reports.branding
+    return BoardContext(
+        product=product_name(), title="Workforce equality assurance report",
+        organisation=org, as_of=as_of, as_of_text=long_date(as_of),
+        period_label="; ".join(period_label(p) for p in periods) or "no reporting period",
+        committee=settings.reports.committee, audience=audience, exact_counts=policy.exact,
+        disclosure_note=(
+            "Restricted: this paper shows exact counts for the board, including numbers "
+            "small enough to identify people. It contains special category data (UK GDPR "
+            "Article 9); do not publish it." if policy.exact else
+            "Small numbers are suppressed (NHS Digital rule); this version may be shared."),
+        data_as_at=data_as_at,
+        data_as_at_text=(f"{long_date(data_as_at.date())} {data_as_at:%H:%M} UTC"
+                         if data_as_at else "no data imported"),
+        imports=imports, has_data=has_data,
+        no_data_reason="" if has_data else (
+            f"The store holds no figures for {org.name} ({org.code}) up to "
+            f"{long_date(as_of)}. No rule could be judged, so this report gives no assurance "
+            "either way."),
+        outcomes=tuple(views), status_counts=counts,
+        summary=_summary(views, [] if findings_current else [_stale_register(as_of)]),
+        findings=findings,
+        declarations=_declarations(inputs, org_code, views, settings, audience),
+        caveats=tuple(caveats), spc=spc, peers=peers, peer_note=peer_note,
+        definitions=_definitions(cat, used),
+        rule_packs=tuple((p.name, p.path.name) for p in inputs.packs),
+        branding=Branding(b.organisation_name, b.primary_colour.lstrip("#").upper(),
+                          b.secondary_colour.lstrip("#").upper(),
+                          str(b.logo) if b.logo else None),
+        non_adverse_range=(settings.statistics.non_adverse_low,
+                           settings.statistics.non_adverse_high),
+        findings_current=findings_current)

@@ -1,0 +1,210 @@
+"""What a report reads from the store, loaded once: rule packs, figures, findings, provenance.
+
+:func:`load_inputs` reads the store set-based, as the evaluator does (one query per metric).
+For one organisation it reads only that organisation's rows, the peers it is benchmarked
+against and, in one ``DISTINCT`` query, which periods every metric has across all
+organisations — enough to evaluate exactly as the recorded evaluation did (the current
+period and "missing return" depend on what *others* have reported). For many reports
+(``org_codes=None``) it loads everything once and every report reuses it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from assurance.catalogue import Catalogue, load_catalogue, load_statements
+from assurance.config import Settings
+from assurance.db import session as open_session
+from assurance.engine.data import DataView, MetricData, OrgInfo, load, load_orgs, period_spec
+from assurance.engine.evaluate import Outcome, evaluate, rolling_years, rules_of
+from assurance.engine.figures import belongs, stored_metric_ids
+from assurance.engine.rules import Rule, RulePack, load_packs
+from assurance.models import Finding, FindingEvent, Import, Observation
+
+# Kinds whose figures exist only to be compared with peers (the published Staff Survey).
+PEER_KINDS = ("survey_response",)
+
+
+def shipped_rule_paths(settings: Settings) -> list[Path]:
+    """The shipped rule packs plus any configured ones (as ``api.rule_paths`` does)."""
+    import rules  # the shipped rule packs are data, not an edge
+
+    return [Path(rules.__file__).resolve().parent, *settings.rule_paths]
+
+
+def load_rule_packs(settings: Settings) -> list[RulePack]:
+    """The rule packs in force, all or nothing (ProblemsError lists every problem)."""
+    return load_packs(shipped_rule_paths(settings), stats=settings.statistics,
+                      levels=settings.escalation_levels, statements=load_statements())
+
+
+class _FocusedView(DataView):
+    """A view holding a few organisations' rows but every organisation's periods.
+
+    Conditions ask other organisations only two things: which periods exist (the current
+    period, a missing return) and peer figures (loaded for the benchmark group). So a view
+    with the organisation's rows, its peers' rows for peer metrics and the global period
+    list evaluates exactly as the full view does.
+    """
+
+    def __init__(self, cat: Catalogue, data: dict[str, MetricData], orgs: dict[str, OrgInfo],
+                 as_of: date, confidence: float, all_periods: dict[str, list[str]],
+                 rolling: dict[str, int] | None = None):
+        super().__init__(cat, data, orgs, as_of, confidence, rolling)
+        self._all_periods = all_periods
+
+    def periods(self, metric: str) -> list[str]:
+        if metric not in self._periods:
+            self._periods[metric] = [p for p in self._all_periods.get(metric, [])
+                                     if period_spec(p).end <= self.as_of]
+        return self._periods[metric]
+
+
+@dataclass
+class ReportInputs:
+    """The store as the reports of one ``as_of`` need it. Build with :func:`load_inputs`."""
+
+    settings: Settings
+    as_of: date
+    packs: list[RulePack]
+    catalogue: Catalogue
+    view: DataView
+    orgs: dict[str, OrgInfo]
+    monthly_metrics: tuple[str, ...]
+    peer_metrics: tuple[str, ...]
+    _outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return rules_of(self.packs)
+
+    def outcomes(self, s: Session, org_code: str) -> list[Outcome]:
+        """The engine's outcomes for the organisation (rules it has any data for)."""
+        if org_code not in self._outcomes:
+            self._outcomes[org_code] = evaluate(s, self.packs, self.as_of,
+                                                self.settings.statistics, orgs=[org_code],
+                                                view=self.view)
+        return self._outcomes[org_code]
+
+
+def _metrics_needed(cat: Catalogue, rules: Sequence[Rule]) -> tuple[set[str], set[str], set[str]]:
+    """(rule metrics, monthly metrics, peer metrics) the reports use."""
+    used = set().union(*(r.metrics() for r in rules)) if rules else set()
+    monthly = {m.id for m in cat.metrics.values() if m.period_kind == "month"}
+    peers = {m.id for m in cat.metrics.values() if m.kind in PEER_KINDS}
+    peers |= {r.metric for r in rules if r.condition.kind == "benchmark"}
+    return used, monthly, peers
+
+
+def _all_periods(s: Session, cat: Catalogue, metrics: Collection[str]) -> dict[str, list[str]]:
+    """Metric → every period any organisation has a current figure for, oldest first."""
+    columns: list[Any] = [Observation.metric, Observation.period_key]
+    pairs = s.execute(sa_select(*columns).where(col(Observation.current).is_(True))
+                      .distinct()).all()
+    by_stored: dict[str, set[str]] = defaultdict(set)
+    for stored, period in pairs:
+        by_stored[stored].add(period)
+    out: dict[str, list[str]] = {}
+    for mid in metrics:
+        years = stored_metric_ids(cat, cat[mid])
+        keys = {p for stored in years for p in by_stored.get(stored, ())
+                if belongs(stored, p, years)}
+        out[mid] = sorted(keys, key=lambda k: period_spec(k).end)
+    return out
+
+
+def load_inputs(engine: Engine, settings: Settings, *, as_of: date,
+                org_codes: Collection[str] | None = None,
+                packs: Sequence[RulePack] | None = None) -> ReportInputs:
+    """Read what the reports for ``as_of`` need.
+
+    Args:
+        engine: the store.
+        settings: the frozen settings (statistics, rule paths, disclosure).
+        as_of: the evaluation date; nothing after it is judged.
+        org_codes: the organisations to report on; ``None`` loads every organisation once
+            (many reports from one process).
+        packs: the rule packs in force (default: shipped plus configured).
+    """
+    cat = load_catalogue()
+    packs = list(packs) if packs is not None else load_rule_packs(settings)
+    rules = rules_of(packs)
+    used, monthly, peers = _metrics_needed(cat, rules)
+    with open_session(engine) as s:
+        orgs = load_orgs(s)
+        if org_codes is None:
+            data = load(s, cat, used | monthly | peers)
+            view = DataView(cat, data, orgs, as_of, settings.statistics.confidence,
+                            rolling_years(cat, used | monthly | peers, settings.statistics))
+        else:
+            codes = set(org_codes)
+            groups = {orgs[c].benchmark_group for c in codes if c in orgs} - {None}
+            group_codes = codes | {c for c, o in orgs.items() if o.benchmark_group in groups}
+            data = load(s, cat, (used | monthly) - peers, orgs=codes)
+            data.update(load(s, cat, peers, orgs=group_codes))
+            view = _FocusedView(cat, data, orgs, as_of, settings.statistics.confidence,
+                                _all_periods(s, cat, used | monthly | peers),
+                                rolling_years(cat, used | monthly | peers, settings.statistics))
+    return ReportInputs(settings, as_of, packs, cat, view, orgs, tuple(sorted(monthly)),
+                        tuple(sorted(peers)))
+
+
+# ----------------------------------------------------------------------------- provenance
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which import supplied each (stored metric, period) of one organisation."""
+
+    imports: dict[int, Import]
+    by_metric_period: dict[tuple[str, str], int]
+
+    def import_for(self, cat: Catalogue, metric_id: str, period: str | None) -> Import | None:
+        if period is None:
+            return None
+        years = stored_metric_ids(cat, cat[metric_id])
+        for stored in sorted(years):
+            if belongs(stored, period, years):
+                iid = self.by_metric_period.get((stored, period))
+                if iid is not None:
+                    return self.imports.get(iid)
+        return None
+
+
+def provenance(s: Session, org_code: str) -> Provenance:
+    """The imports behind the organisation's current figures (one grouped query)."""
+    columns: list[Any] = [Observation.metric, Observation.period_key, Observation.import_id]
+    rows = s.execute(sa_select(*columns)
+                     .where(col(Observation.org_code) == org_code,
+                            col(Observation.current).is_(True))
+                     .group_by(*columns)).all()
+    by: dict[tuple[str, str], int] = {}
+    for metric, period, iid in rows:
+        by[(metric, period)] = max(iid, by.get((metric, period), 0))
+    ids = sorted({iid for *_, iid in rows})
+    imports = {i.id: i for i in s.exec(select(Import).where(col(Import.id).in_(ids))).all()
+               if i.id is not None}
+    return Provenance(imports, by)
+
+
+def findings_of(s: Session, org_code: str, as_of: date
+                ) -> list[tuple[Finding, list[FindingEvent]]]:
+    """The organisation's findings with their events up to ``as_of``, in id order."""
+    found = list(s.exec(select(Finding).where(Finding.org_code == org_code)
+                        .order_by(col(Finding.id))).all())
+    ids = [f.id for f in found]
+    events: dict[int, list[FindingEvent]] = defaultdict(list)
+    if ids:
+        for ev in s.exec(select(FindingEvent).where(col(FindingEvent.finding_id).in_(ids),
+                                                    col(FindingEvent.as_of) <= as_of)
+                         .order_by(col(FindingEvent.id))).all():
+            events[ev.finding_id].append(ev)
+    return [(f, events.get(f.id or 0, [])) for f in found]

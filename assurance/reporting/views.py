@@ -1,0 +1,317 @@
+"""From engine objects to the disclosed, printable views of :mod:`assurance.reporting.model`.
+
+Every number passes through the audience's :class:`~assurance.disclosure.DisclosurePolicy`
+here, once; renderers only ever see the result.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import date
+
+from assurance import spc as xmr
+from assurance.catalogue import MetricDef
+from assurance.config import AudienceSettings, Settings, StatisticsSettings
+from assurance.disclosure import DisclosurePolicy, disclose_count
+from assurance.engine.conditions.common import describe_breakdown
+from assurance.engine.data import DataView
+from assurance.engine.figures import Figure, GroupValue, fmt_value, headline
+from assurance.engine.rules import Rule
+from assurance.models import Finding, FindingEvent, Import
+from assurance.periods import parse_period_key, short_label
+from assurance.reporting.model import (
+    Band,
+    Direction,
+    FigureView,
+    FindingEventView,
+    FindingView,
+    GroupFigure,
+    ImportRef,
+    PeerView,
+    SeriesPoint,
+    SourceRef,
+    SpcPointView,
+    SpcView,
+)
+
+LEVEL_LABELS = {"edi_lead": "EDI lead", "executive_lead": "Executive lead",
+                "board_committee": "Board committee", "regulator": "Regulator"}
+VARIATION_LABELS = {
+    "common_cause": "Common cause variation (no signal)",
+    "special_cause_improvement": "Special cause variation: improvement",
+    "special_cause_concern": "Special cause variation: concern",
+    "special_cause_neither": "Special cause variation: neither improvement nor concern",
+    "none": "Not enough points for process limits",
+}
+ASSURANCE_LABELS = {
+    "consistent_pass": "The target will consistently be met",
+    "consistent_fail": "The target will consistently be missed unless the process changes",
+    "hit_and_miss": "Hit and miss: the target lies inside the process limits",
+    "none": "No target is set, so there is no assurance reading",
+}
+
+
+def long_date(d: date) -> str:
+    """``1 June 2025`` (no leading zero, as board papers write dates)."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def period_label(key: str | None) -> str:
+    if key is None:
+        return "no period"
+    spec = parse_period_key(key)
+    return spec.label if spec else key
+
+
+def policy_for(settings: Settings, audience: str) -> DisclosurePolicy:
+    a = settings.audiences.get(audience) or AudienceSettings(audience, exact_counts=False)
+    return DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
+
+
+def level_label(level: str | None) -> str:
+    if level is None:
+        return "not set"
+    return LEVEL_LABELS.get(level, level.replace("_", " ").capitalize())
+
+
+def _count_text(n: int | None, policy: DisclosurePolicy) -> str:
+    if n is None:
+        return ""
+    return f"{n:,}" if policy.exact else disclose_count(n, policy)
+
+
+def _hidden(g: GroupValue | None, policy: DisclosurePolicy) -> bool:
+    return g is not None and any(policy.suppresses(n) for n in (g.numerator, g.denominator)
+                                 if n is not None)
+
+
+def _group(role: str, g: GroupValue, unit: str, policy: DisclosurePolicy,
+           hidden: bool) -> GroupFigure:
+    value = None if hidden else g.value
+    pct_unit = "percent" if unit in ("ratio", "percentage_points", "percent") else unit
+    text = policy.symbol if hidden and g.value is not None else fmt_value(value, pct_unit)
+    return GroupFigure(role, g.group, g.label, value, text,
+                       g.numerator if policy.exact else None,
+                       g.denominator if policy.exact else None,
+                       _count_text(g.numerator, policy), _count_text(g.denominator, policy))
+
+
+def figure_view(fig: Figure, m: MetricDef, policy: DisclosurePolicy,
+                confidence: float = 0.95) -> FigureView:
+    """A figure as the audience may see it."""
+    suppressed = _hidden(fig.focus, policy) or _hidden(fig.reference, policy)
+    groups = tuple(_group(role, g, fig.unit, policy, suppressed or _hidden(g, policy))
+                   for role, g in (("focus", fig.focus), ("reference", fig.reference),
+                                   ("unknown", fig.unknown)) if g is not None)
+    counts = "; ".join(f"{g.label} {g.numerator_text}/{g.denominator_text}" for g in groups
+                       if g.role != "unknown" and g.numerator_text and g.denominator_text)
+    if not counts:
+        counts = "; ".join(f"{g.label} {g.value_text}" + (
+            f" ({g.denominator_text} responses)" if g.denominator_text else "")
+            for g in groups if g.role != "unknown" and g.value is not None)
+    pct = f"{round(confidence * 100):g}% CI"
+    if not fig.calculable:
+        value, value_text, ci, ci_text = None, "not calculable", None, ""
+        line = f"not calculable: {fig.reason}"
+    elif suppressed:
+        value, value_text, ci, ci_text = None, policy.symbol, None, ""
+        line = (f"{policy.symbol} (withheld: a group has between {policy.low} and "
+                f"{policy.high} people)")
+    else:
+        value, value_text, ci = fig.value, fmt_value(fig.value, fig.unit), fig.ci
+        ci_text = (f"{pct} {fmt_value(ci[0], fig.unit)} to {fmt_value(ci[1], fig.unit)}"
+                   if ci else "")
+        line = headline(fig) if policy.exact else (
+            value_text + (f" ({ci_text})" if ci_text else "") + (f"; {counts}" if counts else ""))
+    declaration = None if suppressed else fig.declaration_rate
+    return FigureView(fig.metric, m.label, fig.period_key, short_label(fig.period_key),
+                      fig.unit, fig.calculable, value, value_text, ci, ci_text, line,
+                      "withheld" if suppressed else counts, groups, declaration, fig.reason,
+                      fig.note, suppressed)
+
+
+def reference_of(fig: Figure, m: MetricDef) -> float | None:
+    """The comparison line for a trend chart, in the figure's own unit."""
+    if m.kind == "share":
+        return fig.extra.get("overall_share")
+    if m.kind in ("group_percent", "group_score") and fig.reference is not None:
+        return fig.reference.value
+    return None
+
+
+def reference_label(m: MetricDef, cat_label: str) -> str:
+    if m.kind == "share":
+        return "whole workforce"
+    if m.kind in ("group_percent", "group_score"):
+        return cat_label
+    return ""
+
+
+def series_points(view: DataView, m: MetricDef, org: str, breakdown: object,
+                  policy: DisclosurePolicy) -> tuple[SeriesPoint, ...]:
+    """The organisation's figures up to the current period, disclosed point by point."""
+    bd = breakdown if isinstance(breakdown, (str, tuple)) else None
+    out = []
+    for f in view.series(m.id, org, bd):
+        hidden = _hidden(f.focus, policy) or _hidden(f.reference, policy)
+        ok = f.calculable and not hidden
+        out.append(SeriesPoint(f.period_key, short_label(f.period_key),
+                               f.value if ok else None,
+                               reference_of(f, m) if ok else None,
+                               f.ci[0] if ok and f.ci else None,
+                               f.ci[1] if ok and f.ci else None))
+    return tuple(out)
+
+
+def band_of(rule: Rule, m: MetricDef, stats: StatisticsSettings) -> Band | None:
+    """The acceptable range the rule judges against, for shading a chart."""
+    c = rule.condition
+    fmt = lambda v: fmt_value(v, m.unit)  # noqa: E731
+    if c.kind in ("outside_range", "threshold"):
+        low, high = getattr(c, "low", None), getattr(c, "high", None)
+        if low is not None and high is not None:
+            return Band(low, high, f"Acceptable range {fmt(low)} to {fmt(high)}")
+        if high is not None:
+            return Band(None, high, f"Acceptable: {fmt(high)} or less")
+        if low is not None:
+            return Band(low, None, f"Acceptable: {fmt(low)} or more")
+    if c.kind == "data_quality" and getattr(c, "check", "") == "declaration_below":
+        t = float(getattr(c, "threshold", 0.0))
+        return Band(t, None, f"Acceptable: {t:g}% or more declared")
+    if m.unit == "ratio":
+        low, high = m.non_adverse_range or (stats.non_adverse_low, stats.non_adverse_high)
+        return Band(low, high, f"Non-adverse range {fmt(low)} to {fmt(high)}")
+    return None
+
+
+def direction_of(m: MetricDef, series: Sequence[SeriesPoint]) -> tuple[Direction | None, str]:
+    """Whether the latest change is an improvement, in the metric's own direction."""
+    pts = [p for p in series if p.value is not None]
+    if len(pts) < 2:
+        return None, "Single period" if pts else "No trend available"
+    prev, cur = pts[-2], pts[-1]
+    assert prev.value is not None and cur.value is not None
+    d: Direction
+    if abs(cur.value - prev.value) < 1e-9:
+        d = "unchanged"
+    elif m.improvement == "increase":
+        d = "improving" if cur.value > prev.value else "worsening"
+    elif m.improvement == "decrease":
+        d = "improving" if cur.value < prev.value else "worsening"
+    elif m.improvement == "toward_one":
+        d = "improving" if abs(cur.value - 1) < abs(prev.value - 1) else "worsening"
+    else:
+        d = "changed"
+    word = {"improving": "Improving", "worsening": "Worsening", "unchanged": "No change",
+            "changed": "Changed"}[d]
+    return d, (f"{word}: {fmt_value(prev.value, m.unit)} ({prev.label}) to "
+               f"{fmt_value(cur.value, m.unit)} ({cur.label})")
+
+
+def breakdown_words(rule: Rule) -> str:
+    bd = getattr(rule.condition, "breakdown", None)
+    return describe_breakdown(bd) if isinstance(bd, (str, tuple)) else ""
+
+
+def import_ref(i: Import) -> ImportRef:
+    assert i.id is not None
+    return ImportRef(i.id, i.source, i.filename, i.sha256, i.imported_at, i.imported_by,
+                     i.rows_read, i.observations, i.importer_version, i.note)
+
+
+def source_ref(i: Import | None, period: str | None) -> SourceRef | None:
+    if i is None or i.id is None or period is None:
+        return None
+    return SourceRef(i.filename, i.sha256, i.id, period, period_label(period))
+
+
+# ----------------------------------------------------------------------------- findings
+
+def finding_view(f: Finding, events: Sequence[FindingEvent], as_of: date) -> FindingView:
+    assert f.id is not None
+    overdue = bool(f.open and f.action_due is not None and f.action_due < as_of)
+    due_text = "not set" if f.action_due is None else long_date(f.action_due) + (
+        " (overdue)" if overdue else "")
+    if f.open:
+        label = {"breach": "Open: breach", "no_data": "Open: no data this period",
+                 "not_calculable": "Open: not calculable this period",
+                 "error": "Open: rule error"}.get(f.status, f"Open: {f.status}")
+    elif f.resolved_on is not None:
+        label = f"Resolved {long_date(f.resolved_on)}"
+    else:
+        label = {"error": "Rule error"}.get(f.status, "Closed")
+    silenced = f.silenced_until is not None and f.silenced_until >= as_of
+    if silenced and f.silenced_until is not None:
+        label += f"; silenced until {long_date(f.silenced_until)}"
+    ack = (f"Acknowledged by {f.ack_by}" + (f" on {long_date(f.ack_at.date())}" if f.ack_at
+                                             else "") + (f": {f.ack_note}" if f.ack_note else "")
+           ) if f.ack_by else "Not acknowledged"
+    history = tuple(FindingEventView(e.at, e.as_of, e.period, e.kind, e.level, e.status,
+                                     e.summary, e.actor) for e in events)
+    return FindingView(
+        id=f.id, fingerprint=f.fingerprint, rule_id=f.rule_id, title=f.title,
+        severity=f.severity, status=f.status, status_label=label, open=f.open, level=f.level,
+        level_label=level_label(f.level), consecutive_periods=f.consecutive_periods,
+        first_breach_period=f.first_breach_period, opened_on=f.opened_on,
+        resolved_on=f.resolved_on, owner=f.action_owner, due=f.action_due, due_text=due_text,
+        overdue=overdue, action_note=f.action_note, acknowledged=f.ack_by is not None,
+        ack_text=ack, silenced_until=f.silenced_until if silenced else None,
+        silenced_reason=f.silenced_reason if silenced else None,
+        events_at_as_of=tuple(e.kind for e in events if e.as_of == as_of),
+        summary=f.summary, history=history)
+
+
+# ----------------------------------------------------------------------------- SPC, peers
+
+def spc_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy
+             ) -> SpcView | None:
+    """A Making Data Count chart of a monthly metric (None: no data or withheld)."""
+    series = [f for f in view.series(m.id, org) if f.calculable and f.value is not None]
+    if not series or any(_hidden(f.focus, policy) for f in series):
+        return None
+    improvement = m.improvement if m.improvement in ("increase", "decrease") else "neutral"
+    settings = xmr.SpcSettings(improvement=improvement)  # type: ignore[arg-type]
+    result = xmr.analyse([f.value for f in series if f.value is not None], settings)
+    points = tuple(SpcPointView(f.period_key, short_label(f.period_key), p.value, p.mean, p.lpl,
+                                p.upl, p.lower_two_sigma, p.upper_two_sigma, p.point_type)
+                   for f, p in zip(series, result.points, strict=True))
+    return SpcView(m.id, m.title, m.unit, m.improvement, points, result.limits_available,
+                   result.variation, VARIATION_LABELS[result.variation], result.assurance,
+                   ASSURANCE_LABELS[result.assurance], xmr.describe(result), settings.target)
+
+
+def peer_view(view: DataView, m: MetricDef, org: str, min_peers: int = 5) -> PeerView | None:
+    """The organisation against its Staff Survey benchmarking group (None: cannot compare)."""
+    period = view.current_period(m.id)
+    if period is None:
+        return None
+    fig = view.figure(m.id, org, period)
+    if fig is None or not fig.calculable or fig.value is None:
+        return None
+    values = sorted(p.value for p in view.peers(m.id, org, period) if p.value is not None)
+    if len(values) < min_peers:
+        return None
+    info = view.orgs.get(org)
+    group = (info.benchmark_group if info else None) or "none"
+    median = statistics.median(values)
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    better = {"increase": "higher", "decrease": "lower"}.get(m.improvement, "neither")
+    v = fig.value
+    if better == "neither":
+        position = "above the median" if v > median else "at or below the median"
+    else:
+        good_q, bad_q = (q3, q1) if better == "higher" else (q1, q3)
+        if (v >= good_q) if better == "higher" else (v <= good_q):
+            position = "in the best quarter"
+        elif (v <= bad_q) if better == "higher" else (v >= bad_q):
+            position = "in the worst quarter"
+        else:
+            side = (v >= median) == (better == "higher")
+            position = "better than the median" if side else "worse than the median"
+    f = lambda x: fmt_value(x, m.unit)  # noqa: E731
+    summary = (f"{f(v)} against a peer median of {f(median)} (middle half {f(q1)} to {f(q3)}; "
+               f"{len(values)} organisations): {position}"
+               + ("" if better == "neither" else f"; {better} is better") + ".")
+    return PeerView(m.id, m.title, m.unit, period, short_label(period), group, len(values), v,
+                    f(v), median, q1, q3, values[0], values[-1], better, position, summary)

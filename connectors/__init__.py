@@ -1,0 +1,22 @@
+"""Edges of the product: file sources (importers) and chat/email channels.
+
+``SOURCES`` is the explicit registry of importers by name; channels register in
+``connectors.channels.REGISTRY``.
+"""
+
+from __future__ import annotations
+
+from assurance.ingest import Source
+from connectors.esr_csv import EsrCsv
+from connectors.metrics_csv import MetricsCsv
+from connectors.nss_xlsx import StaffSurveyXlsx
+from connectors.organisations_csv import OrganisationsCsv
+from connectors.returns_xlsx import AnnualReturnXlsx
+
+SOURCES: dict[str, Source] = {
+    "metrics_csv": MetricsCsv(),
+    "organisations_csv": OrganisationsCsv(),
+    "nss_xlsx": StaffSurveyXlsx(),
+    "returns_xlsx": AnnualReturnXlsx(),
+    "esr_csv": EsrCsv(),
+}

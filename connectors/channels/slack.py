@@ -1,0 +1,249 @@
+"""Slack channel: Block Kit messages through ``slack_sdk.WebClient``, one thread per finding.
+
+A finding's first message goes to the configured channel; its ``channel:ts`` is the thread
+reference. Each later event updates that parent (``chat.update``) to show the new state, then
+replies in its thread (escalations are also broadcast to the channel). Data is escaped with
+:func:`escaping.slack_mrkdwn`, ``mrkdwn`` is ``verbatim`` and ``link_names`` never sent.
+
+Options (``type = "slack"``): ``channel`` (ID, ``C0123``), ``token_env`` (variable holding the
+bot token, scope ``chat:write``), ``base_url`` (default ``https://slack.com/api/``), ``timeout``
+(s, default 10), ``max_retries`` (SDK retries per call on 429, connection and server errors,
+default 2; the outbox retries beyond), ``retry_backoff`` (s, default 0.5), ``max_retry_wait``
+(longest ``Retry-After`` slept in-process, default 30; longer goes back to the outbox).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk import http_retry as retry
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+from slack_sdk.web import SlackResponse
+
+from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
+from connectors.channels import ChannelConfigError, Options, event_words, parse_retry_after
+from connectors.channels import trend_words as _trend
+from connectors.channels.escaping import safe_url
+from connectors.channels.escaping import slack_mrkdwn as _e
+
+log = logging.getLogger(__name__)
+
+OPTIONS = ("channel", "token_env", "base_url", "timeout", "max_retries", "retry_backoff",
+           "max_retry_wait")
+_AUTH = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+_PARENT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+_SERVER = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+_ADVICE = {
+    "not_in_channel": "the app is not a member of the channel; invite the bot to the channel "
+    "(/invite @app in Slack), then retry the notification",
+    "channel_not_found": "channel not found; check channels.{name}.channel is the channel ID "
+    "(C…) and that the app can see it (private channels need /invite @app)",
+    "auth": "Slack refused the bot token ({error}); reinstall the app or put a current xoxb- "
+    "token in the variable named by channels.{name}.token_env",
+    "missing_scope": "the token lacks scope {needed}; add it in OAuth & Permissions, reinstall",
+    "is_archived": "the channel is archived; unarchive it or configure another channel",
+}
+
+
+class SlackChannelError(ChannelError):
+    """A ChannelError carrying Slack's error code (``not_in_channel`` …) in ``slack_error``."""
+
+    def __init__(self, message: str, slack_error: str, *, retryable: bool,
+                 retry_after: float | None = None):
+        super().__init__(message, retryable=retryable, retry_after=retry_after)
+        self.slack_error = slack_error
+
+
+def _fit(text: str, limit: int) -> str:
+    """Cut escaped text to Slack's length limit without leaving half an entity."""
+    if len(text) <= limit:
+        return text
+    return re.sub(r"&[a-z]{0,3}$", "", text[: limit - 1]) + "…"
+
+
+def _md(text: str, limit: int = 2000) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _fit(text, limit), "verbatim": True}
+
+
+def message_text(m: OutboundMessage) -> str:
+    """The notification/fallback ``text``: a complete sentence without Block Kit."""
+    demo = "SYNTHETIC DEMO DATA: " if m.synthetic else ""
+    return _e(f"{demo}[{m.severity.upper()}] {event_words(m.event)}: {m.title} — "
+              f"{m.organisation_name} ({m.organisation_code}): {m.headline}")
+
+
+def message_blocks(m: OutboundMessage, *, parent: bool) -> list[dict[str, Any]]:
+    """Block Kit for a message; ``parent`` adds a note that updates are in the thread."""
+    summary = f"*{_e(m.severity.upper())}* · {event_words(m.event)}\n{_e(m.headline)}"
+    if m.trend:
+        summary += f"  {_trend(m.trend)}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _fit(_e(m.title), 150)}},
+        {"type": "section", "text": _md(summary, 3000)},
+        {"type": "section", "fields": [
+            _md(f"*Organisation*\n{_e(m.organisation_name)} ({_e(m.organisation_code)})"),
+            _md(f"*Period*\n{_e(m.period)}"), _md(f"*State*\n{_e(m.state)}"),
+            _md(f"*Escalation level*\n{_e(m.level)}")]},
+    ]
+    for label, body in (("Why it matters", m.why), ("What to do", m.action)):
+        if body:
+            blocks.append({"type": "section", "text": _md(f"*{label}*\n{_e(body)}", 3000)})
+    for i in range(0, len(m.facts), 10):  # Slack allows 10 fields per section
+        blocks.append({"type": "section", "fields": [
+            _md(f"*{_e(label)}*\n{_e(value)}") for label, value in m.facts[i:i + 10]]})
+    if url := safe_url(m.report_url):
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "action_id": "open_report", "url": url,
+            "text": {"type": "plain_text", "text": "Open report"}}]})
+    context = [f"Rule {_e(m.rule_id)} · finding {_e(m.thread_key)}"]
+    context += [f"Latest: {event_words(m.event)}; every update is in the thread"] if parent else []
+    context += ["*SYNTHETIC DEMO DATA*"] if m.synthetic else []
+    blocks.append({"type": "context", "elements": [_md(c) for c in context]})
+    return blocks
+
+
+class _Jitter(retry.Jitter):
+    """Up to +50 % of the interval (the SDK's default adds up to a whole second)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random() / 2)
+
+
+class _BoundedRateLimitHandler(retry.RateLimitErrorRetryHandler):
+    """The SDK's 429 handler (sleeps ``Retry-After``), used only for short whole-second waits.
+
+    A long wait would block the deliverer, and the SDK cannot parse a fractional value: both
+    go back to the outbox as a retryable error with ``retry_after``.
+    """
+
+    def __init__(self, max_retry_count: int, max_wait: float):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state: retry.RetryState, request: retry.HttpRequest,
+                   response: retry.HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        if response is None or not super()._can_retry(
+                state=state, request=request, response=response, error=error):
+            return False
+        values = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
+        raw = str(values[0][0]).strip() if values and values[0] else None
+        return raw is None or (raw.isdigit() and int(raw) <= self.max_wait)
+
+
+class SlackChannel:
+    """Posts findings to one Slack channel (see the module docstring).
+
+    Args:
+        name: the channel's name in config.
+        client: a configured WebClient; it holds the token, which ``repr`` never shows.
+        channel: the Slack channel ID new findings are posted to.
+    """
+
+    def __init__(self, name: str, client: WebClient, channel: str):
+        self.name, self._client, self._channel = name, client, channel
+
+    def __repr__(self) -> str:
+        return f"SlackChannel(name={self.name!r}, channel={self._channel!r})"
+
+    def check(self) -> list[str]:
+        """Offline: the token looks like a Slack token. No API call is made."""
+        ok = (self._client.token or "").startswith("xox")
+        return [] if ok else [f"channels.{self.name}.token_env: the token does not look like a "
+                              "Slack token; expected a bot token starting xoxb-"]
+
+    def send(self, message: OutboundMessage, thread: ThreadRef | None) -> DeliveryResult:
+        """Post a new thread, or update the parent and reply in its thread."""
+        channel, thread_ts = self._channel, None
+        if thread is not None:
+            channel, _, thread_ts = thread.provider_message_id.partition(":")
+            if not channel or not thread_ts:
+                raise ChannelError(f"Slack {self.name}: thread reference "
+                                   f"{thread.provider_message_id!r} is not 'channel:ts'",
+                                   retryable=False)
+            self._update_parent(message, channel, thread_ts)
+        reply = self._call(channel, lambda: self._client.chat_postMessage(
+            channel=channel, text=message_text(message), thread_ts=thread_ts,
+            blocks=message_blocks(message, parent=False), unfurl_links=False,
+            unfurl_media=False, reply_broadcast=(message.event == "escalated") or None,
+            metadata={"event_type": "assurance_finding", "event_payload": {
+                "idempotency_key": message.idempotency_key, "thread_key": message.thread_key}}))
+        posted, ts = str(reply.get("channel") or channel), str(reply.get("ts"))
+        extra = {"channel": posted, "ts": ts} | ({"thread_ts": thread_ts} if thread_ts else {})
+        return DeliveryResult(f"{posted}:{ts}", extra=extra)
+
+    def _update_parent(self, message: OutboundMessage, channel: str, ts: str) -> None:
+        # Done before the reply: if it fails retryably nothing was posted yet, so the outbox's
+        # retry cannot duplicate the reply. A parent that is gone is not worth losing it for.
+        try:
+            self._call(channel, lambda: self._client.chat_update(
+                channel=channel, ts=ts, text=message_text(message),
+                blocks=message_blocks(message, parent=True)))
+        except SlackChannelError as exc:
+            if exc.slack_error not in _PARENT_GONE:
+                raise
+            log.warning("Slack %s: parent %s:%s not updated (%s); replying in the thread anyway",
+                        self.name, channel, ts, exc.slack_error)
+
+    def _call(self, channel: str, call: Callable[[], SlackResponse]) -> SlackResponse:
+        try:
+            return call()
+        except SlackApiError as exc:
+            raise _api_error(f"Slack {self.name} (channel {channel})", self.name,
+                             exc.response) from None
+        except (OSError, http.client.HTTPException) as exc:  # after the SDK's own retries
+            reason = getattr(exc, "reason", None) or exc
+            raise ChannelError(f"Slack {self.name}: could not reach {self._client.base_url} "
+                               f"({type(reason).__name__}: {reason})", retryable=True) from None
+
+
+def _api_error(where: str, name: str, response: SlackResponse) -> SlackChannelError:
+    """Turn Slack's answer into an error an operator can act on."""
+    error = str(response.get("error") or f"HTTP {response.status_code}")
+    if response.status_code == 429 or error == "ratelimited":
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return SlackChannelError(f"{where}: rate limited by Slack", error, retryable=True,
+                                 retry_after=parse_retry_after(headers.get("retry-after")))
+    if response.status_code >= 500 or error in _SERVER:
+        return SlackChannelError(f"{where}: Slack server error ({error})", error, retryable=True)
+    advice = _ADVICE.get("auth" if error in _AUTH else error, "Slack rejected the call ({error})")
+    text = advice.format(name=name, error=error, needed=response.get("needed") or "chat:write")
+    return SlackChannelError(f"{where}: {text}", error, retryable=False)
+
+
+def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tuple[
+        SlackChannel | None, list[str]]:
+    o = Options(name, options, env, OPTIONS)
+    channel = o.text("channel", required=True)
+    token = o.secret("token_env", "the Slack bot token (xoxb-…) in it")
+    base_url = o.url("base_url", o.text("base_url", "https://slack.com/api/"))
+    timeout, retries = o.integer("timeout", 10, minimum=1), o.integer("max_retries", 2)
+    backoff = retry.BackoffRetryIntervalCalculator(o.number("retry_backoff", 0.5), _Jitter())
+    max_wait = o.number("max_retry_wait", 30.0)
+    if o.problems or channel is None or token is None or base_url is None:
+        return None, o.problems
+    client = WebClient(token=token, base_url=base_url, timeout=timeout, logger=log,
+                       retry_handlers=[_BoundedRateLimitHandler(retries, max_wait),
+                                       retry.ConnectionErrorRetryHandler(retries, backoff),
+                                       ServerErrorRetryHandler(retries, backoff)])
+    return SlackChannel(name, client, channel), []
+
+
+def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Every problem with a Slack channel's options."""
+    return _parse(name, options, env)[1]
+
+
+def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> SlackChannel:
+    """Build a Slack channel; raises ChannelConfigError with every problem."""
+    channel, problems = _parse(name, options, env)
+    if channel is None:
+        raise ChannelConfigError(problems)
+    return channel

@@ -1,0 +1,126 @@
+"""Microsoft Teams channel: an Adaptive Card posted to a Teams Workflows webhook.
+
+Teams Workflows ("Post to a channel when a webhook request is received") accepts
+``{"type": "message", "attachments": [{"contentType":
+"application/vnd.microsoft.card.adaptive", "content": <card>}]}`` and answers 202 once the
+flow has accepted it (a flow that fails later does so inside Power Automate, not here). The
+webhook URL carries its own signature, so it is a secret: it comes from the environment
+variable named by ``url_env`` and never appears in errors or ``repr``.
+
+Every data string goes through :func:`escaping.adaptive_card` (Markdown escaped, URLs defused,
+controls removed); severity is always a word, and colour only repeats it. Teams has no
+threads for webhook posts, so each card names the finding's ``thread_key`` as "Reference"
+for people to search on.
+
+Options (``type = "teams"``): ``url_env`` (required), ``timeout`` (seconds, default 10).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from assurance.channels import DeliveryResult, OutboundMessage, ThreadRef
+from connectors.channels import ChannelConfigError, Options, event_words, trend_words
+from connectors.channels.escaping import adaptive_card as _e
+from connectors.channels.escaping import safe_url
+from connectors.channels.webhook import post
+
+OPTIONS = ("url_env", "timeout")
+CARD_VERSION = "1.4"
+_COLOURS = {"critical": "attention", "high": "attention", "medium": "warning"}
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def card(m: OutboundMessage) -> dict[str, Any]:
+    """The Adaptive Card (schema 1.4) for one message."""
+    headline = _e(m.headline) + (f" {trend_words(m.trend)}" if m.trend else "")
+    facts = [
+        ("Organisation", f"{_e(m.organisation_name)} ({_e(m.organisation_code)})"),
+        ("Period", _e(m.period)), ("State", _e(m.state)), ("Escalation level", _e(m.level)),
+        *((_e(label), _e(value)) for label, value in m.facts),
+        ("Rule", _e(m.rule_id)), ("Reference", _e(m.thread_key)),
+    ]
+    body: list[dict[str, Any]] = []
+    if m.synthetic:
+        body.append(_text("SYNTHETIC DEMO DATA", weight="Bolder", color="warning"))
+    body += [
+        _text(_e(m.title), size="Large", weight="Bolder"),
+        _text(f"{_e(m.severity.upper())} · {event_words(m.event)}", weight="Bolder",
+              color=_COLOURS.get(m.severity, "default")),
+        _text(headline),
+        {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts]},
+    ]
+    for label, text in (("Why it matters", m.why), ("What to do", m.action)):
+        if text:
+            body += [_text(f"**{label}**", spacing="Medium"), _text(_e(text))]
+    content: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if url := safe_url(m.report_url):
+        content["actions"] = [{"type": "Action.OpenUrl", "title": "Open report", "url": url}]
+    return content
+
+
+def envelope(m: OutboundMessage) -> dict[str, Any]:
+    """The webhook request body wrapping :func:`card`."""
+    return {"type": "message", "attachments": [{
+        "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
+        "content": card(m)}]}
+
+
+class TeamsChannel:
+    """Posts findings to one Teams Workflows webhook (see the module docstring).
+
+    Args:
+        name: the channel's name in config.
+        url: the Workflows webhook URL (a secret: never shown).
+        timeout: seconds to wait for Teams.
+    """
+
+    def __init__(self, name: str, url: str, timeout: float = 10.0):
+        self.name, self._url, self._timeout = name, url, timeout
+
+    def __repr__(self) -> str:
+        return f"TeamsChannel(name={self.name!r})"
+
+    def check(self) -> list[str]:
+        """Offline: nothing beyond what :func:`validate` checked at build time."""
+        return []
+
+    def send(self, message: OutboundMessage, thread: ThreadRef | None) -> DeliveryResult:
+        """POST the card; ``thread`` is not used (Teams webhooks cannot reply in a thread)."""
+        body = json.dumps(envelope(message), ensure_ascii=False).encode("utf-8")
+        return post(self._url, body, {}, timeout=self._timeout, service=f"Teams {self.name}")
+
+
+def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tuple[
+        TeamsChannel | None, list[str]]:
+    o = Options(name, options, env, OPTIONS)
+    url = o.secret("url_env", "the Teams Workflows webhook URL in it")
+    url = o.url("url_env", url, secret_from=str(options.get("url_env")))
+    timeout = o.number("timeout", 10.0, minimum=0.1)
+    if o.problems or url is None:
+        return None, o.problems
+    return TeamsChannel(name, url, timeout), []
+
+
+def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Every problem with a Teams channel's options."""
+    return _parse(name, options, env)[1]
+
+
+def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> TeamsChannel:
+    """Build a Teams channel; raises ChannelConfigError with every problem."""
+    channel, problems = _parse(name, options, env)
+    if channel is None:
+        raise ChannelConfigError(problems)
+    return channel

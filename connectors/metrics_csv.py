@@ -1,0 +1,91 @@
+"""Tidy metrics CSV: one figure per row, with its counts.
+
+Columns (header row required; order free)::
+
+    org_code,period,metric,group,breakdown,numerator,denominator,value,note
+
+* ``org_code`` — a registered organisation (``assurance orgs import``);
+* ``period`` — ``wres:2024`` (31 March snapshot), ``survey:2024`` or ``month:2024-03``,
+  matching the metric's period kind in the catalogue;
+* ``metric`` — a catalogue id such as ``wres.2``;
+* ``group`` — ``white``, ``bme``, ``unknown``, ``disabled``, ``non_disabled`` or ``all``;
+* ``breakdown`` — optional: band (``band:8c``), ``overall``, ``board_voting`` …;
+* ``numerator`` / ``denominator`` — counts of people (for ratios, shares, representation);
+* ``value`` — a percentage or score where the source publishes one (survey figures);
+* ``note`` — free text (e.g. the WDES 9b narrative).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assurance.ingest import ObservationRow, ParseContext, Parsed
+from assurance.periods import PERIOD_FORMS, parse_period_key
+from assurance.problems import Problem, did_you_mean
+from connectors.tabular import CellError, parse_count, parse_number, read_csv
+
+REQUIRED = ("org_code", "period", "metric")
+OPTIONAL = ("group", "breakdown", "numerator", "denominator", "value", "note")
+
+
+class MetricsCsv:
+    name = "metrics_csv"
+    version = "1"
+    description = "a tidy metrics CSV (org_code, period, metric, group, breakdown, counts)"
+
+    def parse(self, path: Path, ctx: ParseContext) -> Parsed:
+        out = Parsed()
+        where = str(path)
+        groups = ctx.catalogue.known_groups()
+        for line, cells in read_csv(path, REQUIRED, OPTIONAL, out.problems):
+            out.rows_read += 1
+            row_problems: list[Problem] = []
+
+            def bad(col: str, msg: str, line: int = line, rp: list[Problem] = row_problems) -> None:
+                rp.append(Problem(where, msg, line, col))
+
+            metric_id = cells["metric"]
+            metric = ctx.catalogue.metrics.get(metric_id)
+            if metric is None:
+                bad("metric", f"unknown metric {metric_id!r}"
+                    f"{did_you_mean(metric_id, ctx.catalogue.metrics)}")
+            period = parse_period_key(cells["period"])
+            if period is None:
+                bad("period", f"found {cells['period']!r}; expected {PERIOD_FORMS}")
+            elif metric is not None and period.kind != metric.period_kind:
+                bad("period", f"{metric_id} is reported per {metric.period_kind}, found "
+                    f"{period.key!r}")
+            group = cells.get("group") or "all"
+            if group not in groups:
+                bad("group", f"unknown group {group!r}{did_you_mean(group, groups)}")
+            elif metric is not None and metric.characteristic and group != "all":
+                allowed = ctx.catalogue.characteristics[metric.characteristic]["groups"]
+                if group not in allowed:
+                    bad("group", f"{metric_id} is about {metric.characteristic}; expected one of "
+                        + ", ".join(allowed))
+            breakdown = cells.get("breakdown", "")
+            if metric is not None and metric.breakdowns and breakdown not in metric.breakdowns:
+                bad("breakdown", f"unknown breakdown {breakdown!r} for {metric_id}"
+                    f"{did_you_mean(breakdown, metric.breakdowns)}")
+            values: dict[str, float | int | None] = {}
+            for col, parse in (("numerator", parse_count), ("denominator", parse_count),
+                               ("value", parse_number)):
+                try:
+                    values[col] = parse(cells.get(col))
+                except CellError as exc:
+                    bad(col, str(exc))
+            if not cells["org_code"]:
+                bad("org_code", "empty; expected an organisation code")
+            if row_problems or period is None:
+                out.problems.extend(row_problems)
+                continue
+            num, den, val = values["numerator"], values["denominator"], values["value"]
+            out.observations.append(ObservationRow(
+                org_code=cells["org_code"].upper(), period_key=period.key, metric=metric_id,
+                group=group, breakdown=breakdown,
+                numerator=int(num) if num is not None else None,
+                denominator=int(den) if den is not None else None,
+                value=float(val) if val is not None else None,
+                note=cells.get("note") or None, line=line,
+            ))
+        return out

@@ -1,0 +1,33 @@
+"""Renderers: the board report, the CQC well-led evidence document and the evidence pack.
+
+``RENDERERS`` is the explicit registry by name, as ``connectors.SOURCES`` is for importers;
+each entry implements :class:`assurance.reporting.Renderer` (build for one organisation and
+``as_of``, record an audit event with the output's SHA-256). The core builds the documented
+contexts (:mod:`assurance.reporting`); these modules only render them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from assurance.config import Settings
+from assurance.reporting import Renderer
+from reports.board import BoardRenderer
+from reports.pack import PackRenderer, verify_pack
+from reports.wellled import WellLedRenderer
+
+RENDERERS: dict[str, Renderer] = {
+    "board": BoardRenderer(),
+    "well-led": WellLedRenderer(),
+    "pack": PackRenderer(),
+}
+
+
+def output_path(settings: Settings, name: str, org_code: str, as_of: date) -> Path:
+    """Default file for a renderer's output: ``<output_dir>/<ORG>-<as_of>-<name><suffix>``."""
+    suffix = RENDERERS[name].suffix
+    return settings.reports.output_dir / f"{org_code}-{as_of.isoformat()}-{name}{suffix}"
+
+
+__all__ = ["RENDERERS", "output_path", "verify_pack"]

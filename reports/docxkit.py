@@ -1,0 +1,440 @@
+"""Accessible, reproducible Word documents with python-docx: the parts every report shares.
+
+Accessibility by construction: Arial 11 body text, language ``en-GB`` in the core
+properties and on the default run properties, the built-in Heading 1–3 styles (so a screen
+reader's outline and Word's navigation pane work), table header rows marked to repeat
+(``w:tblHeader``) and captioned, alt text (``wp:docPr/@descr``) on every picture, and
+statuses always written as words — shading is decoration only.
+
+Reproducible: core properties are fixed (created and modified = the report's ``as_of``,
+author = the product), python-docx's ids are sequential, and :func:`save` rewrites the
+package with fixed zip timestamps, so the same context gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from assurance.problems import Problem, ProblemsError
+from reports import prose
+
+FONT = "Arial"
+LANGUAGE = "en-GB"
+BODY_PT = 11
+TABLE_PT = 10
+TEXT_WIDTH_CM = 17.0  # A4 portrait with 2 cm margins
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# Word rejects properties out of schema order, so every edited property list is re-sorted.
+RPR_ORDER = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike",
+             "dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid",
+             "vanish", "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs",
+             "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em",
+             "lang", "eastAsianLayout", "specVanish", "oMath")
+TBLPR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+               "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders",
+               "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
+
+
+def schema_order(el: Any, order: tuple[str, ...]) -> None:
+    """Re-sort an element's children into the order the WordprocessingML schema demands."""
+    rank = {qn(f"w:{name}"): i for i, name in enumerate(order)}
+    children = list(el)
+    for c in children:
+        el.remove(c)
+    for c in sorted(children, key=lambda c: rank.get(c.tag, len(rank))):
+        el.append(c)
+
+
+def _child(parent: Any, tag: str) -> Any:
+    """The first ``tag`` child of an XML element, created (first) when missing."""
+    el = parent.find(qn(tag))
+    if el is None:
+        el = OxmlElement(tag)
+        if tag == "w:rPr" and parent.find(qn("w:pPr")) is not None:
+            parent.find(qn("w:pPr")).addnext(el)
+        else:
+            parent.insert(0, el) if tag == "w:rPr" else parent.append(el)
+    return el
+
+
+def _fonts(rpr_parent: Any, size: float | None = None, colour: str | None = None,
+           bold: bool | None = None) -> None:
+    """Set Arial explicitly (dropping theme fonts, which would override it) and language."""
+    rpr = _child(rpr_parent, "w:rPr")
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        if attr.endswith("Theme"):
+            del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), LANGUAGE)
+    lang.set(qn("w:eastAsia"), LANGUAGE)
+    lang.set(qn("w:bidi"), LANGUAGE)
+    if size is not None:
+        for tag in ("w:sz", "w:szCs"):
+            el = rpr.find(qn(tag))
+            if el is None:
+                el = OxmlElement(tag)
+                rpr.append(el)
+            el.set(qn("w:val"), str(int(size * 2)))
+    if colour is not None:
+        el = rpr.find(qn("w:color"))
+        if el is None:
+            el = OxmlElement("w:color")
+            rpr.append(el)
+        for attr in list(el.attrib):
+            if attr.endswith(("themeColor", "themeShade", "themeTint")):
+                del el.attrib[attr]
+        el.set(qn("w:val"), colour)
+    if bold is not None:
+        el = rpr.find(qn("w:b"))
+        if bold and el is None:
+            rpr.append(OxmlElement("w:b"))
+    schema_order(rpr, RPR_ORDER)
+
+
+def _has_style(doc: DocumentType, name: str) -> bool:
+    return any(s.name == name for s in doc.styles)
+
+
+def _ensure_styles(doc: DocumentType) -> None:
+    """Styles the renderers use, added when a reference document lacks them."""
+    for level in (1, 2, 3):
+        name = f"Heading {level}"
+        if not _has_style(doc, name):
+            st = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            st.base_style = doc.styles["Normal"]
+            st.font.bold = True
+            ppr = st.element.get_or_add_pPr()
+            outline = OxmlElement("w:outlineLvl")
+            outline.set(qn("w:val"), str(level - 1))
+            ppr.append(outline)
+    for name in ("Title", "Caption", "List Bullet"):
+        if not _has_style(doc, name):
+            doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH).base_style = doc.styles["Normal"]
+
+
+def _house_styles(doc: DocumentType, primary: str) -> None:
+    """Arial 11 body, coloured Arial headings, A4 with 2 cm margins."""
+    styles = doc.styles
+    defaults = styles.element.find(qn("w:docDefaults"))
+    if defaults is not None and defaults.find(qn("w:rPrDefault")) is not None:
+        _fonts(defaults.find(qn("w:rPrDefault")), BODY_PT)
+    _fonts(styles["Normal"].element, BODY_PT)
+    styles["Normal"].paragraph_format.space_after = Pt(6)
+    styles["Normal"].paragraph_format.line_spacing = 1.15
+    for level, size in ((1, 16), (2, 13), (3, 11.5)):
+        st = styles[f"Heading {level}"]
+        _fonts(st.element, size, primary, True)
+        st.paragraph_format.space_before = Pt(14 if level == 1 else 10)
+        st.paragraph_format.space_after = Pt(4)
+        st.paragraph_format.keep_with_next = True
+    for name in ("Subtitle", "List Bullet", "Table Grid"):
+        if _has_style(doc, name):
+            _fonts(styles[name].element, None)
+    _fonts(styles["Title"].element, 24, primary)
+    _fonts(styles["Caption"].element, 9, "404040")
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.0))
+
+
+def _language(doc: DocumentType) -> None:
+    """``en-GB`` on the document defaults, so every run inherits it."""
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    rpr_default = _child(defaults, "w:rPrDefault")
+    rpr = _child(rpr_default, "w:rPr")
+    lang = _child(rpr, "w:lang")
+    for attr in ("w:val", "w:eastAsia", "w:bidi"):
+        lang.set(qn(attr), LANGUAGE)
+    schema_order(rpr, RPR_ORDER)
+
+
+def new_document(*, title: str, subject: str, keywords: str, author: str, when: date,
+                 primary: str, reference_docx: Path | None = None) -> DocumentType:
+    """A blank document with accessible styles and fixed core properties.
+
+    With ``reference_docx`` (``reports.reference_docx``) its styles, page set-up, headers
+    and theme are kept as they are (only missing styles are added); otherwise the house
+    style applies: Arial 11, headings in the primary colour, A4.
+    """
+    if reference_docx is not None:
+        try:
+            doc = Document(str(reference_docx))
+        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+            raise ProblemsError([Problem(str(reference_docx), "cannot use the reference "
+                                         f"document (reports.reference_docx): {exc}")]) from exc
+        body = doc.element.body
+        for child in list(body):
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
+        _ensure_styles(doc)
+    else:
+        doc = Document()
+        _house_styles(doc, primary)
+    _language(doc)
+    stamp = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    cp = doc.core_properties
+    cp.title, cp.subject, cp.keywords = title, subject, keywords
+    cp.author = cp.last_modified_by = author
+    cp.language = LANGUAGE
+    cp.created = cp.modified = cp.last_printed = stamp
+    cp.revision = 1
+    cp.category, cp.comments, cp.content_status = "Board paper", "", ""
+    return doc
+
+
+def heading(doc: DocumentType, text: str, level: int) -> Paragraph:
+    return doc.add_heading(text, level=level)
+
+
+def paragraph(doc: DocumentType | _Cell, text: str = "", *, bold_prefix: str = "",
+              style: str | None = None, size: float | None = None, italic: bool = False
+              ) -> Paragraph:
+    """A paragraph, optionally starting with a bold lead-in ("Alert: …")."""
+    p = doc.add_paragraph(style=style)
+    if bold_prefix:
+        r = p.add_run(bold_prefix)
+        r.bold = True
+        if size:
+            r.font.size = Pt(size)
+    if text:
+        r = p.add_run(text)
+        r.italic = italic
+        if size:
+            r.font.size = Pt(size)
+    return p
+
+
+def bullet(doc: DocumentType, text: str, *, bold_prefix: str = "") -> Paragraph:
+    return paragraph(doc, text, bold_prefix=bold_prefix, style="List Bullet")
+
+
+def page_break(doc: DocumentType) -> None:
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def shade(cell: _Cell, fill: str) -> None:
+    tcpr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tcpr.append(shd)
+
+
+def _cell_text(cell: _Cell, lines: Sequence[str] | str, *, bold_first: bool = False,
+               colour: str | None = None, size: float = TABLE_PT) -> None:
+    parts = [lines] if isinstance(lines, str) else list(lines) or [""]
+    first = cell.paragraphs[0]
+    for i, line in enumerate(parts):
+        p = first if i == 0 else cell.add_paragraph()
+        p.paragraph_format.space_after = Pt(1)
+        r = p.add_run(line)
+        r.font.size = Pt(size)
+        if bold_first and i == 0:
+            r.bold = True
+        if colour:
+            r.font.color.rgb = RGBColor.from_string(colour)
+
+
+def _borders(t: Table) -> None:
+    """Single borders on every cell edge (when no "Table Grid" style is available)."""
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "4")
+        el.set(qn("w:color"), "808080")
+        borders.append(el)
+    t._tbl.tblPr.append(borders)
+
+
+def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequence[str] | str]],
+          *, widths_cm: Sequence[float], caption: str, header_fill: str,
+          bold_first_column: bool = False) -> Table:
+    """A table with a repeating, marked header row, a caption and fixed column widths.
+
+    Each cell is a string or a list of lines (one paragraph each; the first line of the
+    first column is bold when ``bold_first_column``).
+    """
+    t = doc.add_table(rows=1, cols=len(header))
+    if _has_style(doc, "Table Grid"):
+        t.style = doc.styles["Table Grid"]
+    else:
+        _borders(t)
+    t.alignment = WD_TABLE_ALIGNMENT.LEFT
+    t.autofit = False
+    tblpr = t._tbl.tblPr
+    for tag in ("w:tblCaption", "w:tblDescription"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), caption)
+        tblpr.append(el)
+    hdr = t.rows[0]
+    trpr = hdr._tr.get_or_add_trPr()
+    trpr.append(OxmlElement("w:tblHeader"))
+    trpr.append(OxmlElement("w:cantSplit"))
+    for cell, text in zip(hdr.cells, header, strict=True):
+        _cell_text(cell, text, bold_first=True, colour="FFFFFF")
+        shade(cell, header_fill)
+    for row in rows:
+        added = t.add_row()
+        added._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        cells = added.cells
+        for j, (cell, value) in enumerate(zip(cells, row, strict=True)):
+            _cell_text(cell, value, bold_first=bold_first_column and j == 0)
+    # Word reads cell widths, LibreOffice the grid: set both, with a fixed layout
+    # (``autofit = False`` above) and the table's total width.
+    tblw = tblpr.find(qn("w:tblW"))
+    if tblw is not None:
+        tblw.set(qn("w:type"), "dxa")
+        tblw.set(qn("w:w"), str(int(Cm(sum(widths_cm)).twips)))
+    schema_order(tblpr, TBLPR_ORDER)
+    for col, w in zip(t.columns, widths_cm, strict=True):
+        col.width = Cm(w)
+    for row in t.rows:
+        for cell, w in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(w)
+    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+    return t
+
+
+def picture(doc: DocumentType, png: bytes, *, alt: str, title: str, width_cm: float,
+            caption: str) -> None:
+    """An inline chart with alt text (``descr``) and a visible caption under it."""
+    p = doc.add_paragraph()
+    run = p.add_run()
+    run.add_picture(io.BytesIO(png), width=Cm(width_cm))
+    for pr in run._r.iter(qn("wp:docPr")):
+        pr.set("descr", alt)
+        pr.set("title", title)
+    cap = doc.add_paragraph(caption, style="Caption")
+    cap.paragraph_format.space_after = Pt(8)
+
+
+def check_logo(path: str | None) -> bytes | None:
+    """The logo's bytes, or a clear error naming the file (reports.branding.logo)."""
+    if path is None:
+        return None
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ProblemsError([Problem(path, "cannot read the logo file "
+                                     f"(reports.branding.logo): {exc.strerror or exc}")]) from exc
+    if not (data.startswith(PNG_MAGIC) or data.startswith(b"\xff\xd8")):
+        raise ProblemsError([Problem(path, "the logo file (reports.branding.logo) is not a PNG "
+                                     "or JPEG image")])
+    return data
+
+
+def footer(doc: DocumentType, text: str) -> None:
+    """Footer text and "Page N of M" fields on every page."""
+    section = doc.sections[0]
+    p = section.footer.paragraphs[0]
+    r = p.add_run(text + "  \u2022  Page ")
+    r.font.size = Pt(8)
+    for i, instr in enumerate(("PAGE", "NUMPAGES")):
+        if i:
+            r2 = p.add_run(" of ")
+            r2.font.size = Pt(8)
+        fld = OxmlElement("w:fldSimple")
+        fld.set(qn("w:instr"), instr)
+        run = OxmlElement("w:r")
+        rpr = OxmlElement("w:rPr")
+        sz = OxmlElement("w:sz")
+        sz.set(qn("w:val"), "16")
+        rpr.append(sz)
+        run.append(rpr)
+        t = OxmlElement("w:t")
+        t.text = "1"
+        run.append(t)
+        fld.append(run)
+        p._p.append(fld)
+
+
+def zip_timestamp(when: date) -> tuple[int, int, int, int, int, int]:
+    return (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+
+
+def normalise_zip(data: bytes, when: date) -> bytes:
+    """Rewrite a zip package with fixed timestamps and attributes, entry order kept."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=zip_timestamp(when))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.create_system = 3
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, src.read(info.filename))
+    return out.getvalue()
+
+
+def save(doc: DocumentType, out_path: Path, when: date) -> Path:
+    """Save reproducibly: the same document content gives the same bytes."""
+    buf = io.BytesIO()
+    doc.save(buf)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(normalise_zip(buf.getvalue(), when))
+    return out_path
+
+
+def write_blocks(doc: DocumentType, items: list[prose.Block]) -> None:
+    """Rendered prose as paragraphs and bullets, with bold lead-ins."""
+    for b in items:
+        if b.bullet:
+            bullet(doc, b.text, bold_prefix=(b.lead + " ") if b.lead else "")
+        else:
+            paragraph(doc, b.text, bold_prefix=(b.lead + " ") if b.lead else "")
+
+
+def cover(doc: DocumentType, ctx_title: str, org_name: str, synthetic: bool,
+          logo: bytes | None, brand_name: str, blocks: list[prose.Block]) -> None:
+    """Logo, title, organisation, synthetic-data warning and the cover block."""
+    if logo is not None:
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        run = p.add_run()
+        run.add_picture(io.BytesIO(logo), height=Cm(1.8))
+        for pr in run._r.iter(qn("wp:docPr")):
+            pr.set("descr", f"Logo of {brand_name}")
+            pr.set("title", "Logo")
+    doc.add_heading(ctx_title, level=0)
+    p = paragraph(doc, org_name)
+    p.runs[0].font.size = Pt(16)
+    if synthetic:
+        paragraph(doc, "this organisation is fictional and every figure is test data.",
+                  bold_prefix="SYNTHETIC DATA: ")
+    write_blocks(doc, blocks)

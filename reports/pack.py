@@ -1,0 +1,243 @@
+"""The evidence pack: one zip a regulator can check, byte-for-byte reproducible.
+
+Contents (paths inside the zip, sorted)::
+
+    audit/audit-excerpt.csv      imports, evaluations and finding changes behind the figures
+    audit/chain-head.json        the last excerpt event's hash and whether the chain verifies
+    documents/board-report.docx  the board assurance report
+    documents/well-led-evidence.docx
+    figures/*.csv                every figure used: outcomes, series, SPC, peers, declarations
+    findings/findings.csv        the organisation's findings (lifecycle, owners, due dates)
+    findings/finding-events.csv  their history up to ``as_of``
+    rules/*.yaml                 the rule packs in force
+    manifest.json                SHA-256 and size of every other file, import provenance
+
+Reproducible: built twice from the same store and ``as_of`` the zip is byte-identical —
+entries sorted, zip timestamps fixed at ``as_of``, fixed file modes, documents saved with
+fixed core properties, and the audit excerpt leaves out ``report.*`` and ``pack.*`` events
+(building a pack records one, which must not change the next pack).
+
+:func:`verify_pack` recomputes every digest and names each changed, missing or extra file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from assurance import audit
+from assurance.config import Settings
+from assurance.db import session as open_session
+from assurance.models import AuditEvent
+from assurance.reporting import (
+    BoardContext,
+    FindingView,
+    board_context,
+    load_inputs,
+    well_led_context,
+)
+from assurance.reporting.inputs import findings_of
+from assurance.reporting.views import finding_view
+from reports import board as board_doc
+from reports import docxkit, extracts
+from reports import wellled as wellled_doc
+from reports.outputs import record
+
+MANIFEST = "manifest.json"
+FORMAT = "assurance-evidence-pack/1"
+
+
+def _docx_bytes(doc: Any, when: date) -> bytes:
+    buf = io.BytesIO()
+    doc.save(buf)
+    return docxkit.normalise_zip(buf.getvalue(), when)
+
+
+def _naive(at: datetime) -> datetime:
+    """UTC without tzinfo, to the millisecond (as the audit log stores times)."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.replace(microsecond=(at.microsecond // 1000) * 1000)
+
+
+def audit_excerpt(s: Session, ctx: BoardContext, findings: list[FindingView]
+                  ) -> list[AuditEvent]:
+    """The audit events behind this pack's figures and findings, in chain order.
+
+    Imports that supplied the organisation's figures, evaluations up to ``as_of``, and the
+    finding transitions recorded in the findings history; never ``report.*``/``pack.*``.
+    """
+    subjects = [f"import:{i.id}" for i in ctx.imports]
+    subjects += [f"finding:{f.fingerprint}" for f in findings]
+    wanted = {(f"finding:{f.fingerprint}", f"finding.{e.kind}", _naive(e.at))
+              for f in findings for e in f.history}
+    rows = list(s.exec(select(AuditEvent).where(
+        col(AuditEvent.subject).in_(subjects) | (col(AuditEvent.action) == "evaluate"))
+        .order_by(col(AuditEvent.seq))).all())
+    out = []
+    for ev in rows:
+        if ev.action == "evaluate":
+            day = ev.subject.removeprefix("as_of:")
+            if day[:10] <= ctx.as_of.isoformat():
+                out.append(ev)
+        elif ev.action.startswith("finding."):
+            if (ev.subject, ev.action, _naive(ev.at)) in wanted:
+                out.append(ev)
+        elif ev.action == "import":
+            out.append(ev)
+    return out
+
+
+def _provenance(ctx: BoardContext) -> list[dict[str, Any]]:
+    return [{"id": i.id, "source": i.source, "filename": i.filename, "sha256": i.sha256,
+             "imported_at": i.imported_at.isoformat(), "imported_by": i.imported_by,
+             "rows_read": i.rows_read, "observations": i.observations,
+             "importer_version": i.importer_version} for i in ctx.imports]
+
+
+def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
+               ) -> tuple[dict[str, bytes], BoardContext]:
+    """Every file of the pack (manifest included), by path inside the zip."""
+    inputs = load_inputs(engine, settings, as_of=as_of, org_codes=[org_code])
+    ctx = board_context(engine, settings, org_code=org_code, as_of=as_of, inputs=inputs)
+    wl = well_led_context(engine, settings, org_code=org_code, as_of=as_of, board=ctx)
+    with open_session(engine) as s:
+        findings = [finding_view(f, ev, as_of) for f, ev in findings_of(s, org_code, as_of)
+                    if ev]
+        events = audit_excerpt(s, ctx, findings)
+        chain = audit.verify(s)
+    files: dict[str, bytes] = {
+        "documents/board-report.docx": _docx_bytes(board_doc.build_document(ctx, settings),
+                                                   as_of),
+        "documents/well-led-evidence.docx": _docx_bytes(
+            wellled_doc.build_document(wl, settings), as_of),
+        "figures/outcomes.csv": extracts.outcomes_csv(ctx),
+        "figures/series.csv": extracts.series_csv(ctx),
+        "figures/spc.csv": extracts.spc_csv(ctx),
+        "figures/peers.csv": extracts.peers_csv(ctx),
+        "figures/declarations.csv": extracts.declarations_csv(ctx),
+        "findings/findings.csv": extracts.findings_csv(findings),
+        "findings/finding-events.csv": extracts.finding_events_csv(findings),
+        "audit/audit-excerpt.csv": extracts.audit_csv(events),
+    }
+    last = events[-1] if events else None
+    files["audit/chain-head.json"] = extracts.json_bytes({
+        "excerpt_events": len(events), "last_seq": last.seq if last else None,
+        "last_hash": last.hash if last else None, "chain_verified": chain.ok,
+        "problem": chain.problem,
+        "note": "Each row's hash is sha256(prev_hash + event); `assurance audit verify` "
+                "recomputes the whole chain in the store this pack came from."})
+    for pack in inputs.packs:
+        name = f"rules/{pack.path.name}"
+        if name in files:  # two packs with one file name: keep both, distinguishable
+            name = f"rules/{pack.name}-{pack.path.name}"
+        files[name] = pack.path.read_bytes()
+    files[MANIFEST] = extracts.json_bytes({
+        "format": FORMAT, "product": ctx.product, "as_of": as_of.isoformat(),
+        "organisation": {"code": ctx.organisation.code, "name": ctx.organisation.name,
+                         "synthetic": ctx.organisation.synthetic},
+        "audience": ctx.audience, "exact_counts": ctx.exact_counts,
+        "files": [{"path": p, "sha256": _sha(b), "bytes": len(b)}
+                  for p, b in sorted(files.items())],
+        "imports": _provenance(ctx),
+        "rule_packs": [{"pack": n, "file": f} for n, f in ctx.rule_packs]})
+    return files, ctx
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_zip(files: dict[str, bytes], out_path: Path, when: date) -> Path:
+    """Sorted entries, fixed timestamps and modes: the same files give the same bytes."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for name in sorted(files):
+            zi = zipfile.ZipInfo(name, date_time=docxkit.zip_timestamp(when))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.create_system = 3
+            zi.external_attr = 0o644 << 16
+            z.writestr(zi, files[name], compresslevel=6)
+    os.replace(tmp, out_path)
+    return out_path
+
+
+def build_pack(engine: Engine, settings: Settings, *, org_code: str, as_of: date,
+               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
+    """Build the evidence pack zip and record ``pack.build`` with its SHA-256.
+
+    Raises:
+        ProblemsError: unknown organisation, unusable logo, template or reference document.
+    """
+    files, _ = pack_files(engine, settings, org_code=org_code, as_of=as_of)
+    path = write_zip(files, out_path, as_of)
+    record(engine, settings, action="pack.build", org_code=org_code, as_of=as_of, path=path,
+           actor=actor, at=at, details={"manifest_sha256": _sha(files[MANIFEST]),
+                                        "files": len(files)})
+    return path
+
+
+def verify_pack(path: Path, *, engine: Engine | None = None) -> list[str]:
+    """Check a pack against its manifest; one message per changed, missing or extra file.
+
+    An empty list means every file matches the SHA-256 the manifest records. With
+    ``engine``, the manifest itself must also be one a ``pack.build`` audit event recorded
+    in that store, so a pack whose manifest was rewritten to match edited files is caught.
+    """
+    try:
+        z = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [f"{path}: not a readable zip file ({exc})"]
+    with z:
+        names = set(z.namelist())
+        if MANIFEST not in names:
+            return [f"{MANIFEST}: missing, so nothing can be checked"]
+        raw = z.read(MANIFEST)
+        try:
+            listed = {f["path"]: f for f in json.loads(raw)["files"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            return [f"{MANIFEST}: not a valid manifest ({exc})"]
+        problems = []
+        for name in sorted(listed):
+            if name not in names:
+                problems.append(f"missing: {name}")
+                continue
+            digest = _sha(z.read(name))
+            if digest != listed[name].get("sha256"):
+                problems.append(f"changed: {name} (SHA-256 {digest[:12]}…, manifest "
+                                f"{str(listed[name].get('sha256'))[:12]}…)")
+        problems.extend(f"extra: {name} (not in the manifest)"
+                        for name in sorted(names - set(listed) - {MANIFEST}))
+    if engine is not None and not _recorded(engine, _sha(raw)):
+        problems.append(f"{MANIFEST}: no pack.build event in the audit log records this "
+                        "manifest (SHA-256 " + _sha(raw)[:12] + "…)")
+    return problems
+
+
+def _recorded(engine: Engine, manifest_sha256: str) -> bool:
+    with open_session(engine) as s:
+        events = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "pack.build")).all()
+    return any(json.loads(e.details).get("manifest_sha256") == manifest_sha256 for e in events)
+
+
+class PackRenderer:
+    """Registry entry ``pack``: the evidence pack zip for one organisation."""
+
+    name = "pack"
+    description = "Evidence pack (zip): documents, CSV extracts, rules, findings, audit, manifest"
+    suffix = ".zip"
+
+    def render(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date,
+               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
+        return build_pack(engine, settings, org_code=org_code, as_of=as_of, out_path=out_path,
+                          actor=actor, at=at)

@@ -1,0 +1,62 @@
+"""The command line end to end: the demo, imports with exit codes, audit verification."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import NSS_FILE
+from helpers import METRIC_HEADER, write_csv
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "assurance.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("demo")
+    args = ["demo", "--dir", str(work / "out")]
+    if NSS_FILE.is_file():
+        args += ["--nss", str(NSS_FILE)]
+    proc = run(args, cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    (work / "stdout.txt").write_text(proc.stdout)
+    return work
+
+
+def test_demo_builds_a_populated_store_offline_and_says_where(demo_dir: Path) -> None:
+    stdout = (demo_dir / "stdout.txt").read_text()
+    assert "SYNTHETIC" in stdout and "metrics.csv" in stdout
+    assert (demo_dir / "out" / "assurance.db").is_file()
+    if NSS_FILE.is_file():
+        assert "263" in stdout
+
+
+def test_importing_a_bad_file_exits_2_and_names_the_cell(demo_dir: Path) -> None:
+    cfg = demo_dir / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{demo_dir / "out" / "assurance.db"}"\n')
+    bad = write_csv(demo_dir / "bad.csv", METRIC_HEADER,
+                    [("SYN01", "wres:2024", "wres.2", "white", "", 5, 3, "", "")])
+    proc = run(["--config", str(cfg), "import", str(bad)], cwd=demo_dir)
+    assert proc.returncode == 2
+    assert f"{bad}:2:numerator: error: numerator 5 is larger than denominator 3" in proc.stderr
+    assert "nothing was changed" in proc.stderr
+    status = run(["--config", str(cfg), "audit", "verify"], cwd=demo_dir)
+    assert status.returncode == 0 and "audit chain OK" in status.stdout
+
+
+def test_a_bad_config_exits_3_listing_every_problem(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[databse]\n[statistics]\nconfidence = 2.0\n")
+    proc = run(["--config", str(cfg), "status"], cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "databse: unknown section (did you mean 'database'?)" in proc.stderr
+    assert "statistics.confidence: unknown key" in proc.stderr

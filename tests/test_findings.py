@@ -1,0 +1,141 @@
+"""The finding lifecycle: opened, continuing, escalated, resolved, idempotent re-runs,
+acknowledgement, actions and silences — all written to the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from assurance import api, findings
+from assurance.config import load_settings
+from assurance.engine.rules import load_packs
+from assurance.models import Finding, FindingEvent
+from assurance.problems import ProblemsError
+from conftest import AT
+from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
+
+PACK = """
+version: 1
+pack: t
+rules:
+  - id: t.wres2
+    title: White applicants more likely to be appointed
+    metric: wres.2
+    when: {outside_range: {}}
+    escalate: {start: edi_lead, after_periods: 2, max: board_committee}
+"""
+
+
+def rl_rows(year: int, white: int, bme: int) -> list[tuple[object, ...]]:
+    return [("SYT01", f"wres:{year}", "wres.2", "white", "", white, 1000, "", ""),
+            ("SYT01", f"wres:{year}", "wres.2", "bme", "", bme, 1000, "", "")]
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    register_orgs(engine, tmp_path, "SYT01")
+    rows = rl_rows(2021, 300, 150) + rl_rows(2022, 310, 150) + rl_rows(2023, 320, 150) + \
+        rl_rows(2024, 200, 190)
+    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, rows))
+    (tmp_path / "t.yaml").write_text(PACK)
+    packs = load_packs([tmp_path / "t.yaml"])
+    return engine, packs
+
+
+def run(engine: Engine, packs, year: int):  # type: ignore[no-untyped-def]
+    return api.evaluate_and_record(engine, load_settings(None), as_of=date(year, 6, 1), at=AT,
+                                   actor="test", packs=packs)
+
+
+def test_breach_opens_continues_escalates_and_resolves_with_duration(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    kinds = []
+    for year in (2021, 2022, 2023, 2024):
+        kinds.append([t.event.kind for t in run(engine, packs, year).transitions])
+    assert kinds == [["opened"], ["continuing"], ["escalated"], ["resolved"]]
+    with Session(engine) as s:
+        f = s.exec(select(Finding)).one()
+        events = s.exec(select(FindingEvent).order_by(FindingEvent.id)).all()  # type: ignore[arg-type]
+    assert not f.open and f.resolved_on == date(2024, 6, 1)
+    assert [e.level for e in events] == ["edi_lead", "edi_lead", "executive_lead",
+                                         "executive_lead"]
+    assert "Resolved after 3 periods in breach (1096 days)" in events[-1].summary
+    assert api.verify_audit(engine).ok
+
+
+def test_re_evaluating_the_same_period_changes_nothing(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    run(engine, packs, 2021)
+    again = run(engine, packs, 2021)
+    assert again.transitions == []
+    with Session(engine) as s:
+        assert len(s.exec(select(FindingEvent)).all()) == 1
+
+
+def test_acknowledge_assign_and_silence_are_recorded_and_silence_expiry_reopens(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    run(engine, packs, 2021)
+    with Session(engine) as s, s.begin():
+        fid = str(s.exec(select(Finding)).one().id)
+        findings.acknowledge(s, fid, who="EDI lead", note="Reviewing", at=AT, as_of=date(2021, 6, 2))
+        findings.assign(s, fid, owner="Chief People Officer", due=date(2021, 9, 30),
+                        note="Recruitment review", actor="chair", at=AT, as_of=date(2021, 6, 2))
+        findings.silence(s, fid, reason="Known cause: one campaign", approver="Chair",
+                         until=date(2022, 3, 31), actor="chair", at=AT, as_of=date(2021, 6, 2))
+    kinds = [t.event.kind for t in run(engine, packs, 2022).transitions]
+    assert kinds == ["silence_expired", "continuing"]
+    with Session(engine) as s:
+        f = s.exec(select(Finding)).one()
+    assert f.ack_by == "EDI lead" and f.action_owner == "Chief People Officer"
+    assert f.silenced_until is None
+
+
+def test_a_silence_needs_a_future_expiry(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    run(engine, packs, 2021)
+    with Session(engine) as s, pytest.raises(ProblemsError, match="must be after"):
+        fid = str(s.exec(select(Finding)).one().id)
+        findings.silence(s, fid, reason="x", approver="y", until=date(2021, 1, 1), actor="z",
+                         at=AT, as_of=date(2021, 6, 2))
+
+
+def test_level_for_climbs_one_step_per_after_periods_and_stops_at_max() -> None:
+    from assurance.engine.rules import Escalation
+
+    class R:
+        escalate = Escalation(start="edi_lead", after_periods=2, max="board_committee")
+
+    levels = ("edi_lead", "executive_lead", "board_committee", "regulator")
+    got = [findings.level_for(R(), n, levels) for n in range(1, 8)]  # type: ignore[arg-type]
+    assert got == ["edi_lead", "edi_lead", "executive_lead", "executive_lead",
+                   "board_committee", "board_committee", "board_committee"]
+
+
+def test_backtest_replays_history_without_touching_the_store(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    settings = load_settings(None)
+    from assurance.ingest import store_counts
+
+    before = store_counts(engine)
+    events = api.backtest(engine, settings, start=date(2021, 6, 1), end=date(2024, 6, 1),
+                          packs=packs)
+    assert [(e.as_of.year, e.kind) for e in events] == [(2021, "opened"), (2023, "escalated"),
+                                                        (2024, "resolved")]
+    assert store_counts(engine) == before
+    with Session(engine) as s:
+        assert s.exec(select(Finding)).all() == []
+
+
+def test_evaluating_an_earlier_date_again_does_not_rewrite_history(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    for year in (2021, 2022, 2023):
+        run(engine, packs, year)
+    assert run(engine, packs, 2021).transitions == []
+    assert run(engine, packs, 2023).transitions == []
+    with Session(engine) as s:
+        f = s.exec(select(Finding)).one()
+    assert f.consecutive_periods == 3 and f.last_period == "wres:2023"

@@ -1,0 +1,47 @@
+"""Messages to suppressed audiences cannot be used to work out a small group by subtraction,
+and carry no figure built on counts the message does not show."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from assurance.disclosure import EXACT, SUPPRESSED
+from assurance.models import Finding, FindingEvent
+from assurance.outbox_messages import message_for
+
+AT = datetime(2025, 6, 1, tzinfo=UTC)
+FACTS = {"value": 4.04, "unit": "percent", "period": "wres:2025", "count": 4,
+         "focus": {"group": "disabled", "label": "Disabled", "value": 4.04, "numerator": 4,
+                   "denominator": 99},
+         "reference": {"group": "non_disabled", "label": "non-disabled", "value": 75.76,
+                       "numerator": 75, "denominator": 99},
+         "unknown": {"group": "unknown", "label": "disability unknown", "value": 20.2,
+                     "numerator": 20, "denominator": 99},
+         "executive_share": 14.2857, "previous": 2.1, "median": 6.5}
+
+
+def _message(policy):  # type: ignore[no-untyped-def]
+    f = Finding(id=1, fingerprint="f" * 40, rule_id="wdes.1.senior-few", pack="wdes",
+                org_code="SYN02", title="Few Disabled senior staff", severity="medium",
+                labels="{}", evidence="[]", status="breach", open=True, level="edi_lead",
+                summary="The count is 4", value=4.04, facts=json.dumps(FACTS), updated_at=AT)
+    ev = FindingEvent(id=1, finding_id=1, at=AT, as_of=date(2025, 6, 1), period="wres:2025",
+                      kind="opened", level="edi_lead", status="breach", summary="x", actor="t")
+    return message_for(f, ev, policy, None)
+
+
+def _text(msg) -> str:  # type: ignore[no-untyped-def]
+    return msg.headline + " " + " ".join(f"{k}={v}" for k, v in msg.facts)
+
+
+def test_one_small_group_hides_every_groups_rate_for_a_network_audience() -> None:
+    text = _text(_message(SUPPRESSED))
+    assert "75.8%" not in text and "20.2%" not in text and "4.0%" not in text
+    assert "14.2857" not in text and "14.3" not in text  # executive share of 7 people
+    assert "2.1" not in text  # a previous year's figure built on unseen counts
+
+
+def test_a_board_audience_sees_the_exact_figures() -> None:
+    text = _text(_message(EXACT))
+    assert "4/99" in text and "75.8%" in text
