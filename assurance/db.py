@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -64,10 +64,20 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+MIGRATION_LOCK = 0x617373757261  # "assura": PostgreSQL advisory lock held while migrating
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the store's schema to ``revision`` in place, keeping its data."""
+    """Upgrade the store's schema to ``revision`` in place, keeping its data.
+
+    On PostgreSQL, processes opening a store at the same moment take turns (an advisory lock
+    held for the transaction); the later one finds the schema current and does nothing.
+    SQLite serialises the DDL transactions itself.
+    """
     cfg = _alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -178,3 +178,15 @@ class FindingEvent(SQLModel, table=True):
     summary: str
     actor: str
     details: str = "{}"
+
+
+# The scheduler's job store (APScheduler 3.x ``SQLAlchemyJobStore``, its own column layout).
+# The table is created by migration 0005 rather than by the scheduler on start-up: two
+# instances starting at once on PostgreSQL would both run CREATE TABLE and one would fail.
+scheduler_jobs = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

@@ -36,13 +36,14 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -269,7 +270,8 @@ class Service:
                                    replace_existing=True)
         for stale in self.scheduler.get_jobs():
             if stale.id not in self.triggers:
-                stale.remove()
+                with suppress(JobLookupError):  # another instance removed it first
+                    stale.remove()
         _SERVICE[0] = self
         stop = threading.Event()
         recovery = threading.Thread(target=self._recovery_loop, args=(stop,), daemon=True)

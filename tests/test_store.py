@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
@@ -100,3 +101,30 @@ def test_two_processes_appending_to_the_audit_chain_on_sqlite_queue_instead_of_f
     with Session(engine) as s:
         report = audit.verify(s)
     assert report.ok and report.events == 80
+
+
+def test_processes_opening_a_new_postgresql_store_at_once_take_turns_to_migrate(
+        pg_url: str) -> None:
+    # Several instances of the service starting together on an empty database: each opens
+    # the store (which migrates it); none may fail on a half-created schema.
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            open_store(pg_url).dispose()
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one, daemon=True) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "migrations deadlocked"
+    assert errors == []
+    engine = make_engine(pg_url)
+    assert current_revision(engine) == head_revision()
+    assert inspect(engine).has_table("apscheduler_jobs")  # the scheduler never creates it
+    engine.dispose()
