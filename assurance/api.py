@@ -473,6 +473,28 @@ def render(engine: Engine, settings: Settings, name: str, *, org_code: str, as_o
                                   out_path=path, actor=actor, at=at)
 
 
+def distribute(engine: Engine, settings: Settings, path: Path, *, channels: Sequence[str],
+               org_code: str, committee: date, actor: str, at: datetime) -> int:
+    """Queue a built board report for each channel with the file attached (the outbox sends
+    it; the same file goes to a channel once). Returns how many messages were queued."""
+    from assurance.models import Organisation
+
+    if not channels:
+        return 0
+    headline = (f"The board assurance report for the {settings.reports.committee} on "
+                f"{committee.day} {committee:%B %Y} is attached.")
+    with session(engine, write=True) as s, s.begin():
+        org = s.get(Organisation, org_code)
+        queued = [c for c in channels if outbox.enqueue_document(
+            s, channel=c, sender=actor, path=path, organisation=org, org_code=org_code,
+            title="Board assurance report", period=f"committee {committee.isoformat()}",
+            headline=headline, at=at)]
+        if queued:
+            audit.append(s, at=at, actor=actor, action="report.queued",
+                         subject=f"report:{path.name}", details={"channels": queued})
+    return len(queued)
+
+
 def verify_pack(path: Path, engine: Engine | None = None) -> list[str]:
     """Every changed, missing or extra file in an evidence pack (empty: it verifies)."""
     from reports import verify_pack as verify

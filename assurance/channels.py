@@ -8,8 +8,10 @@ never imports them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol
 
 Event = Literal[
@@ -22,8 +24,44 @@ Event = Literal[
     "dead_letter",
     "job_error",
     "heartbeat",
+    "report_ready",
 ]
 Trend = Literal["up", "down", "flat"]
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a message (a board report): a channel that can carry files
+    (Slack, email) sends it; the others say where it is. ``sha256`` is taken when the message
+    is queued, so what is sent is exactly what was built."""
+
+    path: str
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, path: Path, content_type: str = DOCX) -> Attachment:
+        data = path.read_bytes()
+        return cls(str(path.resolve()), path.name, content_type,
+                   hashlib.sha256(data).hexdigest(), len(data))
+
+    def read(self) -> bytes:
+        """The file's bytes; ChannelError (not retryable) if it is gone or has changed since
+        the message was queued."""
+        try:
+            data = Path(self.path).read_bytes()
+        except OSError as exc:
+            raise ChannelError(f"attachment {self.path} cannot be read ({exc.strerror}); "
+                               "rebuild the report and queue it again", retryable=False) from None
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ChannelError(f"attachment {self.path} has changed since it was queued (SHA-256 "
+                               "differs); not sending a file nobody checked", retryable=False)
+        return data
 
 
 @dataclass(frozen=True)
@@ -54,6 +92,7 @@ class OutboundMessage:
     report_url: str | None = None
     facts: tuple[tuple[str, str], ...] = ()  # (label, value) pairs shown as a table
     synthetic: bool = False  # organisation is synthetic demo data: say so in the message
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

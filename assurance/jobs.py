@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from assurance import api, audit
 from assurance.config import JobSettings, Settings
 from assurance.db import session
-from assurance.problems import ProblemsError
+from assurance.problems import ProblemsError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -136,31 +136,47 @@ def check_board_reports(settings: Settings, job: JobSettings) -> list[str]:
     days = job.options.get("days_before", 7)
     if not isinstance(days, int) or days < 0:
         out.append(f"{key}.days_before: expected a whole number of days, found {days!r}")
+    send_to = job.options.get("send_to", [])
+    if not isinstance(send_to, list) or not all(isinstance(c, str) for c in send_to):
+        out.append(f"{key}.send_to: expected a list of channel names, found {send_to!r}")
+    else:
+        for name in send_to:
+            if name not in settings.channels:
+                out.append(f"{key}.send_to: no channel named {name!r}"
+                           + did_you_mean(name, settings.channels)
+                           + "; expected a name from [channels]")
     return out
 
 
 def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: datetime
                       ) -> JobResult:
     """Before each committee date (within ``days_before``), write each organisation's board
-    report once into ``<output_dir>/committee-<date>/``."""
+    report once into ``<output_dir>/committee-<date>/`` and send it, attached, to each channel
+    in ``send_to`` (through the outbox: retried, sent once per file and channel)."""
     days = int(job.options.get("days_before", 7))
+    send_to = list(job.options.get("send_to", []))
     today = at.date()
-    written = []
+    written, queued = [], 0
     for committee in _committee_dates(job):
         if not 0 <= (committee - today).days <= days:
             continue
         folder = settings.reports.output_dir / f"committee-{committee.isoformat()}"
         for org in _orgs(job):
             target = folder / f"{org}-board.docx"
-            if target.exists():
-                continue  # built once per committee; a re-run changes nothing
-            api.render(engine, settings, "board", org_code=org, as_of=today,
-                       actor=f"job:{job.name}", at=at, out_path=target)
-            written.append(str(target))
+            if not target.exists():  # built once per committee; a re-run changes nothing
+                api.render(engine, settings, "board", org_code=org, as_of=today,
+                           actor=f"job:{job.name}", at=at, out_path=target)
+                written.append(str(target))
+            # Queued even when the file was built by an earlier run that stopped before
+            # queueing it; the outbox key (file SHA-256, channel) keeps it to one message.
+            queued += api.distribute(engine, settings, target, channels=send_to, org_code=org,
+                                     committee=committee, actor=f"job:{job.name}", at=at)
     if written:
         api.alert_operators(engine, settings, title=f"Board reports ready ({len(written)})",
                             text="; ".join(written), at=at)
-    return JobResult(f"{len(written)} board report(s) written", {"written": written})
+    sent = api.notify(engine, settings, os.environ).sent if queued else 0
+    return JobResult(f"{len(written)} board report(s) written, {queued} queued to channels, "
+                     f"{sent} message(s) sent", {"written": written, "queued": queued})
 
 
 def check_packs(settings: Settings, job: JobSettings) -> list[str]:

@@ -19,6 +19,9 @@ What notifies:
   or was removed since, so every level that heard of a problem hears it is over;
 * **silence_expired**: every matching subscription.
 
+Documents (board reports) go through the same outbox (:func:`enqueue_document`, kind
+``report``): one row per file and channel, the file attached where the channel can carry it.
+
 Nothing notifies while a finding is silenced, except the expiry of its silence. ``no_data``
 and ``error`` transitions do not notify here: a missing return is a finding of its own
 (data-quality rules), and errors surface through job alerts.
@@ -31,6 +34,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, update
@@ -38,6 +42,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assurance import audit
+from assurance.channels import Attachment, OutboundMessage
 from assurance.config import Settings
 from assurance.engine.rules import Rule
 from assurance.findings import Transition
@@ -50,12 +55,13 @@ from assurance.outbox_delivery import (
     fallback_channel,
 )
 from assurance.outbox_messages import EVENT_NAMES, from_json, message_for, policy_for, to_json
-from assurance.outbox_models import DEAD, FINDING, PENDING, STATUSES, Notification, as_utc
+from assurance.outbox_models import DEAD, FINDING, PENDING, REPORT, STATUSES, Notification, as_utc
 from assurance.problems import Problem
 from assurance.routing import Subscription, list_subscriptions, matching
 
 __all__ = ["DeliveryReport", "OutboxStatus", "FailedNotification", "channel_rates",
-           "check_outbox_options", "deliver", "enqueue", "fallback_channel", "message_for",
+           "check_outbox_options", "deliver", "enqueue", "enqueue_document", "fallback_channel",
+           "message_for",
            "notification_key", "retry_dead", "status_report", "transport_options"]
 
 
@@ -150,6 +156,38 @@ def enqueue(session: Session, transitions: Sequence[Transition], settings: Setti
             session.execute(insert(Notification.__table__), rows)  # type: ignore[attr-defined]
             written += len(rows)
     return written
+
+
+def enqueue_document(session: Session, *, channel: str, sender: str, path: Path,
+                     organisation: Organisation | None, org_code: str, title: str, period: str,
+                     headline: str, at: datetime, audience: str = "board") -> bool:
+    """Queue a document (a board report) for ``channel`` with the file attached, in the
+    caller's transaction. The key is the file's SHA-256 and the channel, so the same file is
+    queued once per channel however often the job runs. Returns whether a row was written.
+
+    Args:
+        sender: who queued it (``job:<name>``), kept as the row's subscription.
+        audience: whose disclosure level the document was built for; recorded on the row.
+    """
+    attachment = Attachment.of(path)
+    key = hashlib.sha256(f"document|{attachment.sha256}|{channel}".encode()).hexdigest()
+    if session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
+        return False
+    name = organisation.name if organisation is not None else org_code
+    message = OutboundMessage(
+        idempotency_key=key, event="report_ready", thread_key=f"report:{attachment.sha256[:12]}",
+        title=title, severity="low", organisation_code=org_code, organisation_name=name,
+        rule_id="-", period=period, state="ok", level=audience, headline=headline,
+        facts=(("File", attachment.filename), ("Size", f"{attachment.size:,} bytes"),
+               ("SHA-256", attachment.sha256), ("Saved at", attachment.path)),
+        synthetic=bool(organisation is not None and organisation.synthetic),
+        attachments=(attachment,))
+    at = as_utc(at)
+    session.add(Notification(idempotency_key=key, kind=REPORT, event=message.event,
+                             subscription=sender[:80], channel=channel, audience=audience,
+                             message=to_json(message), status=PENDING, next_attempt_at=at,
+                             created_at=at))
+    return True
 
 
 @dataclass(frozen=True)

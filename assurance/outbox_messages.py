@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assurance.channels import Event, OutboundMessage
+from assurance.channels import Attachment, Event, OutboundMessage
 from assurance.config import AudienceSettings
 from assurance.disclosure import SUPPRESSED, DisclosurePolicy, disclose_count, disclose_rate
 from assurance.engine.figures import fmt_value
@@ -275,7 +275,7 @@ def dead_letter_message(original: OutboundMessage, *, key: str, channel: str, su
                ("Attempts", str(attempts)), ("Reason", reason),
                ("Next step", "fix the cause, then retry it: assurance notify --retry-dead")),
         why="A finding's audience was not told; until the cause is fixed they may not know.",
-        action="", trend=None, report_url=None)
+        action="", trend=None, report_url=None, attachments=())
 
 
 def to_json(message: OutboundMessage) -> str:
@@ -289,5 +289,6 @@ def from_json(text: str) -> OutboundMessage:
     """The message stored by :func:`to_json`."""
     doc = json.loads(text)
     doc["facts"] = tuple((str(a), str(b)) for a, b in doc.get("facts", ()))
+    doc["attachments"] = tuple(Attachment(**a) for a in doc.get("attachments", ()))
     names = {f.name for f in dataclasses.fields(OutboundMessage)}
     return OutboundMessage(**{k: v for k, v in doc.items() if k in names})

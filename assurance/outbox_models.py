@@ -17,8 +17,9 @@ PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 STATUSES = (PENDING, SENDING, SENT, DEAD)
 """Every notification status, in lifecycle order."""
 
-FINDING, DEAD_LETTER = "finding", "dead_letter"
-"""Notification kinds: about a finding event, or an alert that another notification died."""
+FINDING, DEAD_LETTER, REPORT = "finding", "dead_letter", "report"
+"""Notification kinds: about a finding event, an alert that another notification died, or a
+document (a board report) distributed to a channel with the file attached."""
 
 
 def as_utc(value: datetime) -> datetime:

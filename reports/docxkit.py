@@ -14,6 +14,7 @@ package with fixed zip timestamps, so the same context gives the same bytes.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -403,11 +404,15 @@ def normalise_zip(data: bytes, when: date) -> bytes:
 
 
 def save(doc: DocumentType, out_path: Path, when: date) -> Path:
-    """Save reproducibly: the same document content gives the same bytes."""
+    """Save reproducibly (the same document content gives the same bytes) and atomically: a
+    crash mid-write never leaves a half-written document under the final name, which a
+    scheduled job would otherwise take as built and distribute."""
     buf = io.BytesIO()
     doc.save(buf)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(normalise_zip(buf.getvalue(), when))
+    part = out_path.with_name(out_path.name + ".part")
+    part.write_bytes(normalise_zip(buf.getvalue(), when))
+    os.replace(part, out_path)
     return out_path
 
 

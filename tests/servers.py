@@ -1,7 +1,8 @@
 """Loopback servers that tests start themselves: real protocols, recorded, able to misbehave.
 
 * :class:`FakeSlackServer` speaks enough of Slack's Web API for the real ``slack_sdk.WebClient``
-  (``auth.test``, ``chat.postMessage``, ``chat.update``), checks the bearer token and records
+  (``auth.test``, ``chat.postMessage``, ``chat.update``, and the three steps of
+  ``files_upload_v2``), checks the bearer token and records
   per-channel post times (for rate assertions).
 * :class:`WebhookReceiver` records any HTTP POST (Teams Workflows, signed webhooks).
 * :class:`SmtpServer` is an aiosmtpd server recording mail, optionally requiring a login.
@@ -239,6 +240,7 @@ class FakeSlackServer(_HttpServer):
         self.token, self.min_interval = token, min_interval
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
         self.post_times: dict[str, list[float]] = defaultdict(list)  # every post received
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> name, data, channel, comment
         self._last_accepted: dict[str, float] = {}
         self._counter = 0
 
@@ -261,6 +263,13 @@ class FakeSlackServer(_HttpServer):
         return json.dumps({"ok": False, "error": error}).encode()
 
     def answer(self, request: Received) -> tuple[int, bytes, dict[str, str]]:
+        if request.path.startswith("/upload/v1/"):  # the upload URL: raw bytes, no token
+            with self.lock:
+                record = self.files.get(request.path.rsplit("/", 1)[-1])
+                if record is None or len(request.body) != record["length"]:
+                    return 400, b"bad upload", {}
+                record["data"] = request.body
+            return 200, b"OK - " + str(len(request.body)).encode(), {}
         method = request.path.split("?")[0].rsplit("/", 1)[-1]
         params = request.params() if request.body else {}
         auth = request.headers.get("authorization", "")
@@ -275,7 +284,33 @@ class FakeSlackServer(_HttpServer):
             return self._post(params, request.at)
         if method == "chat.update":
             return self._update(params)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         return self._ok({"ok": False, "error": "unknown_method"})
+
+    def _upload_url(self, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+        with self.lock:
+            self._counter += 1
+            file_id = f"F{self._counter:06d}"
+            self.files[file_id] = {"id": file_id, "name": str(params.get("filename")),
+                                   "length": int(params.get("length") or 0), "data": None}
+        return self._ok({"ok": True, "file_id": file_id,
+                         "upload_url": f"{self.url}/upload/v1/{file_id}"})
+
+    def _complete_upload(self, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+        shared = []
+        with self.lock:
+            for item in json.loads(str(params.get("files") or "[]")):
+                record = self.files.get(str(item.get("id")))
+                if record is None or record["data"] is None:
+                    return self._ok({"ok": False, "error": "file_not_found"})
+                record.update(title=item.get("title"), channel=params.get("channel_id"),
+                              comment=params.get("initial_comment"), shared=True)
+                shared.append({"id": record["id"], "name": record["name"],
+                               "title": record["title"]})
+        return self._ok({"ok": True, "files": shared})
 
     def _post(self, params: dict[str, Any], at: float) -> tuple[int, bytes, dict[str, str]]:
         channel = str(params.get("channel", ""))

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from assurance.channels import Channel, OutboundMessage, ThreadRef
+from assurance.channels import Attachment, Channel, OutboundMessage, ThreadRef
 from connectors.channels import REGISTRY, build_channel, validate_channel
 from connectors.channels.console import ConsoleChannel
 from servers import FakeSlackServer, SmtpServer, WebhookReceiver
@@ -64,6 +64,7 @@ class Harness:
     env: dict[str, str]
     received: Callable[[], list[Delivery]]
     live_markup: Callable[[str], list[str]]  # live constructs found in one visible text
+    raw: Callable[[], bytes]  # everything the receiver got, as bytes
 
 
 def _strings(doc: Any, keys: tuple[str, ...] = ("text", "title", "value")) -> list[str]:
@@ -88,7 +89,8 @@ def _slack(stack: ExitStack, tmp: Path) -> Harness:
 
     options = {"type": "slack", "channel": "C0123", "token_env": "SLACK_TOKEN",
                "base_url": server.base_url, "retry_backoff": 0.01}
-    return Harness(options, {"SLACK_TOKEN": f"xoxb-{SECRET}"}, received, live)
+    return Harness(options, {"SLACK_TOKEN": f"xoxb-{SECRET}"}, received, live,
+                   lambda: b"".join(r.body for r in server.received))
 
 
 def _teams(stack: ExitStack, tmp: Path) -> Harness:
@@ -108,7 +110,8 @@ def _teams(stack: ExitStack, tmp: Path) -> Harness:
         return re.findall(r"(?<!\\)[\[\]<>*_`]|https?://", text)
 
     url = f"{server.url}/workflows/1?sig={SECRET}"
-    return Harness({"type": "teams", "url_env": "TEAMS_URL"}, {"TEAMS_URL": url}, received, live)
+    return Harness({"type": "teams", "url_env": "TEAMS_URL"}, {"TEAMS_URL": url}, received, live,
+                   lambda: b"".join(r.body for r in server.received))
 
 
 def _find_facts(card: Any) -> list[dict[str, str]]:
@@ -135,7 +138,8 @@ def _email(stack: ExitStack, tmp: Path) -> Harness:
 
     options = {"type": "email", "host": server.host, "port": server.port, "security": "none",
                "from": "bot@trust.nhs.uk", "to": ["edi@trust.nhs.uk"]}
-    return Harness(options, {}, received, live)
+    return Harness(options, {}, received, live, lambda: b"".join(
+        part.get_payload(decode=True) or b"" for m in server.messages for part in m.message.walk()))
 
 
 def _webhook(stack: ExitStack, tmp: Path) -> Harness:
@@ -152,7 +156,8 @@ def _webhook(stack: ExitStack, tmp: Path) -> Harness:
         return out
 
     options = {"type": "webhook", "url": f"{server.url}/hook", "secret_env": "HOOK_SECRET"}
-    return Harness(options, {"HOOK_SECRET": SECRET}, received, lambda text: [])
+    return Harness(options, {"HOOK_SECRET": SECRET}, received, lambda text: [],
+                   lambda: b"".join(r.body for r in server.received))
 
 
 def _console(stack: ExitStack, tmp: Path) -> Harness:
@@ -164,7 +169,8 @@ def _console(stack: ExitStack, tmp: Path) -> Harness:
                          d["thread"]["provider_message_id"] if d["thread"] else None)
                 for d in docs]
 
-    return Harness({"type": "console", "path": str(path)}, {}, received, lambda text: [])
+    return Harness({"type": "console", "path": str(path)}, {}, received, lambda text: [],
+                   path.read_bytes)
 
 
 HARNESSES: dict[str, Callable[[ExitStack, Path], Harness]] = {
@@ -211,6 +217,21 @@ def test_hostile_data_arrives_without_live_markup_or_control_characters(
     for text in delivery.visible:
         assert harness.live_markup(text) == [], text
         assert CONTROL.search(text) is None, repr(text)
+
+
+def test_a_document_arrives_as_the_file_or_as_its_name_and_checksum(
+        harness: Harness, tmp_path: Path) -> None:
+    # Slack and email carry the file itself; Teams, webhooks and the console say which file
+    # it is and where it was saved, with its SHA-256 so the reader can check the copy.
+    doc = tmp_path / "RXX-board.docx"
+    doc.write_bytes(b"PK\x03\x04 board report bytes " + SECRET.encode()[::-1])
+    attachment = Attachment.of(doc)
+    message = finding(event="report_ready", attachments=(attachment,),
+                      facts=(("File", doc.name), ("SHA-256", attachment.sha256)))
+    assert _build(harness).send(message, None).provider_message_id
+    raw = harness.raw()
+    assert doc.read_bytes() in raw or (doc.name.encode() in raw
+                                        and attachment.sha256.encode() in raw)
 
 
 def test_secrets_never_appear_in_repr(harness: Harness) -> None:

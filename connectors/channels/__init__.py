@@ -257,6 +257,7 @@ EVENT_WORDS: Mapping[str, str] = {
     "dead_letter": "Delivery failed",
     "job_error": "Job error",
     "heartbeat": "Heartbeat",
+    "report_ready": "Report ready",
 }
 
 

@@ -10,7 +10,8 @@ Options (``type = "email"``): ``host``, ``port`` (default 587, 465 for ssl, 25 f
 ``from``, ``to`` (list), ``security`` (``"starttls"`` default, ``"ssl"`` or ``"none"``),
 ``username`` and ``password_env`` (together), ``timeout`` (seconds, default 30),
 ``message_id_domain`` (default: the domain of ``from``), ``ca_file`` (PEM of CAs to trust
-instead of the system's, for relays with an internal CA). ``security = "none"`` with a login is
+instead of the system's, for relays with an internal CA). Documents (board reports) are
+attached to the mail. ``security = "none"`` with a login is
 refused unless ``host`` is loopback: the password would cross the network in clear.
 """
 
@@ -50,7 +51,8 @@ def _rows(m: OutboundMessage) -> list[tuple[str, str]]:
 
 def subject(m: OutboundMessage, *, reply: bool) -> str:
     """``[assurance] {severity}: {title} — {organisation_name}``, ``Re:`` for replies."""
-    text = f"[assurance] {m.severity}: {m.title} — {m.organisation_name}"
+    what = event_words(m.event) if m.attachments else m.severity
+    text = f"[assurance] {what}: {m.title} — {m.organisation_name}"
     return single_line(("Re: " if reply else "") + text)
 
 
@@ -117,6 +119,10 @@ class EmailChannel:
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(plain_body(message))
         mail.add_alternative(html_body(message), subtype="html")
+        for a in message.attachments:
+            maintype, _, subtype = a.content_type.partition("/")
+            mail.add_attachment(a.read(), maintype=maintype, subtype=subtype,
+                                filename=a.filename)
         return mail
 
     def send(self, message: OutboundMessage, thread: ThreadRef | None) -> DeliveryResult:

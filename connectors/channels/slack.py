@@ -5,11 +5,13 @@ reference. Each later event updates that parent (``chat.update``) to show the ne
 replies in its thread (escalations are also broadcast to the channel). Data is escaped with
 :func:`escaping.slack_mrkdwn`, ``mrkdwn`` is ``verbatim`` and ``link_names`` never sent.
 
-Options (``type = "slack"``): ``channel`` (ID, ``C0123``), ``token_env`` (variable holding the
-bot token, scope ``chat:write``), ``base_url`` (default ``https://slack.com/api/``), ``timeout``
-(s, default 10), ``max_retries`` (SDK retries per call on 429, connection and server errors,
-default 2; the outbox retries beyond), ``retry_backoff`` (s, default 0.5), ``max_retry_wait``
-(longest ``Retry-After`` slept in-process, default 30; longer goes back to the outbox).
+Documents (board reports) are uploaded into the channel with ``files.uploadV2``, a short
+comment saying what they are. Options (``type = "slack"``): ``channel`` (ID, ``C0123``),
+``token_env`` (variable holding the bot token, scopes ``chat:write``, and ``files:write`` to send
+documents), ``base_url`` (default ``https://slack.com/api/``), ``timeout`` (s, default 10),
+``max_retries`` (SDK retries per call on 429, connection and server errors, default 2; the
+outbox retries beyond), ``retry_backoff`` (s, default 0.5), ``max_retry_wait`` (longest
+``Retry-After`` slept in-process, default 30; longer goes back to the outbox).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk import http_retry as retry
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
@@ -77,6 +79,13 @@ def message_text(m: OutboundMessage) -> str:
     demo = "SYNTHETIC DEMO DATA: " if m.synthetic else ""
     return _e(f"{demo}[{m.severity.upper()}] {event_words(m.event)}: {m.title} — "
               f"{m.organisation_name} ({m.organisation_code}): {m.headline}")
+
+
+def upload_comment(m: OutboundMessage) -> str:
+    """The comment posted with uploaded documents."""
+    demo = "SYNTHETIC DEMO DATA: " if m.synthetic else ""
+    return _e(f"{demo}{event_words(m.event)}: {m.title} — {m.organisation_name} "
+              f"({m.organisation_code}), {m.period}. {m.headline}")
 
 
 def message_blocks(m: OutboundMessage, *, parent: bool) -> list[dict[str, Any]]:
@@ -160,7 +169,10 @@ class SlackChannel:
                               "Slack token; expected a bot token starting xoxb-"]
 
     def send(self, message: OutboundMessage, thread: ThreadRef | None) -> DeliveryResult:
-        """Post a new thread, or update the parent and reply in its thread."""
+        """Post a new thread, or update the parent and reply in its thread; a message with
+        attachments is a file upload with the message as its comment."""
+        if message.attachments:
+            return self._upload(message)
         channel, thread_ts = self._channel, None
         if thread is not None:
             channel, _, thread_ts = thread.provider_message_id.partition(":")
@@ -178,6 +190,18 @@ class SlackChannel:
         posted, ts = str(reply.get("channel") or channel), str(reply.get("ts"))
         extra = {"channel": posted, "ts": ts} | ({"thread_ts": thread_ts} if thread_ts else {})
         return DeliveryResult(f"{posted}:{ts}", extra=extra)
+
+    def _upload(self, message: OutboundMessage) -> DeliveryResult:
+        """Upload the attached files with ``files.uploadV2`` (the SDK's three calls:
+        ``files.getUploadURLExternal``, the upload itself, ``files.completeUploadExternal``;
+        the token needs scope ``files:write``)."""
+        uploads = [{"content": a.read(), "filename": a.filename, "title": a.filename}
+                   for a in message.attachments]
+        reply = self._call(self._channel, lambda: self._client.files_upload_v2(
+            file_uploads=uploads, channel=self._channel, initial_comment=upload_comment(message)))
+        ids = ",".join(str(f.get("id")) for f in reply.get("files") or [])
+        return DeliveryResult(f"{self._channel}:files:{ids}",
+                              extra={"channel": self._channel, "files": ids})
 
     def _update_parent(self, message: OutboundMessage, channel: str, ts: str) -> None:
         # Done before the reply: if it fails retryably nothing was posted yet, so the outbox's
@@ -198,6 +222,8 @@ class SlackChannel:
         except SlackApiError as exc:
             raise _api_error(f"Slack {self.name} (channel {channel})", self.name,
                              exc.response) from None
+        except SlackRequestError as exc:  # the file upload step answered other than 200
+            raise ChannelError(f"Slack {self.name}: {exc}", retryable=True) from None
         except (OSError, http.client.HTTPException) as exc:  # after the SDK's own retries
             reason = getattr(exc, "reason", None) or exc
             raise ChannelError(f"Slack {self.name}: could not reach {self._client.base_url} "
