@@ -1,8 +1,9 @@
 """CSV extracts for the evidence pack: every figure used, findings, events, audit excerpt.
 
-Formula-injection safe: a **text** cell that begins with ``=``, ``+``, ``-``, ``@``, a tab
-or a carriage return is prefixed with ``'`` so a spreadsheet shows it as text instead of
-running it (OWASP "CSV injection"). Numbers are written as numbers — ``-3.2`` stays
+Formula-injection safe: a **text** cell that begins with ``=``, ``+``, ``-``, ``@``, a tab,
+a carriage return or a line feed (or a full-width ``＝ ＋ － ＠``, or any of these after
+leading spaces) is prefixed with ``'`` so a spreadsheet shows it as text instead of running
+it (OWASP "CSV injection"). Numbers are written as numbers — ``-3.2`` stays
 ``-3.2`` — because the neutralising is decided by the value's type, not its first
 character. Output is UTF-8 with ``\\n`` line ends and a fixed column order, so the same
 data gives the same bytes.
@@ -20,7 +21,10 @@ from typing import Any
 from assurance.models import AuditEvent
 from assurance.reporting import BoardContext, FindingView, OutcomeView
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n",
+                 "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What makes a spreadsheet read a text cell as a formula (OWASP's list, plus line feed and the
+full-width forms some locales' spreadsheets also accept), possibly after leading spaces."""
 
 
 def csv_cell(value: Any) -> str:
@@ -36,7 +40,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
