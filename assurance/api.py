@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from assurance import audit, outbox, routing
 from assurance.catalogue import load_statements
@@ -127,6 +127,12 @@ DEMO_CONFIG = """\
 # (e.g. `assurance findings list`, `assurance notify --status`) and they use this store.
 [database]
 url = "sqlite:///assurance.db"
+
+[organisations]
+# The trusts this deployment holds to account: a missing return is flagged for them even if
+# they have never submitted anything. (The register also holds every trust in the Staff
+# Survey file, as peers.)
+accountable = ["SYN01", "SYN02", "SYN03", "SYN04", "SYN05", "SYN06"]
 
 [reports]
 output_dir = "reports"
@@ -329,13 +335,35 @@ class EvaluationResult:
     transitions: list[Transition]
 
 
+def check_accountable(s: Session, settings: Settings) -> None:
+    """Every ``organisations.accountable`` code must be in the register (findings name a
+    registered organisation); raise ProblemsError naming the unknown ones."""
+    from sqlmodel import col
+
+    from assurance.models import Organisation
+
+    if not settings.accountable:
+        return
+    known = set(s.exec(select(Organisation.code).where(
+        col(Organisation.code).in_(settings.accountable))).all())
+    unknown = [c for c in settings.accountable if c not in known]
+    if unknown:
+        raise ProblemsError([Problem(str(settings.source or "<config>"),
+                                     "organisations.accountable: not in the organisation "
+                                     f"register: {', '.join(unknown)}; register them first "
+                                     "(organisations.file, or assurance import a file with "
+                                     "code,name columns)")])
+
+
 def evaluate_and_record(engine: Engine, settings: Settings, *, as_of: date, at: datetime,
                         actor: str, orgs: Iterable[str] | None = None,
                         packs: Sequence[RulePack] | None = None) -> EvaluationResult:
     """Evaluate the packs and apply the outcomes to findings in one transaction."""
     packs = list(packs) if packs is not None else load_rules(settings)
     with session(engine, write=True) as s, s.begin():
-        outcomes = evaluate(s, packs, as_of, settings.statistics, orgs=orgs)
+        check_accountable(s, settings)
+        outcomes = evaluate(s, packs, as_of, settings.statistics, orgs=orgs,
+                            accountable=settings.accountable)
         transitions = apply_outcomes(s, outcomes, settings.escalation_levels, as_of=as_of,
                                      at=at, actor=actor)
         queued = outbox.enqueue(s, transitions, settings, at=at,
@@ -375,13 +403,15 @@ def backtest(engine: Engine, settings: Settings, *, start: date, end: date, step
     with session(engine) as s, session(scratch) as sc:
         from assurance.models import AuditHead, Organisation
 
+        check_accountable(s, settings)
         sc.add(AuditHead(id=1))
         for o in s.exec(select(Organisation)).all():
             sc.merge(o)
         sc.commit()
         d = start
         while d <= end:
-            outcomes = evaluate(s, packs, d, settings.statistics, orgs=orgs)
+            outcomes = evaluate(s, packs, d, settings.statistics, orgs=orgs,
+                                accountable=settings.accountable)
             for t in apply_outcomes(sc, outcomes, settings.escalation_levels, as_of=d,
                                     at=datetime.combine(d, datetime.min.time(), tzinfo=UTC),
                                     actor="backtest"):

@@ -104,6 +104,7 @@ class Settings:
     jobs: tuple[JobSettings, ...]
     reports: ReportSettings
     watch_dir: Path | None = None
+    accountable: tuple[str, ...] = ()  # organisations expected to submit every return
 
 
 DEFAULT_AUDIENCES = {
@@ -216,10 +217,16 @@ def parse_settings(
             r.error("database.url_env", f"environment variable {url_env} is not set")
     url = _database_url(url, base_dir)
 
-    orgs = r.table(doc, "organisations", {"file"})
+    orgs = r.table(doc, "organisations", {"file", "accountable"})
     org_file = r.path(r.get(orgs, "file", "organisations", str, None))
     if org_file is not None and not org_file.is_file():
         r.error("organisations.file", f"file not found: {org_file}")
+    accountable_raw = r.get(orgs, "accountable", "organisations", list, [])
+    accountable = tuple(str(c).strip().upper() for c in accountable_raw
+                        if isinstance(c, str) and c.strip())
+    if len(accountable) != len(accountable_raw):
+        r.error("organisations.accountable", f"expected a list of organisation codes like "
+                f"[\"RXX\", \"RYY\"], found {accountable_raw!r}")
 
     rules_t = r.table(doc, "rules", {"paths"})
     rule_paths_raw = r.get(rules_t, "paths", "rules", list, [])
@@ -369,6 +376,7 @@ def parse_settings(
         raise ProblemsError(r.problems)
     return Settings(
         base_dir=base_dir, source=None, database_url=url, organisations_file=org_file,
+        accountable=accountable,
         rule_paths=rule_paths, timezone=tz, statistics=stats,
         ethnicity_map=MappingProxyType(dict(eth_map)),
         audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),

@@ -72,3 +72,13 @@ def test_invalid_toml_gives_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(ProblemsError) as exc:
         load_settings(path)
     assert str(exc.value).startswith(f"{path}:2:")
+
+
+def test_accountable_organisations_are_codes(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[organisations]\naccountable = ["rxx ", "RYY"]\n')
+    assert load_settings(path, env={}).accountable == ("RXX", "RYY")
+    path.write_text('[organisations]\naccountable = ["RXX", 7]\n')
+    with pytest.raises(ProblemsError) as exc:
+        load_settings(path, env={})
+    assert "organisations.accountable: expected a list of organisation codes" in str(exc.value)

@@ -134,3 +134,62 @@ def test_wdes3_two_year_rolling_average_pools_counts_when_configured(
     # (2+4)/(100+100) ÷ (10+10)/(1000+1000) = 0.03 / 0.01 = 3.0
     assert two[0].verdict and two[0].verdict.figure
     assert two[0].verdict.figure.value == pytest.approx(3.0)
+
+
+MISSING_PACK = """
+version: 1
+pack: dq
+rules:
+  - id: dq.missing
+    title: WRES return missing
+    metric: wres.2
+    when: {data_quality: {missing_return: true}}
+  - id: dq.stale-or-missing
+    title: stale or missing
+    metric: wres.2
+    when: {any: [{data_quality: {stale_after_days: 430}}, {data_quality: {missing_return: true}}]}
+  - id: t.wres2
+    title: RL
+    metric: wres.2
+    when: {outside_range: {}}
+"""
+
+
+def test_an_accountable_organisation_that_never_submitted_is_flagged_missing(
+        engine: Engine, tmp_path: Path) -> None:
+    register_orgs(engine, tmp_path, "SYT01", "SYT02", "SYT04")  # SYT04 never submits anything
+    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, ROWS[:4]))
+    (tmp_path / "dq.yaml").write_text(MISSING_PACK)
+    packs = load_packs([tmp_path / "dq.yaml"])
+    with Session(engine) as s:
+        plain = {(o.rule.id, o.org.code) for o in evaluate(s, packs, date(2025, 6, 1),
+                                                            StatisticsSettings())}
+        held = {(o.rule.id, o.org.code): o for o in evaluate(
+            s, packs, date(2025, 6, 1), StatisticsSettings(), accountable=["SYT04", "SYT01"])}
+    assert not any(code == "SYT04" for _, code in plain)  # a peer in the register: not judged
+    assert held[("dq.missing", "SYT04")].status == "breach"
+    assert held[("dq.missing", "SYT04")].summary == (
+        "No WRES 2 return for 2025, although the period has been reported.")
+    assert held[("dq.stale-or-missing", "SYT04")].status == "breach"
+    assert held[("dq.missing", "SYT01")].status == "ok"
+    assert ("t.wres2", "SYT04") not in held  # only rules about absence judge a silent trust
+
+
+def test_accountable_codes_must_be_registered_before_evaluation(
+        tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from assurance import api
+    from assurance.config import parse_settings
+    from assurance.problems import ProblemsError
+
+    settings = parse_settings({"database": {"url": f"sqlite:///{tmp_path / 's.db'}"},
+                               "organisations": {"accountable": ["SYT01", "RNOPE"]}},
+                              base_dir=tmp_path, where="<t>", env={})
+    engine = api.connect(settings)
+    register_orgs(engine, tmp_path, "SYT01")
+    with pytest.raises(ProblemsError) as exc:
+        api.evaluate_and_record(engine, settings, as_of=date(2025, 6, 1),
+                                at=datetime(2025, 6, 1, tzinfo=UTC), actor="t")
+    assert "organisations.accountable: not in the organisation register: RNOPE" in str(exc.value)
+    engine.dispose()

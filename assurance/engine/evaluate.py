@@ -66,15 +66,22 @@ def rolling_years(cat: Catalogue, metrics: Iterable[str], stats: StatisticsSetti
 
 def evaluate(s: Session, packs: Sequence[RulePack], as_of: date, stats: StatisticsSettings,
              *, orgs: Iterable[str] | None = None, rule_ids: Iterable[str] | None = None,
-             view: DataView | None = None) -> list[Outcome]:
-    """Evaluate the packs for every organisation with data (or those named)."""
+             view: DataView | None = None, accountable: Iterable[str] = ()) -> list[Outcome]:
+    """Evaluate the packs for every organisation with data (or those named).
+
+    ``accountable`` organisations are also evaluated by rules that report an absence
+    (missing or stale returns) even when they have no figures for the metric at all.
+    """
     rules = rules_of(packs, rule_ids)
     view = view or build_view(s, rules, as_of, stats)
     only = set(orgs) if orgs is not None else None
+    expected = set(accountable)
     out: list[Outcome] = []
     for rule in rules:
         metric = view.cat[rule.metric]
         codes = view.organisations(rule.metric)
+        if expected and rule.condition.reports_absence():
+            codes = sorted(set(codes) | expected)
         if only is not None:
             codes = [c for c in codes if c in only]
         for code in codes:

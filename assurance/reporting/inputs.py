@@ -92,7 +92,8 @@ class ReportInputs:
         if org_code not in self._outcomes:
             self._outcomes[org_code] = evaluate(s, self.packs, self.as_of,
                                                 self.settings.statistics, orgs=[org_code],
-                                                view=self.view)
+                                                view=self.view,
+                                                accountable=self.settings.accountable)
         return self._outcomes[org_code]
 
 

@@ -83,6 +83,11 @@ class Condition:
     def metrics(self) -> set[str]:
         return {self.metric_id} if self.metric_id else set()
 
+    def reports_absence(self) -> bool:
+        """Whether an organisation with no figures at all for the metric still has an
+        outcome (a missing return): then every accountable organisation is evaluated."""
+        return False
+
 
 def higher_is_worse(m: MetricDef) -> bool:
     """Direction of adversity for a metric (ratios: the catalogue's ``adverse`` side)."""

@@ -42,6 +42,9 @@ class Compound(Condition):
             out |= c.metrics()
         return out
 
+    def reports_absence(self) -> bool:
+        return any(c.reports_absence() for c in self.children)
+
     def describe(self) -> str:
         joiner = " and " if self.kind == "all" else " or "
         return "(" + joiner.join(c.describe() for c in self.children) + ")"

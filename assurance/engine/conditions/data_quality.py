@@ -22,8 +22,14 @@ Example::
 
 Options: exactly one of ``declaration_below``, ``missing_return``, ``stale_after_days``.
 
+Who is checked: every organisation with figures for the metric, and every organisation listed
+in ``organisations.accountable`` (config.toml) even if it has never submitted anything — so a
+trust that never sends its return is flagged rather than silently absent.
+
 Known limitations: "missing" is judged against periods the store knows about; a return that
-no organisation has submitted yet is not missing for anyone.
+no organisation has submitted yet is not missing for anyone. An organisation that has never
+submitted and is not listed in ``organisations.accountable`` has no outcome (the register also
+holds peers, e.g. every trust in a Staff Survey file, that this deployment does not oversee).
 
 References: domain.md §1, §2, §9; design.md (no data is never ok).
 """
@@ -55,6 +61,9 @@ class DataQuality(Condition):
 
     def __init__(self, check: str, threshold: float):
         self.check, self.threshold = check, threshold
+
+    def reports_absence(self) -> bool:
+        return self.check in ("missing_return", "stale_after_days")
 
     def describe(self) -> str:
         if self.check == "declaration_below":
