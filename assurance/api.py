@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from assurance import audit, outbox, routing
 from assurance.catalogue import load_statements
 from assurance.channels import Channel
-from assurance.config import Settings, load_settings
+from assurance.config import Settings, load_settings, scheduled_jobs
 from assurance.db import open_store, session
 from assurance.engine.cases import CaseResult, run_case_file
 from assurance.engine.evaluate import Outcome, evaluate
@@ -140,6 +140,22 @@ committee = "People Committee (demo)"
 
 # No chat workspace in the demo: every channel is a console channel writing JSON lines.
 {channels}
+# `assurance run` in this folder runs these every minute, so you can watch jobs fire: drop a
+# metrics CSV into inbox/ and it is imported (or moved to inbox/rejected/ with the reason),
+# evaluated, and any new escalations delivered. `assurance status` shows each job's last run.
+[schedule.jobs.inbox]
+type = "import"
+cron = "*/1 * * * *"
+folder = "inbox"
+
+[schedule.jobs.evaluate]
+type = "evaluate"
+cron = "*/1 * * * *"
+
+[schedule.jobs.notify]
+type = "notify"
+cron = "*/1 * * * *"
+
 [[subscriptions]]
 name = "race-equality-network"
 channel = "race-network"
@@ -171,10 +187,11 @@ def demo_settings(workdir: Path) -> Settings:
     """Write the demo's config.toml into ``workdir`` and load it (one source of truth)."""
     channels = "".join(
         f'[channels.{name}]\ntype = "console"\npath = "{workdir.resolve() / f"notifications-{name}.jsonl"}"\n'
-        f"rate_per_second = 10000\n" + ("fallback = true\n" if name == "operations" else "")
+        f"rate_per_second = 1000\n" + ("fallback = true\n" if name == "operations" else "")
         + "\n" for name in DEMO_CHANNELS)
     path = workdir / "config.toml"
     path.write_text(DEMO_CONFIG.format(channels=channels), encoding="utf-8")
+    (workdir / "inbox").mkdir(exist_ok=True)
     return load_settings(path)
 
 
@@ -467,7 +484,7 @@ def service_status(engine: Engine, settings: Settings) -> dict[str, Any]:
             next_runs = {r[0]: r[1] for r in conn.execute(
                 text("SELECT id, next_run_time FROM apscheduler_jobs"))}
     with session(engine) as s:
-        for job in settings.jobs:
+        for job in scheduled_jobs(settings):
             last = s.exec(select(AuditEvent).where(
                 AuditEvent.action == "job.run",
                 col(AuditEvent.subject).startswith(f"job:{job.name}@"))

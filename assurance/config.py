@@ -107,6 +107,18 @@ class Settings:
     accountable: tuple[str, ...] = ()  # organisations expected to submit every return
 
 
+DEFAULT_HEARTBEAT = JobSettings("heartbeat", "heartbeat", "0 7 * * *", {})
+"""Added when config.toml declares no heartbeat: the service says daily that it is alive."""
+
+
+def scheduled_jobs(settings: Settings) -> list[JobSettings]:
+    """The jobs ``assurance run`` schedules: those declared, plus the default heartbeat."""
+    jobs = list(settings.jobs)
+    if not any(j.type == "heartbeat" for j in jobs):
+        jobs.append(DEFAULT_HEARTBEAT)
+    return jobs
+
+
 DEFAULT_AUDIENCES = {
     "network": AudienceSettings("network", exact_counts=False),
     "public": AudienceSettings("public", exact_counts=False),

@@ -198,7 +198,7 @@ def run_notify(engine: Engine, settings: Settings, job: JobSettings, at: datetim
 
 
 def check_notify(settings: Settings, job: JobSettings) -> list[str]:
-    return [str(p) for p in api.check_channels(settings, os.environ)]
+    return [p.message for p in api.check_channels(settings, os.environ)]
 
 
 def run_escalate(engine: Engine, settings: Settings, job: JobSettings, at: datetime

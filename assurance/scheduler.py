@@ -52,7 +52,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col, select
 
 from assurance import api, audit
-from assurance.config import JobSettings, Settings
+from assurance.config import Settings, scheduled_jobs
 from assurance.db import session
 from assurance.jobs import JOB_TYPES, JobResult, record_run, run_subject
 from assurance.models import AuditEvent
@@ -61,7 +61,6 @@ from assurance.problems import Problem, ProblemsError, did_you_mean
 log = logging.getLogger("assurance.scheduler")
 LOOKBACKS = (timedelta(minutes=2), timedelta(hours=2), timedelta(days=2), timedelta(days=40),
              timedelta(days=400))
-DEFAULT_HEARTBEAT = JobSettings("heartbeat", "heartbeat", "0 7 * * *", {})
 
 
 def trigger_for(expr: str, timezone: str) -> CronTrigger:
@@ -139,9 +138,7 @@ class Service:
         self.recovery_seconds = recovery_seconds
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.engine: Engine = api.connect(settings)
-        jobs = list(settings.jobs)
-        if not any(j.type == "heartbeat" for j in jobs):
-            jobs.append(DEFAULT_HEARTBEAT)
+        jobs = scheduled_jobs(settings)
         self.jobs = {j.name: j for j in jobs}
         self.triggers = {j.name: trigger_for(j.cron, settings.timezone) for j in jobs}
         self._lock_fh: Any = None

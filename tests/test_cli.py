@@ -60,3 +60,29 @@ def test_a_bad_config_exits_3_listing_every_problem(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "databse: unknown section (did you mean 'database'?)" in proc.stderr
     assert "statistics.confidence: unknown key" in proc.stderr
+
+
+def test_the_demo_folder_is_ready_to_run_as_a_service(demo_dir: Path) -> None:
+    # A newcomer can `cd` into the demo folder and run the bot: its config passes the same
+    # checks `assurance run` applies, and status lists the jobs that will fire.
+    folder = demo_dir / "out"
+    check = run(["config", "check"], cwd=folder)
+    assert check.returncode == 0, check.stderr
+    status = run(["status", "--json"], cwd=folder)
+    assert status.returncode == 0, status.stderr
+    for job in ('"name": "inbox"', '"name": "evaluate"', '"name": "notify"',
+                '"name": "heartbeat"'):
+        assert job in status.stdout
+
+
+def test_config_check_reports_a_channel_problem_once_even_with_a_notify_job(
+        tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
+                   '[channels.team]\ntype = "slack"\nchannel = "C1"\ntoken_env = "NO_SUCH_VAR"\n'
+                   '[schedule.jobs.notify]\ntype = "notify"\ncron = "*/5 * * * *"\n')
+    proc = run(["--config", str(cfg), "config", "check"], cwd=tmp_path,
+               env={"NO_SUCH_VAR": ""})
+    assert proc.returncode == 3
+    assert proc.stderr.count("channels.team.token_env") == 1, proc.stderr
+    assert f"{cfg}: error: {cfg}" not in proc.stderr

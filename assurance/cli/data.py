@@ -41,7 +41,8 @@ def config_check() -> None:
     from assurance.api import check_channels
     from assurance.scheduler import check as check_jobs
 
-    problems = check_channels(s, os.environ) + check_jobs(s)
+    # A notify job checks the channels too (so `assurance run` does): each problem once.
+    problems = list(dict.fromkeys(check_channels(s, os.environ) + check_jobs(s)))
     if problems:
         raise fail(ProblemsError(problems), EXIT_BAD_CONFIG)
     out.print(f"config OK: {s.source or 'built-in defaults'}; database {redact(s.database_url)}")
