@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 Event = Literal[
     "opened",
@@ -141,4 +142,22 @@ class Channel(Protocol):
 
     def check(self) -> list[str]:
         """Problems visible without sending (missing token, malformed URL); empty if fine."""
+        ...
+
+
+@runtime_checkable
+class FindsSent(Protocol):
+    """A channel that can tell whether an earlier attempt already delivered a message.
+
+    The deliverer asks before retrying a notification whose earlier attempt may have reached
+    the platform without its result being recorded (the process died mid-send, or the reply
+    timed out): a platform that keeps what it received (Slack) is checked, so the retry does
+    not post the message twice. Channels whose receivers deduplicate by key themselves (email
+    Message-ID, webhook Idempotency-Key) need not implement it.
+    """
+
+    def find_sent(self, message: OutboundMessage, thread: ThreadRef | None,
+                  since: datetime) -> DeliveryResult | None:
+        """The earlier delivery of ``message`` (queued at ``since``), or None if there was
+        none. Raises ChannelError when the platform cannot be asked right now."""
         ...

@@ -30,16 +30,18 @@ One round of :func:`deliver`:
    a ``dead_letter`` alert to the fallback channel (``channels.<name>.fallback = true``, else
    the first console channel, else one named ``console``); an alert that dies raises no alert.
 
-**Delivery is at least once, not exactly once.** A message sent but not yet recorded when the
-deliverer dies (killed, machine lost) is sent again after its lease expires. The window is
-the message in flight on each channel plus the results of the last ``flush_every`` seconds
-(0.2 s by default; 0 writes after every message, at some cost in throughput). Webhook
-receivers dedupe on the ``Idempotency-Key`` header and mail systems on the ``Message-ID``
-(both the notification's idempotency key), so for them the duplicate is harmless. **Slack's
-``chat.postMessage`` takes no idempotency key**: a message in that window is posted twice
-(both carry the key in their message ``metadata``, so a person or a script can tell). The
-same holds for a request whose response was lost (timeout, dropped connection) after Slack
-had accepted it, and for Teams Workflows webhooks.
+**No message twice, where the platform lets us check.** A message sent but not yet recorded
+when the deliverer dies (killed, machine lost), or whose reply was lost (timeout, dropped
+connection), is retried: after its lease expires, or after backoff. Before such a retry the
+deliverer asks a channel that can look (:class:`~assurance.channels.FindsSent`) whether the
+platform already has it: Slack reads the channel or thread back for a message whose metadata
+carries the notification's idempotency key (needs ``channels:history``), and records the
+earlier post instead of posting again. Webhook receivers dedupe on the ``Idempotency-Key``
+header and mail systems on the ``Message-ID`` (both the idempotency key), so for them a
+repeat is harmless. Teams Workflows webhooks can neither be read back nor dedupe: a message
+in that window (the one in flight per channel, plus the last ``flush_every`` seconds of
+results, 0.2 s by default) can arrive twice there, and on Slack when the token lacks the
+history scope, or for documents (file uploads carry no metadata).
 """
 
 from __future__ import annotations
@@ -63,7 +65,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from assurance import audit
-from assurance.channels import Channel, ChannelError, DeliveryResult, OutboundMessage, ThreadRef
+from assurance.channels import (
+    Channel,
+    ChannelError,
+    DeliveryResult,
+    FindsSent,
+    OutboundMessage,
+    ThreadRef,
+)
 from assurance.config import Settings
 from assurance.outbox_messages import dead_letter_message, from_json, to_json
 from assurance.outbox_models import (
@@ -122,6 +131,7 @@ class DeliveryReport:
     retrying: int = 0
     dead: int = 0
     already_sent: int = 0  # reclaimed rows whose provider id was recorded: not sent again
+    found_sent: int = 0  # retried rows the platform already had (FindsSent): not sent again
     alerts: int = 0  # dead-letter alerts queued
     pending: int = 0  # rows still pending or sending when it returned
     failures: list[str] = field(default_factory=list)  # "notification 12 (slack): reason"
@@ -137,12 +147,15 @@ class _Claim:
     attempts: int
     message: OutboundMessage
     thread: ThreadRef | None
+    maybe_sent: bool = False  # an earlier attempt may have reached the platform
+    queued_at: datetime | None = None
 
 
 @dataclass
 class _Result:
     claim: _Claim
     delivery: DeliveryResult | None = None
+    found: bool = False  # the platform already had it: an earlier attempt delivered it
     error: str = ""
     retryable: bool = False
     retry_after: float | None = None
@@ -262,9 +275,13 @@ class _Deliverer:
                                                               json.loads(t.extra))
                        for t in conn.execute(select(T).where(T.c.finding_id.in_(finding_ids)))
                        } if finding_ids else {}
+        # A row reclaimed from a dead deliverer, or retried after an error, may already have
+        # reached the platform: send() asks the channel first, where it can tell.
         return [_Claim(r.id, r.kind, r.finding_id, r.channel, r.subscription, r.attempts,
                        from_json(r.message),
-                       threads.get((r.finding_id, r.channel)) if r.kind == FINDING else None)
+                       threads.get((r.finding_id, r.channel)) if r.kind == FINDING else None,
+                       maybe_sent=r.status == SENDING or r.last_error is not None,
+                       queued_at=as_utc(r.created_at))
                 for r in todo], bool(chosen)
 
     def send(self, c: _Claim) -> _Result:
@@ -273,6 +290,12 @@ class _Deliverer:
             return _Result(c, error=f"channel {c.channel!r} is not configured (or could not be "
                            "built); check [channels] in config.toml")
         try:
+            if c.maybe_sent and c.queued_at is not None and isinstance(channel, FindsSent):
+                found = channel.find_sent(c.message, c.thread, c.queued_at)
+                if found is not None:
+                    log.info("notification %s was already on %s (%s): not sent again", c.id,
+                             c.channel, found.provider_message_id)
+                    return _Result(c, delivery=found, found=True)
             return _Result(c, delivery=channel.send(c.message, c.thread))
         except ChannelError as exc:
             return _Result(c, error=str(exc), retryable=exc.retryable, retry_after=exc.retry_after)
@@ -396,6 +419,7 @@ class _Deliverer:
                                  "dead": {str(p["_id"]): p["_err"] for p in dead},
                                  "alerts": len(alerts)})
         self.report.sent += len(sent)
+        self.report.found_sent += sum(1 for r in results if r.found)
         self.report.retrying += len(retry)
         self.report.dead += len(dead)
         self.report.alerts += len(alerts)

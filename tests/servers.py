@@ -1,9 +1,9 @@
 """Loopback servers that tests start themselves: real protocols, recorded, able to misbehave.
 
 * :class:`FakeSlackServer` speaks enough of Slack's Web API for the real ``slack_sdk.WebClient``
-  (``auth.test``, ``chat.postMessage``, ``chat.update``, and the three steps of
-  ``files_upload_v2``), checks the bearer token and records
-  per-channel post times (for rate assertions).
+  (``auth.test``, ``chat.postMessage``, ``chat.update``, ``conversations.history`` and
+  ``.replies`` with message metadata, and the three steps of ``files_upload_v2``), checks
+  the bearer token and records per-channel post times (for rate assertions).
 * :class:`WebhookReceiver` records any HTTP POST (Teams Workflows, signed webhooks).
 * :class:`SmtpServer` is an aiosmtpd server recording mail, optionally requiring a login.
 
@@ -45,10 +45,11 @@ SMTP_PASSWORD = "correct horse battery staple"
 class Misbehaviour:
     """One scripted failure for the next matching request.
 
-    Build with :meth:`http`, :meth:`slack_error`, :meth:`drop` or :meth:`slow`.
+    Build with :meth:`http`, :meth:`slack_error`, :meth:`drop`, :meth:`lose_reply` or
+    :meth:`slow`.
     """
 
-    kind: Literal["http", "slack_error", "drop", "slow"]
+    kind: Literal["http", "slack_error", "drop", "lose_reply", "slow"]
     status: int = 200
     retry_after: float | None = None
     error: str = ""
@@ -72,6 +73,12 @@ class Misbehaviour:
         return cls("drop")
 
     @classmethod
+    def lose_reply(cls) -> Misbehaviour:
+        """Act on the request (a post is stored), then close the connection without a
+        response: the client cannot tell whether it worked."""
+        return cls("lose_reply")
+
+    @classmethod
     def slow(cls, delay: float) -> Misbehaviour:
         """Wait ``delay`` seconds, then answer normally."""
         return cls("slow", delay=delay)
@@ -92,10 +99,12 @@ class Received:
         return json.loads(self.body)
 
     def params(self) -> dict[str, Any]:
-        """The body as the Slack SDK sends it: JSON, or a url-encoded form."""
-        if self.headers.get("content-type", "").startswith("application/json"):
+        """The body as the Slack SDK sends it: JSON, or a url-encoded form; for a GET, the
+        query string."""
+        if self.body and self.headers.get("content-type", "").startswith("application/json"):
             return cast(dict[str, Any], self.json())
-        return {k: v[0] for k, v in urllib.parse.parse_qs(self.body.decode()).items()}
+        query = self.body.decode() or urllib.parse.urlsplit(self.path).query
+        return {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -103,6 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         pass  # keep test output clean
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name (Slack's read methods are GETs)
+        self.do_POST()
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)
@@ -113,7 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
             owner.received.append(request)
         owner.on_receive(request)
         bad = owner.next_misbehaviour(request)
-        if bad is not None and bad.kind == "drop":
+        if bad is not None and bad.kind in ("drop", "lose_reply"):
+            if bad.kind == "lose_reply":
+                owner.answer(request)
             request.answer = "dropped"
             self.close_connection = True
             return
@@ -271,7 +285,7 @@ class FakeSlackServer(_HttpServer):
                 record["data"] = request.body
             return 200, b"OK - " + str(len(request.body)).encode(), {}
         method = request.path.split("?")[0].rsplit("/", 1)[-1]
-        params = request.params() if request.body else {}
+        params = request.params()
         auth = request.headers.get("authorization", "")
         if not auth:
             return self._ok({"ok": False, "error": "not_authed"})
@@ -284,11 +298,32 @@ class FakeSlackServer(_HttpServer):
             return self._post(params, request.at)
         if method == "chat.update":
             return self._update(params)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read_back(method, params)
         if method == "files.getUploadURLExternal":
             return self._upload_url(params)
         if method == "files.completeUploadExternal":
             return self._complete_upload(params)
         return self._ok({"ok": False, "error": "unknown_method"})
+
+    def _read_back(self, method: str, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+        """``conversations.history`` (top-level messages) or ``conversations.replies`` (a
+        thread), newest first, with metadata only when ``include_all_metadata`` is set, as
+        Slack answers. ``oldest`` is accepted and not applied: this server's ``ts`` values are
+        counters, not clock times. One page (no cursor)."""
+        channel, parent = str(params.get("channel", "")), params.get("ts")
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+        with self.lock:
+            found = [dict(m) for (c, ts), m in self.messages.items() if c == channel and (
+                m.get("thread_ts") in (None, ts) if method == "conversations.history"
+                else ts == parent or m.get("thread_ts") == parent)]
+        if method == "conversations.replies" and not found:
+            return self._ok({"ok": False, "error": "thread_not_found"})
+        for m in found:
+            if not with_metadata:
+                m.pop("metadata", None)
+        found.sort(key=lambda m: str(m["ts"]), reverse=True)
+        return self._ok({"ok": True, "messages": found, "has_more": False})
 
     def _upload_url(self, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
         with self.lock:
@@ -326,6 +361,10 @@ class FakeSlackServer(_HttpServer):
                        "blocks": params.get("blocks", []), "user": "U0001"}
             if params.get("thread_ts"):
                 message["thread_ts"] = params["thread_ts"]
+            metadata = params.get("metadata")
+            if metadata:
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) \
+                    else metadata
             self.messages[(channel, ts)] = message
         return self._ok({"ok": True, "channel": channel, "ts": ts, "message": message})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -193,19 +194,59 @@ def test_refused_token_is_not_retryable_and_never_shown(make: Make) -> None:
     assert secret not in str(caught.value) and secret not in repr(channel)
 
 
-def test_dropped_connection_is_retried(make: Make, slack_server: FakeSlackServer) -> None:
+def test_a_dropped_post_goes_back_to_the_outbox_rather_than_risking_a_second_post(
+        make: Make, slack_server: FakeSlackServer) -> None:
+    # Slack may have posted before the connection dropped: repeating chat.postMessage here
+    # could post twice. The outbox retries it after find_sent has read the channel back.
     slack_server.misbehave("chat.postMessage", Misbehaviour.drop())
-    make().send(finding(), None)
-    assert [c.answer for c in slack_server.calls("chat.postMessage")] == ["dropped", "200"]
+    with pytest.raises(ChannelError) as caught:
+        make().send(finding(), None)
+    assert caught.value.retryable
+    assert [c.answer for c in slack_server.calls("chat.postMessage")] == ["dropped"]
 
 
-def test_server_errors_are_retried_then_reported_retryable(
+def test_calls_safe_to_repeat_are_retried_in_process(make: Make,
+                                                     slack_server: FakeSlackServer) -> None:
+    channel = make(max_retries=2)
+    first = channel.send(finding(), None)
+    slack_server.misbehave("chat.update", Misbehaviour.drop(), Misbehaviour.http(503))
+    channel.send(finding(event="resolved", idempotency_key="k2"),
+                 ThreadRef(first.provider_message_id, first.extra))
+    assert [c.answer for c in slack_server.calls("chat.update")] == ["dropped", "503", "200"]
+    assert len(slack_server.calls("chat.postMessage")) == 2
+
+
+def test_server_errors_on_a_post_are_reported_retryable_without_posting_again(
         make: Make, slack_server: FakeSlackServer) -> None:
     slack_server.misbehave("chat.postMessage", *[Misbehaviour.http(503)] * 3)
     with pytest.raises(ChannelError) as caught:
         make(max_retries=2).send(finding(), None)
     assert caught.value.retryable
-    assert len(slack_server.calls("chat.postMessage")) == 3
+    assert len(slack_server.calls("chat.postMessage")) == 1
+
+
+def test_find_sent_reads_the_channel_back_for_the_idempotency_key(
+        make: Make, slack_server: FakeSlackServer) -> None:
+    channel = make()
+    since = datetime.now(UTC)
+    first = channel.send(finding(), None)
+    assert channel.find_sent(finding(), None, since) == first
+    assert channel.find_sent(finding(idempotency_key="never-sent"), None, since) is None
+    reply = finding(event="resolved", idempotency_key="k-reply")
+    thread = ThreadRef(first.provider_message_id, first.extra)
+    assert channel.find_sent(reply, thread, since) is None
+    sent = channel.send(reply, thread)
+    assert channel.find_sent(reply, thread, since) == sent
+    calls = slack_server.calls("conversations.history") + slack_server.calls(
+        "conversations.replies")
+    assert len(calls) == 4
+    assert all(c.params()["include_all_metadata"] in ("true", "1", "True") for c in calls)
+
+
+def test_find_sent_without_the_history_scope_lets_the_retry_go_ahead(
+        make: Make, slack_server: FakeSlackServer) -> None:
+    slack_server.misbehave("conversations.history", Misbehaviour.slack_error("missing_scope"))
+    assert make().find_sent(finding(), None, datetime.now(UTC)) is None
 
 
 def test_slow_reply_times_out_as_retryable(make: Make, slack_server: FakeSlackServer) -> None:

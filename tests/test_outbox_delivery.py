@@ -352,3 +352,19 @@ def test_due_times_compare_in_utc_whatever_time_zone_the_caller_uses(
     early = deliver(w, FakeClock(AT + timedelta(minutes=29)), wait_for_retries=0)
     assert (early.sent, early.pending) == (1, 1)  # the 09:30 one is not due at 09:29 UTC
     assert deliver(w, FakeClock(AT + timedelta(minutes=30)), wait_for_retries=0).sent == 1
+
+
+def test_a_slack_post_whose_reply_was_lost_is_found_not_posted_again(
+        engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
+    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
+                             everyone("slack"))
+    w = make_world(engine, tmp_path, settings, orgs=["SYT01", "SYT02"])
+    w.breach(2021)
+    slack_server.misbehave("chat.postMessage", Misbehaviour.lose_reply())
+
+    report = deliver(w)
+
+    assert (report.sent, report.found_sent, report.pending) == (2, 1, 0)
+    assert len(slack_server.messages) == 2  # by the server's count: each posted once
+    posted = {f"C0001:{ts}" for (_, ts) in slack_server.messages}
+    assert {n.provider_message_id for n in w.notifications()} == posted

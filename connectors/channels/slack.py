@@ -9,9 +9,11 @@ Documents (board reports) are uploaded into the channel with ``files.uploadV2``,
 comment saying what they are. Options (``type = "slack"``): ``channel`` (ID, ``C0123``),
 ``token_env`` (variable holding the bot token, scopes ``chat:write``, and ``files:write`` to send
 documents), ``base_url`` (default ``https://slack.com/api/``), ``timeout`` (s, default 10),
-``max_retries`` (SDK retries per call on 429, connection and server errors, default 2; the
-outbox retries beyond), ``retry_backoff`` (s, default 0.5), ``max_retry_wait`` (longest
-``Retry-After`` slept in-process, default 30; longer goes back to the outbox).
+``max_retries`` (SDK retries per call on 429, and on connection and server errors for calls
+that are safe to repeat, default 2; the outbox retries beyond, reading the channel back first
+so a post is never made twice — see :meth:`SlackChannel.find_sent`), ``retry_backoff`` (s,
+default 0.5), ``max_retry_wait`` (longest ``Retry-After`` slept in-process, default 30; longer
+goes back to the outbox).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import random
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -147,6 +150,36 @@ class _BoundedRateLimitHandler(retry.RateLimitErrorRetryHandler):
         return raw is None or (raw.isdigit() and int(raw) <= self.max_wait)
 
 
+NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+"""Calls that create something: never repeated in-process after a connection error or a 5xx,
+since Slack may have acted before the failure; the outbox retries them after
+:meth:`SlackChannel.find_sent` has checked the channel."""
+
+
+def _repeatable(request: retry.HttpRequest) -> bool:
+    return request.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] not in NOT_REPEATABLE
+
+
+class _ConnectionErrors(retry.ConnectionErrorRetryHandler):
+    def _can_retry(self, *, state: retry.RetryState, request: retry.HttpRequest,
+                   response: retry.HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return _repeatable(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error)
+
+
+class _ServerErrors(ServerErrorRetryHandler):
+    def _can_retry(self, *, state: retry.RetryState, request: retry.HttpRequest,
+                   response: retry.HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return _repeatable(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error)
+
+
+HISTORY_PAGES = 5
+"""How many pages of 200 messages :meth:`SlackChannel.find_sent` reads at most."""
+
+
 class SlackChannel:
     """Posts findings to one Slack channel (see the module docstring).
 
@@ -190,6 +223,56 @@ class SlackChannel:
         posted, ts = str(reply.get("channel") or channel), str(reply.get("ts"))
         extra = {"channel": posted, "ts": ts} | ({"thread_ts": thread_ts} if thread_ts else {})
         return DeliveryResult(f"{posted}:{ts}", extra=extra)
+
+    def find_sent(self, message: OutboundMessage, thread: ThreadRef | None,
+                  since: datetime) -> DeliveryResult | None:
+        """Find a message an earlier attempt posted: every post carries its idempotency key
+        in Slack message metadata, so the channel (or the finding's thread) is read back
+        from an hour before ``since`` (clock skew) for a message with the same key.
+
+        Needs scope ``channels:history`` (``groups:history`` for private channels); without
+        it this logs a warning and returns None, and a retry may then post twice. Documents
+        (file uploads carry no metadata) are not looked for.
+        """
+        if message.attachments:
+            return None
+        channel, thread_ts = self._channel, None
+        if thread is not None:
+            channel, _, thread_ts = thread.provider_message_id.partition(":")
+        oldest = f"{since.timestamp() - 3600:.6f}"
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                page = self._history(channel, thread_ts, oldest, cursor)
+            except SlackChannelError as exc:
+                if exc.retryable:
+                    raise
+                log.warning("Slack %s: cannot read channel %s back (%s); retrying the message "
+                            "without checking whether it was already posted", self.name,
+                            channel, exc.slack_error)
+                return None
+            for m in page.get("messages") or []:
+                payload = (m.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("idempotency_key") == message.idempotency_key and m.get("ts"):
+                    ts = str(m["ts"])
+                    extra = {"channel": channel, "ts": ts} | (
+                        {"thread_ts": thread_ts} if thread_ts else {})
+                    return DeliveryResult(f"{channel}:{ts}", extra=extra)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
+
+    def _history(self, channel: str, thread_ts: str | None, oldest: str,
+                 cursor: str | None) -> SlackResponse:
+        """One page of the channel (or of a thread), newest first, with message metadata."""
+        if thread_ts:
+            return self._call(channel, lambda: self._client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=oldest, cursor=cursor,
+                include_all_metadata=True, limit=200))
+        return self._call(channel, lambda: self._client.conversations_history(
+            channel=channel, oldest=oldest, cursor=cursor, include_all_metadata=True,
+            limit=200))
 
     def _upload(self, message: OutboundMessage) -> DeliveryResult:
         """Upload the attached files with ``files.uploadV2`` (the SDK's three calls:
@@ -257,8 +340,8 @@ def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tup
         return None, o.problems
     client = WebClient(token=token, base_url=base_url, timeout=timeout, logger=log,
                        retry_handlers=[_BoundedRateLimitHandler(retries, max_wait),
-                                       retry.ConnectionErrorRetryHandler(retries, backoff),
-                                       ServerErrorRetryHandler(retries, backoff)])
+                                       _ConnectionErrors(retries, backoff),
+                                       _ServerErrors(retries, backoff)])
     return SlackChannel(name, client, channel), []
 
 
