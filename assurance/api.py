@@ -520,10 +520,29 @@ def render(engine: Engine, settings: Settings, name: str, *, org_code: str, as_o
                                   out_path=path, actor=actor, at=at)
 
 
+def board_paper_problems(subscriptions: Iterable[routing.Subscription], settings: Settings,
+                         channels: Iterable[str]) -> list[str]:
+    """Channels that must not receive board papers: a board report carries exact counts, so
+    a channel that any subscription with a small-number-suppressed audience (a staff
+    network, the public) uses is refused."""
+    out = []
+    for name in channels:
+        for sub in subscriptions:
+            audience = settings.audiences.get(sub.audience)
+            if sub.channel == name and not (audience is not None and audience.exact_counts):
+                out.append(f"channel {name!r} also receives the {sub.audience!r} audience's "
+                           f"messages (subscription {sub.name!r}), whose small numbers are "
+                           "suppressed; board reports carry exact counts — send them to a "
+                           "channel only board members read")
+                break
+    return out
+
+
 def distribute(engine: Engine, settings: Settings, path: Path, *, channels: Sequence[str],
                org_code: str, committee: date, actor: str, at: datetime) -> int:
     """Queue a built board report for each channel with the file attached (the outbox sends
-    it; the same file goes to a channel once). Returns how many messages were queued."""
+    it; each committee's report goes to each channel once). Returns how many messages were
+    queued. Raises ProblemsError if a channel also serves a suppressed audience."""
     from assurance.models import Organisation
 
     if not channels:
@@ -531,9 +550,16 @@ def distribute(engine: Engine, settings: Settings, path: Path, *, channels: Sequ
     headline = (f"The board assurance report for the {settings.reports.committee} on "
                 f"{committee.day} {committee:%B %Y} is attached.")
     with session(engine, write=True) as s, s.begin():
+        refused = board_paper_problems(routing.list_subscriptions(s, settings), settings,
+                                       channels)
+        if refused:
+            raise ProblemsError([Problem(str(settings.source or "<config>"), p)
+                                 for p in refused])
         org = s.get(Organisation, org_code)
+        document = f"board|{org_code}|{committee.isoformat()}"
         queued = [c for c in channels if outbox.enqueue_document(
-            s, channel=c, sender=actor, path=path, organisation=org, org_code=org_code,
+            s, document=document, channel=c, sender=actor, path=path, organisation=org,
+            org_code=org_code,
             title="Board assurance report", period=f"committee {committee.isoformat()}",
             headline=headline, at=at)]
         if queued:

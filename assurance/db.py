@@ -70,12 +70,12 @@ MIGRATION_LOCK = 0x617373757261  # "assura": PostgreSQL advisory lock held while
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the store's schema to ``revision`` in place, keeping its data.
 
-    On PostgreSQL, processes opening a store at the same moment take turns (an advisory lock
-    held for the transaction); the later one finds the schema current and does nothing.
-    SQLite serialises the DDL transactions itself.
+    Processes opening a store at the same moment take turns — on PostgreSQL an advisory lock
+    held for the transaction, on SQLite the write lock taken when it begins (BEGIN
+    IMMEDIATE) — and the later one finds the schema current and does nothing.
     """
     cfg = _alembic_config()
-    with engine.begin() as conn:
+    with engine.execution_options(assurance_write=True).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn

@@ -22,6 +22,7 @@ from assurance import api, audit
 from assurance.config import JobSettings, Settings
 from assurance.db import session
 from assurance.problems import ProblemsError, did_you_mean
+from assurance.routing import config_subscriptions
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ def check_board_reports(settings: Settings, job: JobSettings) -> list[str]:
                 out.append(f"{key}.send_to: no channel named {name!r}"
                            + did_you_mean(name, settings.channels)
                            + "; expected a name from [channels]")
+        out += [f"{key}.send_to: {p}" for p in api.board_paper_problems(
+            config_subscriptions(settings), settings, send_to)]
     return out
 
 
@@ -156,10 +159,11 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
     days = int(job.options.get("days_before", 7))
     send_to = list(job.options.get("send_to", []))
     today = at.date()
-    written, queued = [], 0
+    written, queued, due = [], 0, False
     for committee in _committee_dates(job):
         if not 0 <= (committee - today).days <= days:
             continue
+        due = True
         folder = settings.reports.output_dir / f"committee-{committee.isoformat()}"
         for org in _orgs(job):
             target = folder / f"{org}-board.docx"
@@ -174,7 +178,9 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
     if written:
         api.alert_operators(engine, settings, title=f"Board reports ready ({len(written)})",
                             text="; ".join(written), at=at)
-    sent = api.notify(engine, settings, os.environ).sent if queued else 0
+    # Deliver now (and on every run before the committee, so a send that failed is retried
+    # even without a separate notify job).
+    sent = api.notify(engine, settings, os.environ).sent if send_to and due else 0
     return JobResult(f"{len(written)} board report(s) written, {queued} queued to channels, "
                      f"{sent} message(s) sent", {"written": written, "queued": queued})
 

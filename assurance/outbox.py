@@ -158,24 +158,29 @@ def enqueue(session: Session, transitions: Sequence[Transition], settings: Setti
     return written
 
 
-def enqueue_document(session: Session, *, channel: str, sender: str, path: Path,
-                     organisation: Organisation | None, org_code: str, title: str, period: str,
-                     headline: str, at: datetime, audience: str = "board") -> bool:
+def enqueue_document(session: Session, *, document: str, channel: str, sender: str,
+                     path: Path, organisation: Organisation | None, org_code: str, title: str,
+                     period: str, headline: str, at: datetime, audience: str = "board") -> bool:
     """Queue a document (a board report) for ``channel`` with the file attached, in the
-    caller's transaction. The key is the file's SHA-256 and the channel, so the same file is
-    queued once per channel however often the job runs. Returns whether a row was written.
+    caller's transaction. Returns whether a row was written.
+
+    The key is ``document`` (what it is, e.g. ``board|RXX|2026-01-15``) and the channel: each
+    document goes to each channel once, however often the job runs — an edited file is not
+    sent again, and a file changed after queueing is never sent (the row is dead-lettered,
+    which alerts the operators). The file's SHA-256 is recorded when it is queued.
 
     Args:
+        document: stable identity of the document.
         sender: who queued it (``job:<name>``), kept as the row's subscription.
         audience: whose disclosure level the document was built for; recorded on the row.
     """
-    attachment = Attachment.of(path)
-    key = hashlib.sha256(f"document|{attachment.sha256}|{channel}".encode()).hexdigest()
+    key = hashlib.sha256(f"document|{document}|{channel}".encode()).hexdigest()
     if session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
         return False
+    attachment = Attachment.of(path)
     name = organisation.name if organisation is not None else org_code
     message = OutboundMessage(
-        idempotency_key=key, event="report_ready", thread_key=f"report:{attachment.sha256[:12]}",
+        idempotency_key=key, event="report_ready", thread_key=f"document:{document}",
         title=title, severity="low", organisation_code=org_code, organisation_name=name,
         rule_id="-", period=period, state="ok", level=audience, headline=headline,
         facts=(("File", attachment.filename), ("Size", f"{attachment.size:,} bytes"),

@@ -30,7 +30,7 @@ One round of :func:`deliver`:
    a ``dead_letter`` alert to the fallback channel (``channels.<name>.fallback = true``, else
    the first console channel, else one named ``console``); an alert that dies raises no alert.
 
-**No message twice, where the platform lets us check.** A message sent but not yet recorded
+**Repeats are prevented where the platform lets us check.** A message sent but not yet recorded
 when the deliverer dies (killed, machine lost), or whose reply was lost (timeout, dropped
 connection), is retried: after its lease expires, or after backoff. Before such a retry the
 deliverer asks a channel that can look (:class:`~assurance.channels.FindsSent`) whether the
@@ -41,7 +41,8 @@ header and mail systems on the ``Message-ID`` (both the idempotency key), so for
 repeat is harmless. Teams Workflows webhooks can neither be read back nor dedupe: a message
 in that window (the one in flight per channel, plus the last ``flush_every`` seconds of
 results, 0.2 s by default) can arrive twice there, and on Slack when the token lacks the
-history scope, or for documents (file uploads carry no metadata).
+history scope, when the earlier post is older than the 1,000 newest messages read back, or
+for documents (file uploads carry no metadata).
 """
 
 from __future__ import annotations

@@ -411,7 +411,10 @@ def save(doc: DocumentType, out_path: Path, when: date) -> Path:
     doc.save(buf)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     part = out_path.with_name(out_path.name + ".part")
-    part.write_bytes(normalise_zip(buf.getvalue(), when))
+    with part.open("wb") as fh:
+        fh.write(normalise_zip(buf.getvalue(), when))
+        fh.flush()
+        os.fsync(fh.fileno())  # on disk before the rename makes it the report
     os.replace(part, out_path)
     return out_path
 

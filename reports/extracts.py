@@ -40,7 +40,8 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
+    risky = text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START)
+    return "'" + text if risky else text
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

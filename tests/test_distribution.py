@@ -4,8 +4,10 @@ and channel, and never a file that changed after it was queued."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from assurance import api
-from assurance.config import JobSettings, Settings, parse_settings
+from assurance.config import JobSettings, Settings, SubscriptionSettings, parse_settings
 from assurance.jobs import check_board_reports, run_board_reports
 from assurance.outbox import status_report
+from assurance.problems import ProblemsError
 from assurance.synthetic import write_demo_set
 from servers import FakeSlackServer, Misbehaviour, SmtpServer
 
@@ -94,7 +97,7 @@ def test_a_report_built_by_a_run_that_stopped_before_queueing_it_is_still_sent(
     assert len(slack_server.files) == 1 and len(smtp_server.messages) == 1
 
 
-def test_a_failed_upload_is_retried_and_the_file_arrives_once(
+def test_a_failed_upload_is_retried_by_the_next_run_and_the_file_arrives_once(
         world: tuple[Engine, Settings], slack_server: FakeSlackServer) -> None:
     engine, settings = world
     slack_server.misbehave("/upload/v1/F000001", Misbehaviour.http(500))
@@ -102,15 +105,21 @@ def test_a_failed_upload_is_retried_and_the_file_arrives_once(
     assert status_report(engine).counts["pending"] == 1  # kept for a retry, with its reason
     assert not any(f["data"] for f in slack_server.files.values())
 
-    later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
-    report_ = api.notify(engine, settings, {TOKEN_ENV: slack_server.token}, now=lambda: later)
+    # The next run (no separate notify job configured) delivers it, once its backoff (2 s,
+    # on the real clock the deliverer runs on) has passed.
+    (failed,) = status_report(engine).failed
+    assert failed.next_attempt_at is not None and "file upload answered HTTP 500" in failed.reason
+    time.sleep(max(0.0, (failed.next_attempt_at - datetime.now(UTC)).total_seconds()) + 0.1)
+    result = run_board_reports(engine, settings, job(send_to=["board-slack"]),
+                               AT + timedelta(days=1))
 
-    assert report_.sent == 1
+    assert result.details == {"written": [], "queued": 0}
     shared = [f for f in slack_server.files.values() if f.get("shared")]
     assert len(shared) == 1 and shared[0]["data"] == report(settings).read_bytes()
+    assert status_report(engine).counts["sent"] == 1
 
 
-def test_a_file_changed_after_it_was_queued_is_dead_lettered_not_sent(
+def test_a_file_changed_after_it_was_queued_is_never_sent(
         world: tuple[Engine, Settings], slack_server: FakeSlackServer,
         smtp_server: SmtpServer) -> None:
     engine, settings = world
@@ -122,11 +131,58 @@ def test_a_file_changed_after_it_was_queued_is_dead_lettered_not_sent(
     target.write_bytes(target.read_bytes() + b"tampered")
 
     api.notify(engine, settings, {TOKEN_ENV: slack_server.token})
+    # Nor by the job's next run: the committee's report was queued for that channel already.
+    run_board_reports(engine, settings, job(send_to=["board-mail"]), AT + timedelta(days=1))
 
     status = status_report(engine)
     assert smtp_server.messages == []
     (dead,) = [f for f in status.failed if f.status == "dead"]
     assert dead.channel == "board-mail" and "has changed since it was queued" in dead.reason
+
+
+def test_a_report_edited_after_it_was_sent_is_not_sent_again(
+        world: tuple[Engine, Settings], slack_server: FakeSlackServer,
+        smtp_server: SmtpServer) -> None:
+    engine, settings = world
+    run_board_reports(engine, settings, job(), AT)
+    report(settings).write_bytes(report(settings).read_bytes() + b"edited by hand")
+
+    again = run_board_reports(engine, settings, job(), AT + timedelta(days=1))
+
+    assert again.details == {"written": [], "queued": 0}
+    assert len(slack_server.files) == 1 and len(smtp_server.messages) == 1
+
+
+def test_two_committees_in_the_window_each_get_their_report(
+        world: tuple[Engine, Settings], smtp_server: SmtpServer) -> None:
+    engine, settings = world
+    result = run_board_reports(engine, settings, job(
+        committee_dates=["2025-06-05", "2025-06-10"], send_to=["board-mail"]), AT)
+
+    assert len(result.details["written"]) == 2 and result.details["queued"] == 2
+    subjects = sorted(str(m.message["Subject"]) for m in smtp_server.messages)
+    assert len(subjects) == 2
+    bodies = [str(m.message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+              for m in smtp_server.messages]
+    assert any("5 June 2025" in b for b in bodies) and any("10 June 2025" in b for b in bodies)
+
+
+def test_board_reports_never_go_to_a_channel_a_staff_network_reads(
+        tmp_path: Path, world: tuple[Engine, Settings]) -> None:
+    engine, settings = world
+    shared = dataclasses.replace(settings, subscriptions=(SubscriptionSettings(
+        name="race-network", channel="board-slack", audience="network",
+        match={"characteristic": ("race",)}),))
+
+    (problem,) = check_board_reports(shared, job(send_to=["board-slack"]))
+    assert problem.startswith("schedule.jobs.papers.send_to: channel 'board-slack' also "
+                              "receives the 'network' audience's messages")
+    api.render(engine, settings, "board", org_code="SYN02", as_of=AT.date(), actor="t", at=AT,
+               out_path=report(settings))
+    with pytest.raises(ProblemsError):
+        api.distribute(engine, shared, report(settings), channels=["board-slack"],
+                       org_code="SYN02", committee=date(2025, 6, 10), actor="t", at=AT)
+    assert status_report(engine).counts["pending"] == 0
 
 
 def test_send_to_must_name_configured_channels(world: tuple[Engine, Settings]) -> None:

@@ -104,7 +104,7 @@ def test_the_pack_holds_documents_figures_rules_findings_audit_and_a_manifest(
 def test_text_cells_are_neutralised_and_numbers_stay_numeric(pack: Path) -> None:
     assert csv_cell("=cmd") == "'=cmd"
     for risky in ("+1", "-x", "@SUM(A1)", "\tx", "\rx", "\nx", "  =cmd", "\uff1dcmd",
-                  "\uff0b1", "\uff0dx", "\uff20SUM(A1)"):
+                  "\uff0b1", "\uff0dx", "\uff20SUM(A1)", "\u00a0=cmd", "\u3000+1"):
         assert csv_cell(risky) == "'" + risky
     assert csv_cell("Trust A - Acute") == "Trust A - Acute" and csv_cell(" x") == " x"
     assert csv_cell(-3.2) == "-3.2" and csv_cell(7) == "7" and csv_cell(None) == ""

@@ -103,8 +103,7 @@ def test_two_processes_appending_to_the_audit_chain_on_sqlite_queue_instead_of_f
     assert report.ok and report.events == 80
 
 
-def test_processes_opening_a_new_postgresql_store_at_once_take_turns_to_migrate(
-        pg_url: str) -> None:
+def test_processes_opening_a_new_store_at_once_take_turns_to_migrate(store_url: str) -> None:
     # Several instances of the service starting together on an empty database: each opens
     # the store (which migrates it); none may fail on a half-created schema.
     barrier = threading.Barrier(6)
@@ -113,7 +112,7 @@ def test_processes_opening_a_new_postgresql_store_at_once_take_turns_to_migrate(
     def open_one() -> None:
         barrier.wait()
         try:
-            open_store(pg_url).dispose()
+            open_store(store_url).dispose()
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -124,7 +123,7 @@ def test_processes_opening_a_new_postgresql_store_at_once_take_turns_to_migrate(
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads), "migrations deadlocked"
     assert errors == []
-    engine = make_engine(pg_url)
+    engine = make_engine(store_url)
     assert current_revision(engine) == head_revision()
     assert inspect(engine).has_table("apscheduler_jobs")  # the scheduler never creates it
     engine.dispose()

@@ -22,6 +22,7 @@ import http.client
 import logging
 import random
 import re
+import urllib.error
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -305,8 +306,14 @@ class SlackChannel:
         except SlackApiError as exc:
             raise _api_error(f"Slack {self.name} (channel {channel})", self.name,
                              exc.response) from None
-        except SlackRequestError as exc:  # the file upload step answered other than 200
-            raise ChannelError(f"Slack {self.name}: {exc}", retryable=True) from None
+        except urllib.error.HTTPError as exc:  # the file upload URL (plain urllib) refused
+            raise ChannelError(f"Slack {self.name}: the file upload answered HTTP {exc.code} "
+                               f"({exc.reason})", retryable=exc.code in (408, 429)
+                               or exc.code >= 500) from None
+        except SlackRequestError as exc:  # the upload step answered other than 200, or the
+            # SDK refused its arguments (a bug here: retrying would not help)
+            raise ChannelError(f"Slack {self.name}: {exc}",
+                               retryable=str(exc).startswith("Failed to upload")) from None
         except (OSError, http.client.HTTPException) as exc:  # after the SDK's own retries
             reason = getattr(exc, "reason", None) or exc
             raise ChannelError(f"Slack {self.name}: could not reach {self._client.base_url} "
