@@ -60,6 +60,16 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def slack_world(engine: Engine, tmp_path: Path, slack_server: FakeSlackServer,
+                **kw: Any) -> World:
+    """Every finding goes to one Slack channel; the organisations breach in 2021."""
+    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
+                             everyone("slack"))
+    w = make_world(engine, tmp_path, settings, **kw)
+    w.breach(2021)
+    return w
+
+
 def keys(w: World, channel: str) -> set[str]:
     return {n.idempotency_key for n in w.notifications() if n.channel == channel}
 
@@ -73,10 +83,7 @@ def servers() -> Iterator[tuple[FakeSlackServer, WebhookReceiver, SmtpServer]]:
 
 def test_a_findings_messages_share_one_slack_thread_and_update_its_parent(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings, escalate_after=1)
-    w.breach(2021)
+    w = slack_world(engine, tmp_path, slack_server, escalate_after=1)
     w.breach(2022)
     report = deliver(w)
     assert (report.sent, report.dead, report.pending) == (2, 0, 0)
@@ -170,10 +177,7 @@ def test_retries_stop_after_max_attempts_with_the_last_error(
 
 def test_a_reclaimed_row_whose_provider_id_is_recorded_is_never_sent_again(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings, orgs=["SYT01", "SYT02"])
-    w.breach(2021)
+    w = slack_world(engine, tmp_path, slack_server, orgs=["SYT01", "SYT02"])
     past = real_now() - timedelta(minutes=5)
     with Session(engine) as s, s.begin():  # a deliverer died in both windows
         s.exec(update(Notification).where(col(Notification.id) == 1).values(
@@ -188,10 +192,7 @@ def test_a_reclaimed_row_whose_provider_id_is_recorded_is_never_sent_again(
 
 def test_a_live_lease_is_left_alone(engine: Engine, tmp_path: Path,
                                     slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings)
-    w.breach(2021)
+    w = slack_world(engine, tmp_path, slack_server)
     with Session(engine) as s, s.begin():
         s.exec(update(Notification).values(
             status="sending", lease_until=real_now() + timedelta(minutes=5)))
@@ -201,10 +202,7 @@ def test_a_live_lease_is_left_alone(engine: Engine, tmp_path: Path,
 
 def test_a_later_message_waits_for_an_earlier_one_about_the_same_finding(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings, escalate_after=1)
-    w.breach(2021)
+    w = slack_world(engine, tmp_path, slack_server, escalate_after=1)
     w.breach(2022)
     slack_server.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=30))
     report = deliver(w)
@@ -217,10 +215,7 @@ def test_a_later_message_waits_for_an_earlier_one_about_the_same_finding(
 
 def test_a_rate_limited_channel_hands_its_queue_back_until_the_pause_ends(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings, orgs=["SYT01", "SYT02", "SYT03"])
-    w.breach(2021)
+    w = slack_world(engine, tmp_path, slack_server, orgs=["SYT01", "SYT02", "SYT03"])
     slack_server.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=45))
     clock = FakeClock()
     first = deliver(w, clock, wait_for_retries=0)
@@ -356,10 +351,7 @@ def test_due_times_compare_in_utc_whatever_time_zone_the_caller_uses(
 
 def test_a_slack_post_whose_reply_was_lost_is_found_not_posted_again(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings, orgs=["SYT01", "SYT02"])
-    w.breach(2021)
+    w = slack_world(engine, tmp_path, slack_server, orgs=["SYT01", "SYT02"])
     slack_server.misbehave("chat.postMessage", Misbehaviour.lose_reply())
 
     report = deliver(w)
