@@ -155,7 +155,8 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
                       ) -> JobResult:
     """Before each committee date (within ``days_before``), write each organisation's board
     report once into ``<output_dir>/committee-<date>/`` and send it, attached, to each channel
-    in ``send_to`` (through the outbox: retried, sent once per file and channel)."""
+    in ``send_to`` (through the outbox: retried, sent once per committee, organisation and
+    channel)."""
     days = int(job.options.get("days_before", 7))
     send_to = list(job.options.get("send_to", []))
     today = at.date()
@@ -172,7 +173,8 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
                            actor=f"job:{job.name}", at=at, out_path=target)
                 written.append(str(target))
             # Queued even when the file was built by an earlier run that stopped before
-            # queueing it; the outbox key (file SHA-256, channel) keeps it to one message.
+            # queueing it; the outbox key (committee, organisation, channel) keeps it to one
+            # message per channel.
             queued += api.distribute(engine, settings, target, channels=send_to, org_code=org,
                                      committee=committee, actor=f"job:{job.name}", at=at)
     if written:

@@ -20,7 +20,8 @@ What notifies:
 * **silence_expired**: every matching subscription.
 
 Documents (board reports) go through the same outbox (:func:`enqueue_document`, kind
-``report``): one row per file and channel, the file attached where the channel can carry it.
+``report``): one row per document and channel, the file attached where the channel can carry
+it.
 
 Nothing notifies while a finding is silenced, except the expiry of its silence. ``no_data``
 and ``error`` transitions do not notify here: a missing return is a finding of its own
