@@ -66,6 +66,7 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from assurance.config import Settings
 from assurance.stats import RelativeLikelihood
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "disclose_rate",
     "disclose_relative_likelihood",
     "disclose_table",
+    "policy_for",
 ]
 
 
@@ -163,6 +165,18 @@ EXACT = DisclosurePolicy(exact=True)
 
 SUPPRESSED = DisclosurePolicy()
 """NHS Digital sub-national rule: 1-7 suppressed, others rounded to 5. For anything shared."""
+
+
+def policy_for(settings: Settings, audience: str | None) -> DisclosurePolicy:
+    """The disclosure policy of a named audience (``[disclosure.audiences.<name>]``).
+
+    The one place a policy is built from settings. An audience that is not configured (or
+    ``None``) gets the suppressed view: nobody sees exact counts by accident.
+    """
+    a = settings.audiences.get(audience) if audience is not None else None
+    if a is None:
+        return SUPPRESSED
+    return DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
 
 
 def disclose_count(n: int | None, policy: DisclosurePolicy) -> str:
