@@ -179,7 +179,7 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
                                      committee=committee, actor=f"job:{job.name}", at=at)
     if written:
         api.alert_operators(engine, settings, title=f"Board reports ready ({len(written)})",
-                            text="; ".join(written), at=at)
+                            text="; ".join(written), at=at, env=os.environ)
     # Deliver now (and on every run before the committee, so a send that failed is retried
     # even without a separate notify job).
     sent = api.notify(engine, settings, os.environ).sent if send_to and due else 0

@@ -250,7 +250,7 @@ class Service:
             audit.append(s, at=self.clock(), actor=f"instance:{self.instance}", action=action,
                          subject=f"job:{job}", details={"message": message})
         api.alert_operators(self.engine, self.settings, title=f"{action} {job}", text=message,
-                            at=self.clock())
+                            at=self.clock(), env=os.environ)
 
     # ------------------------------------------------------------------ service
     def start(self) -> None:

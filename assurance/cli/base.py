@@ -90,7 +90,7 @@ def redact(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
+    except Exception:  # an unparseable URL may still hold a password: never echo it
         return "<unparseable URL>"
 
 

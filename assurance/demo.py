@@ -1,0 +1,198 @@
+"""The demo: a store built from scratch, offline, that shows the whole product working.
+
+:func:`run_demo` writes the demo's ``config.toml`` (console channels, scheduled jobs,
+subscriptions), the synthetic demo set and, when it is beside the project, the real NHS
+Staff Survey 2024 file; imports them through the same importers a trust would use; replays
+the rule packs year by year so findings build a history; delivers the escalations; and
+writes each synthetic trust's board report, well-led evidence and evidence pack. It drives
+the product through :mod:`assurance.api`, as any other caller does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from assurance.config import Settings, load_settings
+from assurance.db import session
+from assurance.findings import Transition
+from assurance.ingest import ImportResult, store_counts
+from assurance.models import Finding, Organisation
+
+if TYPE_CHECKING:
+    from assurance.evaluation import EvaluationResult
+    from assurance.outbox import DeliveryReport
+
+REAL_NSS_NAME = "nss2024_detailed_organisational_results.xlsx"
+DEMO_AS_OF = date(2025, 6, 1)  # fixed, so the demo's output is the same every run
+DEMO_FIRST_YEAR = 2021
+
+
+@dataclass
+class DemoResult:
+    """What the demo did and where it put everything (``assurance demo`` prints it)."""
+
+    workdir: Path
+    database_url: str
+    imports: list[ImportResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    evaluation: EvaluationResult | None = None
+    findings: list[Finding] = field(default_factory=list)
+    history: list[Transition] = field(default_factory=list)
+    delivery: DeliveryReport | None = None
+
+
+def find_real_nss(start: Path) -> Path | None:
+    """The real Staff Survey 2024 file shipped beside the project (../shared/data)."""
+    for base in (start, *start.parents):
+        for cand in (base / "shared" / "data" / REAL_NSS_NAME,
+                     base / "data" / REAL_NSS_NAME):
+            if cand.is_file():
+                return cand
+    return None
+
+
+DEMO_CONFIG = """\
+# Written by `assurance demo`: the demo's own configuration. Run commands from this folder
+# (e.g. `assurance findings list`, `assurance notify --status`) and they use this store.
+[database]
+url = "sqlite:///assurance.db"
+
+[organisations]
+# The trusts this deployment holds to account: a missing return is flagged for them even if
+# they have never submitted anything. (The register also holds every trust in the Staff
+# Survey file, as peers.)
+accountable = ["SYN01", "SYN02", "SYN03", "SYN04", "SYN05", "SYN06"]
+
+[reports]
+output_dir = "reports"
+committee = "People Committee (demo)"
+
+# No chat workspace in the demo: every channel is a console channel writing JSON lines.
+{channels}
+# `assurance run` in this folder runs these every minute, so you can watch jobs fire: drop a
+# metrics CSV into inbox/ and it is imported (or moved to inbox/rejected/ with the reason),
+# evaluated, and any new escalations delivered. `assurance status` shows each job's last run.
+[schedule.jobs.inbox]
+type = "import"
+cron = "*/1 * * * *"
+folder = "inbox"
+
+[schedule.jobs.evaluate]
+type = "evaluate"
+cron = "*/1 * * * *"
+
+[schedule.jobs.notify]
+type = "notify"
+cron = "*/1 * * * *"
+
+[[subscriptions]]
+name = "race-equality-network"
+channel = "race-network"
+audience = "network"
+match = {{characteristic = ["race"]}}
+
+[[subscriptions]]
+name = "disability-network"
+channel = "disability-network"
+audience = "network"
+match = {{characteristic = ["disability"]}}
+
+[[subscriptions]]
+name = "executive-leads"
+channel = "executive"
+audience = "executive"
+min_level = "executive_lead"
+
+[[subscriptions]]
+name = "board-assurance-committee"
+channel = "board"
+audience = "board"
+min_level = "board_committee"
+"""
+DEMO_CHANNELS = ("race-network", "disability-network", "executive", "board", "operations")
+
+
+def demo_settings(workdir: Path) -> Settings:
+    """Write the demo's config.toml into ``workdir`` and load it (one source of truth)."""
+    channels = "".join(
+        f'[channels.{name}]\ntype = "console"\npath = "{workdir.resolve() / f"notifications-{name}.jsonl"}"\n'
+        f"rate_per_second = 1000\n" + ("fallback = true\n" if name == "operations" else "")
+        + "\n" for name in DEMO_CHANNELS)
+    path = workdir / "config.toml"
+    path.write_text(DEMO_CONFIG.format(channels=channels), encoding="utf-8")
+    (workdir / "inbox").mkdir(exist_ok=True)
+    return load_settings(path)
+
+
+def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
+             progress: Callable[[str], None] = lambda _: None) -> DemoResult:
+    """Create a demo store from scratch and run the main job on it, offline.
+
+    Args:
+        workdir: the demo's folder; removed and recreated.
+        at: when the demo runs (provenance and audit times).
+        nss_file: the Staff Survey 2024 file; default: found beside the project, or skipped.
+        progress: told each step as it starts.
+    """
+    import shutil
+
+    # The facade re-exports this module, so it is imported when the demo runs, not before.
+    from assurance import api
+    from assurance.synthetic import write_demo_set
+
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    settings = demo_settings(workdir)
+    engine = api.connect(settings)
+    result = DemoResult(workdir=workdir, database_url=settings.database_url)
+    progress("writing the synthetic demo set")
+    orgs, metrics = write_demo_set(workdir / "data")
+    files: list[tuple[Path, str]] = [(orgs, "organisations_csv"), (metrics, "metrics_csv")]
+    nss = nss_file or find_real_nss(Path.cwd().resolve()) or find_real_nss(
+        Path(__file__).resolve().parent)
+    if nss is not None:
+        files.append((nss, "nss_xlsx"))
+    else:
+        result.notes.append(f"real Staff Survey file {REAL_NSS_NAME} not found beside the "
+                            "project; skipped (pass --nss FILE)")
+    for path, source in files:
+        progress(f"importing {path.name}")
+        result.imports.append(api.import_file(engine, settings, path, actor="demo", at=at,
+                                              source=source))
+    result.counts = store_counts(engine)
+    packs = api.load_rules(settings)
+    # Replay the years so findings build a real history (continuing, escalated, resolved).
+    for year in range(DEMO_FIRST_YEAR, DEMO_AS_OF.year + 1):
+        as_of = date(year, DEMO_AS_OF.month, DEMO_AS_OF.day)
+        progress(f"evaluating {sum(len(p.rules) for p in packs)} rules as of {as_of}")
+        result.evaluation = api.evaluate_and_record(engine, settings, as_of=as_of, at=at,
+                                                    actor="demo", packs=packs)
+        result.history.extend(t for t in result.evaluation.transitions
+                              if t.finding.org_code.startswith("SYN")
+                              and t.event.kind in ("opened", "resolved", "reopened"))
+    result.findings = api.open_findings(engine, synthetic_only=True)
+    progress("delivering notifications to the demo's console channels")
+    result.delivery = api.notify(engine, settings, {})
+    synthetic = sorted({f.org_code for f in result.findings} | set(_synthetic_codes(engine)))
+    for code in synthetic:
+        progress(f"writing the board report, well-led evidence and evidence pack for {code}")
+        for name in ("board", "well-led", "pack"):
+            result.outputs[f"{code} {name}"] = api.render(
+                engine, settings, name, org_code=code, as_of=DEMO_AS_OF, actor="demo", at=at)
+    engine.dispose()
+    return result
+
+
+def _synthetic_codes(engine: Engine) -> list[str]:
+    with session(engine) as s:
+        return list(s.exec(select(Organisation.code).where(col(Organisation.synthetic).is_(True))))

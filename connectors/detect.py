@@ -1,0 +1,45 @@
+"""Which importer reads a file: guessed from its name and first bytes (``--source`` overrides).
+
+A ``.csv`` is an organisation register when its header has ``code`` and ``name``, a
+person-level ESR extract when it has ``ethnic_category``, and tidy metrics otherwise; a
+workbook is an annual return when it has a ``Workforce`` sheet, and the Staff Survey file
+otherwise. A wrong guess is harmless: the chosen importer refuses the file and says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from assurance.problems import Problem, ProblemsError
+from connectors import SOURCES
+
+
+def detect_source(path: Path) -> str:
+    """The name of the importer (a key of :data:`connectors.SOURCES`) for ``path``.
+
+    Raises:
+        ProblemsError: the file's suffix is not one any importer reads.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            with path.open(encoding="utf-8-sig") as fh:
+                head = fh.readline()
+        except (OSError, UnicodeDecodeError):
+            return "metrics_csv"
+        cols = {c.strip() for c in head.split(",")}
+        if {"code", "name"} <= cols:
+            return "organisations_csv"
+        return "esr_csv" if "ethnic_category" in cols else "metrics_csv"
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            wb = load_workbook(path, read_only=True)
+            names = set(wb.sheetnames)
+            wb.close()
+        except Exception:  # the chosen importer reports the real problem
+            return "nss_xlsx"
+        return "returns_xlsx" if "Workforce" in names else "nss_xlsx"
+    raise ProblemsError([Problem(str(path), f"cannot tell the format of a '{suffix}' file; "
+                                 "pass --source (" + ", ".join(SOURCES) + ")")])
