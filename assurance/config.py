@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -213,12 +213,42 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
 def parse_settings(
     doc: Mapping[str, Any], *, base_dir: Path, where: str, env: Mapping[str, str]
 ) -> Settings:
-    """Validate a parsed TOML document into Settings (all problems at once)."""
+    """Validate a parsed TOML document into Settings (all problems at once).
+
+    Each section is read by its own function below, in this order, so problems are listed
+    in the order of the sections.
+    """
     r = _Reader(where, base_dir)
     for k in doc:
         if k not in _TOP_KEYS:
             r.error(k, f"unknown section{did_you_mean(k, _TOP_KEYS)}")
+    url = _database(r, doc, env)
+    org_file, accountable = _organisations(r, doc)
+    rule_paths = _rules(r, doc)
+    stats = _statistics(r, doc)
+    eth_map = _ethnicity(r, doc)
+    audiences = _disclosure(r, doc)
+    channels = _channels(r, doc)
+    levels = _escalation(r, doc)
+    subs = _subscriptions(r, doc, channels, levels)
+    tz, jobs = _schedule(r, doc)
+    watch_dir = _imports(r, doc)
+    reports = _reports(r, doc)
+    if r.problems:
+        raise ProblemsError(r.problems)
+    return Settings(
+        base_dir=base_dir, source=None, database_url=url, organisations_file=org_file,
+        accountable=accountable,
+        rule_paths=rule_paths, timezone=tz, statistics=stats,
+        ethnicity_map=MappingProxyType(eth_map),
+        audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),
+        subscriptions=subs, escalation_levels=levels, jobs=jobs,
+        reports=reports, watch_dir=watch_dir,
+    )
 
+
+def _database(r: _Reader, doc: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    """``[database]``: the store's URL, from ``url`` or the variable ``url_env`` names."""
     db = r.table(doc, "database", {"url", "url_env"})
     url = r.get(db, "url", "database", str, "sqlite:///assurance.db")
     url_env = r.get(db, "url_env", "database", str, None)
@@ -227,8 +257,11 @@ def parse_settings(
             url = env[url_env]
         else:
             r.error("database.url_env", f"environment variable {url_env} is not set")
-    url = _database_url(url, base_dir)
+    return _database_url(url, r.base_dir)
 
+
+def _organisations(r: _Reader, doc: Mapping[str, Any]) -> tuple[Path | None, tuple[str, ...]]:
+    """``[organisations]``: the register file, and the codes held to account."""
     orgs = r.table(doc, "organisations", {"file", "accountable"})
     org_file = r.path(r.get(orgs, "file", "organisations", str, None))
     if org_file is not None and not org_file.is_file():
@@ -239,14 +272,22 @@ def parse_settings(
     if len(accountable) != len(accountable_raw):
         r.error("organisations.accountable", f"expected a list of organisation codes like "
                 f"[\"RXX\", \"RYY\"], found {accountable_raw!r}")
+    return org_file, accountable
 
+
+def _rules(r: _Reader, doc: Mapping[str, Any]) -> tuple[Path, ...]:
+    """``[rules]``: rule pack files or folders beyond the shipped ones."""
     rules_t = r.table(doc, "rules", {"paths"})
     rule_paths_raw = r.get(rules_t, "paths", "rules", list, [])
     rule_paths = tuple(p for p in (r.path(str(x)) for x in rule_paths_raw) if p is not None)
     for p in rule_paths:
         if not p.exists():
             r.error("rules.paths", f"not found: {p}")
+    return rule_paths
 
+
+def _statistics(r: _Reader, doc: Mapping[str, Any]) -> StatisticsSettings:
+    """``[statistics]``: the non-adverse range and the WDES 3 rolling average."""
     st = r.table(doc, "statistics", set(StatisticsSettings.__dataclass_fields__) - {"confidence"})
     stats = StatisticsSettings(
         non_adverse_low=r.get(st, "non_adverse_low", "statistics", float, 0.80),
@@ -257,13 +298,21 @@ def parse_settings(
         r.error("statistics", "non_adverse_low must be below 1 and non_adverse_high above 1")
     if stats.wdes3_rolling_years not in (1, 2):
         r.error("statistics.wdes3_rolling_years", "expected 1 or 2")
+    return stats
 
+
+def _ethnicity(r: _Reader, doc: Mapping[str, Any]) -> dict[str, str]:
+    """``[ethnicity]``: extra ethnic-category codes mapped to white, bme or unknown."""
     eth = r.table(doc, "ethnicity", {"map"})
     eth_map = r.get(eth, "map", "ethnicity", dict, {})
     for code, group in eth_map.items():
         if group not in ("white", "bme", "unknown"):
             r.error(f"ethnicity.map.{code}", f"expected white, bme or unknown, found {group!r}")
+    return dict(eth_map)
 
+
+def _disclosure(r: _Reader, doc: Mapping[str, Any]) -> dict[str, AudienceSettings]:
+    """``[disclosure.audiences.<name>]``: each audience's small-number rule, over defaults."""
     audiences = dict(DEFAULT_AUDIENCES)
     disc = r.table(doc, "disclosure", {"audiences"})
     aud_t = r.get(disc, "audiences", "disclosure", dict, {})
@@ -281,60 +330,78 @@ def parse_settings(
             high=r.get(a, "high", key, int, 7),
             rounding=r.get(a, "rounding", key, int, 5),
         )
+    return audiences
 
+
+def _channels(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``[channels.<name>]``: each channel's options, checked later by its own module."""
     channels_t = doc.get("channels", {})
     channels: dict[str, Mapping[str, Any]] = {}
     if not isinstance(channels_t, Mapping):
         r.error("channels", "expected a table of channels")
-    else:
-        for name, c in channels_t.items():
-            if not isinstance(c, Mapping) or not isinstance(c.get("type"), str):
-                r.error(f"channels.{name}", "expected a table with a 'type' key")
-                continue
-            channels[name] = MappingProxyType(dict(c))
+        return channels
+    for name, c in channels_t.items():
+        if not isinstance(c, Mapping) or not isinstance(c.get("type"), str):
+            r.error(f"channels.{name}", "expected a table with a 'type' key")
+            continue
+        channels[name] = MappingProxyType(dict(c))
+    return channels
 
+
+def _escalation(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, ...]:
+    """``[escalation]``: the ladder of levels, lowest first."""
     esc = r.table(doc, "escalation", {"levels"})
     levels = tuple(r.get(esc, "levels", "escalation", list, list(DEFAULT_LEVELS)))
     if len(set(levels)) != len(levels) or not levels:
         r.error("escalation.levels", "expected a non-empty list of distinct level names")
+    return levels
 
-    subs: list[SubscriptionSettings] = []
+
+_SUBSCRIPTION_KEYS = {"name", "channel", "audience", "match", "min_level", "repeat_every"}
+
+
+def _subscriptions(r: _Reader, doc: Mapping[str, Any], channels: Mapping[str, Any],
+                   levels: Sequence[str]) -> tuple[SubscriptionSettings, ...]:
+    """``[[subscriptions]]``: which findings each channel hears about, and as whom."""
     subs_raw = doc.get("subscriptions", [])
     if not isinstance(subs_raw, list):
         r.error("subscriptions", "expected an array of tables ([[subscriptions]])")
         subs_raw = []
-    sub_keys = {"name", "channel", "audience", "match", "min_level", "repeat_every"}
-    for i, s in enumerate(subs_raw):
-        key = f"subscriptions[{i}]"
-        s = r.table({key: s}, key, sub_keys) if isinstance(s, Mapping) else {}
-        channel = r.get(s, "channel", key, str, "")
-        if channel not in channels:
-            hint = did_you_mean(channel, channels)
-            r.error(f"{key}.channel", f"unknown channel {channel!r}{hint}")
-        audience = r.get(s, "audience", key, str, "network")
-        if audience not in AUDIENCES:
-            hint = did_you_mean(audience, AUDIENCES)
-            r.error(f"{key}.audience", f"unknown audience {audience!r}{hint}")
-        min_level = r.get(s, "min_level", key, str, None)
-        if min_level is not None and min_level not in levels:
-            hint = did_you_mean(min_level, levels)
-            r.error(f"{key}.min_level", f"unknown level {min_level!r}{hint}")
-        match_raw = r.get(s, "match", key, dict, {})
-        match = {
-            k: tuple(str(x) for x in (v if isinstance(v, list) else [v]))
-            for k, v in match_raw.items()
-        }
-        repeat_every = r.get(s, "repeat_every", key, int, 1)
-        if repeat_every < 0:
-            r.error(f"{key}.repeat_every", f"expected 0 (never) or more periods, found {repeat_every}")
-        subs.append(
-            SubscriptionSettings(
-                name=r.get(s, "name", key, str, f"{channel}-{i}"),
-                channel=channel, audience=audience, match=MappingProxyType(match),
-                min_level=min_level, repeat_every=repeat_every,
-            )
-        )
+    return tuple(_subscription(r, i, s, channels, levels) for i, s in enumerate(subs_raw))
 
+
+def _subscription(r: _Reader, i: int, raw: Any, channels: Mapping[str, Any],
+                  levels: Sequence[str]) -> SubscriptionSettings:
+    """One ``[[subscriptions]]`` table (the ``i``-th)."""
+    key = f"subscriptions[{i}]"
+    s = r.table({key: raw}, key, _SUBSCRIPTION_KEYS) if isinstance(raw, Mapping) else {}
+    channel = r.get(s, "channel", key, str, "")
+    if channel not in channels:
+        r.error(f"{key}.channel", f"unknown channel {channel!r}{did_you_mean(channel, channels)}")
+    audience = r.get(s, "audience", key, str, "network")
+    if audience not in AUDIENCES:
+        r.error(f"{key}.audience",
+                f"unknown audience {audience!r}{did_you_mean(audience, AUDIENCES)}")
+    min_level = r.get(s, "min_level", key, str, None)
+    if min_level is not None and min_level not in levels:
+        r.error(f"{key}.min_level", f"unknown level {min_level!r}{did_you_mean(min_level, levels)}")
+    match = {
+        k: tuple(str(x) for x in (v if isinstance(v, list) else [v]))
+        for k, v in r.get(s, "match", key, dict, {}).items()
+    }
+    repeat_every = r.get(s, "repeat_every", key, int, 1)
+    if repeat_every < 0:
+        r.error(f"{key}.repeat_every", f"expected 0 (never) or more periods, found {repeat_every}")
+    return SubscriptionSettings(
+        name=r.get(s, "name", key, str, f"{channel}-{i}"),
+        channel=channel, audience=audience, match=MappingProxyType(match),
+        min_level=min_level, repeat_every=repeat_every,
+    )
+
+
+def _schedule(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, tuple[JobSettings, ...]]:
+    """``[schedule]``: the time zone and the scheduled jobs (each job type checks its own
+    options when ``assurance run`` starts)."""
     sched = r.table(doc, "schedule", {"timezone", "jobs"})
     tz = r.get(sched, "timezone", "schedule", str, "Europe/London")
     try:
@@ -353,12 +420,31 @@ def parse_settings(
         for required in ("type", "cron"):
             if required not in j:
                 r.error(f"{key}.{required}", "missing")
+    return tz, tuple(jobs)
 
+
+def _imports(r: _Reader, doc: Mapping[str, Any]) -> Path | None:
+    """``[imports]``: the folder watched for new files."""
     imp = r.table(doc, "imports", {"watch_dir"})
-    watch_dir = r.path(r.get(imp, "watch_dir", "imports", str, None))
+    return r.path(r.get(imp, "watch_dir", "imports", str, None))
 
+
+def _reports(r: _Reader, doc: Mapping[str, Any]) -> ReportSettings:
+    """``[reports]``: where documents go, the committee's name, templates and branding."""
     rep = r.table(doc, "reports", {"output_dir", "committee", "templates_dir", "reference_docx",
                                    "branding"})
+    branding = _branding(r, rep)
+    return ReportSettings(
+        output_dir=r.path(r.get(rep, "output_dir", "reports", str, "reports-out")) or r.base_dir,
+        committee=r.get(rep, "committee", "reports", str, "People Committee"),
+        templates_dir=r.path(r.get(rep, "templates_dir", "reports", str, None)),
+        reference_docx=r.path(r.get(rep, "reference_docx", "reports", str, None)),
+        branding=branding,
+    )
+
+
+def _branding(r: _Reader, rep: Mapping[str, Any]) -> BrandingSettings:
+    """``[reports.branding]``: the organisation's name, logo and colours on documents."""
     brand_t = r.table(rep, "reports.branding",
                       {"organisation_name", "logo", "primary_colour", "secondary_colour"})
     logo = r.path(r.get(brand_t, "logo", "reports.branding", str, None))
@@ -376,22 +462,4 @@ def parse_settings(
         if len(colour) != 6 or any(ch not in "0123456789abcdefABCDEF" for ch in colour):
             r.error(f"reports.branding.{ck}",
                     f"expected a hex colour like '005EB8', found {colour!r}")
-    reports = ReportSettings(
-        output_dir=r.path(r.get(rep, "output_dir", "reports", str, "reports-out")) or base_dir,
-        committee=r.get(rep, "committee", "reports", str, "People Committee"),
-        templates_dir=r.path(r.get(rep, "templates_dir", "reports", str, None)),
-        reference_docx=r.path(r.get(rep, "reference_docx", "reports", str, None)),
-        branding=branding,
-    )
-
-    if r.problems:
-        raise ProblemsError(r.problems)
-    return Settings(
-        base_dir=base_dir, source=None, database_url=url, organisations_file=org_file,
-        accountable=accountable,
-        rule_paths=rule_paths, timezone=tz, statistics=stats,
-        ethnicity_map=MappingProxyType(dict(eth_map)),
-        audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),
-        subscriptions=tuple(subs), escalation_levels=levels, jobs=tuple(jobs),
-        reports=reports, watch_dir=watch_dir,
-    )
+    return branding
