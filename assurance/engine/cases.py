@@ -17,10 +17,23 @@ must contain::
           T1: {status: breach, summary: ["1.60", "95% CI"]}
 
 Each case runs in its own in-memory store, so cases never see each other's data.
+
+A condition kind's own cases (``assurance/engine/conditions/cases/<kind>.yaml``, run by
+``tests/test_condition_cases.py``) are the same, with the rule given inline as the metric and
+the condition instead of a rule id::
+
+      - name: a relative likelihood above 1.25 breaches
+        metric: wres.2
+        when: {outside_range: {low: 0.80, high: 1.25}}
+        as_of: 2025-06-01
+        observations: [...]
+        expect:
+          T1: {status: breach}
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,17 +44,20 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from assurance.catalogue import load_catalogue
 from assurance.config import StatisticsSettings
-from assurance.engine.evaluate import evaluate
-from assurance.engine.rules import RulePack
+from assurance.engine.conditions.base import ParseContext
+from assurance.engine.evaluate import Outcome, evaluate
+from assurance.engine.rules import Escalation, Rule, RulePack, parse_condition
 from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, load_located
 from assurance.ingest import ObservationRow, check_figure
 from assurance.models import Import, Observation, Organisation, Period
 from assurance.periods import parse_period_key
-from assurance.problems import Problem
+from assurance.problems import Problem, did_you_mean
 
 COLUMNS = ("org_code", "period", "metric", "group", "breakdown", "numerator", "denominator",
            "value", "note")
 STATUSES = ("breach", "ok", "no_data", "not_calculable", "error")
+DATA_KEYS = ("as_of", "organisations", "observations", "expect")
+CONDITION_CASES = Path(__file__).resolve().parent / "conditions" / "cases"
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,7 @@ class CaseResult:
     passed: bool
     failures: tuple[Problem, ...]
     expected: dict[str, str]
+    outcomes: tuple[Outcome, ...] = ()  # every outcome the case's rule produced
 
 
 def _obs(raw: Any, pos: Pos, chk: Checker) -> ObservationRow | None:
@@ -91,7 +108,7 @@ def _obs(raw: Any, pos: Pos, chk: Checker) -> ObservationRow | None:
 
 def run_case(case: YMap, pos: Pos, packs: list[RulePack], chk: Checker,
              stats: StatisticsSettings) -> CaseResult | None:
-    if not chk.keys(case, ("name", "rule", "as_of", "organisations", "observations", "expect"),
+    if not chk.keys(case, ("name", "rule", *DATA_KEYS),
                     required=("name", "rule", "as_of", "observations", "expect"),
                     what="a case"):
         return None
@@ -100,6 +117,41 @@ def run_case(case: YMap, pos: Pos, packs: list[RulePack], chk: Checker,
     if not any(r.id == rule_id for p in packs for r in p.rules):
         chk.error(case.value_pos["rule"], f"no rule '{rule_id}' in the pack")
         return None
+    return _run(case, name, rule_id, packs, chk, stats)
+
+
+def run_condition_case(case: YMap, pos: Pos, kind: str, chk: Checker,
+                       stats: StatisticsSettings) -> CaseResult | None:
+    """Run one case of a condition kind's own file: its rule is ``metric`` + ``when``."""
+    if not chk.keys(case, ("name", "metric", "when", *DATA_KEYS),
+                    required=("name", "metric", "when", "as_of", "observations", "expect"),
+                    what="a condition case"):
+        return None
+    name, when = str(case["name"]), case["when"]
+    if not isinstance(when, YMap) or list(when) != [kind]:
+        chk.error(case.value_pos["when"], f"a case in {kind}.yaml tests '{kind}': expected "
+                  f"{{{kind}: ...}}, found {when!r}")
+        return None
+    cat = load_catalogue()
+    metric = case["metric"]
+    if metric not in cat:
+        chk.error(case.value_pos["metric"], f"unknown metric '{metric}'"
+                  f"{did_you_mean(str(metric), cat.metrics)}")
+        return None
+    pc = ParseContext(cat, cat[metric], chk, stats, parse_condition)
+    condition = parse_condition(when, case.value_pos["when"], pc)
+    if condition is None:
+        return None
+    rule = Rule(id=f"{kind}.case{pos[0]}", pack=kind, title=name, metric=cat[metric].id,
+                condition=condition, severity="medium", labels={}, evidence=(),
+                escalate=Escalation(), why="", action="", source=f"{chk.where}:{pos[0]}")
+    pack = RulePack(kind, kind, Path(chk.where), (rule,))
+    return _run(case, name, rule.id, [pack], chk, stats)
+
+
+def _run(case: YMap, name: str, rule_id: str, packs: list[RulePack], chk: Checker,
+         stats: StatisticsSettings) -> CaseResult | None:
+    """Store the case's observations, evaluate the rule, compare with ``expect``."""
     as_of = case["as_of"]
     if not isinstance(as_of, date):
         chk.error(case.value_pos["as_of"], "as_of must be a date like 2025-06-01")
@@ -159,8 +211,9 @@ def run_case(case: YMap, pos: Pos, packs: list[RulePack], chk: Checker,
                               suppressed=r.suppressed, note=r.note,
                               scope=f"{r.org_code}|{r.period_key}|{r.metric}"))
         s.commit()
-        outcomes = {o.org.code: o for o in evaluate(s, packs, as_of, stats, rule_ids=[rule_id])}
+        produced = evaluate(s, packs, as_of, stats, rule_ids=[rule_id])
     engine.dispose()
+    outcomes = {o.org.code: o for o in produced}
     failures: list[Problem] = []
     expected: dict[str, str] = {}
     for org, want in expect.items():
@@ -185,29 +238,35 @@ def run_case(case: YMap, pos: Pos, packs: list[RulePack], chk: Checker,
             if text not in got.summary:
                 failures.append(Problem(chk.where, f"case '{name}': {org}: summary does not "
                                         f"contain {text!r}; it reads: {got.summary}", *wpos))
-    return CaseResult(name, rule_id, not failures, tuple(failures), expected)
+    return CaseResult(name, rule_id, not failures, tuple(failures), expected, tuple(produced))
+
+
+def load_cases(path: Path, chk: Checker) -> Iterator[tuple[YMap, Pos]]:
+    """The cases of a case file with their positions; problems with the file go to ``chk``."""
+    doc = load_located(path, chk.problems)
+    if not isinstance(doc, YMap):
+        if doc is not None:
+            chk.error((1, 1), "a case file is a mapping with version and cases")
+        return
+    chk.keys(doc, ("version", "cases"), required=("cases",), what="the case file")
+    cases = doc.get("cases")
+    if not isinstance(cases, YList):
+        chk.error(doc.pos, "'cases' must be a list")
+        return
+    for i, case in enumerate(cases):
+        if not isinstance(case, YMap):
+            chk.error(cases.item_pos[i], "each case is a mapping")
+            continue
+        yield case, cases.item_pos[i]
 
 
 def run_case_file(path: Path, packs: list[RulePack], problems: list[Problem],
                   stats: StatisticsSettings | None = None) -> list[CaseResult]:
     """Run every case in a file; file problems go to ``problems``, failures are returned."""
     chk = Checker(str(path), problems)
-    doc = load_located(path, problems)
-    if not isinstance(doc, YMap):
-        if doc is not None:
-            chk.error((1, 1), "a case file is a mapping with version and cases")
-        return []
-    chk.keys(doc, ("version", "cases"), required=("cases",), what="the case file")
-    cases = doc.get("cases")
-    if not isinstance(cases, YList):
-        chk.error(doc.pos, "'cases' must be a list")
-        return []
     out = []
-    for i, case in enumerate(cases):
-        if not isinstance(case, YMap):
-            chk.error(cases.item_pos[i], "each case is a mapping")
-            continue
-        r = run_case(case, cases.item_pos[i], packs, chk, stats or StatisticsSettings())
+    for case, pos in load_cases(path, chk):
+        r = run_case(case, pos, packs, chk, stats or StatisticsSettings())
         if r is not None:
             out.append(r)
     return out

@@ -3,15 +3,18 @@ and the small base class each kind's module subclasses.
 
 A condition kind is one module in this package with a ``KIND`` name, a ``parse`` function
 (YAML → condition, problems located), and a class with ``evaluate`` (→ :class:`Verdict`) and
-``describe`` (plain English for a board member). Reports and messages render from
-``describe`` and the verdict; they never re-derive the logic.
+``describe`` (plain English for a board member). The class also owns what its verdicts mean
+to a renderer: ``facts`` declares how each fact it records is worded and who may see it
+(:class:`FactSpec`), and ``band`` gives the acceptable range a chart shades (:class:`Band`).
+Reports and messages render from ``describe``, the verdict and these declarations; they never
+re-derive the logic or know a kind by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from assurance.catalogue import Catalogue, MetricDef
 from assurance.config import StatisticsSettings
@@ -22,6 +25,32 @@ from assurance.periods import short_label
 
 Status = Literal["breach", "ok", "no_data", "not_calculable"]
 Trend = Literal["up", "down", "flat"]
+FactRole = Literal["parameter", "statistic", "derived"]
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """How one fact a verdict records is worded and who may see it."""
+
+    label: str  # e.g. "P value", "Peer median", "Previous value"
+    # parameter: a rule setting (limit, threshold, periods), shown to everyone as it is;
+    # statistic: a number not built on this organisation's small groups (p value, z, peer
+    #   median and quartiles), shown to everyone;
+    # derived: built on this organisation's counts (previous value, baseline, expected
+    #   trajectory …), shown to exact audiences only.
+    role: FactRole
+    # "ratio" | "percent" | "percentage_points" | "score" | "count" | "yes_no" | "text" |
+    # "" (a plain number); None: the metric's own unit.
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    """The range a rule treats as acceptable, for shading a chart (``None``: open-ended)."""
+
+    low: float | None
+    high: float | None
+    label: str  # e.g. "Acceptable range 0.80 to 1.25"
 
 
 @dataclass(frozen=True)
@@ -69,10 +98,12 @@ class ParseContext:
 
 
 class Condition:
-    """Base class: subclasses set ``kind`` and implement evaluate/describe."""
+    """Base class: subclasses set ``kind`` and ``facts`` and implement evaluate/describe."""
 
     kind: str = ""
     metric_id: str | None = None  # a compound child may name its own metric
+    facts: ClassVar[Mapping[str, FactSpec]] = {}
+    """Every key the verdicts put in ``facts`` beyond the figure's own (:func:`facts_of`)."""
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
         raise NotImplementedError
@@ -87,6 +118,18 @@ class Condition:
         """Whether an organisation with no figures at all for the metric still has an
         outcome (a missing return): then every accountable organisation is evaluated."""
         return False
+
+    def band(self, m: MetricDef, stats: StatisticsSettings) -> Band | None:
+        """The acceptable range the rule judges against, for shading a chart of ``m``.
+
+        By default a ratio's non-adverse range (the metric's, else the configured one);
+        kinds that judge against limits of their own override this.
+        """
+        if m.unit != "ratio":
+            return None
+        low, high = m.non_adverse_range or (stats.non_adverse_low, stats.non_adverse_high)
+        return Band(low, high, f"Non-adverse range {fmt_value(low, m.unit)} to "
+                    f"{fmt_value(high, m.unit)}")
 
 
 def higher_is_worse(m: MetricDef) -> bool:
@@ -131,6 +174,20 @@ def trend_of(series: Sequence[Figure]) -> Trend | None:
     return "flat" if abs(diff) < 1e-9 else ("up" if diff > 0 else "down")
 
 
+FIGURE_KEYS = frozenset({"value", "unit", "period", "ci", "focus", "reference", "unknown",
+                         "count", "declaration_rate"})
+"""The figure's own facts (:func:`facts_of`), disclosed as the figure; kinds never declare them."""
+
+FIGURE_EXTRAS: Mapping[str, FactSpec] = {
+    "overall_share": FactSpec("Overall share", "derived", "percent"),
+    "board_share": FactSpec("Board share", "derived", "percent"),
+    "workforce_share": FactSpec("Workforce share", "derived", "percent"),
+    "executive_share": FactSpec("Executive share", "derived", "percent"),
+    "executive_gap": FactSpec("Executive gap", "derived", "percentage_points"),
+}
+"""The extra numbers some figures carry (``Figure.extra``), which :func:`facts_of` copies."""
+
+
 def facts_of(fig: Figure) -> dict[str, Any]:
     """JSON-able numbers behind a figure (value, interval, group counts)."""
     out: dict[str, Any] = {"value": fig.value, "unit": fig.unit, "period": fig.period_key}
@@ -159,5 +216,6 @@ def verdict(status: Status, summary: str, ctx: EvalContext, fig: Figure,
                    series=tuple((f.period_key, f.value) for f in series))
 
 
-__all__ = ["Condition", "EvalContext", "ParseContext", "Verdict", "fmt_value", "headline",
-           "higher_is_worse", "missing", "verdict"]
+__all__ = ["FIGURE_EXTRAS", "FIGURE_KEYS", "Band", "Condition", "EvalContext", "FactRole",
+           "FactSpec", "ParseContext", "Verdict", "fmt_value", "headline", "higher_is_worse",
+           "missing", "verdict"]

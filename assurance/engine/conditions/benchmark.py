@@ -32,6 +32,7 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     beyond,
@@ -48,6 +49,14 @@ KIND = "benchmark"
 
 class Benchmark(Condition):
     kind = KIND
+    facts = {
+        "peer_group": FactSpec("Peer group", "parameter", "text"),
+        "peers": FactSpec("Peers", "parameter", "count"),
+        "median": FactSpec("Peer median", "statistic"),
+        "q1": FactSpec("Peer lower quartile", "statistic"),
+        "q3": FactSpec("Peer upper quartile", "statistic"),
+        "rank_worse_than": FactSpec("Peers it is worse than", "parameter", "count"),
+    }
 
     def __init__(self, against: str, margin: float, min_peers: int, unit: str, bd: Breakdown,
                  higher_worse: bool):

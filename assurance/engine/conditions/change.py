@@ -35,6 +35,7 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     beyond,
@@ -43,7 +44,13 @@ from assurance.engine.conditions.base import (
     missing,
     verdict,
 )
-from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.conditions.common import (
+    P_VALUE,
+    Breakdown,
+    breakdown,
+    describe_breakdown,
+    params,
+)
 from assurance.engine.figures import Figure, GroupValue
 from assurance.engine.yamlsrc import Pos
 from assurance.periods import short_label
@@ -72,6 +79,15 @@ def _estimate(fig: Figure, measure: str) -> tuple[float | None, float | None]:
 
 class Change(Condition):
     kind = KIND
+    # Values are in the metric's unit (percentage points for measure: gap).
+    facts = {
+        "previous_period": FactSpec("Previous period", "parameter", "text"),
+        "previous": FactSpec("Previous value", "derived"),
+        "current": FactSpec("Current value", "derived"),
+        "worse_by": FactSpec("Worse by", "derived"),
+        "z": FactSpec("z statistic", "statistic", ""),
+        "p_value": P_VALUE,
+    }
 
     def __init__(self, min_change: float, alpha: float, significant: bool, measure: str,
                  unit: str, bd: Breakdown, higher_worse: bool):

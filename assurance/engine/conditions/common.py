@@ -1,14 +1,20 @@
-"""Parsing helpers shared by condition kinds (breakdowns, parameter mappings)."""
+"""What condition kinds share: parsing helpers (breakdowns, parameter mappings) and the facts
+several kinds record, declared once so they are worded and disclosed alike."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from assurance.engine.conditions.base import ParseContext
+from assurance.engine.conditions.base import FactSpec, ParseContext
 from assurance.engine.yamlsrc import Pos, YMap
 
 Breakdown = str | tuple[str, ...] | None
+
+P_VALUE = FactSpec("P value", "statistic", "")
+THRESHOLD = FactSpec("Threshold", "parameter")  # a count when the rule counts people
+TARGET = FactSpec("Target", "parameter")
+MEASURED = FactSpec("Measured", "derived")  # disclosed with the figure (a count or its value)
 
 
 def params(spec: Any, pos: Pos, pc: ParseContext, kind: str, allowed: Iterable[str],

@@ -28,11 +28,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from assurance.engine.conditions.base import Condition, EvalContext, ParseContext, Status, Verdict
+from assurance.engine.conditions.base import (
+    Condition,
+    EvalContext,
+    FactSpec,
+    ParseContext,
+    Status,
+    Verdict,
+)
 from assurance.engine.yamlsrc import Pos, YList
 
 
 class Compound(Condition):
+    # Each child's status and summary; the summaries carry the children's figures.
+    facts = {"children": FactSpec("Child conditions", "derived", "text")}
+
     def __init__(self, kind: str, children: list[Condition]):
         self.kind, self.children = kind, children
 

@@ -38,9 +38,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from assurance.catalogue import MetricDef
+from assurance.config import StatisticsSettings
 from assurance.engine.conditions.base import (
+    Band,
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Status,
     Verdict,
@@ -48,7 +52,7 @@ from assurance.engine.conditions.base import (
     missing,
     verdict,
 )
-from assurance.engine.conditions.common import params
+from assurance.engine.conditions.common import THRESHOLD, params
 from assurance.engine.data import period_spec
 from assurance.engine.yamlsrc import Pos
 from assurance.periods import short_label
@@ -58,12 +62,24 @@ KIND = "data_quality"
 
 class DataQuality(Condition):
     kind = KIND
+    facts = {
+        "threshold": THRESHOLD,
+        "missing": FactSpec("Missing return", "parameter", "yes_no"),
+        "newest_period": FactSpec("Newest period", "parameter", "text"),
+        "age_days": FactSpec("Age in days", "parameter", ""),
+    }
 
     def __init__(self, check: str, threshold: float):
         self.check, self.threshold = check, threshold
 
     def reports_absence(self) -> bool:
         return self.check in ("missing_return", "stale_after_days")
+
+    def band(self, m: MetricDef, stats: StatisticsSettings) -> Band | None:
+        if self.check == "declaration_below":
+            return Band(self.threshold, None, f"Acceptable: {self.threshold:g}% or more "
+                        "declared")
+        return super().band(m, stats)
 
     def describe(self) -> str:
         if self.check == "declaration_below":

@@ -31,6 +31,7 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     fmt_value,
@@ -38,7 +39,14 @@ from assurance.engine.conditions.base import (
     missing,
     verdict,
 )
-from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.conditions.common import (
+    MEASURED,
+    THRESHOLD,
+    Breakdown,
+    breakdown,
+    describe_breakdown,
+    params,
+)
 from assurance.engine.yamlsrc import Pos, YMap
 from assurance.periods import short_label
 
@@ -48,6 +56,9 @@ OPS = {"equals": ("is exactly", lambda x, v: x == v),
 
 
 class Compare(Condition):
+    facts = {"measured": MEASURED, "measure": FactSpec("Measure", "parameter", "text"),
+             "threshold": THRESHOLD}
+
     def __init__(self, kind: str, value: float, measure: str, unit: str, bd: Breakdown,
                  what: str):
         self.kind, self.value, self.measure, self.unit = kind, value, measure, unit

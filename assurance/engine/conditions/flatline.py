@@ -32,6 +32,7 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     fmt_value,
@@ -39,7 +40,13 @@ from assurance.engine.conditions.base import (
     missing,
     verdict,
 )
-from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.conditions.common import (
+    TARGET,
+    Breakdown,
+    breakdown,
+    describe_breakdown,
+    params,
+)
 from assurance.engine.data import period_spec
 from assurance.engine.figures import Figure
 from assurance.engine.yamlsrc import Pos
@@ -51,6 +58,15 @@ KIND = "flatline"
 
 class Flatline(Condition):
     kind = KIND
+    # Values are in the metric's unit (percentage points for measure: gap).
+    facts = {
+        "periods_used": FactSpec("Periods used", "parameter", "text"),
+        "values": FactSpec("Values", "derived"),
+        "target": TARGET,
+        "improvement": FactSpec("Improvement", "derived"),
+        "slope_per_year": FactSpec("Slope per year", "derived"),
+        "slope_ci": FactSpec("Slope confidence interval", "derived"),
+    }
 
     def __init__(self, periods: int, tolerance: float, target: float, method: str,
                  measure: str, unit: str, bd: Breakdown, higher_worse: bool):

@@ -32,13 +32,21 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     beyond,
     missing,
     verdict,
 )
-from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.conditions.common import (
+    MEASURED,
+    P_VALUE,
+    Breakdown,
+    breakdown,
+    describe_breakdown,
+    params,
+)
 from assurance.engine.yamlsrc import Pos
 from assurance.stats import two_proportion_z_test
 
@@ -47,6 +55,13 @@ KIND = "gap"
 
 class Gap(Condition):
     kind = KIND
+    facts = {
+        "focus_value": FactSpec("Focus group value", "derived"),
+        "reference_value": FactSpec("Reference group value", "derived"),
+        "adverse_gap": FactSpec("Adverse gap", "derived", "percentage_points"),
+        "measured": MEASURED,  # the adverse gap, or the ratio with unit: ratio
+        "p_value": P_VALUE,
+    }
 
     def __init__(self, maximum: float, unit: str, significant: bool, alpha: float,
                  focus_higher_worse: bool, value_unit: str, labels: tuple[str, str],

@@ -26,6 +26,7 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     missing,
@@ -40,6 +41,7 @@ KIND = "narrative_present"
 
 class NarrativePresent(Condition):
     kind = KIND
+    facts = {"words": FactSpec("Words in the description", "derived", "count")}
 
     def __init__(self, min_words: int):
         self.min_words = min_words

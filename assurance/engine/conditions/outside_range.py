@@ -26,9 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from assurance.catalogue import MetricDef
+from assurance.config import StatisticsSettings
 from assurance.engine.conditions.base import (
+    Band,
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     beyond,
@@ -47,6 +51,13 @@ NO_INTERVAL = {"representation_gap", "narrative", "group_score"}  # no interval 
 
 class OutsideRange(Condition):
     kind = KIND
+    facts = {
+        "low": FactSpec("Lower limit", "parameter"),
+        "high": FactSpec("Upper limit", "parameter"),
+        "significant_required": FactSpec("Significance required", "parameter", "yes_no"),
+        "significant": FactSpec("Significant", "parameter", "yes_no"),
+        "interval": FactSpec("Confidence interval", "parameter", "text"),  # "unavailable"
+    }
 
     def __init__(self, low: float | None, high: float | None, side: str, significant: bool,
                  unit: str, bd: Breakdown, higher_worse: bool):
@@ -59,6 +70,17 @@ class OutsideRange(Condition):
         if self.side == "both":
             return self.low, self.high
         return (None, self.high) if self.higher_worse else (self.low, None)
+
+    def band(self, m: MetricDef, stats: StatisticsSettings) -> Band | None:
+        """The rule's own limits (both, even when only the adverse one is judged)."""
+        f = lambda v: fmt_value(v, m.unit)  # noqa: E731
+        if self.low is not None and self.high is not None:
+            return Band(self.low, self.high, f"Acceptable range {f(self.low)} to {f(self.high)}")
+        if self.high is not None:
+            return Band(None, self.high, f"Acceptable: {f(self.high)} or less")
+        if self.low is not None:
+            return Band(self.low, None, f"Acceptable: {f(self.low)} or more")
+        return super().band(m, stats)
 
     def describe(self) -> str:
         low, high = self._bounds()

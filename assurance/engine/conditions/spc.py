@@ -33,6 +33,7 @@ from assurance import spc as xmr
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     facts_of,
@@ -47,6 +48,14 @@ KIND = "spc"
 
 class Spc(Condition):
     kind = KIND
+    facts = {
+        "points": FactSpec("Points in the chart", "parameter", "count"),
+        "variation": FactSpec("Variation", "derived", "text"),
+        "assurance": FactSpec("Assurance", "derived", "text"),
+        "mean": FactSpec("Mean", "derived"),
+        "lpl": FactSpec("Lower process limit", "derived"),
+        "upl": FactSpec("Upper process limit", "derived"),
+    }
 
     def __init__(self, settings: xmr.SpcSettings, signals: tuple[str, ...], unit: str,
                  bd: Breakdown):

@@ -32,13 +32,20 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    FactSpec,
     ParseContext,
     Verdict,
     fmt_value,
     missing,
     verdict,
 )
-from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.conditions.common import (
+    TARGET,
+    Breakdown,
+    breakdown,
+    describe_breakdown,
+    params,
+)
 from assurance.engine.yamlsrc import Pos
 from assurance.periods import period_year, short_label
 
@@ -47,6 +54,14 @@ KIND = "trajectory"
 
 class Trajectory(Condition):
     kind = KIND
+    facts = {
+        "baseline_period": FactSpec("Baseline period", "parameter", "text"),
+        "baseline": FactSpec("Baseline", "derived"),
+        "target": TARGET,
+        "target_year": FactSpec("Target year", "parameter", ""),
+        "expected": FactSpec("Expected on trajectory", "derived"),
+        "behind_by": FactSpec("Behind by", "derived"),
+    }
 
     def __init__(self, baseline: int | None, target: float | str, target_year: int,
                  tolerance: float, unit: str, bd: Breakdown, higher_better: bool):
