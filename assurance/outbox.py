@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 from assurance import audit
 from assurance.channels import Attachment, OutboundMessage
 from assurance.config import Settings
+from assurance.disclosure import policy_for
 from assurance.engine.rules import Rule
 from assurance.findings import Transition
 from assurance.models import Finding, FindingEvent, Organisation
@@ -55,7 +56,7 @@ from assurance.outbox_delivery import (
     deliver,
     fallback_channel,
 )
-from assurance.outbox_messages import EVENT_NAMES, from_json, message_for, policy_for, to_json
+from assurance.outbox_messages import EVENT_NAMES, from_json, message_for, to_json
 from assurance.outbox_models import DEAD, FINDING, PENDING, REPORT, STATUSES, Notification, as_utc
 from assurance.problems import Problem
 from assurance.routing import Subscription, list_subscriptions, matching
@@ -143,7 +144,7 @@ def enqueue(session: Session, transitions: Sequence[Transition], settings: Setti
             key = keys[sub.name]
             if key in existing:
                 continue
-            message = message_for(f, ev, policy_for(settings.audiences.get(sub.audience)),
+            message = message_for(f, ev, policy_for(settings, sub.audience),
                                   orgs[f.org_code], idempotency_key=key,
                                   previous_level=t.previous_level,
                                   why=rule.why if rule else "", action=rule.action if rule else "")

@@ -1,30 +1,28 @@
 """Rendering a finding event as an :class:`~assurance.channels.OutboundMessage` for one audience.
 
-Every figure in the message passes through :mod:`assurance.disclosure` with the audience's
-policy (domain.md §9): counts of 1–7 become ``*``, other counts are rounded to the nearest 5,
-and a rate, ratio or interval built on a count of 1–7 is shown as ``*``, unless the audience
-sees exact counts (board and regulator by default). The message is built only from the
+Every figure in the message is shown through :func:`assurance.disclosure.figure.disclose_figure`
+with the audience's policy (domain.md §9) — the same path as the reports — so counts of 1–7
+become ``*``, other counts are rounded to the nearest 5, a total is never shown with all but
+one of its parts, and a rate, ratio or interval built on a hidden count is shown as ``*``,
+unless the audience sees exact counts (board and regulator by default). The message is built only from the
 finding's stored facts (aggregate counts and values), never from person-level records, and
 never from the free-text evaluation summary for a suppressed audience, because that sentence
 quotes exact counts.
 
-Known limitations: facts this module does not recognise are shown only when they are rule
-parameters (limits, thresholds) or as rates on the finding's smallest count; lists and nested
-tables (series, compound children) are left out of the message.
+Known limitations: facts no condition kind declares are shown to exact audiences only; lists
+and nested tables (series, compound children) are left out of the message.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from assurance.channels import Attachment, Event, OutboundMessage
-from assurance.config import AudienceSettings
-from assurance.disclosure import SUPPRESSED, DisclosurePolicy, disclose_count, disclose_rate
-from assurance.engine.figures import fmt_value
+from assurance.disclosure import DisclosurePolicy, hidden_note, quotable
+from assurance.disclosure.figure import DisclosedFigure, DisclosedGroup, disclose_figure, limits_text
 from assurance.models import Finding, FindingEvent, Organisation
 from assurance.periods import short_label
 
@@ -36,151 +34,43 @@ EVENT_NAMES: Mapping[str, Event] = {
 
 _STATES = {"breach": "firing", "ok": "ok", "no_data": "no_data", "not_calculable": "no_data",
            "error": "error"}
-_COUNT_KEYS = ("numerator", "denominator")
-_PARAMETERS = {"low", "high", "threshold", "significant_required", "significant", "interval",
-               "measure", "peer_group", "peers", "rank_worse_than", "points", "target",
-               "target_year", "tolerance", "baseline_period", "previous_period", "newest_period",
-               "age_days", "missing", "periods", "period", "unit"}
-_SHOWN_ELSEWHERE = {"value", "ci", "focus", "reference", "unknown", "count", "measured",
-                    "declaration_rate"}
-# Numbers safe for suppressed audiences: not built on this organisation's small groups.
-# Anything else (executive shares, previous or baseline values, expected trajectories …) may
-# rest on counts the message does not carry, so only exact audiences see it.
-_SAFE_NUMBERS = {"p_value", "median", "q1", "q3", "z"}
 
 
-def policy_for(audience: AudienceSettings | None) -> DisclosurePolicy:
-    """The disclosure policy of an audience (suppressed when the audience is unknown)."""
-    if audience is None:
-        return SUPPRESSED
-    return DisclosurePolicy(exact=audience.exact_counts, low=audience.low, high=audience.high,
-                            rounding=audience.rounding)
+def _group_line(g: DisclosedGroup) -> str:
+    parts = []
+    if g.numerator_text and g.denominator_text:
+        parts.append(f"{g.numerator_text}/{g.denominator_text}")
+    elif g.denominator_text:
+        parts.append(f"{g.denominator_text} people")
+    if g.value_text:
+        parts.append(g.value_text)
+    return " · ".join(parts) or "–"
 
 
-def _pattern(unit: str) -> str:
-    return {"ratio": "{:.2f}", "percent": "{:.1f}%", "percentage_points": "{:+.1f} pp",
-            "score": "{:.2f}"}.get(unit, "{:g}")
+def _figure(d: DisclosedFigure) -> str:
+    """The headline value with its interval, e.g. ``1.62 (95% CI 1.31 to 2.01)``."""
+    return d.value_text + (f" ({d.ci_text})" if d.ci_text else "")
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return None if math.isnan(value) else float(value)
+def _headline_figure(d: DisclosedFigure) -> str:
+    groups = [f"{g.label} {_group_line(g)}" for g in d.groups if g.role != "unknown"]
+    return _figure(d) + ("; " + ", ".join(groups) if groups else "")
 
 
-def _whole(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-class _Discloser:
-    """Figures of one finding as one audience may see them."""
-
-    def __init__(self, facts: Mapping[str, Any], policy: DisclosurePolicy):
-        self.facts, self.policy = facts, policy
-        self.unit = str(facts.get("unit") or "")
-        self.groups = [(role, g) for role in ("focus", "reference", "unknown")
-                       if isinstance(g := facts.get(role), Mapping)]
-        counts = [c for _, g in self.groups for k in _COUNT_KEYS if (c := _whole(g.get(k)))
-                  is not None]
-        counts += [c for c in (_whole(facts.get("count")), self._measured_count())
-                   if c is not None]
-        self.counts = counts
-        # When the groups split one total (shares of a band, board seats), one small group
-        # hides every group's rate: the others' rates would let a reader work the hidden one
-        # out by subtraction. Groups with their own denominators (relative likelihoods) don't.
-        totals = {_whole(g.get("denominator")) for _, g in self.groups}
-        partition = len(self.groups) > 1 and len(totals) == 1 and None not in totals
-        self.any_small = partition and any(policy.suppresses(c) for c in counts)
-        self.hid = False  # whether any figure was shown as the suppression symbol
-
-    def _measured_count(self) -> int | None:
-        return _whole(self.facts.get("measured")) if self.facts.get("measure") == "count" else None
-
-    def base(self, counts: Iterable[int]) -> int | None:
-        """The count a rate is "built on": a small one if any (so it is hidden), else the largest."""
-        known = list(counts)
-        small = [c for c in known if self.policy.suppresses(c)]
-        return small[0] if small else (max(known) if known else None)
-
-    def _shown(self, text: str) -> str:
-        self.hid = self.hid or text == self.policy.symbol
-        return text
-
-    def rate(self, value: Any, counts: Iterable[int] | None = None, unit: str | None = None) -> str:
-        number = _num(value)
-        people = self.base(self.counts if counts is None else counts)
-        if number is None:
-            return self.policy.missing
-        unit = self.unit if unit is None else unit
-        if unit == "yes_no":  # an organisation-level fact (WDES 9b), not built on people
-            return fmt_value(number, unit)
-        return self._shown(disclose_rate(number, people, self.policy, _pattern(unit)))
-
-    def count(self, value: Any) -> str:
-        n = _whole(value)
-        if n is None:
-            return self.policy.missing
-        shown = self._shown(disclose_count(n, self.policy))
-        return f"{int(shown):,}" if shown.isdigit() else shown
-
-    def figure(self) -> str:
-        """The headline value with its interval, e.g. ``1.62 (95% CI 1.31 to 2.01)``."""
-        if _num(self.facts.get("value")) is None:
-            return "not calculable" if "value" in self.facts else "no figure"
-        text = self.rate(self.facts.get("value"))
-        ci = self.facts.get("ci")
-        if isinstance(ci, list) and len(ci) == 2:
-            text += f" (95% CI {self.rate(ci[0])} to {self.rate(ci[1])})"
-        return text
-
-    def group_line(self, g: Mapping[str, Any]) -> str:
-        num, den = g.get("numerator"), g.get("denominator")
-        own = [c for c in (_whole(num), _whole(den)) if c is not None]
-        unit = "percent" if self.unit in ("ratio", "percent", "percentage_points") else self.unit
-        parts = []
-        if num is not None and den is not None:
-            parts.append(f"{self.count(num)}/{self.count(den)}")
-        elif den is not None:
-            parts.append(f"{self.count(den)} people")
-        if _num(g.get("value")) is not None:
-            parts.append(self.rate(g.get("value"), self.counts if self.any_small else own, unit))
-        return " · ".join(parts) or self.policy.missing
-
-    def headline(self) -> str:
-        text = self.figure()
-        groups = [f"{g.get('label') or role} {self.group_line(g)}" for role, g in self.groups
-                  if role != "unknown"]
-        return text + ("; " + ", ".join(groups) if groups else "")
-
-    def rows(self) -> list[tuple[str, str]]:
-        rows = [("Figure", self.figure())]
-        rows += [(str(g.get("label") or role.title()), self.group_line(g))
-                 for role, g in self.groups]
-        if "count" in self.facts:
-            rows.append(("Count", self.count(self.facts["count"])))
-        if "measured" in self.facts:
-            rows.append(("Measured", self.count(self.facts["measured"])
-                         if self.facts.get("measure") == "count" else self.rate(self.facts["measured"])))
-        if "declaration_rate" in self.facts:
-            rows.append(("Declaration rate", self.rate(self.facts["declaration_rate"], unit="percent")))
-        low, high = _num(self.facts.get("low")), _num(self.facts.get("high"))
-        if low is not None and high is not None:
-            rows.append(("Limits", f"{fmt_value(low, self.unit)} to {fmt_value(high, self.unit)}"))
-        elif high is not None:
-            rows.append(("Limit", f"at most {fmt_value(high, self.unit)}"))
-        elif low is not None:
-            rows.append(("Limit", f"at least {fmt_value(low, self.unit)}"))
-        for key, value in sorted(self.facts.items()):
-            if key in _SHOWN_ELSEWHERE or key in ("low", "high", "unit", "period"):
-                continue
-            label = key.replace("_", " ").capitalize()
-            if key in _PARAMETERS and isinstance(value, bool):
-                rows.append((label, "yes" if value else "no"))
-            elif key in _PARAMETERS and isinstance(value, str | int | float):
-                rows.append((label, str(value)))
-            elif _num(value) is not None and (self.policy.exact or key in _SAFE_NUMBERS):
-                rows.append((label, self.rate(value, unit="")))
-        return rows
+def _rows(d: DisclosedFigure, facts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = [("Figure", _figure(d))]
+    rows += [(g.label, _group_line(g)) for g in d.groups]
+    if d.count_text is not None:
+        rows.append(("Count", d.count_text))
+    if d.measured_text is not None:
+        rows.append(("Measured", d.measured_text))
+    if d.declaration_text is not None:
+        rows.append(("Declaration rate", d.declaration_text))
+    limits = limits_text(facts)
+    if limits is not None:
+        rows.append(limits)
+    rows += list(d.facts)
+    return rows
 
 
 def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level: str | None,
@@ -237,13 +127,11 @@ def message_for(finding: Finding, event: FindingEvent, audience_policy: Disclosu
                          + ", ".join(EVENT_NAMES))
     facts = json.loads(finding.facts or "{}")
     details = json.loads(event.details or "{}")
-    d = _Discloser(facts, audience_policy)
-    rows, headline = d.rows(), d.headline()
-    if d.hid:
-        rows.append(("Note", f"{audience_policy.symbol} = hidden: based on "
-                     f"{audience_policy.low} to {audience_policy.high} people, who could be "
-                     "identified (NHS Digital disclosure rule)"))
-    if audience_policy.exact and finding.summary:
+    d = disclose_figure(facts, audience_policy)
+    rows, headline = _rows(d, facts), _headline_figure(d)
+    if d.hidden:
+        rows.append(("Note", hidden_note(audience_policy)))
+    if quotable(audience_policy) and finding.summary:
         rows.append(("Finding", finding.summary))
     if finding.action_owner:
         due = f", due {finding.action_due:%d %B %Y}" if finding.action_due else ""

@@ -150,7 +150,7 @@ def test_counts_are_suppressed_when_the_board_may_not_see_exact_counts(
     assert board.figure.value is None and board.figure.value_text == "*"
     assert "1/12" not in board.summary and "1/12" not in board.figure.headline
     wres2 = next(o for o in ctx.outcomes if o.rule_id == "wres.2.adverse")
-    assert wres2.figure is not None and "White 870/2395" in wres2.figure.counts_text
+    assert wres2.figure is not None and "White 870/2,395" in wres2.figure.counts_text
     assert not ctx.exact_counts and any("suppressed" in c for c in ctx.caveats)
 
 

@@ -348,4 +348,4 @@ def test_a_board_that_may_not_see_exact_counts_gets_suppressed_figures(
     path = render_board_report(ctx, restricted, tmp_path / "suppressed.docx", engine=engine)
     text = _all_text(path)
     assert "1/12" not in text and "868/2,396" not in text
-    assert "870/2395" in text and "Small numbers are suppressed" in text
+    assert "870/2,395" in text and "Small numbers are suppressed" in text

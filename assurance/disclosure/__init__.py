@@ -15,7 +15,10 @@ from assurance.disclosure.rule import (
     disclose_rate,
     disclose_relative_likelihood,
     disclose_table,
+    hidden_note,
     policy_for,
+    quotable,
+    suppression_note,
 )
 
 __all__ = [
@@ -27,5 +30,8 @@ __all__ = [
     "disclose_rate",
     "disclose_relative_likelihood",
     "disclose_table",
+    "hidden_note",
     "policy_for",
+    "quotable",
+    "suppression_note",
 ]

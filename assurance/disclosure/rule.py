@@ -78,7 +78,10 @@ __all__ = [
     "disclose_rate",
     "disclose_relative_likelihood",
     "disclose_table",
+    "hidden_note",
     "policy_for",
+    "quotable",
+    "suppression_note",
 ]
 
 
@@ -177,6 +180,28 @@ def policy_for(settings: Settings, audience: str | None) -> DisclosurePolicy:
     if a is None:
         return SUPPRESSED
     return DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
+
+
+def quotable(policy: DisclosurePolicy) -> bool:
+    """Whether text that quotes exact counts (the engine's sentences, a finding's summary)
+    may be shown to this audience, and whether its documents carry exact counts."""
+    return policy.exact
+
+
+def suppression_note(policy: DisclosurePolicy) -> str | None:
+    """The caveat a document for this audience carries (None: exact figures, no caveat)."""
+    if policy.exact:
+        return None
+    return (f"Small numbers are suppressed for this audience (NHS Digital rule): counts of "
+            f"{policy.low} to {policy.high} are shown as {policy.symbol}, other counts rounded "
+            f"to the nearest {policy.rounding}, and ratios built on {policy.low} to "
+            f"{policy.high} people are withheld.")
+
+
+def hidden_note(policy: DisclosurePolicy) -> str:
+    """What the suppression symbol means, for a message or a table footnote."""
+    return (f"{policy.symbol} = hidden: based on {policy.low} to {policy.high} people, who "
+            "could be identified (NHS Digital disclosure rule)")
 
 
 def disclose_count(n: int | None, policy: DisclosurePolicy) -> str:

@@ -34,8 +34,9 @@ Contract
 * ``peers`` (:class:`PeerView`): Staff Survey results against the benchmarking group
   (median, quartiles, range, position), or ``peer_note`` saying why there are none;
 * ``definitions``: title, definition, source and counts of every metric used;
-* ``audience``, ``exact_counts``, ``disclosure_note``: figures are already disclosed for
-  the audience (``settings.audiences[audience].exact_counts``);
+* ``audience``, ``exact_counts``, ``disclosure_note``: every figure is already disclosed
+  for the audience by :func:`assurance.disclosure.figure.disclose_figure` (the one path
+  reports, messages and extracts share); templates never suppress anything themselves;
 * ``rule_packs`` (name, file) in force, ``branding`` (:class:`Branding`),
   ``findings_current`` (False when the findings register is behind ``as_of``).
 

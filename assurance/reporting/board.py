@@ -25,6 +25,9 @@ from sqlalchemy.engine import Engine
 from assurance.catalogue import Catalogue
 from assurance.config import Settings
 from assurance.db import session as open_session
+from assurance.disclosure import policy_for, quotable, suppression_note
+from assurance.disclosure.figure import disclose_figure
+from assurance.engine.conditions.base import facts_of
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
@@ -45,7 +48,6 @@ from assurance.reporting.model import (
     SummaryView,
 )
 from assurance.reporting.views import (
-    band_of,
     breakdown_words,
     direction_of,
     figure_view,
@@ -54,7 +56,6 @@ from assurance.reporting.views import (
     long_date,
     peer_view,
     period_label,
-    policy_for,
     reference_label,
     series_points,
     source_ref,
@@ -112,7 +113,7 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
     direction, trend_text = direction_of(m, series)
     if o is None:
         summary = f"No {m.label} figures for this organisation in the store."
-    elif policy.exact or fv is None:
+    elif quotable(policy) or fv is None:
         summary = o.summary
     else:  # the engine's sentence carries exact counts: say it with disclosed figures
         summary = f"{STATUS_LABELS[status]}: {fv.headline}."
@@ -126,7 +127,7 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
         evidence=tuple(rule.evidence), period=period, period_label=period_label(period),
         figure=fv, trend=o.verdict.trend if o is not None and o.verdict else None,
         direction=direction, trend_text=trend_text, series=series,
-        band=band_of(rule, m, settings.statistics), finding=finding,
+        band=rule.condition.band(m, settings.statistics), finding=finding,
         source=source_ref(prov_import, period),
         breakdown=breakdown_words(rule),
         series_label=SERIES_LABELS.get(m.kind) or (
@@ -224,18 +225,17 @@ def _declarations(inputs: ReportInputs, org: str, outcomes: Sequence[OutcomeView
         if not series or series[-1].value is None:
             continue
         f = series[-1]
-        known = f.count
-        total = f.unknown.denominator if f.unknown is not None else None
+        d = disclose_figure(facts_of(f), policy)
+        not_declared = next((g for g in d.groups if g.role == "unknown"), None)
         prev = series[-2] if len(series) > 1 and series[-2].value is not None else None
+        shown_prev = disclose_figure(facts_of(prev), policy) if prev is not None else None
         rule_status = next((o.status_label for o in outcomes if o.metric == mid), "Not judged")
-        shown = policy.exact or not any(policy.suppresses(n) for n in (known, total) if n)
         out.append(DeclarationView(
-            mid, label, f.period_key, period_label(f.period_key), f.value if shown else None,
-            f"{f.value:.1f}%" if shown and f.value is not None else policy.symbol,
-            f"{known:,}" if known is not None and policy.exact else "",
-            f"{total:,}" if total is not None and policy.exact else "",
-            f"{prev.value:.1f}% in {period_label(prev.period_key)}" if prev and prev.value
-            is not None and shown else "", rule_status))
+            mid, label, f.period_key, period_label(f.period_key), d.value, d.value_text,
+            d.count_text or "", not_declared.denominator_text if not_declared else "",
+            f"{shown_prev.value_text} in {period_label(prev.period_key)}"
+            if prev is not None and shown_prev is not None and not shown_prev.value_hidden
+            else "", rule_status))
     return tuple(out)
 
 
@@ -254,7 +254,7 @@ def _stale_register(as_of: date) -> str:
             "evaluation for this date so that findings, owners and escalation are recorded.")
 
 
-def _caveats(org: OrgView, outcomes: Sequence[OutcomeView], exact: bool,
+def _caveats(org: OrgView, outcomes: Sequence[OutcomeView], disclosure: str | None,
              findings_current: bool, as_of: date) -> list[str]:
     out = []
     if org.synthetic:
@@ -267,10 +267,8 @@ def _caveats(org: OrgView, outcomes: Sequence[OutcomeView], exact: bool,
                    "sides of every comparison; the declaration rates below show how many.")
     if not findings_current:
         out.append(_stale_register(as_of))
-    if not exact:
-        out.append("Small numbers are suppressed for this audience (NHS Digital rule): counts "
-                   "of 1 to 7 are shown as *, other counts rounded to the nearest 5, and "
-                   "ratios built on 1 to 7 people are withheld.")
+    if disclosure:
+        out.append(disclosure)
     return out
 
 
@@ -319,11 +317,11 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
         (finding_view(f, ev, as_of) for f, ev in found
          if f.open or f.resolved_on == as_of or any(e.as_of == as_of for e in ev)),
         key=lambda f: (not f.open, SEVERITY_ORDER.get(f.severity, 9), f.id)))
-    caveats = _caveats(org, views, policy.exact, findings_current, as_of)
+    caveats = _caveats(org, views, suppression_note(policy), findings_current, as_of)
     cat = inputs.catalogue
     spc = tuple(v for v in (spc_view(inputs.view, cat[m], org_code, policy)
                             for m in inputs.monthly_metrics if m in inputs.view.data) if v)
-    peers = tuple(v for v in (peer_view(inputs.view, cat[m], org_code)
+    peers = tuple(v for v in (peer_view(inputs.view, cat[m], org_code, policy)
                               for m in inputs.peer_metrics if m in inputs.view.data) if v)
     peer_note = "" if peers else (
         f"{org.name} has no benchmarking group in the register, so it cannot be compared "
@@ -345,11 +343,11 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
         product=product_name(), title="Workforce equality assurance report",
         organisation=org, as_of=as_of, as_of_text=long_date(as_of),
         period_label="; ".join(period_label(p) for p in periods) or "no reporting period",
-        committee=settings.reports.committee, audience=audience, exact_counts=policy.exact,
+        committee=settings.reports.committee, audience=audience, exact_counts=quotable(policy),
         disclosure_note=(
             "Restricted: this paper shows exact counts for the board, including numbers "
             "small enough to identify people. It contains special category data (UK GDPR "
-            "Article 9); do not publish it." if policy.exact else
+            "Article 9); do not publish it." if quotable(policy) else
             "Small numbers are suppressed (NHS Digital rule); this version may be shared."),
         data_as_at=data_as_at,
         data_as_at_text=(f"{long_date(data_as_at.date())} {data_as_at:%H:%M} UTC"

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from assurance.engine.conditions.base import Band  # each condition kind gives its own band
+
 Classification = Literal["alert", "advise", "assure"]
 Direction = Literal["improving", "worsening", "unchanged", "changed"]
 
@@ -131,15 +133,6 @@ class SeriesPoint:
     reference: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-
-
-@dataclass(frozen=True)
-class Band:
-    """The range a rule treats as acceptable, for shading (``None``: open-ended)."""
-
-    low: float | None
-    high: float | None
-    label: str
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,16 @@ from datetime import date
 
 from assurance import spc as xmr
 from assurance.catalogue import MetricDef
-from assurance.config import AudienceSettings, Settings, StatisticsSettings
-from assurance.disclosure import DisclosurePolicy, disclose_count
+from assurance.disclosure import DisclosurePolicy
+from assurance.disclosure.figure import disclose_figure
+from assurance.engine.conditions.base import facts_of
 from assurance.engine.conditions.common import describe_breakdown
 from assurance.engine.data import DataView
-from assurance.engine.figures import Figure, GroupValue, fmt_value, headline
+from assurance.engine.figures import Figure, fmt_value
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
 from assurance.periods import parse_period_key, short_label
 from assurance.reporting.model import (
-    Band,
     Direction,
     FigureView,
     FindingEventView,
@@ -64,71 +64,32 @@ def period_label(key: str | None) -> str:
     return spec.label if spec else key
 
 
-def policy_for(settings: Settings, audience: str) -> DisclosurePolicy:
-    a = settings.audiences.get(audience) or AudienceSettings(audience, exact_counts=False)
-    return DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
-
-
 def level_label(level: str | None) -> str:
     if level is None:
         return "not set"
     return LEVEL_LABELS.get(level, level.replace("_", " ").capitalize())
 
 
-def _count_text(n: int | None, policy: DisclosurePolicy) -> str:
-    if n is None:
-        return ""
-    return f"{n:,}" if policy.exact else disclose_count(n, policy)
-
-
-def _hidden(g: GroupValue | None, policy: DisclosurePolicy) -> bool:
-    return g is not None and any(policy.suppresses(n) for n in (g.numerator, g.denominator)
-                                 if n is not None)
-
-
-def _group(role: str, g: GroupValue, unit: str, policy: DisclosurePolicy,
-           hidden: bool) -> GroupFigure:
-    value = None if hidden else g.value
-    pct_unit = "percent" if unit in ("ratio", "percentage_points", "percent") else unit
-    text = policy.symbol if hidden and g.value is not None else fmt_value(value, pct_unit)
-    return GroupFigure(role, g.group, g.label, value, text,
-                       g.numerator if policy.exact else None,
-                       g.denominator if policy.exact else None,
-                       _count_text(g.numerator, policy), _count_text(g.denominator, policy))
-
-
 def figure_view(fig: Figure, m: MetricDef, policy: DisclosurePolicy,
                 confidence: float = 0.95) -> FigureView:
-    """A figure as the audience may see it."""
-    suppressed = _hidden(fig.focus, policy) or _hidden(fig.reference, policy)
-    groups = tuple(_group(role, g, fig.unit, policy, suppressed or _hidden(g, policy))
-                   for role, g in (("focus", fig.focus), ("reference", fig.reference),
-                                   ("unknown", fig.unknown)) if g is not None)
-    counts = "; ".join(f"{g.label} {g.numerator_text}/{g.denominator_text}" for g in groups
-                       if g.role != "unknown" and g.numerator_text and g.denominator_text)
-    if not counts:
-        counts = "; ".join(f"{g.label} {g.value_text}" + (
-            f" ({g.denominator_text} responses)" if g.denominator_text else "")
-            for g in groups if g.role != "unknown" and g.value is not None)
-    pct = f"{round(confidence * 100):g}% CI"
+    """A figure as the audience may see it (every number through :func:`disclose_figure`)."""
+    d = disclose_figure(facts_of(fig), policy, confidence=confidence)
+    groups = tuple(GroupFigure(g.role, g.group, g.label, g.value,
+                               g.value_text or fmt_value(None, ""), g.numerator, g.denominator,
+                               g.numerator_text, g.denominator_text) for g in d.groups)
     if not fig.calculable:
-        value, value_text, ci, ci_text = None, "not calculable", None, ""
-        line = f"not calculable: {fig.reason}"
-    elif suppressed:
-        value, value_text, ci, ci_text = None, policy.symbol, None, ""
-        line = (f"{policy.symbol} (withheld: a group has between {policy.low} and "
-                f"{policy.high} people)")
+        value_text, line = "not calculable", f"not calculable: {fig.reason}"
     else:
-        value, value_text, ci = fig.value, fmt_value(fig.value, fig.unit), fig.ci
-        ci_text = (f"{pct} {fmt_value(ci[0], fig.unit)} to {fmt_value(ci[1], fig.unit)}"
-                   if ci else "")
-        line = headline(fig) if policy.exact else (
-            value_text + (f" ({ci_text})" if ci_text else "") + (f"; {counts}" if counts else ""))
-    declaration = None if suppressed else fig.declaration_rate
+        value_text, line = d.value_text, d.headline()
     return FigureView(fig.metric, m.label, fig.period_key, short_label(fig.period_key),
-                      fig.unit, fig.calculable, value, value_text, ci, ci_text, line,
-                      "withheld" if suppressed else counts, groups, declaration, fig.reason,
-                      fig.note, suppressed)
+                      fig.unit, fig.calculable, d.value, value_text, d.ci, d.ci_text, line,
+                      d.counts_text(), groups, d.declaration_rate, fig.reason, fig.note,
+                      d.hidden)
+
+
+def withheld(fig: Figure, policy: DisclosurePolicy) -> bool:
+    """Whether the figure's value is hidden from the audience (so not charted either)."""
+    return disclose_figure(facts_of(fig), policy).value_hidden
 
 
 def reference_of(fig: Figure, m: MetricDef) -> float | None:
@@ -154,35 +115,13 @@ def series_points(view: DataView, m: MetricDef, org: str, breakdown: object,
     bd = breakdown if isinstance(breakdown, (str, tuple)) else None
     out = []
     for f in view.series(m.id, org, bd):
-        hidden = _hidden(f.focus, policy) or _hidden(f.reference, policy)
-        ok = f.calculable and not hidden
+        ok = f.calculable and not withheld(f, policy)
         out.append(SeriesPoint(f.period_key, short_label(f.period_key),
                                f.value if ok else None,
                                reference_of(f, m) if ok else None,
                                f.ci[0] if ok and f.ci else None,
                                f.ci[1] if ok and f.ci else None))
     return tuple(out)
-
-
-def band_of(rule: Rule, m: MetricDef, stats: StatisticsSettings) -> Band | None:
-    """The acceptable range the rule judges against, for shading a chart."""
-    c = rule.condition
-    fmt = lambda v: fmt_value(v, m.unit)  # noqa: E731
-    if c.kind in ("outside_range", "threshold"):
-        low, high = getattr(c, "low", None), getattr(c, "high", None)
-        if low is not None and high is not None:
-            return Band(low, high, f"Acceptable range {fmt(low)} to {fmt(high)}")
-        if high is not None:
-            return Band(None, high, f"Acceptable: {fmt(high)} or less")
-        if low is not None:
-            return Band(low, None, f"Acceptable: {fmt(low)} or more")
-    if c.kind == "data_quality" and getattr(c, "check", "") == "declaration_below":
-        t = float(getattr(c, "threshold", 0.0))
-        return Band(t, None, f"Acceptable: {t:g}% or more declared")
-    if m.unit == "ratio":
-        low, high = m.non_adverse_range or (stats.non_adverse_low, stats.non_adverse_high)
-        return Band(low, high, f"Non-adverse range {fmt(low)} to {fmt(high)}")
-    return None
 
 
 def direction_of(m: MetricDef, series: Sequence[SeriesPoint]) -> tuple[Direction | None, str]:
@@ -268,7 +207,7 @@ def spc_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy
              ) -> SpcView | None:
     """A Making Data Count chart of a monthly metric (None: no data or withheld)."""
     series = [f for f in view.series(m.id, org) if f.calculable and f.value is not None]
-    if not series or any(_hidden(f.focus, policy) for f in series):
+    if not series or any(withheld(f, policy) for f in series):
         return None
     improvement = m.improvement if m.improvement in ("increase", "decrease") else "neutral"
     settings = xmr.SpcSettings(improvement=improvement)  # type: ignore[arg-type]
@@ -281,13 +220,15 @@ def spc_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy
                    ASSURANCE_LABELS[result.assurance], xmr.describe(result), settings.target)
 
 
-def peer_view(view: DataView, m: MetricDef, org: str, min_peers: int = 5) -> PeerView | None:
-    """The organisation against its Staff Survey benchmarking group (None: cannot compare)."""
+def peer_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy,
+              min_peers: int = 5) -> PeerView | None:
+    """The organisation against its Staff Survey benchmarking group (None: cannot compare,
+    or the organisation's figure is withheld from this audience)."""
     period = view.current_period(m.id)
     if period is None:
         return None
     fig = view.figure(m.id, org, period)
-    if fig is None or not fig.calculable or fig.value is None:
+    if fig is None or not fig.calculable or fig.value is None or withheld(fig, policy):
         return None
     values = sorted(p.value for p in view.peers(m.id, org, period) if p.value is not None)
     if len(values) < min_peers:
