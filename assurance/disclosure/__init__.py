@@ -6,32 +6,7 @@
   the rule's facts) disclosed to one audience; every renderer shows figures through it.
 """
 
-from assurance.disclosure.rule import (
-    EXACT,
-    SUPPRESSED,
-    DisclosurePolicy,
-    RelativeLikelihoodView,
-    disclose_count,
-    disclose_rate,
-    disclose_relative_likelihood,
-    disclose_table,
-    hidden_note,
-    policy_for,
-    quotable,
-    suppression_note,
-)
+from assurance.disclosure import rule
+from assurance.disclosure.rule import *  # noqa: F403  (the rule's public names, listed once)
 
-__all__ = [
-    "EXACT",
-    "SUPPRESSED",
-    "DisclosurePolicy",
-    "RelativeLikelihoodView",
-    "disclose_count",
-    "disclose_rate",
-    "disclose_relative_likelihood",
-    "disclose_table",
-    "hidden_note",
-    "policy_for",
-    "quotable",
-    "suppression_note",
-]
+__all__ = list(rule.__all__)
