@@ -193,7 +193,8 @@ def alert_operators(engine: Engine, settings: Settings, *, title: str, text: str
     sent = False
     for name in targets:
         try:
-            build_channel(name, settings.channels[name], env).send(msg, None)
+            build_channel(name, outbox.transport_options(settings.channels[name]), env).send(
+                msg, None)
             sent = True
         except (ChannelError, ValueError):
             continue
