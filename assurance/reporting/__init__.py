@@ -61,7 +61,7 @@ from sqlalchemy.engine import Engine
 
 from assurance.config import Settings
 from assurance.reporting.board import board_context, product_name
-from assurance.reporting.inputs import ReportInputs, load_inputs, load_rule_packs
+from assurance.reporting.inputs import ReportInputs, load_inputs
 from assurance.reporting.model import (
     SUGGESTED_NOTE,
     Band,
@@ -88,6 +88,7 @@ from assurance.reporting.model import (
     WellLedContext,
 )
 from assurance.reporting.wellled import well_led_context
+from assurance.rulepacks import load_rules as load_rule_packs
 
 
 class Renderer(Protocol):

@@ -14,37 +14,24 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from assurance.catalogue import Catalogue, load_catalogue, load_statements
+from assurance.catalogue import Catalogue, load_catalogue
 from assurance.config import Settings
 from assurance.db import session as open_session
 from assurance.engine.data import DataView, MetricData, OrgInfo, load, load_orgs, period_spec
 from assurance.engine.evaluate import Outcome, evaluate, rolling_years, rules_of
 from assurance.engine.figures import belongs, stored_metric_ids
-from assurance.engine.rules import Rule, RulePack, load_packs
+from assurance.engine.rules import Rule, RulePack
 from assurance.models import Finding, FindingEvent, Import, Observation
+from assurance.rulepacks import load_rules
 
 # Kinds whose figures exist only to be compared with peers (the published Staff Survey).
 PEER_KINDS = ("survey_response",)
-
-
-def shipped_rule_paths(settings: Settings) -> list[Path]:
-    """The shipped rule packs plus any configured ones (as ``api.rule_paths`` does)."""
-    import rules  # the shipped rule packs are data, not an edge
-
-    return [Path(rules.__file__).resolve().parent, *settings.rule_paths]
-
-
-def load_rule_packs(settings: Settings) -> list[RulePack]:
-    """The rule packs in force, all or nothing (ProblemsError lists every problem)."""
-    return load_packs(shipped_rule_paths(settings), stats=settings.statistics,
-                      levels=settings.escalation_levels, statements=load_statements())
 
 
 class _FocusedView(DataView):
@@ -137,7 +124,7 @@ def load_inputs(engine: Engine, settings: Settings, *, as_of: date,
         packs: the rule packs in force (default: shipped plus configured).
     """
     cat = load_catalogue()
-    packs = list(packs) if packs is not None else load_rule_packs(settings)
+    packs = list(packs) if packs is not None else load_rules(settings)
     rules = rules_of(packs)
     used, monthly, peers = _metrics_needed(cat, rules)
     with open_session(engine) as s:
