@@ -11,6 +11,9 @@ in :data:`REGISTRY` below (explicitly: no entry points, no import-time scanning)
     The same checks without building: every problem as
     ``channels.<name>.<key>: what was found; what was expected``.
 
+A module writes one parser, ``_parse(name, options, env) -> (channel or None, problems)``, and
+gets both from it: ``build = builder(_parse)`` and ``validate = validator(_parse)``.
+
 Secrets are never options: an option ending in ``_env`` names the environment variable holding
 the secret, and ``env`` (passed in, never read from ``os.environ`` here) supplies it. Secret
 values never appear in problems, exception messages, reprs or logs.
@@ -26,9 +29,9 @@ import math
 import re
 import time
 import urllib.parse
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from assurance.channels import Channel, Trend
 from assurance.problems import did_you_mean
@@ -41,12 +44,14 @@ __all__ = [
     "ChannelFactory",
     "Options",
     "build_channel",
+    "builder",
     "event_words",
     "is_loopback",
     "parse_retry_after",
     "trend_words",
     "url_problem",
     "validate_channel",
+    "validator",
 ]
 
 
@@ -72,6 +77,28 @@ class ChannelConfigError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = tuple(problems)
         super().__init__("\n".join(self.problems))
+
+
+C = TypeVar("C", bound=Channel)
+Parser = Callable[[str, Mapping[str, Any], Mapping[str, str]], tuple[C | None, list[str]]]
+"""A channel module's one parser: the channel (None when there are problems) and every problem."""
+
+
+def builder(parse: Parser[C]) -> Callable[[str, Mapping[str, Any], Mapping[str, str]], C]:
+    """A module's ``build`` from its parser: the channel, or ChannelConfigError with every problem."""
+    def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> C:
+        channel, problems = parse(name, options, env)
+        if channel is None:
+            raise ChannelConfigError(problems)
+        return channel
+    return build
+
+
+def validator(parse: Parser[C]) -> Callable[[str, Mapping[str, Any], Mapping[str, str]], list[str]]:
+    """A module's ``validate`` from its parser: every problem with the options, built or not."""
+    def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+        return parse(name, options, env)[1]
+    return validate
 
 
 # --- reading options: every problem is collected, never only the first -----------------------

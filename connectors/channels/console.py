@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import ChannelConfigError, Options, event_words, trend_words
+from connectors.channels import Options, builder, event_words, trend_words, validator
 from connectors.channels.escaping import plain, safe_url, single_line
 from connectors.channels.webhook import payload
 
@@ -96,14 +96,5 @@ def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tup
     return ConsoleChannel(name, Path(path) if path else None), []
 
 
-def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Every problem with a console channel's options."""
-    return _parse(name, options, env)[1]
-
-
-def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> ConsoleChannel:
-    """Build a console channel; raises ChannelConfigError with every problem."""
-    channel, problems = _parse(name, options, env)
-    if channel is None:
-        raise ChannelConfigError(problems)
-    return channel
+validate = validator(_parse)
+build = builder(_parse)

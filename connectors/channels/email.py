@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import ChannelConfigError, Options, event_words, is_loopback, trend_words
+from connectors.channels import Options, builder, event_words, is_loopback, trend_words, validator
 from connectors.channels.escaping import html_text as _h
 from connectors.channels.escaping import plain, safe_url, single_line
 
@@ -209,14 +209,5 @@ def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tup
                         domain=domain, ca_file=ca_file), []
 
 
-def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Every problem with an email channel's options."""
-    return _parse(name, options, env)[1]
-
-
-def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> EmailChannel:
-    """Build an email channel; raises ChannelConfigError with every problem."""
-    channel, problems = _parse(name, options, env)
-    if channel is None:
-        raise ChannelConfigError(problems)
-    return channel
+validate = validator(_parse)
+build = builder(_parse)

@@ -34,7 +34,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import ChannelConfigError, Options, event_words, parse_retry_after
+from connectors.channels import Options, builder, event_words, parse_retry_after, validator
 from connectors.channels import trend_words as _trend
 from connectors.channels.escaping import safe_url
 from connectors.channels.escaping import slack_mrkdwn as _e
@@ -352,14 +352,5 @@ def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tup
     return SlackChannel(name, client, channel), []
 
 
-def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Every problem with a Slack channel's options."""
-    return _parse(name, options, env)[1]
-
-
-def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> SlackChannel:
-    """Build a Slack channel; raises ChannelConfigError with every problem."""
-    channel, problems = _parse(name, options, env)
-    if channel is None:
-        raise ChannelConfigError(problems)
-    return channel
+validate = validator(_parse)
+build = builder(_parse)

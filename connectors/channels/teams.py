@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assurance.channels import DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import ChannelConfigError, Options, event_words, trend_words
+from connectors.channels import Options, builder, event_words, trend_words, validator
 from connectors.channels.escaping import adaptive_card as _e
 from connectors.channels.escaping import safe_url
 from connectors.channels.webhook import post
@@ -113,14 +113,5 @@ def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tup
     return TeamsChannel(name, url, timeout), []
 
 
-def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Every problem with a Teams channel's options."""
-    return _parse(name, options, env)[1]
-
-
-def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> TeamsChannel:
-    """Build a Teams channel; raises ChannelConfigError with every problem."""
-    channel, problems = _parse(name, options, env)
-    if channel is None:
-        raise ChannelConfigError(problems)
-    return channel
+validate = validator(_parse)
+build = builder(_parse)

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import ChannelConfigError, Options, parse_retry_after
+from connectors.channels import Options, builder, parse_retry_after, validator
 from connectors.channels.escaping import plain, single_line
 
 SCHEMA = "assurance.notification/v1"
@@ -151,14 +151,5 @@ def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tup
     return WebhookChannel(name, url, secret, timeout), []
 
 
-def validate(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Every problem with a webhook channel's options."""
-    return _parse(name, options, env)[1]
-
-
-def build(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> WebhookChannel:
-    """Build a webhook channel; raises ChannelConfigError with every problem."""
-    channel, problems = _parse(name, options, env)
-    if channel is None:
-        raise ChannelConfigError(problems)
-    return channel
+validate = validator(_parse)
+build = builder(_parse)
