@@ -141,9 +141,10 @@ def higher_is_worse(m: MetricDef) -> bool:
     return m.adverse != "below"
 
 
-def missing(ctx: EvalContext, breakdown: str | Sequence[str] | None = None
-            ) -> Verdict | None:
-    """The no-data or not-calculable verdict for the current period, or None if usable."""
+def usable_figure(ctx: EvalContext, breakdown: str | Sequence[str] | None = None
+                  ) -> Figure | Verdict:
+    """The current period's figure when it can be judged (calculable, with a value), else
+    the no-data or not-calculable verdict that stands in its place."""
     period = ctx.period
     if period is None:
         return Verdict("no_data", f"No {ctx.metric.label} data in the store yet.")
@@ -155,7 +156,15 @@ def missing(ctx: EvalContext, breakdown: str | Sequence[str] | None = None
         reason = (fig.reason or "").removeprefix("not calculable: ")
         return Verdict("not_calculable", f"{ctx.metric.label} for {short_label(period)} is not "
                        f"calculable: {reason}.", figure=fig, period=period)
-    return None
+    return fig
+
+
+def missing(ctx: EvalContext, breakdown: str | Sequence[str] | None = None
+            ) -> Verdict | None:
+    """The no-data or not-calculable verdict for the current period, or None if usable (for
+    kinds that judge the series rather than the current figure alone)."""
+    got = usable_figure(ctx, breakdown)
+    return got if isinstance(got, Verdict) else None
 
 
 EPSILON = 1e-9
@@ -218,4 +227,4 @@ def verdict(status: Status, summary: str, ctx: EvalContext, fig: Figure,
 
 __all__ = ["FIGURE_EXTRAS", "FIGURE_KEYS", "Band", "Condition", "EvalContext", "FactRole",
            "FactSpec", "ParseContext", "Verdict", "fmt_value", "headline", "higher_is_worse",
-           "missing", "verdict"]
+           "missing", "usable_figure", "verdict"]

@@ -38,7 +38,7 @@ from assurance.engine.conditions.base import (
     beyond,
     fmt_value,
     higher_is_worse,
-    missing,
+    usable_figure,
     verdict,
 )
 from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
@@ -76,11 +76,10 @@ class Benchmark(Condition):
                "peer group"
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
-        gone = missing(ctx, self.breakdown)
-        if gone:
-            return gone
-        fig = ctx.figure(self.breakdown)
-        assert fig is not None and fig.value is not None and ctx.period is not None
+        fig = usable_figure(ctx, self.breakdown)
+        if isinstance(fig, Verdict):
+            return fig
+        assert fig.value is not None and ctx.period is not None
         peers = ctx.data.peers(ctx.metric.id, ctx.org.code, ctx.period, self.breakdown)
         group = ctx.org.benchmark_group or "none"
         if len(peers) < self.min_peers:

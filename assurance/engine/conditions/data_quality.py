@@ -49,7 +49,7 @@ from assurance.engine.conditions.base import (
     Status,
     Verdict,
     fmt_value,
-    missing,
+    usable_figure,
     verdict,
 )
 from assurance.engine.conditions.common import THRESHOLD, params
@@ -110,11 +110,10 @@ class DataQuality(Condition):
             status: Status = "breach" if age > self.threshold else "ok"
             return Verdict(status, f"Newest figure is for {short_label(mine[-1])}, {age} days before the "
                            "evaluation date.", period=mine[-1], facts=facts)
-        gone = missing(ctx)
-        if gone:
-            return gone
-        fig = ctx.figure()
-        assert fig is not None and fig.value is not None
+        fig = usable_figure(ctx)
+        if isinstance(fig, Verdict):
+            return fig
+        assert fig.value is not None
         text = f"Declaration rate {fmt_value(fig.value, 'percent')} in {short_label(fig.period_key)}"
         if fig.value < self.threshold:
             return verdict("breach", f"{text}, below {self.threshold:g}%.", ctx, fig,

@@ -36,7 +36,7 @@ from assurance.engine.conditions.base import (
     Verdict,
     fmt_value,
     headline,
-    missing,
+    usable_figure,
     verdict,
 )
 from assurance.engine.conditions.common import (
@@ -73,11 +73,9 @@ class Compare(Condition):
         return f"{subject}{describe_breakdown(self.breakdown)} {words} {self._fmt(self.value)}"
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
-        gone = missing(ctx, self.breakdown)
-        if gone:
-            return gone
-        fig = ctx.figure(self.breakdown)
-        assert fig is not None
+        fig = usable_figure(ctx, self.breakdown)
+        if isinstance(fig, Verdict):
+            return fig
         x = fig.count if self.measure == "count" else fig.value
         if x is None:
             return Verdict("not_calculable", f"{ctx.metric.label} has no {self.measure} for "

@@ -36,7 +36,7 @@ from assurance.engine.conditions.base import (
     ParseContext,
     Verdict,
     beyond,
-    missing,
+    usable_figure,
     verdict,
 )
 from assurance.engine.conditions.common import (
@@ -84,11 +84,9 @@ class Gap(Condition):
         return text + describe_breakdown(self.breakdown)
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
-        gone = missing(ctx, self.breakdown)
-        if gone:
-            return gone
-        fig = ctx.figure(self.breakdown)
-        assert fig is not None
+        fig = usable_figure(ctx, self.breakdown)
+        if isinstance(fig, Verdict):
+            return fig
         fg, rg = fig.focus, fig.reference
         if fg is None or rg is None or fg.value is None or rg.value is None:
             return Verdict("not_calculable", "Both groups' figures are needed for a gap.",

@@ -29,7 +29,7 @@ from assurance.engine.conditions.base import (
     FactSpec,
     ParseContext,
     Verdict,
-    missing,
+    usable_figure,
     verdict,
 )
 from assurance.engine.conditions.common import params
@@ -51,11 +51,10 @@ class NarrativePresent(Condition):
                 + (f" of at least {self.min_words} words" if self.min_words > 1 else ""))
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
-        gone = missing(ctx)
-        if gone:
-            return gone
-        fig = ctx.figure()
-        assert fig is not None and fig.value is not None
+        fig = usable_figure(ctx)
+        if isinstance(fig, Verdict):
+            return fig
+        assert fig.value is not None
         words = len((fig.note or "").split())
         if fig.value < 0.5:
             return verdict("breach", f"Answered no for {short_label(fig.period_key)}.", ctx, fig,

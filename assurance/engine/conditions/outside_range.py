@@ -39,7 +39,7 @@ from assurance.engine.conditions.base import (
     fmt_value,
     headline,
     higher_is_worse,
-    missing,
+    usable_figure,
     verdict,
 )
 from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
@@ -96,11 +96,10 @@ class OutsideRange(Condition):
         return text
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
-        gone = missing(ctx, self.breakdown)
-        if gone:
-            return gone
-        fig = ctx.figure(self.breakdown)
-        assert fig is not None and fig.value is not None
+        fig = usable_figure(ctx, self.breakdown)
+        if isinstance(fig, Verdict):
+            return fig
+        assert fig.value is not None
         low, high = self._bounds()
         value = fig.value
         above = high is not None and beyond(value, high)
