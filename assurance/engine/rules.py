@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from assurance.catalogue import Catalogue, load_catalogue
-from assurance.config import StatisticsSettings
+from assurance.config import AUDIENCES, StatisticsSettings
 from assurance.engine.conditions import REGISTRY
 from assurance.engine.conditions.base import Condition, ParseContext
 from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, load_located
 from assurance.problems import Problem, ProblemsError, did_you_mean
 
 SEVERITIES = ("low", "medium", "high", "critical")
-AUDIENCES = ("network", "executive", "board", "regulator", "public")
 RULE_KEYS = ("id", "title", "metric", "when", "severity", "labels", "evidence", "escalate",
              "why", "action", "enabled")
 PACK_KEYS = ("version", "pack", "title", "description", "defaults", "rules")
