@@ -79,19 +79,57 @@ def test_every_shipped_pack_has_its_cases_file_beside_it() -> None:
 # ----------------------------------------------------------------------------- broken packs
 
 
-def test_malformed_yaml_is_reported_where_the_parser_stopped(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, (
-        "title: White applicants more likely to be appointed from shortlisting",
-        "title: White applicants: more likely to be appointed from shortlisting"))
-    assert load_problems(path) == [
-        error(path, at(text, ": more likely to be appointed"),
-              "not valid YAML: mapping values are not allowed here")]
+ONE_FAULT = [
+    # (edit to the shipped pack, where the error points (text, characters into it), message)
+    pytest.param(
+        ("title: White applicants more likely to be appointed from shortlisting",
+         "title: White applicants: more likely to be appointed from shortlisting"),
+        (": more likely to be appointed", 0),
+        "not valid YAML: mapping values are not allowed here",
+        id="malformed_yaml_is_reported_where_the_parser_stopped"),
+    pytest.param(
+        ("    metric: wres.2\n", "  \tmetric: wres.2\n"), ("\tmetric", 0),
+        "tab used for indentation; YAML needs spaces",
+        id="a_tab_used_for_indentation_is_reported_at_the_tab"),
+    pytest.param(
+        ("    metric: wres.2\n", "    metric: wres.22\n"), ("wres.22", 0),
+        "unknown metric 'wres.22' (did you mean 'wres.2'?)",
+        id="an_unknown_metric_suggests_the_closest_one"),
+    pytest.param(
+        ("when: {outside_range: {significant: true}}", "when: {outside_rnge: {significant: true}}"),
+        ("outside_rnge", 0),
+        "unknown condition kind 'outside_rnge' (did you mean 'outside_range'?); "
+        f"expected one of: {', '.join(REGISTRY)}",
+        id="an_unknown_condition_kind_suggests_the_closest_one"),
+    pytest.param(
+        ("when: {outside_range: {significant: true}}",
+         "when: {outside_range: {low: 1.25, high: 0.8, significant: true}}"),
+        ("1.25, high: 0.8", 0), "low (1.25) is greater than high (0.8)",
+        id="a_range_with_low_above_high_is_reported_at_low"),
+    pytest.param(
+        ("when: {gap: {max: 5, significant: true}}", "when: {gap: {significant: true}}"),
+        ("when: {gap: {significant", len("when: {gap: ")), "missing key 'max' in 'gap'",
+        id="a_gap_without_max_is_reported_at_its_parameters"),
+    pytest.param(
+        ("when: {gap: {max: 5, significant: true}}", "when: {gap: {max: 5, signficant: true}}"),
+        ("signficant", 0),
+        "unknown key 'signficant' in 'gap' (did you mean 'significant'?); expected one "
+        "of: max, unit, significant, alpha, breakdown, metric",
+        id="an_unknown_condition_parameter_suggests_the_closest_one"),
+    pytest.param(
+        ("    severity: high\n", "    severty: high\n"), ("severty", 0),
+        "unknown key 'severty' in a rule (did you mean 'severity'?); expected one of: "
+        + ", ".join(RULE_KEYS),
+        id="an_unknown_rule_key_suggests_the_closest_one"),
+]
 
 
-def test_a_tab_used_for_indentation_is_reported_at_the_tab(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, ("    metric: wres.2\n", "  \tmetric: wres.2\n"))
-    assert load_problems(path) == [
-        error(path, at(text, "\tmetric"), "tab used for indentation; YAML needs spaces")]
+@pytest.mark.parametrize(("edit", "where", "message"), ONE_FAULT)
+def test_one_fault_in_a_pack_is_reported_at_its_place(
+        tmp_path: Path, edit: tuple[str, str], where: tuple[str, int], message: str) -> None:
+    path, text = broken_copy(tmp_path, edit)
+    needle, offset = where
+    assert load_problems(path) == [error(path, at(text, needle, offset=offset), message)]
 
 
 def test_a_duplicate_rule_id_in_one_pack_names_the_first(tmp_path: Path) -> None:
@@ -123,54 +161,6 @@ def test_a_duplicate_key_is_reported_not_silently_overwritten(tmp_path: Path) ->
     assert load_problems(path) == [
         error(path, at(text, "severity: low"),
               f"duplicate key 'severity' (first at line {first_line})")]
-
-
-def test_an_unknown_metric_suggests_the_closest_one(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, ("    metric: wres.2\n", "    metric: wres.22\n"))
-    assert load_problems(path) == [
-        error(path, at(text, "wres.22"), "unknown metric 'wres.22' (did you mean 'wres.2'?)")]
-
-
-def test_an_unknown_condition_kind_suggests_the_closest_one(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, ("when: {outside_range: {significant: true}}",
-                                        "when: {outside_rnge: {significant: true}}"))
-    assert load_problems(path) == [
-        error(path, at(text, "outside_rnge"),
-              "unknown condition kind 'outside_rnge' (did you mean 'outside_range'?); "
-              f"expected one of: {', '.join(REGISTRY)}")]
-
-
-def test_a_range_with_low_above_high_is_reported_at_low(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, (
-        "when: {outside_range: {significant: true}}",
-        "when: {outside_range: {low: 1.25, high: 0.8, significant: true}}"))
-    assert load_problems(path) == [
-        error(path, at(text, "1.25, high: 0.8"), "low (1.25) is greater than high (0.8)")]
-
-
-def test_a_gap_without_max_is_reported_at_its_parameters(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, ("when: {gap: {max: 5, significant: true}}",
-                                        "when: {gap: {significant: true}}"))
-    assert load_problems(path) == [
-        error(path, at(text, "when: {gap: {significant", offset=len("when: {gap: ")),
-              "missing key 'max' in 'gap'")]
-
-
-def test_an_unknown_condition_parameter_suggests_the_closest_one(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, ("when: {gap: {max: 5, significant: true}}",
-                                        "when: {gap: {max: 5, signficant: true}}"))
-    assert load_problems(path) == [
-        error(path, at(text, "signficant"),
-              "unknown key 'signficant' in 'gap' (did you mean 'significant'?); expected one "
-              "of: max, unit, significant, alpha, breakdown, metric")]
-
-
-def test_an_unknown_rule_key_suggests_the_closest_one(tmp_path: Path) -> None:
-    path, text = broken_copy(tmp_path, ("    severity: high\n", "    severty: high\n"))
-    assert load_problems(path) == [
-        error(path, at(text, "severty"),
-              "unknown key 'severty' in a rule (did you mean 'severity'?); expected one of: "
-              + ", ".join(RULE_KEYS))]
 
 
 def test_every_problem_in_a_pack_is_reported_at_once(tmp_path: Path) -> None:
