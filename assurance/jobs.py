@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,12 +152,14 @@ def check_board_reports(settings: Settings, job: JobSettings) -> list[str]:
     return out
 
 
-def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: datetime
-                      ) -> JobResult:
+def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: datetime, *,
+                      now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                      sleep: Callable[[float], None] = time.sleep) -> JobResult:
     """Before each committee date (within ``days_before``), write each organisation's board
     report once into ``<output_dir>/committee-<date>/`` and send it, attached, to each channel
     in ``send_to`` (through the outbox: retried, sent once per committee, organisation and
-    channel)."""
+    channel). ``now`` and ``sleep`` are the deliverer's clock (the wall clock; tests drive a
+    fake one)."""
     days = int(job.options.get("days_before", 7))
     send_to = list(job.options.get("send_to", []))
     today = at.date()
@@ -182,7 +185,8 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
                             text="; ".join(written), at=at, env=os.environ)
     # Deliver now (and on every run before the committee, so a send that failed is retried
     # even without a separate notify job).
-    sent = api.notify(engine, settings, os.environ).sent if send_to and due else 0
+    sent = (api.notify(engine, settings, os.environ, now=now, sleep=sleep).sent
+            if send_to and due else 0)
     return JobResult(f"{len(written)} board report(s) written, {queued} queued to channels, "
                      f"{sent} message(s) sent", {"written": written, "queued": queued})
 

@@ -3,13 +3,21 @@
 PostgreSQL tests read ``ASSURANCE_TEST_POSTGRES_URL`` (``.ci/run`` sets it) and are skipped
 when it is unset. Each PostgreSQL test gets its own schema, dropped afterwards, so tests never
 see each other's rows.
+
+The demo (``assurance demo``) is built once per run and shared read-only (``demo_build``).
+Tests that take seconds of real processes or real time are marked ``slow``; the default run
+includes them (``-m "not slow"`` leaves them out while working).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +25,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from assurance.config import Settings
 from assurance.db import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +34,22 @@ NSS_FILE = SHARED / "nss2024_detailed_organisational_results.xlsx"
 AE_FILE = SHARED / "ae_attendances_nhs_trusts_2016_2019.csv"
 PG_ENV = "ASSURANCE_TEST_POSTGRES_URL"
 AT = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+
+
+def _uses_demo(item: pytest.Item) -> bool:
+    return "demo_build" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the demo build are ``slow`` (``-m "not slow"`` should not pay for the build)
+    and run last, whole modules at a time so their module fixtures are built once: the build
+    starts in the background as the run begins (``_demo_started``) and overlaps the rest."""
+    late = {item.path for item in items if _uses_demo(item)}
+    for item in items:
+        if _uses_demo(item):
+            item.add_marker(pytest.mark.slow)
+    items[:] = [i for i in items if i.path not in late] + [i for i in items if i.path in late]
 
 
 def _pg_url_with_schema(url: str, schema: str) -> str:
@@ -72,15 +97,78 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
+@dataclass(frozen=True)
+class DemoBuild:
+    """What ``assurance demo`` left behind: its folder and what it printed."""
+
+    workdir: Path  # where the command ran (its cwd)
+    folder: Path  # the demo's own folder: assurance.db, config.toml, reports/
+    stdout: str
+
+
+def _start_demo(work: Path) -> subprocess.Popen[bytes]:
+    """``assurance demo`` in ``work`` (output to ``work/out``), printing to files there."""
+    args = [sys.executable, "-m", "assurance.cli", "demo", "--dir", str(work / "out")]
+    if NSS_FILE.is_file():
+        args += ["--nss", str(NSS_FILE)]
+    with (work / "stdout.txt").open("wb") as out, (work / "stderr.txt").open("wb") as err:
+        return subprocess.Popen(args, cwd=work, stdout=out, stderr=err)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_started(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[Path, subprocess.Popen[bytes]] | None]:
+    """Start the demo build as the run begins, when any selected test needs it."""
+    if not any(_uses_demo(item) for item in request.session.items):
+        yield None
+        return
+    work = tmp_path_factory.mktemp("demo")
+    proc = _start_demo(work)
+    try:
+        yield work, proc
+    finally:
+        if proc.poll() is None:  # the run stopped before any test waited for it
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, object]]:
-    """The demo's store, built once per test run (it evaluates as of 2025-06-01 and renders
-    every demo trust's documents): shared by the report tests, which only read it."""
+def demo_build(_demo_started: tuple[Path, subprocess.Popen[bytes]] | None,
+               tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """``assurance demo``, run once per test run as the real command (with the real Staff
+    Survey 2024 file when it is beside the project); it evaluates as of 2025-06-01 and renders
+    every demo trust's documents, which is the slowest thing the tests do.
+
+    Shared and read-only: a test that changes the store or the folder works on a copy
+    (:func:`copy_demo`).
+    """
+    if _demo_started is None:  # asked for by name at run time, so not started early
+        work = tmp_path_factory.mktemp("demo")
+        proc = _start_demo(work)
+    else:
+        work, proc = _demo_started
+    proc.wait(timeout=900)
+    assert proc.returncode == 0, (work / "stderr.txt").read_text()
+    return DemoBuild(work, work / "out", (work / "stdout.txt").read_text())
+
+
+def copy_demo(build: DemoBuild, dest: Path) -> Settings:
+    """Copy the demo folder to ``dest`` and load the copy's settings (its config.toml is
+    rewritten so the console channels write into the copy, not the shared folder)."""
     from assurance import api
 
-    work = tmp_path_factory.mktemp("demo-store") / "demo"
-    api.run_demo(work, at=AT, nss_file=NSS_FILE if NSS_FILE.is_file() else None)
-    settings = api.demo_settings(work)
+    shutil.copytree(build.folder, dest)
+    return api.demo_settings(dest)
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[tuple[Engine, Settings]]:
+    """A copy of the demo's store, shared by the report tests: they render from it (which
+    records audit events) but never change what it holds."""
+    from assurance import api
+
+    settings = copy_demo(demo_build, tmp_path_factory.mktemp("demo-store") / "demo")
     engine = api.connect(settings)
     yield engine, settings
     engine.dispose()

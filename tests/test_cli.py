@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from conftest import NSS_FILE
+from conftest import NSS_FILE, DemoBuild
 from helpers import METRIC_HEADER, write_csv
 
 
@@ -20,36 +19,26 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None
                           timeout=600)
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("demo")
-    args = ["demo", "--dir", str(work / "out")]
-    if NSS_FILE.is_file():
-        args += ["--nss", str(NSS_FILE)]
-    proc = run(args, cwd=work)
-    assert proc.returncode == 0, proc.stderr
-    (work / "stdout.txt").write_text(proc.stdout)
-    return work
-
-
-def test_demo_builds_a_populated_store_offline_and_says_where(demo_dir: Path) -> None:
-    stdout = (demo_dir / "stdout.txt").read_text()
+def test_demo_builds_a_populated_store_offline_and_says_where(demo_build: DemoBuild) -> None:
+    stdout = demo_build.stdout
     assert "SYNTHETIC" in stdout and "metrics.csv" in stdout
-    assert (demo_dir / "out" / "assurance.db").is_file()
+    assert (demo_build.folder / "assurance.db").is_file()
     if NSS_FILE.is_file():
         assert "263" in stdout
 
 
-def test_importing_a_bad_file_exits_2_and_names_the_cell(demo_dir: Path) -> None:
-    cfg = demo_dir / "config.toml"
-    cfg.write_text(f'[database]\nurl = "sqlite:///{demo_dir / "out" / "assurance.db"}"\n')
-    bad = write_csv(demo_dir / "bad.csv", METRIC_HEADER,
+def test_importing_a_bad_file_exits_2_and_names_the_cell(demo_build: DemoBuild,
+                                                         tmp_path: Path) -> None:
+    shutil.copytree(demo_build.folder, tmp_path / "out")  # the import is tried on a copy
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "out" / "assurance.db"}"\n')
+    bad = write_csv(tmp_path / "bad.csv", METRIC_HEADER,
                     [("SYN01", "wres:2024", "wres.2", "white", "", 5, 3, "", "")])
-    proc = run(["--config", str(cfg), "import", str(bad)], cwd=demo_dir)
+    proc = run(["--config", str(cfg), "import", str(bad)], cwd=tmp_path)
     assert proc.returncode == 2
     assert f"{bad}:2:numerator: error: numerator 5 is larger than denominator 3" in proc.stderr
     assert "nothing was changed" in proc.stderr
-    status = run(["--config", str(cfg), "audit", "verify"], cwd=demo_dir)
+    status = run(["--config", str(cfg), "audit", "verify"], cwd=tmp_path)
     assert status.returncode == 0 and "audit chain OK" in status.stdout
 
 
@@ -62,10 +51,10 @@ def test_a_bad_config_exits_3_listing_every_problem(tmp_path: Path) -> None:
     assert "statistics.confidence: unknown key" in proc.stderr
 
 
-def test_the_demo_folder_is_ready_to_run_as_a_service(demo_dir: Path) -> None:
+def test_the_demo_folder_is_ready_to_run_as_a_service(demo_build: DemoBuild) -> None:
     # A newcomer can `cd` into the demo folder and run the bot: its config passes the same
     # checks `assurance run` applies, and status lists the jobs that will fire.
-    folder = demo_dir / "out"
+    folder = demo_build.folder
     check = run(["config", "check"], cwd=folder)
     assert check.returncode == 0, check.stderr
     status = run(["status", "--json"], cwd=folder)

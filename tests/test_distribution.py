@@ -5,7 +5,6 @@ and channel, and never a file that changed after it was queued."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from assurance.jobs import check_board_reports, run_board_reports
 from assurance.outbox import status_report
 from assurance.problems import ProblemsError
 from assurance.synthetic import write_demo_set
+from outbox_support import FakeClock
 from servers import FakeSlackServer, Misbehaviour, SmtpServer
 
 pytest_plugins = ["conftest_servers"]
@@ -100,18 +100,20 @@ def test_a_report_built_by_a_run_that_stopped_before_queueing_it_is_still_sent(
 def test_a_failed_upload_is_retried_by_the_next_run_and_the_file_arrives_once(
         world: tuple[Engine, Settings], slack_server: FakeSlackServer) -> None:
     engine, settings = world
+    clock = FakeClock(AT)  # the deliverer's clock: the retry is due without waiting for it
     slack_server.misbehave("/upload/v1/F000001", Misbehaviour.http(500))
-    run_board_reports(engine, settings, job(send_to=["board-slack"]), AT)
+    run_board_reports(engine, settings, job(send_to=["board-slack"]), AT, now=clock.now,
+                      sleep=clock.sleep)
     assert status_report(engine).counts["pending"] == 1  # kept for a retry, with its reason
     assert not any(f["data"] for f in slack_server.files.values())
 
-    # The next run (no separate notify job configured) delivers it, once its backoff (2 s,
-    # on the real clock the deliverer runs on) has passed.
+    # The next run (no separate notify job configured) delivers it: a day later, long after
+    # its backoff has passed.
     (failed,) = status_report(engine).failed
     assert failed.next_attempt_at is not None and "file upload answered HTTP 500" in failed.reason
-    time.sleep(max(0.0, (failed.next_attempt_at - datetime.now(UTC)).total_seconds()) + 0.1)
+    clock.at = AT + timedelta(days=1)
     result = run_board_reports(engine, settings, job(send_to=["board-slack"]),
-                               AT + timedelta(days=1))
+                               AT + timedelta(days=1), now=clock.now, sleep=clock.sleep)
 
     assert result.details == {"written": [], "queued": 0}
     shared = [f for f in slack_server.files.values() if f.get("shared")]

@@ -53,6 +53,7 @@ def wait_for(condition: Any, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -94,6 +95,7 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_two_deliverers_on_postgresql_never_send_the_same_row_twice(
         pg_url: str, tmp_path: Path) -> None:
     engine = open_store(pg_url)
@@ -121,6 +123,7 @@ def test_two_deliverers_on_postgresql_never_send_the_same_row_twice(
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_sqlite_deliverers_take_turns_without_sending_a_row_twice(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_store(url)
@@ -155,6 +158,7 @@ def test_a_stopped_deliverer_gives_its_unsent_claims_back(engine: Engine, tmp_pa
     assert {n.status for n in w.notifications()} <= {"sent", "pending"}
 
 
+@pytest.mark.slow
 def test_two_deliverers_sharing_a_channel_still_keep_to_its_rate(store_url: str,
                                                                 tmp_path: Path) -> None:
     engine = open_store(store_url)

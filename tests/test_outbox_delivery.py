@@ -226,6 +226,7 @@ def test_a_rate_limited_channel_hands_its_queue_back_until_the_pause_ends(
     assert deliver(w, clock).sent == 3
 
 
+@pytest.mark.slow
 def test_pacing_never_lets_a_channel_see_more_than_its_rate_in_any_second(
         engine: Engine, tmp_path: Path) -> None:
     rate = 10
@@ -248,6 +249,7 @@ def test_pacing_never_lets_a_channel_see_more_than_its_rate_in_any_second(
     assert elapsed < 5.0  # the three channels were paced in parallel (25 each at 10/s)
 
 
+@pytest.mark.slow
 def test_at_slacks_one_message_per_second_the_server_never_answers_429(
         engine: Engine, tmp_path: Path) -> None:
     with FakeSlackServer(min_interval=1.0) as slack:  # 429 to a post within 1 s of the last

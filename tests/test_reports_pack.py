@@ -21,6 +21,7 @@ from assurance.config import Settings
 from assurance.db import session
 from assurance.models import AuditEvent, Finding
 from assurance.reporting import board_context
+from conftest import DemoBuild, copy_demo
 from reports.board import render_board_report
 from reports.extracts import csv_bytes, csv_cell
 from reports.outputs import sha256_file
@@ -32,10 +33,10 @@ INJECTION = "=cmd|' /C calc'!A0"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Settings]]:
-    work = tmp_path_factory.mktemp("reports-pack") / "demo"
-    api.run_demo(work, at=AT, nss_file=None)  # the pack does not need the real survey file
-    settings = api.demo_settings(work)
+def demo(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Engine, Settings]]:
+    # A copy: a finding here gets an owner and a note the other report tests must not see.
+    settings = copy_demo(demo_build, tmp_path_factory.mktemp("reports-pack") / "demo")
     engine = api.connect(settings)
     api.evaluate_and_record(engine, settings, as_of=AS_OF, at=AT, actor="demo")
     with session(engine) as s, s.begin():
