@@ -10,18 +10,13 @@ blocks come from Jinja2 templates (:mod:`reports.prose`).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
-
 import jinja2
 from docx.document import Document as DocumentType
-from sqlalchemy.engine import Engine
 
-from assurance.config import Settings
 from assurance.periods import short_label
 from assurance.reporting import BoardContext, OutcomeView, board_context
 from reports import charts, docxkit, prose
-from reports.outputs import record
+from reports.document import DocumentRenderer, Front
 
 MAX_TREND_CHARTS = 4
 STATUS_FILL = {"breach": "FCE4D6", "ok": "E2EFDA", "no_data": "EDEDED",
@@ -202,68 +197,46 @@ def _definitions(doc: DocumentType, ctx: BoardContext) -> None:
                   header_fill=ctx.branding.primary_colour, bold_first_column=True)
 
 
-def build_document(ctx: BoardContext, settings: Settings) -> DocumentType:
-    """The board report as a python-docx document (not yet saved)."""
-    logo = docxkit.check_logo(ctx.branding.logo)
-    env = prose.environment(settings.reports.templates_dir)
-    title = f"{ctx.title}: {ctx.organisation.name}"
-    doc = docxkit.new_document(
-        title=title, subject=f"{ctx.committee}, {ctx.as_of_text}",
-        keywords="WRES; WDES; NHS Staff Survey; board assurance", author=ctx.product,
-        when=ctx.as_of, primary=ctx.branding.primary_colour,
-        reference_docx=settings.reports.reference_docx)
-    docxkit.cover(doc, ctx.title, ctx.organisation.name, ctx.organisation.synthetic, logo,
-          ctx.branding.organisation_name, prose.blocks(env, "board/cover.j2", ctx=ctx))
-    docxkit.footer(doc, ("SYNTHETIC DATA  \u2022  " if ctx.organisation.synthetic else "")
-                   + f"{ctx.organisation.name}  \u2022  {ctx.committee}  \u2022  "
-                   f"{ctx.as_of_text}  \u2022  "
-                   + ("Restricted" if ctx.exact_counts else "Suppressed figures"))
-    docxkit.page_break(doc)
-    docxkit.heading(doc, "Introduction", 1)
-    if not ctx.has_data:
-        docxkit.write_blocks(doc, prose.blocks(env, "board/no_data.j2", ctx=ctx))
-    else:
-        docxkit.write_blocks(doc, prose.blocks(env, "board/introduction.j2", ctx=ctx))
-        _summary(doc, ctx, env)
-        docxkit.heading(doc, "Indicators and rules", 1)
-        _outcomes(doc, ctx)
-        _charts(doc, ctx, env)
-        _findings(doc, ctx, env)
-        _data_quality(doc, ctx, env)
-    _sources(doc, ctx)
-    if ctx.definitions:
-        _definitions(doc, ctx)
-    return doc
-
-
-def write_board_docx(ctx: BoardContext, settings: Settings, out_path: Path) -> Path:
-    """Write the report reproducibly (no audit event: see :func:`render_board_report`)."""
-    return docxkit.save(build_document(ctx, settings), out_path, ctx.as_of)
-
-
-def render_board_report(context: BoardContext, settings: Settings, out_path: Path, *,
-                        engine: Engine | None = None, actor: str = "assurance",
-                        at: datetime | None = None) -> Path:
-    """Write the board report to ``out_path`` and record ``report.board`` with its SHA-256.
-
-    Raises:
-        ProblemsError: the logo, a template or the reference document is unusable (the
-            message names the file, and the template line).
-    """
-    path = write_board_docx(context, settings, out_path)
-    record(engine, settings, action="report.board", org_code=context.organisation.code,
-           as_of=context.as_of, path=path, actor=actor, at=at)
-    return path
-
-
-class BoardRenderer:
+class BoardRenderer(DocumentRenderer[BoardContext]):
     """Registry entry ``board``: the board assurance report for one organisation."""
 
     name = "board"
     description = "Board assurance report (Word): Alert/Advise/Assure, outcomes, charts"
-    suffix = ".docx"
+    action = "report.board"
 
-    def render(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date,
-               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
-        ctx = board_context(engine, settings, org_code=org_code, as_of=as_of)
-        return render_board_report(ctx, settings, out_path, engine=engine, actor=actor, at=at)
+    context = staticmethod(board_context)
+
+    def front(self, ctx: BoardContext) -> Front:
+        return Front(subject=f"{ctx.committee}, {ctx.as_of_text}",
+                     keywords="WRES; WDES; NHS Staff Survey; board assurance",
+                     branding=ctx.branding,
+                     footer=(ctx.committee, ctx.as_of_text,
+                             "Restricted" if ctx.exact_counts else "Suppressed figures"))
+
+    def cover(self, ctx: BoardContext, env: jinja2.Environment) -> list[prose.Block]:
+        return prose.blocks(env, "board/cover.j2", ctx=ctx)
+
+    def body(self, doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> None:
+        docxkit.heading(doc, "Introduction", 1)
+        if not ctx.has_data:
+            docxkit.write_blocks(doc, prose.blocks(env, "board/no_data.j2", ctx=ctx))
+        else:
+            docxkit.write_blocks(doc, prose.blocks(env, "board/introduction.j2", ctx=ctx))
+            _summary(doc, ctx, env)
+            docxkit.heading(doc, "Indicators and rules", 1)
+            _outcomes(doc, ctx)
+            _charts(doc, ctx, env)
+            _findings(doc, ctx, env)
+            _data_quality(doc, ctx, env)
+        _sources(doc, ctx)
+        if ctx.definitions:
+            _definitions(doc, ctx)
+
+
+_board = BoardRenderer()
+build_document = _board.build
+"""The board report as a python-docx document (not yet saved)."""
+write_board_docx = _board.write
+"""Write the report reproducibly (no audit event: see :func:`render_board_report`)."""
+render_board_report = _board.write_and_record
+"""Write the board report to ``out_path`` and record ``report.board`` with its SHA-256."""

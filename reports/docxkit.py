@@ -194,7 +194,7 @@ def new_document(*, title: str, subject: str, keywords: str, author: str, when: 
     if reference_docx is not None:
         try:
             doc = Document(str(reference_docx))
-        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+        except Exception as exc:  # any unreadable file gets the same message
             raise ProblemsError([Problem(str(reference_docx), "cannot use the reference "
                                          f"document (reports.reference_docx): {exc}")]) from exc
         body = doc.element.body
@@ -403,16 +403,22 @@ def normalise_zip(data: bytes, when: date) -> bytes:
     return out.getvalue()
 
 
-def save(doc: DocumentType, out_path: Path, when: date) -> Path:
-    """Save reproducibly (the same document content gives the same bytes) and atomically: a
-    crash mid-write never leaves a half-written document under the final name, which a
-    scheduled job would otherwise take as built and distribute."""
+def package(doc: DocumentType, when: date) -> bytes:
+    """The document's bytes, reproducibly: the same document content gives the same bytes."""
     buf = io.BytesIO()
     doc.save(buf)
+    return normalise_zip(buf.getvalue(), when)
+
+
+def save(doc: DocumentType, out_path: Path, when: date) -> Path:
+    """Save reproducibly (see :func:`package`) and atomically: a crash mid-write never leaves a
+    half-written document under the final name, which a scheduled job would otherwise take as
+    built and distribute."""
+    data = package(doc, when)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     part = out_path.with_name(out_path.name + ".part")
     with part.open("wb") as fh:
-        fh.write(normalise_zip(buf.getvalue(), when))
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())  # on disk before the rename makes it the report
     os.replace(part, out_path)

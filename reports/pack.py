@@ -23,7 +23,6 @@ fixed core properties, and the audit excerpt leaves out ``report.*`` and ``pack.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import zipfile
@@ -54,12 +53,6 @@ from reports.outputs import record
 
 MANIFEST = "manifest.json"
 FORMAT = "assurance-evidence-pack/1"
-
-
-def _docx_bytes(doc: Any, when: date) -> bytes:
-    buf = io.BytesIO()
-    doc.save(buf)
-    return docxkit.normalise_zip(buf.getvalue(), when)
 
 
 def _naive(at: datetime) -> datetime:
@@ -116,9 +109,9 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
         events = audit_excerpt(s, ctx, findings)
         chain = audit.verify(s)
     files: dict[str, bytes] = {
-        "documents/board-report.docx": _docx_bytes(board_doc.build_document(ctx, settings),
-                                                   as_of),
-        "documents/well-led-evidence.docx": _docx_bytes(
+        "documents/board-report.docx": docxkit.package(board_doc.build_document(ctx, settings),
+                                                       as_of),
+        "documents/well-led-evidence.docx": docxkit.package(
             wellled_doc.build_document(wl, settings), as_of),
         "figures/outcomes.csv": extracts.outcomes_csv(ctx),
         "figures/series.csv": extracts.series_csv(ctx),

@@ -8,16 +8,18 @@ the tool, not a CQC rating.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
-
+import jinja2
 from docx.document import Document as DocumentType
-from sqlalchemy.engine import Engine
 
-from assurance.config import Settings
-from assurance.reporting import EvidenceItem, StatementView, WellLedContext, well_led_context
+from assurance.reporting import (
+    Branding,
+    EvidenceItem,
+    StatementView,
+    WellLedContext,
+    well_led_context,
+)
 from reports import docxkit, prose
-from reports.outputs import record
+from reports.document import DocumentRenderer, Front, primary_colour
 
 
 def _evidence_row(i: EvidenceItem) -> list[list[str]]:
@@ -60,30 +62,7 @@ def _statement(doc: DocumentType, st: StatementView, ctx: WellLedContext, env: o
         docxkit.bullet(doc, r)
 
 
-def build_document(ctx: WellLedContext, settings: Settings) -> DocumentType:
-    """The well-led evidence document as a python-docx document (not yet saved)."""
-    board = ctx.board
-    logo = docxkit.check_logo(board.branding.logo if board else None)
-    fill = board.branding.primary_colour if board else "005EB8"
-    env = prose.environment(settings.reports.templates_dir)
-    doc = docxkit.new_document(
-        title=f"{ctx.title}: {ctx.organisation.name}",
-        subject=f"CQC well-led key question, {ctx.as_of_text}",
-        keywords="CQC; well-led; workforce equality; WRES; WDES", author=ctx.product,
-        when=ctx.as_of, primary=fill, reference_docx=settings.reports.reference_docx)
-    lines = [prose.Block(f"{ctx.organisation.name} ({ctx.organisation.code})", lead="Organisation:"),
-             prose.Block(ctx.as_of_text, lead="Evidence as at:"),
-             prose.Block(ctx.period_label, lead="Reporting period:"),
-             prose.Block(ctx.key_question_label, lead="Suggested key-question result:"),
-             prose.Block(f"{ctx.product}", lead="Prepared by:")]
-    docxkit.cover(doc, ctx.title, ctx.organisation.name, ctx.organisation.synthetic, logo,
-          board.branding.organisation_name if board else ctx.organisation.name, lines)
-    docxkit.footer(doc, ("SYNTHETIC DATA  \u2022  " if ctx.organisation.synthetic else "")
-                   + f"{ctx.organisation.name}  \u2022  CQC well-led evidence  \u2022  "
-                   f"{ctx.as_of_text}  \u2022  scores suggested, not a CQC rating")
-    docxkit.page_break(doc)
-    docxkit.heading(doc, "About this document", 1)
-    docxkit.write_blocks(doc, prose.blocks(env, "wellled/introduction.j2", ctx=ctx))
+def _scores(doc: DocumentType, ctx: WellLedContext, fill: str) -> None:
     docxkit.heading(doc, "Summary of suggested scores", 1)
     docxkit.paragraph(doc, ctx.key_question_label, bold_prefix="Key question (suggested): ")
     rows = [[[f"{s.number}. {s.name}"], [str(len([i for i in s.items if i.kind != 'action']))],
@@ -93,12 +72,11 @@ def build_document(ctx: WellLedContext, settings: Settings) -> DocumentType:
                         "Gaps"], rows, widths_cm=[5.0, 1.8, 4.6, 3.8, 1.8],
                   caption="Suggested score and evidence for each well-led quality statement",
                   header_fill=fill, bold_first_column=True)
-    for st in ctx.statements:
-        _statement(doc, st, ctx, env, fill)
-    docxkit.heading(doc, "How the suggested scores are worked out", 1)
-    docxkit.write_blocks(doc, prose.blocks(env, "wellled/scoring.j2", ctx=ctx))
+
+
+def _sources(doc: DocumentType, ctx: WellLedContext, fill: str) -> None:
     docxkit.heading(doc, "Sources", 1)
-    imports = board.imports if board else ()
+    imports = ctx.board.imports if ctx.board else ()
     if imports:
         docxkit.table(doc, ["File", "Importer", "Imported", "SHA-256"],
                       [[[i.filename], [i.source], [f"{i.imported_at:%d %b %Y %H:%M}"], [i.sha256]]
@@ -107,32 +85,51 @@ def build_document(ctx: WellLedContext, settings: Settings) -> DocumentType:
                       header_fill=fill, bold_first_column=True)
     else:
         docxkit.paragraph(doc, "No file has supplied figures for this organisation.")
-    return doc
 
 
-def write_well_led_docx(ctx: WellLedContext, settings: Settings, out_path: Path) -> Path:
-    """Write the document reproducibly (no audit event: see :func:`render_well_led`)."""
-    return docxkit.save(build_document(ctx, settings), out_path, ctx.as_of)
+def _branding(ctx: WellLedContext) -> Branding | None:
+    return ctx.board.branding if ctx.board else None
 
 
-def render_well_led(context: WellLedContext, settings: Settings, out_path: Path, *,
-                    engine: Engine | None = None, actor: str = "assurance",
-                    at: datetime | None = None) -> Path:
-    """Write the well-led evidence document; record ``report.well_led`` with its SHA-256."""
-    path = write_well_led_docx(context, settings, out_path)
-    record(engine, settings, action="report.well_led", org_code=context.organisation.code,
-           as_of=context.as_of, path=path, actor=actor, at=at)
-    return path
-
-
-class WellLedRenderer:
+class WellLedRenderer(DocumentRenderer[WellLedContext]):
     """Registry entry ``well-led``: CQC well-led evidence for one organisation."""
 
     name = "well-led"
     description = "CQC well-led evidence document (Word): evidence per quality statement"
-    suffix = ".docx"
+    action = "report.well_led"
 
-    def render(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date,
-               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
-        ctx = well_led_context(engine, settings, org_code=org_code, as_of=as_of)
-        return render_well_led(ctx, settings, out_path, engine=engine, actor=actor, at=at)
+    context = staticmethod(well_led_context)
+
+    def front(self, ctx: WellLedContext) -> Front:
+        return Front(subject=f"CQC well-led key question, {ctx.as_of_text}",
+                     keywords="CQC; well-led; workforce equality; WRES; WDES",
+                     branding=_branding(ctx),
+                     footer=("CQC well-led evidence", ctx.as_of_text,
+                             "scores suggested, not a CQC rating"))
+
+    def cover(self, ctx: WellLedContext, env: jinja2.Environment) -> list[prose.Block]:
+        org = ctx.organisation
+        return [prose.Block(f"{org.name} ({org.code})", lead="Organisation:"),
+                prose.Block(ctx.as_of_text, lead="Evidence as at:"),
+                prose.Block(ctx.period_label, lead="Reporting period:"),
+                prose.Block(ctx.key_question_label, lead="Suggested key-question result:"),
+                prose.Block(f"{ctx.product}", lead="Prepared by:")]
+
+    def body(self, doc: DocumentType, ctx: WellLedContext, env: jinja2.Environment) -> None:
+        fill = primary_colour(_branding(ctx))
+        docxkit.heading(doc, "About this document", 1)
+        docxkit.write_blocks(doc, prose.blocks(env, "wellled/introduction.j2", ctx=ctx))
+        _scores(doc, ctx, fill)
+        for st in ctx.statements:
+            _statement(doc, st, ctx, env, fill)
+        docxkit.heading(doc, "How the suggested scores are worked out", 1)
+        docxkit.write_blocks(doc, prose.blocks(env, "wellled/scoring.j2", ctx=ctx))
+        _sources(doc, ctx, fill)
+
+_well_led = WellLedRenderer()
+build_document = _well_led.build
+"""The well-led evidence document as a python-docx document (not yet saved)."""
+write_well_led_docx = _well_led.write
+"""Write the document reproducibly (no audit event: see :func:`render_well_led`)."""
+render_well_led = _well_led.write_and_record
+"""Write the well-led evidence document; record ``report.well_led`` with its SHA-256."""
