@@ -31,13 +31,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from assurance.engine.figures import fmt_value  # noqa: E402
-from assurance.reporting.model import OutcomeView, PeerView, SpcView  # noqa: E402
+from assurance.engine.figures import fmt_value
+from assurance.reporting.model import OutcomeView, PeerView, SpcView
 
 DPI = 150
 WIDTH_IN = 6.4

@@ -74,7 +74,7 @@ def render_text(env: jinja2.Environment, name: str, **values: Any) -> str:
                                      "the built-in templates")]) from exc
     try:
         return template.render(**values)
-    except Exception as exc:  # noqa: BLE001 - any failure inside a template is the template's
+    except Exception as exc:  # any failure inside a template is the template's
         where = template.filename or name
         line = _template_line(exc.__traceback__, template.filename)
         raise ProblemsError([Problem(where, f"template error: {exc}", line)]) from exc
