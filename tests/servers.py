@@ -162,7 +162,24 @@ class _Server(ThreadingHTTPServer):
     owner: _HttpServer
 
 
-class _HttpServer:
+class _Serving:
+    """A server as a context manager: started on entry, stopped on exit."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _HttpServer(_Serving):
     """Shared machinery: thread, recording, scripted misbehaviour."""
 
     def __init__(self) -> None:
@@ -211,13 +228,6 @@ class _HttpServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class WebhookReceiver(_HttpServer):
@@ -438,7 +448,7 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path] | None:
     return cert, key
 
 
-class SmtpServer:
+class SmtpServer(_Serving):
     """An SMTP server on loopback (aiosmtpd) recording :attr:`messages`.
 
     Args:
@@ -487,10 +497,3 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
