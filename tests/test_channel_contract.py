@@ -9,7 +9,6 @@ in ``HARNESSES`` fails :func:`test_every_registered_channel_has_a_contract_harne
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import io
@@ -18,33 +17,28 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assurance.channels import Attachment, Channel, OutboundMessage, ThreadRef
+from assurance.channels import Attachment, Channel, ThreadRef
+from channel_support import hostile_message
 from connectors.channels import REGISTRY, build_channel, validate_channel
 from connectors.channels.console import ConsoleChannel
 from servers import FakeSlackServer, SmtpServer, WebhookReceiver
 
-HOSTILE_ORG = "<!channel> Trust & <@U123> <https://evil|click>"
 SECRET = "s3cret-value-never-shown"
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def finding(**changes: Any) -> OutboundMessage:
-    """An *opened* message whose every free-text field is hostile."""
-    base = OutboundMessage(
-        idempotency_key="wres.2.adverse/RXX/2024/opened", event="opened",
-        thread_key="wres.2.adverse/RXX", title="WRES indicator 2 <b>outside</b> the range",
-        severity="high", organisation_code="RXX", organisation_name=HOSTILE_ORG,
-        rule_id="wres.2.adverse", period="2024", state="firing", level="edi_lead",
-        headline="Relative likelihood 1.62 @here", trend="up",
-        why="<script>alert('x')</script> matters\x1b[31m", action="Read [x](http://evil) now\u202e",
-        report_url="https://reports.example/rxx", facts=(("@everyone", "<!here> *"),),
-        synthetic=True)
-    return dataclasses.replace(base, **changes)
+# An *opened* message whose every free-text field is hostile.
+finding = partial(
+    hostile_message, title="WRES indicator 2 <b>outside</b> the range",
+    headline="Relative likelihood 1.62 @here",
+    why="<script>alert('x')</script> matters\x1b[31m", action="Read [x](http://evil) now\u202e",
+    facts=(("@everyone", "<!here> *"),))
 
 
 @dataclass

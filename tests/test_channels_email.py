@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assurance.channels import ChannelError, OutboundMessage, ThreadRef
+from assurance.channels import ChannelError, ThreadRef
+from channel_support import HOSTILE_ORG, hostile_message
 from connectors.channels import email as email_channel
 from servers import SMTP_PASSWORD, SMTP_USER, SmtpServer, self_signed_cert
 
 pytest_plugins = ["conftest_servers"]
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
-HOSTILE_ORG = "<!channel> Trust & <@U123> <https://evil|click>"
 
-
-def finding(**changes: Any) -> OutboundMessage:
-    """A finding message with hostile data in its free-text fields."""
-    base = OutboundMessage(
-        idempotency_key="wres.2.adverse/RXX/2024/opened", event="opened",
-        thread_key="wres.2.adverse/RXX", title="WRES indicator 2 outside the non-adverse range",
-        severity="high", organisation_code="RXX", organisation_name=HOSTILE_ORG,
-        rule_id="wres.2.adverse", period="2024", state="firing", level="edi_lead",
-        headline="Relative likelihood 1.62 (95% CI 1.31-2.01)", trend="up",
-        why="Outside the range <script>alert(1)</script>", action="See [x](http://evil) @here",
-        report_url="https://reports.example/rxx?a=1&b=2", facts=(("BME appointed", "* of 12"),),
-        synthetic=True)
-    return dataclasses.replace(base, **changes)
+# A finding message with hostile data in its free-text fields.
+finding = partial(hostile_message, report_url="https://reports.example/rxx?a=1&b=2")
 
 
 def channel_for(server: SmtpServer, env: dict[str, str] | None = None,

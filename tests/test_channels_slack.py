@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 
-from assurance.channels import ChannelError, OutboundMessage, ThreadRef
+from assurance.channels import ChannelError, ThreadRef
+from channel_support import hostile_message
 from connectors.channels import ChannelConfigError, slack
 from connectors.channels.slack import SlackChannel
 from servers import FakeSlackServer, Misbehaviour
@@ -19,22 +20,15 @@ from servers import FakeSlackServer, Misbehaviour
 pytest_plugins = ["conftest_servers"]
 
 TOKEN = "xoxb-test-token"
-HOSTILE_ORG = "<!channel> Trust & <@U123> <https://evil|click>"
 
 
-def finding(**changes: Any) -> OutboundMessage:
-    """A finding message with hostile data in every free-text field."""
-    base = OutboundMessage(
-        idempotency_key="wres.2.adverse/RXX/2024/opened", event="opened",
-        thread_key="wres.2.adverse/RXX", title="WRES indicator 2 outside the non-adverse range",
-        severity="high", organisation_code="RXX", organisation_name=HOSTILE_ORG,
-        rule_id="wres.2.adverse", period="2024", state="firing", level="edi_lead",
-        headline="Relative likelihood 1.62 (95% CI 1.31-2.01) @here", trend="up",
-        why="Outside the non-adverse range <script>alert(1)</script>",
-        action="Review shortlisting [x](http://evil) @channel",
-        report_url="https://reports.example.nhs.uk/rxx/2024",
-        facts=(("White appointed", "30%"), ("BME appointed", "* <!here>")), synthetic=True)
-    return dataclasses.replace(base, **changes)
+# A finding message with hostile data in every free-text field.
+finding = partial(
+    hostile_message, headline="Relative likelihood 1.62 (95% CI 1.31-2.01) @here",
+    why="Outside the non-adverse range <script>alert(1)</script>",
+    action="Review shortlisting [x](http://evil) @channel",
+    report_url="https://reports.example.nhs.uk/rxx/2024",
+    facts=(("White appointed", "30%"), ("BME appointed", "* <!here>")))
 
 
 Make = Callable[..., SlackChannel]
@@ -151,21 +145,18 @@ def test_rate_limit_waits_retry_after_before_retrying(make: Make,
     assert second.at - first.at >= 1.0
 
 
-def test_rate_limit_beyond_retries_is_retryable_with_retry_after(
-        make: Make, slack_server: FakeSlackServer) -> None:
-    slack_server.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=1))
+@pytest.mark.parametrize(("options", "retry_after"), [
+    pytest.param({"max_retries": 0}, 1, id="beyond-the-retries"),
+    pytest.param({"max_retry_wait": 30}, 120, id="longer-than-the-longest-wait"),
+])
+def test_a_rate_limit_not_waited_out_goes_back_to_the_outbox_with_retry_after(
+        make: Make, slack_server: FakeSlackServer, options: dict[str, Any],
+        retry_after: int) -> None:
+    slack_server.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=retry_after))
     with pytest.raises(ChannelError) as caught:
-        make(max_retries=0).send(finding(), None)
-    assert caught.value.retryable and caught.value.retry_after == 1.0
-
-
-def test_long_retry_after_goes_back_to_the_outbox_without_waiting(
-        make: Make, slack_server: FakeSlackServer) -> None:
-    slack_server.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=120))
-    with pytest.raises(ChannelError) as caught:
-        make(max_retry_wait=30).send(finding(), None)
-    assert caught.value.retryable and caught.value.retry_after == 120.0
-    assert len(slack_server.calls("chat.postMessage")) == 1
+        make(**options).send(finding(), None)
+    assert caught.value.retryable and caught.value.retry_after == float(retry_after)
+    assert len(slack_server.calls("chat.postMessage")) == 1  # no wait, no retry here
 
 
 def test_not_in_channel_says_to_invite_the_bot(make: Make,

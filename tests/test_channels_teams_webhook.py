@@ -7,32 +7,25 @@ import hashlib
 import hmac
 import json
 import re
+from functools import partial
 from typing import Any
 
 import pytest
 
 from assurance.channels import ChannelError, OutboundMessage, ThreadRef
+from channel_support import HOSTILE_ORG, hostile_message
 from connectors.channels import teams, webhook
 from servers import Misbehaviour, WebhookReceiver
 
 pytest_plugins = ["conftest_servers"]
 
 SECRET = "whsec-not-for-your-eyes"
-HOSTILE_ORG = "<!channel> Trust & <@U123> <https://evil|click>"
 
 
-def finding(**changes: Any) -> OutboundMessage:
-    """A finding message with hostile data in its free-text fields."""
-    base = OutboundMessage(
-        idempotency_key="wres.2.adverse/RXX/2024/opened", event="opened",
-        thread_key="wres.2.adverse/RXX", title="WRES indicator 2 outside the non-adverse range",
-        severity="high", organisation_code="RXX", organisation_name=HOSTILE_ORG,
-        rule_id="wres.2.adverse", period="2024", state="firing", level="edi_lead",
-        headline="Relative likelihood 1.62 (95% CI 1.31-2.01)", trend="up",
-        why="**Outside** the range <script>alert(1)</script>",
-        action="See [x](http://evil) @here\x1b[2J", report_url="https://reports.example/rxx",
-        facts=(("BME appointed", "* of 12"),), synthetic=False)
-    return dataclasses.replace(base, **changes)
+# A finding message with hostile data in its free-text fields.
+finding = partial(
+    hostile_message, why="**Outside** the range <script>alert(1)</script>",
+    action="See [x](http://evil) @here\x1b[2J", synthetic=False)
 
 
 def teams_channel(receiver: WebhookReceiver, path: str = "/workflows/abc?sig=s3cr3t",
