@@ -18,17 +18,14 @@ than misread.
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.models import Organisation, SurveyQuestion
 from assurance.problems import Problem
-from connectors.tabular import CellError, parse_count, parse_number
+from connectors.tabular import CellError, parse_count, parse_number, workbook
 
 FIXED = ("ODS code", "Organisation name", "Benchmarking group", "Region", "ICS", "Weighting")
 TITLE = re.compile(r"NHS Staff Survey (\d{4})")
@@ -66,18 +63,9 @@ class StaffSurveyXlsx:
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
         out = Parsed()
-        where = str(path)
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-            kind = exc.__class__.__name__
-            out.problems.append(Problem(where, f"not an Excel .xlsx workbook ({kind}); "
-                                        "expected " + self.description))
-            return out
-        try:
-            self._parse_workbook(wb, where, ctx, out)
-        finally:
-            wb.close()
+        with workbook(path, out.problems, self.description, read_only=True) as wb:
+            if wb is not None:
+                self._parse_workbook(wb, str(path), ctx, out)
         return out
 
     def _parse_workbook(self, wb, where: str, ctx: ParseContext, out: Parsed) -> None:

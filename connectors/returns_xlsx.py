@@ -54,13 +54,11 @@ Extra sheets are ignored.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.periods import parse_period_key
@@ -100,7 +98,7 @@ from connectors.returns_layout import (
     Line,
     write_template,
 )
-from connectors.tabular import CellError, parse_count
+from connectors.tabular import CellError, parse_count, workbook
 
 __all__ = ["AnnualReturnXlsx", "write_template"]
 
@@ -145,17 +143,9 @@ class AnnualReturnXlsx:
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
         """Read a filled-in return; every problem goes to ``Parsed.problems``."""
         out = Parsed()
-        try:
-            wb = load_workbook(path, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-            out.problems.append(Problem(str(path), f"not an Excel .xlsx workbook "
-                                        f"({exc.__class__.__name__}); expected "
-                                        + self.description))
-            return out
-        try:
-            _Reader(wb, str(path), ctx).read(out)
-        finally:
-            wb.close()
+        with workbook(path, out.problems, self.description) as wb:
+            if wb is not None:
+                _Reader(wb, str(path), ctx).read(out)
         return out
 
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from assurance.problems import Problem, did_you_mean
 
@@ -101,3 +106,22 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
                                     "(one per header column)", line))
             continue
         yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+
+
+@contextmanager
+def workbook(path: Path, problems: list[Problem], expected: str, *,
+             read_only: bool = False) -> Iterator[Workbook | None]:
+    """The workbook at ``path`` (values, not formulas), closed afterwards; or ``None`` when the
+    file is not an .xlsx workbook, with that problem in ``problems`` naming what was expected.
+    """
+    try:
+        wb = load_workbook(path, read_only=read_only, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        problems.append(Problem(str(path), f"not an Excel .xlsx workbook "
+                                f"({exc.__class__.__name__}); expected " + expected))
+        yield None
+        return
+    try:
+        yield wb
+    finally:
+        wb.close()
