@@ -190,3 +190,23 @@ scheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class SubscriptionRecord(SQLModel, table=True):
+    """A subscription added at run time (``assurance subscriptions add``).
+
+    Subscriptions in ``config.toml`` are not stored here; :func:`assurance.routing.
+    list_subscriptions` merges both. ``match`` is canonical JSON ``{label: [values]}``.
+    """
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=80)
+    channel: str = Field(max_length=80)
+    audience: str = Field(max_length=20)
+    match: str = "{}"
+    min_level: str | None = Field(default=None, max_length=40)
+    repeat_every: int = 1
+    created_by: str
+    created_at: datetime

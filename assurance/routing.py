@@ -31,8 +31,7 @@ from sqlmodel import Session, col, select
 from assurance import audit
 from assurance.config import AUDIENCES, Settings
 from assurance.engine.rules import SEVERITIES
-from assurance.models import Finding
-from assurance.outbox_models import SubscriptionRecord
+from assurance.models import Finding, SubscriptionRecord
 from assurance.problems import Problem, ProblemsError, did_you_mean
 
 LABEL_KEYS = ("standard", "characteristic", "topic", "audience")

@@ -32,7 +32,7 @@ from assurance.engine.evaluate import evaluate
 from assurance.engine.rules import RulePack, load_packs
 from assurance.findings import Transition, apply_outcomes
 from assurance.ingest import run_import
-from assurance.outbox_models import Notification
+from assurance.outbox.models import Notification
 from conftest import AT
 from connectors import SOURCES
 from connectors.channels import build_channel

@@ -2,7 +2,7 @@
 records is worded and who may see it are declared by the kind, not known to renderers.
 
 The oracles here are the renderers' logic before issue 10 (``band_of`` in
-``assurance/reporting/views.py``; the fact-key lists of ``assurance/outbox_messages.py``),
+``assurance/reporting/views.py``; the fact-key lists of ``assurance/outbox/messages.py``),
 copied so the declarations are held to give exactly the previous behaviour.
 """
 
@@ -101,7 +101,7 @@ def test_a_limit_of_the_rule_is_the_band_and_a_ratio_without_one_its_non_adverse
 
 # ----------------------------------------------------------------------------- facts
 
-# assurance/outbox_messages.py before issue 10 (the previous behaviour).
+# assurance/outbox/messages.py before issue 10 (the previous behaviour).
 PREVIOUS_PARAMETERS = {"low", "high", "threshold", "significant_required", "significant",
                        "interval", "measure", "peer_group", "peers", "rank_worse_than",
                        "points", "target", "target_year", "tolerance", "baseline_period",

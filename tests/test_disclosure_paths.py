@@ -33,8 +33,8 @@ from assurance.config import AudienceSettings, Settings, parse_settings
 from assurance.db import open_store, session
 from assurance.disclosure import EXACT, DisclosurePolicy, disclose_count, policy_for
 from assurance.disclosure.figure import DisclosedFigure, disclose_figure
-from assurance.outbox_messages import from_json
-from assurance.outbox_models import Notification
+from assurance.outbox.messages import from_json
+from assurance.outbox.models import Notification
 from assurance.reporting import board_context
 from connectors.channels import email, slack, teams
 from helpers import METRIC_HEADER, register_orgs, write_csv

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assurance import outbox
-from assurance.outbox_models import Notification, NotificationThread
+from assurance.outbox.models import Notification, NotificationThread
 from conftest import AT
 from outbox_support import (
     HOSTILE,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from assurance.disclosure import EXACT, SUPPRESSED
 from assurance.models import Finding, FindingEvent
-from assurance.outbox_messages import message_for
+from assurance.outbox.messages import message_for
 
 AT = datetime(2025, 6, 1, tzinfo=UTC)
 FACTS = {"value": 4.04, "unit": "percent", "period": "wres:2025", "count": 4,

@@ -16,7 +16,7 @@ from assurance import findings, outbox, routing
 from assurance.db import session
 from assurance.escalation import escalate_unacknowledged
 from assurance.models import Finding
-from assurance.outbox_messages import from_json
+from assurance.outbox.messages import from_json
 from conftest import AT
 from outbox_support import World, make_settings, make_world
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assurance.pacing import Pacer
+from assurance.outbox.pacing import Pacer
 from outbox_support import max_in_window
 
 

@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import assurance.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-import assurance.outbox_models  # noqa: F401  (the outbox's tables)
+import assurance.outbox.models  # noqa: F401  (the outbox's tables)
 
 connection = context.config.attributes["connection"]
 context.configure(

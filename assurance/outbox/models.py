@@ -1,9 +1,9 @@
-"""The outbox's tables (SQLModel): run-time subscriptions, notifications and threads.
+"""The outbox's tables (SQLModel): notifications and their threads.
 
 Schema changes go through ``assurance/migrations`` (revision 0003 created these tables).
 A notification row is written in the same transaction as the finding change that caused it
 (:func:`assurance.outbox.enqueue`) and then moves ``pending`` → ``sending`` → ``sent``, or back
-to ``pending`` for a retry, or to ``dead`` with its reason (:mod:`assurance.outbox_delivery`).
+to ``pending`` for a retry, or to ``dead`` with its reason (:mod:`assurance.outbox.delivery`).
 """
 
 from __future__ import annotations
@@ -26,26 +26,6 @@ def as_utc(value: datetime) -> datetime:
     """Times in these tables are UTC: SQLite keeps no offset, and due times are compared as
     stored. A naive value is taken to be UTC already (that is how SQLite gives them back)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class SubscriptionRecord(SQLModel, table=True):
-    """A subscription added at run time (``assurance subscriptions add``).
-
-    Subscriptions in ``config.toml`` are not stored here; :func:`assurance.routing.
-    list_subscriptions` merges both. ``match`` is canonical JSON ``{label: [values]}``.
-    """
-
-    __tablename__ = "subscription"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, max_length=80)
-    channel: str = Field(max_length=80)
-    audience: str = Field(max_length=20)
-    match: str = "{}"
-    min_level: str | None = Field(default=None, max_length=40)
-    repeat_every: int = 1
-    created_by: str
-    created_at: datetime
 
 
 class Notification(SQLModel, table=True):

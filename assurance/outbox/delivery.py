@@ -19,7 +19,7 @@ One round of :func:`deliver`:
    the injected clock: a token bucket holding one token (messages start ``1/rate`` apart, so
    the receiver never sees a burst) plus a sliding window that starts message *i + N* only a
    second after message *i* finished (N = rate per second), which bounds what the server sees
-   in any one-second window even when network latency varies (:mod:`assurance.pacing`). A
+   in any one-second window even when network latency varies (:mod:`assurance.outbox.pacing`). A
    ``Retry-After`` pauses the whole channel and hands its other claimed rows back, due when
    the pause ends. Channels are sent to in parallel from a small thread pool.
 3. **Record.** Every ~0.2 s the results are written in one transaction with one audit event:
@@ -75,8 +75,8 @@ from assurance.channels import (
     ThreadRef,
 )
 from assurance.config import Settings
-from assurance.outbox_messages import dead_letter_message, from_json, to_json
-from assurance.outbox_models import (
+from assurance.outbox.messages import dead_letter_message, from_json, to_json
+from assurance.outbox.models import (
     DEAD,
     DEAD_LETTER,
     FINDING,
@@ -87,7 +87,7 @@ from assurance.outbox_models import (
     NotificationThread,
     as_utc,
 )
-from assurance.pacing import Pacer, backoff
+from assurance.outbox.pacing import Pacer, backoff
 
 log = logging.getLogger(__name__)
 

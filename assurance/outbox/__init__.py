@@ -3,9 +3,9 @@
 :func:`enqueue` turns finding transitions into ``notification`` rows, one per (transition,
 subscription), each with a deterministic idempotency key (sha256 of finding fingerprint,
 event id and subscription name) and its message already rendered and disclosure-controlled
-for the subscription's audience (:mod:`assurance.outbox_messages`). Because the rows commit
+for the subscription's audience (:mod:`assurance.outbox.messages`). Because the rows commit
 with the finding change, a crash can never lose a notification or announce a change that
-was rolled back. :func:`deliver` (:mod:`assurance.outbox_delivery`) sends them later.
+was rolled back. :func:`deliver` (:mod:`assurance.outbox.delivery`) sends them later.
 
 What notifies:
 
@@ -49,15 +49,15 @@ from assurance.disclosure import policy_for
 from assurance.engine.rules import Rule
 from assurance.findings import Transition
 from assurance.models import Finding, FindingEvent, Organisation
-from assurance.outbox_delivery import (
+from assurance.outbox.delivery import (
     OUTBOX_OPTIONS,
     DeliveryReport,
     channel_rates,
     deliver,
     fallback_channel,
 )
-from assurance.outbox_messages import EVENT_NAMES, from_json, message_for, to_json
-from assurance.outbox_models import DEAD, FINDING, PENDING, REPORT, STATUSES, Notification, as_utc
+from assurance.outbox.messages import EVENT_NAMES, from_json, message_for, to_json
+from assurance.outbox.models import DEAD, FINDING, PENDING, REPORT, STATUSES, Notification, as_utc
 from assurance.problems import Problem
 from assurance.routing import Subscription, list_subscriptions, matching
 
