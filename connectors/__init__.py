@@ -13,10 +13,6 @@ from connectors.nss_xlsx import StaffSurveyXlsx
 from connectors.organisations_csv import OrganisationsCsv
 from connectors.returns_xlsx import AnnualReturnXlsx
 
-SOURCES: dict[str, Source] = {
-    "metrics_csv": MetricsCsv(),
-    "organisations_csv": OrganisationsCsv(),
-    "nss_xlsx": StaffSurveyXlsx(),
-    "returns_xlsx": AnnualReturnXlsx(),
-    "esr_csv": EsrCsv(),
-}
+SOURCES: dict[str, Source] = {source.name: source for source in (
+    MetricsCsv(), OrganisationsCsv(), StaffSurveyXlsx(), AnnualReturnXlsx(), EsrCsv())}
+"""Importers by the ``name`` each declares (what ``--source`` and provenance records use)."""

@@ -70,6 +70,12 @@ def ethnic_group(code: str, mapping: dict[str, str]) -> str | None:
 
 
 class EsrCsv:
+    """Source ``esr_csv``: streams an ESR-style extract into head counts (see module docstring).
+
+    Problems are capped at ``MAX_PROBLEMS`` with a count of the rest, so a wholly wrong national
+    extract gives a readable report rather than a million lines.
+    """
+
     name = "esr_csv"
     version = "1"
     description = ("a person-level ESR-style extract CSV (org_code, snapshot_date, band, "

@@ -29,6 +29,12 @@ OPTIONAL = ("group", "breakdown", "numerator", "denominator", "value", "note")
 
 
 class MetricsCsv:
+    """Source ``metrics_csv``: one figure per row, checked against the metric catalogue.
+
+    Each row is checked whole (metric, period kind, group, counts) so that every problem in
+    it is reported at once; a row with any problem stores nothing.
+    """
+
     name = "metrics_csv"
     version = "1"
     description = "a tidy metrics CSV (org_code, period, metric, group, breakdown, counts)"

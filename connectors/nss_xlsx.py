@@ -56,6 +56,8 @@ def org_type(benchmark_group: str | None) -> str | None:
 
 
 class StaffSurveyXlsx:
+    """Source ``nss_xlsx``: the published Staff Survey workbook, read-only (see module docstring)."""
+
     name = "nss_xlsx"
     version = "1"
     description = ("the NHS Staff Survey detailed spreadsheet (organisational results) as "

@@ -21,6 +21,8 @@ FALSE = {"no", "false", "0", "n", ""}
 
 
 class OrganisationsCsv:
+    """Source ``organisations_csv``: the register of organisations the figures belong to."""
+
     name = "organisations_csv"
     version = "1"
     description = "an organisation register CSV (code, name, type, region, ics)"
