@@ -32,7 +32,7 @@ from pathlib import Path
 
 from assurance import api
 from assurance.config import Settings, parse_settings
-from assurance.reporting import ReportInputs, board_context, load_inputs
+from assurance.report_context import ReportInputs, board_context, load_inputs
 from assurance.synthetic import write_national_set
 
 AS_OF = date(2025, 6, 1)

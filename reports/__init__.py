@@ -1,9 +1,9 @@
-"""Renderers: the board report, the CQC well-led evidence document and the evidence pack.
+"""Rendering: the Word board report, the CQC well-led evidence document and the evidence pack.
 
 ``RENDERERS`` is the explicit registry by name, as ``connectors.SOURCES`` is for importers;
-each entry implements :class:`assurance.reporting.Renderer` (build for one organisation and
+each entry implements :class:`assurance.report_context.Renderer` (build for one organisation and
 ``as_of``, record an audit event with the output's SHA-256). The core builds the documented
-contexts (:mod:`assurance.reporting`); these modules only render them.
+contexts (:mod:`assurance.report_context`); these modules only render them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from assurance.config import Settings
-from assurance.reporting import Renderer
+from assurance.report_context import Renderer
 from reports.board import BoardRenderer
 from reports.pack import PackRenderer, verify_pack
 from reports.wellled import WellLedRenderer

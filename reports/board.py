@@ -14,7 +14,7 @@ import jinja2
 from docx.document import Document as DocumentType
 
 from assurance.periods import short_label
-from assurance.reporting import BoardContext, OutcomeView, board_context
+from assurance.report_context import BoardContext, OutcomeView, board_context
 from reports import charts, docxkit, prose
 from reports.document import DocumentRenderer, Front
 

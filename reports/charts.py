@@ -37,7 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from assurance.engine.figures import fmt_value
-from assurance.reporting.model import OutcomeView, PeerView, SpcView
+from assurance.report_context.model import OutcomeView, PeerView, SpcView
 
 DPI = 150
 WIDTH_IN = 6.4

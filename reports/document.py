@@ -22,7 +22,7 @@ from docx.document import Document as DocumentType
 from sqlalchemy.engine import Engine
 
 from assurance.config import Settings
-from assurance.reporting import Branding, OrgView
+from assurance.report_context import Branding, OrgView
 from reports import docxkit, prose
 from reports.outputs import record
 
@@ -32,7 +32,7 @@ FOOTER_SEPARATOR = "  \u2022  "
 
 
 class DocumentContext(Protocol):
-    """What every document's context holds (see :mod:`assurance.reporting`)."""
+    """What every document's context holds (see :mod:`assurance.report_context`)."""
 
     @property
     def product(self) -> str: ...
@@ -74,7 +74,7 @@ def primary_colour(branding: Branding | None) -> str:
 
 
 class DocumentRenderer(ABC, Generic[Ctx]):
-    """A registry entry (:class:`assurance.reporting.Renderer`) for one Word document."""
+    """A registry entry (:class:`assurance.report_context.Renderer`) for one Word document."""
 
     name: str
     description: str

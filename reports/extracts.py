@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from assurance.models import AuditEvent
-from assurance.reporting import BoardContext, FindingView, OutcomeView
+from assurance.report_context import BoardContext, FindingView, OutcomeView
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n",
                  "\uff1d", "\uff0b", "\uff0d", "\uff20")

@@ -37,15 +37,15 @@ from assurance import audit
 from assurance.config import Settings
 from assurance.db import session as open_session
 from assurance.models import AuditEvent
-from assurance.reporting import (
+from assurance.report_context import (
     BoardContext,
     FindingView,
     board_context,
     load_inputs,
     well_led_context,
 )
-from assurance.reporting.inputs import findings_of
-from assurance.reporting.views import finding_view
+from assurance.report_context.inputs import findings_of
+from assurance.report_context.views import finding_view
 from reports import board as board_doc
 from reports import docxkit, extracts
 from reports import wellled as wellled_doc

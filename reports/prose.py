@@ -3,7 +3,7 @@
 Templates live in ``reports/templates/`` (``board/*.j2``, ``wellled/*.j2``). A deployment
 can override any of them by putting a file with the same relative name in
 ``reports.templates_dir``; the built-in one is used otherwise. Each template receives the
-report context as ``ctx`` (see :mod:`assurance.reporting`) plus any named extras.
+report context as ``ctx`` (see :mod:`assurance.report_context`) plus any named extras.
 
 Output format: plain text. Blank lines separate paragraphs; a line starting ``- `` is a
 bulleted item; a paragraph starting ``**Lead:**`` gets a bold lead-in. Undefined names are

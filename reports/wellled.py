@@ -11,7 +11,7 @@ from __future__ import annotations
 import jinja2
 from docx.document import Document as DocumentType
 
-from assurance.reporting import (
+from assurance.report_context import (
     Branding,
     EvidenceItem,
     StatementView,

@@ -2,7 +2,7 @@
 records is worded and who may see it are declared by the kind, not known to renderers.
 
 The oracles here are the renderers' logic before issue 10 (``band_of`` in
-``assurance/reporting/views.py``; the fact-key lists of ``assurance/outbox/messages.py``),
+``assurance/report_context/views.py``; the fact-key lists of ``assurance/outbox/messages.py``),
 copied so the declarations are held to give exactly the previous behaviour.
 """
 
@@ -46,7 +46,7 @@ def outcomes() -> tuple[Outcome, ...]:
 
 
 def previous_band_of(rule: Rule, m: MetricDef, stats: StatisticsSettings) -> Band | None:
-    """``assurance.reporting.views.band_of`` before issue 10 (the previous behaviour)."""
+    """``assurance.report_context.views.band_of`` before issue 10 (the previous behaviour)."""
     c = rule.condition
     fmt = lambda v: fmt_value(v, m.unit)  # noqa: E731
     if c.kind in ("outside_range", "threshold"):

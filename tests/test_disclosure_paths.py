@@ -35,7 +35,7 @@ from assurance.disclosure import EXACT, DisclosurePolicy, disclose_count, policy
 from assurance.disclosure.figure import DisclosedFigure, disclose_figure
 from assurance.outbox.messages import from_json
 from assurance.outbox.models import Notification
-from assurance.reporting import board_context
+from assurance.report_context import board_context
 from connectors.channels import email, slack, teams
 from helpers import METRIC_HEADER, register_orgs, write_csv
 from reports import pack as evidence_pack

@@ -18,14 +18,14 @@ from assurance.config import AudienceSettings, Settings
 from assurance.db import session
 from assurance.engine.evaluate import evaluate
 from assurance.problems import ProblemsError
-from assurance.reporting import (
+from assurance.report_context import (
     SUGGESTED_NOTE,
     BoardContext,
     board_context,
     load_inputs,
     well_led_context,
 )
-from assurance.reporting.wellled import CATEGORIES
+from assurance.report_context.wellled import CATEGORIES
 from conftest import NSS_FILE
 
 AS_OF = date(2025, 6, 1)
@@ -192,8 +192,8 @@ def test_well_led_evidence_is_mapped_categorised_sourced_and_scored(
 
 
 def test_a_statement_with_everything_met_and_improving_can_suggest_exceptional() -> None:
-    from assurance.reporting.model import EvidenceItem
-    from assurance.reporting.wellled import suggest_score
+    from assurance.report_context.model import EvidenceItem
+    from assurance.report_context.wellled import suggest_score
 
     def outcome(i: int, status: str, direction: str | None) -> object:
         return dataclasses.make_dataclass("O", ["rule_id", "status", "direction", "finding",

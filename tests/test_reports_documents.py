@@ -25,7 +25,7 @@ from assurance.config import Settings
 from assurance.db import session
 from assurance.models import AuditEvent
 from assurance.problems import ProblemsError
-from assurance.reporting import board_context, well_led_context
+from assurance.report_context import board_context, well_led_context
 from conftest import NSS_FILE
 from helpers import register_orgs
 from reports import charts

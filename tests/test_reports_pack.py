@@ -20,7 +20,7 @@ from assurance import api, findings
 from assurance.config import Settings
 from assurance.db import session
 from assurance.models import AuditEvent, Finding
-from assurance.reporting import board_context
+from assurance.report_context import board_context
 from conftest import DemoBuild, copy_demo
 from reports.board import render_board_report
 from reports.extracts import csv_bytes, csv_cell

@@ -1,4 +1,4 @@
-"""From engine objects to the disclosed, printable views of :mod:`assurance.reporting.model`.
+"""From engine objects to the disclosed, printable views of :mod:`assurance.report_context.model`.
 
 Every number passes through the audience's :class:`~assurance.disclosure.DisclosurePolicy`
 here, once; renderers only ever see the result.
@@ -21,7 +21,7 @@ from assurance.engine.figures import Figure, fmt_value
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
 from assurance.periods import parse_period_key, short_label
-from assurance.reporting.model import (
+from assurance.report_context.model import (
     Direction,
     FigureView,
     FindingEventView,

@@ -1,4 +1,4 @@
-"""Building the :class:`~assurance.reporting.model.BoardContext` for one organisation.
+"""Building the :class:`~assurance.report_context.model.BoardContext` for one organisation.
 
 Alert / Advise / Assure (domain.md §8) is decided here, once, from the outcome and the
 finding's lifecycle:
@@ -33,8 +33,8 @@ from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError, did_you_mean
-from assurance.reporting.inputs import ReportInputs, findings_of, load_inputs, provenance
-from assurance.reporting.model import (
+from assurance.report_context.inputs import ReportInputs, findings_of, load_inputs, provenance
+from assurance.report_context.model import (
     STATUS_LABELS,
     BoardContext,
     Branding,
@@ -47,7 +47,7 @@ from assurance.reporting.model import (
     SummaryItem,
     SummaryView,
 )
-from assurance.reporting.views import (
+from assurance.report_context.views import (
     breakdown_words,
     direction_of,
     figure_view,

@@ -1,4 +1,4 @@
-"""Building the :class:`~assurance.reporting.model.WellLedContext`: CQC well-led evidence.
+"""Building the :class:`~assurance.report_context.model.WellLedContext`: CQC well-led evidence.
 
 Each enabled rule names the quality statements it evidences (``evidence:`` in the pack, e.g.
 ``[well-led.4, well-led.3]``). For every statement in ``catalogue/wellled.yaml`` this module
@@ -51,9 +51,9 @@ from assurance.catalogue import (
     load_statements,
 )
 from assurance.config import Settings
-from assurance.reporting.board import board_context
-from assurance.reporting.inputs import ReportInputs, load_inputs
-from assurance.reporting.model import (
+from assurance.report_context.board import board_context
+from assurance.report_context.inputs import ReportInputs, load_inputs
+from assurance.report_context.model import (
     SUGGESTED_NOTE,
     BoardContext,
     EvidenceItem,

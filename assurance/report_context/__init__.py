@@ -45,7 +45,7 @@ Contract
 status, action and progress, narrative such as WDES 9b, evidence category and source
 reference), the categories covered, the gaps, and a suggested score 1–4 with reasons; the
 key-question percentage; the scoring method in words (see
-:mod:`assurance.reporting.wellled`). Scores are **suggested by the tool, not a CQC rating**.
+:mod:`assurance.report_context.wellled`). Scores are **suggested by the tool, not a CQC rating**.
 
 For many reports at one date, call :func:`load_inputs` once with ``org_codes=None`` and
 pass ``inputs=`` to each context builder.
@@ -60,9 +60,9 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from assurance.config import Settings
-from assurance.reporting.board import board_context, product_name
-from assurance.reporting.inputs import ReportInputs, load_inputs
-from assurance.reporting.model import (
+from assurance.report_context.board import board_context, product_name
+from assurance.report_context.inputs import ReportInputs, load_inputs
+from assurance.report_context.model import (
     SUGGESTED_NOTE,
     Band,
     BoardContext,
@@ -87,7 +87,7 @@ from assurance.reporting.model import (
     SummaryView,
     WellLedContext,
 )
-from assurance.reporting.wellled import well_led_context
+from assurance.report_context.wellled import well_led_context
 from assurance.rulepacks import load_rules as load_rule_packs
 
 
