@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +68,15 @@ def fail(exc: ProblemsError, code: int) -> typer.Exit:
         print(str(p), file=sys.stderr)
     print(f"{len(exc.problems)} problem(s); nothing was changed.", file=sys.stderr)
     return typer.Exit(code)
+
+
+@contextmanager
+def refused(code: int = EXIT_BAD_INPUT) -> Iterator[None]:
+    """Turn a ProblemsError raised inside into every problem printed and exit ``code``."""
+    try:
+        yield
+    except ProblemsError as exc:
+        raise fail(exc, code) from None
 
 
 def settings() -> Settings:

@@ -26,6 +26,7 @@ from assurance.cli.base import (
     orgs_app,
     out,
     redact,
+    refused,
     returns_app,
     settings,
     synth_app,
@@ -162,12 +163,9 @@ def demo(
     nss: Annotated[Path | None, typer.Option(help="the Staff Survey 2024 file")] = None,
 ) -> None:
     """Build a demo store from synthetic data and the real Staff Survey file, offline."""
-    with err.status("running the demo…"):
-        try:
-            result = api.run_demo(workdir, at=now(), nss_file=nss,
-                                  progress=lambda m: err.log(m))
-        except ProblemsError as exc:
-            raise fail(exc, EXIT_BAD_INPUT) from None
+    with err.status("running the demo…"), refused():
+        result = api.run_demo(workdir, at=now(), nss_file=nss,
+                              progress=lambda m: err.log(m))
     out.rule("assurance demo (SYNTHETIC organisations + real NHS Staff Survey 2024)")
     out.print(f"working folder: {result.workdir.resolve()}")
     out.print(f"store: {result.database_url}")

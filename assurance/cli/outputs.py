@@ -26,6 +26,7 @@ from assurance.cli.base import (
     out,
     pack_app,
     parse_day,
+    refused,
     report_app,
     settings,
     subs_app,
@@ -45,21 +46,17 @@ def run_cmd(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
-    try:
+    with refused(EXIT_BAD_CONFIG):
         service = Service(settings(), recovery_seconds=recovery_seconds)
         service.start()
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_CONFIG) from None
 
 
 
 def _render(name: str, org: str, as_of: str | None, out_path: Path | None) -> None:
     s = settings()
-    try:
+    with refused():
         path = api.render(api.connect(s), s, name, org_code=org.upper(), as_of=parse_day(as_of),
                           actor=actor(), at=now(), out_path=out_path)
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
     out.print(f"wrote {path}", markup=False)
 
 
@@ -85,10 +82,8 @@ def pack_build(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> N
 def pack_verify(path: Path) -> None:
     """Check a pack against its manifest (and the audit log); exit 1 naming changed files."""
     s = settings()
-    try:
+    with refused():
         problems = api.verify_pack(path, api.connect(s))
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
     if problems:
         for p in problems:
             print(p, file=sys.stderr)
@@ -113,10 +108,8 @@ def notify_cmd(
         n = outbox.retry_dead(engine, at=now(), actor=actor())
         out.print(f"{n} dead notification(s) queued again")
     if not status_only:
-        try:
+        with refused(EXIT_BAD_CONFIG):
             report = api.notify(engine, s, os.environ, wait_for_retries=wait)
-        except ProblemsError as exc:
-            raise fail(exc, EXIT_BAD_CONFIG) from None
         out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
                   f"already sent {report.already_sent}, still pending {report.pending}")
     st = outbox.status_report(engine)
@@ -175,13 +168,10 @@ def subs_add(
             raise fail(ProblemsError([Problem("--match", f"found {m!r}; expected label=value")]),
                        EXIT_BAD_INPUT)
         parsed.setdefault(key.strip(), []).extend(v.strip() for v in values.split(","))
-    try:
-        with session(api.connect(s), write=True) as sess, sess.begin():
-            sub = routing.add_subscription(sess, s, name=name, channel=channel, audience=audience,
-                                           match=parsed, min_level=min_level,
-                                           repeat_every=repeat_every, actor=actor(), at=now())
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
+    with refused(), session(api.connect(s), write=True) as sess, sess.begin():
+        sub = routing.add_subscription(sess, s, name=name, channel=channel, audience=audience,
+                                       match=parsed, min_level=min_level,
+                                       repeat_every=repeat_every, actor=actor(), at=now())
     out.print(f"added subscription {sub.name} → {sub.channel} ({sub.audience})", markup=False)
 
 
@@ -192,11 +182,8 @@ def subs_remove(name: str) -> None:
     from assurance.db import session
 
     s = settings()
-    try:
-        with session(api.connect(s), write=True) as sess, sess.begin():
-            routing.remove_subscription(sess, s, name, actor=actor(), at=now())
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
+    with refused(), session(api.connect(s), write=True) as sess, sess.begin():
+        routing.remove_subscription(sess, s, name, actor=actor(), at=now())
     out.print(f"removed subscription {name}", markup=False)
 
 
@@ -209,10 +196,8 @@ def subs_test(ref: str) -> None:
 
     s = settings()
     with session(api.connect(s)) as sess:
-        try:
+        with refused():
             f, _ = fnd.get(sess, ref)
-        except ProblemsError as exc:
-            raise fail(exc, EXIT_BAD_INPUT) from None
         decisions = routing.explain(f, s, routing.list_subscriptions(sess, s))
     out.print(f"{f.rule_id} for {f.org_code} (level {f.level}, severity {f.severity}):",
               markup=False)

@@ -12,33 +12,29 @@ from rich.table import Table
 
 from assurance import api
 from assurance.cli.base import (
-    EXIT_BAD_INPUT,
     EXIT_FAILED,
     AsOfOpt,
     PathsArg,
     actor,
     app,
-    fail,
     findings_app,
     now,
     out,
     parse_day,
+    refused,
     rules_app,
     settings,
 )
 from assurance.engine.evaluate import Outcome
 from assurance.findings import Transition
 from assurance.models import Finding
-from assurance.problems import ProblemsError
 
 
 @rules_app.command("check")
 def rules_check(paths: PathsArg = None) -> None:
     """Validate rule packs; print every problem as file:line:col and exit 2 on any."""
-    try:
+    with refused():
         packs = api.load_rules(settings(), paths)
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
     n = sum(len(p.rules) for p in packs)
     out.print(f"{len(packs)} pack(s), {n} rule(s): OK")
 
@@ -46,10 +42,8 @@ def rules_check(paths: PathsArg = None) -> None:
 @rules_app.command("test")
 def rules_test(paths: PathsArg = None) -> None:
     """Run the YAML test cases beside each pack; exit 1 if any case fails."""
-    try:
+    with refused():
         report = api.test_rules(settings(), paths)
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
     for r in report.results:
         if not r.passed:
             for f in r.failures:
@@ -90,11 +84,9 @@ def evaluate_cmd(
 ) -> None:
     """Evaluate the rule packs and update findings (one transaction)."""
     s = settings()
-    try:
+    with refused():
         result = api.evaluate_and_record(api.connect(s), s, as_of=parse_day(as_of), at=now(),
                                          actor=actor(), orgs=org)
-    except ProblemsError as exc:
-        raise fail(exc, EXIT_BAD_INPUT) from None
     if as_json:
         out.print_json(json.dumps({"as_of": str(result.as_of), "outcomes": [
             {"rule": o.rule.id, "org": o.org.code, "status": o.status, "period": o.period,
@@ -155,11 +147,8 @@ def findings_show(ref: str) -> None:
     from assurance import findings as fnd
     from assurance.db import session
 
-    with session(api.connect(settings())) as sess:
-        try:
-            f, events = fnd.get(sess, ref)
-        except ProblemsError as exc:
-            raise fail(exc, EXIT_BAD_INPUT) from None
+    with session(api.connect(settings())) as sess, refused():
+        f, events = fnd.get(sess, ref)
     out.print(f"[bold]{f.title}[/bold] ({f.rule_id}) — {f.org_code}")
     for k in ("fingerprint", "status", "open", "level", "consecutive_periods",
               "first_breach_period", "last_breach_period", "opened_on", "resolved_on",
@@ -176,11 +165,8 @@ def findings_show(ref: str) -> None:
 def _finding_change(fn: Callable[..., Transition], ref: str, **kw: object) -> None:
     from assurance.db import session
 
-    with session(api.connect(settings()), write=True) as sess, sess.begin():
-        try:
-            tr = fn(sess, ref, at=now(), as_of=now().date(), **kw)
-        except ProblemsError as exc:
-            raise fail(exc, EXIT_BAD_INPUT) from None
+    with session(api.connect(settings()), write=True) as sess, sess.begin(), refused():
+        tr = fn(sess, ref, at=now(), as_of=now().date(), **kw)
     out.print(tr.event.summary, markup=False)
 
 
