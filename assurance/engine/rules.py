@@ -18,7 +18,7 @@ from assurance.catalogue import Catalogue, load_catalogue
 from assurance.config import AUDIENCES, StatisticsSettings
 from assurance.engine.conditions import REGISTRY
 from assurance.engine.conditions.base import Condition, ParseContext
-from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, load_located
+from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, describe, load_located
 from assurance.problems import Problem, ProblemsError, did_you_mean
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -101,10 +101,8 @@ def parse_condition(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
     child_pc = pc
     metric_id = None
     if isinstance(params, YMap) and "metric" in params:
-        metric_id = params["metric"]
-        if metric_id not in pc.catalogue:
-            pc.chk.error(params.value_pos["metric"], f"unknown metric '{metric_id}'"
-                         f"{did_you_mean(str(metric_id), pc.catalogue.metrics)}")
+        metric_id = _metric_id(params, pc.chk, pc.catalogue)
+        if metric_id is None:
             return None
         child_pc = ParseContext(pc.catalogue, pc.catalogue[metric_id], pc.chk, pc.stats,
                                 pc.parse_condition)
@@ -112,6 +110,21 @@ def parse_condition(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
     if cond is not None and metric_id is not None:
         cond.metric_id = metric_id
     return cond
+
+
+def _metric_id(m: YMap, chk: Checker, cat: Catalogue) -> str | None:
+    """The catalogue id under ``metric``, or None with a problem (``metric: ~`` or a list
+    is reported, never silently dropping the rule)."""
+    value = m["metric"]
+    if not isinstance(value, str):
+        chk.error(m.value_pos["metric"], f"'metric': found {describe(value)}; expected a "
+                  "metric id from the catalogue, e.g. wres.2")
+        return None
+    if value not in cat:
+        chk.error(m.value_pos["metric"], f"unknown metric '{value}'"
+                  f"{did_you_mean(value, cat.metrics)}")
+        return None
+    return value
 
 
 def _labels(raw: Any, pos: Pos, chk: Checker) -> dict[str, tuple[str, ...]]:
@@ -227,15 +240,13 @@ def _rule(raw: Any, rpos: Pos, pack: str, where: str, chk: Checker, cat: Catalog
         chk.error(raw.value_pos["id"], f"rule id '{rid}' must be dotted lower-case words, "
                   "e.g. wres.2.adverse")
         ok = False
-    metric_id = raw.get("metric")
     metric = None
-    if metric_id is not None:
-        if metric_id in cat:
-            metric = cat[metric_id]
-        else:
-            chk.error(raw.value_pos["metric"], f"unknown metric '{metric_id}'"
-                      f"{did_you_mean(str(metric_id), cat.metrics)}")
+    if "metric" in raw:
+        metric_id = _metric_id(raw, chk, cat)
+        if metric_id is None:
             ok = False
+        else:
+            metric = cat[metric_id]
     pc = ParseContext(cat, metric, chk, stats, parse_condition)
     cond = parse_condition(raw["when"], raw.value_pos["when"], pc) if (
         "when" in raw and metric is not None) else None
