@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from assurance.engine.yamlsrc import load_yaml
 
 CATALOGUE_FILE = Path(__file__).parent / "catalogue" / "metrics.yaml"
 
@@ -125,8 +125,12 @@ def _metric(mid: str, raw: Mapping[str, Any], sets: Mapping[str, tuple[str, ...]
 
 @cache
 def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
-    """Load and check the catalogue (a shipped data file: problems are bugs, so raise)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Load and check the catalogue (a shipped data file: problems are bugs, so raise).
+
+    Read through the bounded safe loader: a malformed copy raises ProblemsError with
+    located problems.
+    """
+    raw = load_yaml(path)
     sets = {k: tuple(v) for k, v in raw.get("breakdowns", {}).items()}
     metrics = {mid: _metric(mid, m, sets) for mid, m in raw["metrics"].items()}
     sq = raw.get("survey_questions", {})
@@ -155,8 +159,9 @@ class QualityStatement:
 
 @cache
 def load_statements(path: Path = WELL_LED_FILE) -> dict[str, QualityStatement]:
-    """CQC well-led quality statements (editable data; see the file's header)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """CQC well-led quality statements (editable data; see the file's header), read through
+    the bounded safe loader (ProblemsError with located problems)."""
+    raw = load_yaml(path)
     return {sid: QualityStatement(sid, s["name"], " ".join(s["we"].split()),
                                   bool(s.get("verbatim")))
             for sid, s in raw["statements"].items()}

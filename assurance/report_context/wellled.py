@@ -40,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-import yaml
 from sqlalchemy.engine import Engine
 
 from assurance.catalogue import (
@@ -51,6 +50,7 @@ from assurance.catalogue import (
     load_statements,
 )
 from assurance.config import Settings
+from assurance.engine.yamlsrc import load_yaml
 from assurance.report_context.board import board_context
 from assurance.report_context.inputs import ReportInputs, load_inputs
 from assurance.report_context.model import (
@@ -86,7 +86,7 @@ SCORING_METHOD = (
 
 def categories() -> tuple[str, ...]:
     """The six CQC evidence categories, from ``wellled.yaml`` (editable data)."""
-    raw = yaml.safe_load(WELL_LED_FILE.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(WELL_LED_FILE) or {}
     cats = raw.get("categories")
     return tuple(str(c) for c in cats) if isinstance(cats, list) and cats else CATEGORIES
 
