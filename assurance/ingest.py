@@ -33,6 +33,7 @@ from assurance.db import session as open_session
 from assurance.models import Import, Observation, Organisation, Period, SurveyQuestion
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
+from assurance.safeinput import cap_problems, require_file
 
 COUNT_KINDS = {"share", "relative_likelihood", "representation_gap", "monthly_rate", "count"}
 PERCENT_KINDS = {"group_percent", "percent", "survey_response"}
@@ -206,8 +207,7 @@ def run_import(
         ethnicity_map: extra ethnic-category code → group mappings from config.
     """
     where = str(path)
-    if not path.is_file():
-        raise ProblemsError([Problem(where, "file not found")])
+    require_file(path)  # regular file within the size limit, checked before any open
     if path.stat().st_size == 0:
         raise ProblemsError([Problem(where, "file is empty; expected " + source.description)])
     sha = file_sha256(path)
@@ -244,7 +244,8 @@ def run_import(
             seen[key] = row.line
     problems.extend(check_partitions(parsed.observations, cat, where))
     if problems:
-        raise ProblemsError(sorted(problems, key=lambda p: (p.where, p.line or 0)))
+        raise ProblemsError(cap_problems(sorted(problems, key=lambda p: (p.where, p.line or 0)),
+                                         where))
     if not parsed.observations and not parsed.organisations:
         raise ProblemsError([Problem(where, "no data rows found; expected "
                                      + source.description)])

@@ -13,6 +13,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from assurance.problems import Problem, ProblemsError
+from assurance.safeinput import open_regular, require_file
 from connectors import SOURCES
 
 
@@ -20,15 +21,18 @@ def detect_source(path: Path) -> str:
     """The name of the importer (a key of :data:`connectors.SOURCES`) for ``path``.
 
     Raises:
-        ProblemsError: the file's suffix is not one any importer reads.
+        ProblemsError: the file is not a regular file within the size limit (checked before
+            anything opens it: a FIFO named ``x.csv`` would block for ever), or its suffix is
+            not one any importer reads.
     """
+    require_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
-            with path.open(encoding="utf-8-sig") as fh:
-                head = fh.readline()
-        except (OSError, UnicodeDecodeError):
-            return "metrics_csv"
+            with open_regular(path) as fh:
+                head = fh.readline(65536).decode("utf-8-sig", errors="replace")
+        except (OSError, ProblemsError):
+            return "metrics_csv"  # the importer names the encoding problem and where
         cols = {c.strip() for c in head.split(",")}
         if {"code", "name"} <= cols:
             return "organisations_csv"

@@ -22,6 +22,7 @@ from pathlib import Path
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.periods import PERIOD_FORMS, parse_period_key
 from assurance.problems import Problem, did_you_mean
+from assurance.safeinput import InputError, check_identifier, check_ods_code
 from connectors.tabular import CellError, parse_count, parse_number, read_csv
 
 REQUIRED = ("org_code", "period", "metric")
@@ -50,44 +51,72 @@ class MetricsCsv:
             def bad(col: str, msg: str, line: int = line, rp: list[Problem] = row_problems) -> None:
                 rp.append(Problem(where, msg, line, col))
 
-            metric_id = cells["metric"]
+            # Identifiers are checked for shape first (blank, formula-looking, control
+            # characters, non-ASCII such as full-width digits) so a lookup never sees them.
+            ident: dict[str, str | None] = {}
+            for col, expected in (("metric", "a catalogue metric id such as wres.2"),
+                                  ("period", PERIOD_FORMS), ("group", "a group such as bme"),
+                                  ("breakdown", "a breakdown such as band:8c")):
+                text = cells.get(col, "")
+                if not text and col in ("metric", "period"):
+                    bad(col, f"blank; expected {expected}")
+                    ident[col] = None
+                    continue
+                try:
+                    ident[col] = check_identifier(text, expected=expected) if text else ""
+                except InputError as exc:
+                    bad(col, str(exc))
+                    ident[col] = None
+            metric_id = ident["metric"] or ""
             metric = ctx.catalogue.metrics.get(metric_id)
-            if metric is None:
+            if metric is None and ident["metric"]:
                 bad("metric", f"unknown metric {metric_id!r}"
                     f"{did_you_mean(metric_id, ctx.catalogue.metrics)}")
-            period = parse_period_key(cells["period"])
-            if period is None:
+            period = parse_period_key(ident["period"]) if ident["period"] else None
+            if period is None and ident["period"]:
                 bad("period", f"found {cells['period']!r}; expected {PERIOD_FORMS}")
-            elif metric is not None and period.kind != metric.period_kind:
+            elif period is not None and metric is not None and period.kind != metric.period_kind:
                 bad("period", f"{metric_id} is reported per {metric.period_kind}, found "
                     f"{period.key!r}")
-            group = cells.get("group") or "all"
-            if group not in groups:
+            group = ident["group"] or "all"
+            if ident["group"] is None:
+                pass
+            elif group not in groups:
                 bad("group", f"unknown group {group!r}{did_you_mean(group, groups)}")
             elif metric is not None and metric.characteristic and group != "all":
                 allowed = ctx.catalogue.characteristics[metric.characteristic]["groups"]
                 if group not in allowed:
                     bad("group", f"{metric_id} is about {metric.characteristic}; expected one of "
                         + ", ".join(allowed))
-            breakdown = cells.get("breakdown", "")
-            if metric is not None and metric.breakdowns and breakdown not in metric.breakdowns:
+            breakdown = ident["breakdown"] or ""
+            if ident["breakdown"] is None:
+                pass
+            elif metric is not None and metric.breakdowns and breakdown not in metric.breakdowns:
                 bad("breakdown", f"unknown breakdown {breakdown!r} for {metric_id}"
                     f"{did_you_mean(breakdown, metric.breakdowns)}")
             values: dict[str, float | int | None] = {}
-            for col, parse in (("numerator", parse_count), ("denominator", parse_count),
-                               ("value", parse_number)):
+            for col in ("numerator", "denominator", "value"):
                 try:
-                    values[col] = parse(cells.get(col))
+                    # Negative counts are reported by the shared figure checks, which name
+                    # the count ("negative count -3").
+                    values[col] = (parse_number(cells.get(col)) if col == "value"
+                                   else parse_count(cells.get(col), negative_ok=True))
                 except CellError as exc:
                     bad(col, str(exc))
+            org_code = ""
             if not cells["org_code"]:
                 bad("org_code", "empty; expected an organisation code")
+            else:
+                try:
+                    org_code = check_ods_code(cells["org_code"])
+                except InputError as exc:
+                    bad("org_code", str(exc))
             if row_problems or period is None:
                 out.problems.extend(row_problems)
                 continue
             num, den, val = values["numerator"], values["denominator"], values["value"]
             out.observations.append(ObservationRow(
-                org_code=cells["org_code"].upper(), period_key=period.key, metric=metric_id,
+                org_code=org_code, period_key=period.key, metric=metric_id,
                 group=group, breakdown=breakdown,
                 numerator=int(num) if num is not None else None,
                 denominator=int(den) if den is not None else None,

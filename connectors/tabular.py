@@ -1,7 +1,9 @@
 """Reading cells from CSV and spreadsheet rows: one place for parsing and its messages.
 
 Sources use these helpers so that every file format reports a bad cell the same way:
-``file:row:column: error: found …; expected …``.
+``file:row:column: error: found …; expected …``. The checks themselves (regular files, size
+and field limits, UTF-8, strict numbers, identifiers) live in the core,
+:mod:`assurance.safeinput`; this module applies them to CSV rows and openpyxl cells.
 """
 
 from __future__ import annotations
@@ -9,77 +11,113 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from assurance.problems import Problem, did_you_mean
+from assurance.safeinput import (
+    LIMITS,
+    InputError,
+    Limits,
+    check_file,
+    check_finite,
+    check_text,
+    check_whole,
+    describe,
+    parse_decimal,
+    parse_whole,
+    read_text,
+)
+
+CellError = InputError
+"""A cell that cannot be read; the caller adds file, row and column."""
+
+CSV_ADVICE = "save the file as 'CSV UTF-8 (Comma delimited)'"
+MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
+"""The most an .xlsx may expand to when unzipped (a zip bomb is refused, not opened)."""
+
+# A field is never refused by the csv module's own limit (131,072 characters: an exception
+# with no row or column) but by Limits.max_field_chars, which names the cell. Files are at
+# most Limits.max_file_bytes, so this bounds memory too.
+csv.field_size_limit(max(csv.field_size_limit(), LIMITS.max_file_bytes + 1))
 
 
-class CellError(ValueError):
-    """A cell that cannot be read; the caller adds file, row and column."""
+def _blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def parse_count(raw: object) -> int | None:
-    """A whole number of people, or None for an empty cell."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+def parse_count(raw: object, *, negative_ok: bool = False, echo: bool = True) -> int | None:
+    """A whole number of people (0 to ``Limits.max_count``), or None for an empty cell.
+
+    ``3.0`` (or a float cell holding 3.0) is 3; ``3.5``, ``2,5``, ``1e3``, ``inf``, Unicode
+    digits and negative numbers are refused (``negative_ok`` leaves negatives to a caller
+    that reports them with more context).
+    """
+    if _blank(raw):
         return None
+    low = -LIMITS.max_count if negative_ok else 0
+    people = "a whole number of people"
     if isinstance(raw, bool):
         raise CellError(f"found {raw!r}; expected a whole number")
+    if isinstance(raw, date | time | timedelta):
+        raise CellError("found a date or time; expected a whole number of people")
     if isinstance(raw, int):
-        return raw
+        return check_whole(raw, low=low, high=LIMITS.max_count, expected=people, echo=echo)
     if isinstance(raw, float):
+        check_finite(raw, expected=people, echo=echo, low=-float(LIMITS.max_count),
+                     high=float(LIMITS.max_count))
         if raw.is_integer():
-            return int(raw)
-        raise CellError(f"found {raw!r}; expected a whole number of people")
-    text = str(raw).strip().replace(",", "")
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            f = float(text)
-        except ValueError:
-            raise CellError(f"found {str(raw)!r}; expected a whole number") from None
-        if f.is_integer():
-            return int(f)
-        raise CellError(f"found {str(raw)!r}; expected a whole number of people") from None
+            return check_whole(int(raw), low=low, high=LIMITS.max_count, expected=people,
+                               echo=echo)
+        raise CellError(f"found {raw!r}; expected {people}")
+    if not isinstance(raw, str):
+        raise CellError(f"found {describe(raw, echo=echo)}; expected a whole number")
+    n = parse_whole(raw, low=-(10**40), high=10**40, expected="a whole number", echo=echo)
+    return check_whole(n, low=low, high=LIMITS.max_count, expected=people, echo=echo)
 
 
-def parse_number(raw: object) -> float | None:
-    """A number, or None for an empty cell."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+def parse_number(raw: object, *, echo: bool = True) -> float | None:
+    """A finite number within ±``Limits.max_abs_value``, or None for an empty cell.
+
+    Text may end in one ``%`` (a published percentage); otherwise the rules of
+    :func:`assurance.safeinput.parse_decimal` apply.
+    """
+    if _blank(raw):
         return None
     if isinstance(raw, bool):
         raise CellError(f"found {raw!r}; expected a number")
+    if isinstance(raw, date | time | timedelta):
+        raise CellError("found a date or time; expected a number")
     if isinstance(raw, int | float):
-        return float(raw)
-    text = str(raw).strip().rstrip("%").replace(",", "")
-    try:
-        return float(text)
-    except ValueError:
-        raise CellError(f"found {str(raw)!r}; expected a number") from None
+        return check_finite(float(raw), echo=echo)
+    if not isinstance(raw, str):
+        raise CellError(f"found {describe(raw, echo=echo)}; expected a number")
+    text = raw.strip()
+    return parse_decimal(text[:-1] if text.endswith("%") else text, echo=echo)
 
 
 def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
-             problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, cells by header) from a CSV; header problems go to ``problems``.
+             problems: list[Problem], limits: Limits = LIMITS
+             ) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (row number, cells by header) from a CSV; file and header problems go to
+    ``problems``.
 
-    Row numbers are the file's own line numbers (header = 1), as a spreadsheet shows them.
+    Row numbers are spreadsheet row numbers (header = 1; a quoted field spanning lines is one
+    row). The file must be UTF-8 text (:func:`assurance.safeinput.read_text`); each column
+    may appear once; every field is at most ``limits.max_field_chars`` characters with no
+    control characters other than tab and line breaks. A row with a bad field is reported and
+    not yielded.
     """
     where = str(path)
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        problems.append(Problem(where, "not a CSV text file (binary content); expected "
-                                "UTF-8 comma-separated text"))
-        return
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(where, f"not UTF-8 text (byte {exc.start}); save the file as "
-                                "CSV UTF-8"))
+    text, refused = read_text(path, what="CSV text file", advice=CSV_ADVICE, limits=limits)
+    if text is None:
+        problems.extend(refused)
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -87,10 +125,28 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
     except StopIteration:
         problems.append(Problem(where, "file is empty; expected a header row"))
         return
+    except csv.Error as exc:
+        problems.append(Problem(where, f"not a readable CSV header ({exc}); expected a header "
+                                "row of column names", 1))
+        return
     allowed = set(required) | set(optional)
+    if not any(h in allowed for h in header):
+        # Row 1 names no column we know: it is data (a file without a header, or another
+        # kind of file), and data may be about people, so none of it is echoed.
+        problems.append(Problem(where, f"no recognised header row: none of the {len(header)} "
+                                "cells in row 1 is a column name; expected a header row "
+                                f"naming the columns {', '.join([*required, *optional])}", 1))
+        return
+    first_at: dict[str, int] = {}
     for i, h in enumerate(header, start=1):
+        if h in first_at:
+            problems.append(Problem(where, f"duplicate column {describe(h)} (columns "
+                                    f"{first_at[h]} and {i}); expected each column once", 1, i))
+            continue
+        first_at[h] = i
         if h not in allowed:
-            problems.append(Problem(where, f"unknown column {h!r}{did_you_mean(h, allowed)}; "
+            problems.append(Problem(where, f"unknown column {describe(h)}"
+                                    f"{did_you_mean(h, allowed) if len(h) <= 40 else ''}; "
                                     f"expected columns: {', '.join([*required, *optional])}",
                                     1, i))
     missing = [c for c in required if c not in header]
@@ -98,30 +154,88 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
         problems.append(Problem(where, f"missing column(s) {', '.join(missing)}", 1))
     if problems:
         return
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(Problem(where, f"found {len(cells)} cells; expected {len(header)} "
-                                    "(one per header column)", line))
-            continue
-        yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+    line = 1
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                problems.append(Problem(where, f"found {len(cells)} cells; expected "
+                                        f"{len(header)} (one per header column)", line))
+                continue
+            bad = False
+            for h, c in zip(header, cells, strict=True):
+                try:
+                    check_text(c, expected="a field", max_chars=limits.max_field_chars,
+                               multiline=True)
+                except InputError as exc:
+                    problems.append(Problem(where, str(exc), line, h))
+                    bad = True
+            if not bad:
+                yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+    except csv.Error as exc:
+        problems.append(Problem(where, f"not readable as CSV after row {line} ({exc}); "
+                                "expected comma-separated text", line + 1))
+
+
+def _damage(exc: BaseException) -> str:
+    """A short, printable reason from a parser's exception (no cell content)."""
+    detail = " ".join(str(exc).split())[:120]
+    detail = "".join(ch for ch in detail if ch.isprintable())
+    return exc.__class__.__name__ + (f": {detail}" if detail else "")
+
+
+# What openpyxl, zipfile and the XML parsers raise on a damaged workbook, when loading or
+# (read-only) while reading rows. SyntaxError covers ElementTree's and lxml's parse errors.
+DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError,
+           SyntaxError, ValueError, TypeError, IndexError, AttributeError)
 
 
 @contextmanager
 def workbook(path: Path, problems: list[Problem], expected: str, *,
              read_only: bool = False) -> Iterator[Workbook | None]:
     """The workbook at ``path`` (values, not formulas), closed afterwards; or ``None`` when the
-    file is not an .xlsx workbook, with that problem in ``problems`` naming what was expected.
+    file is not a readable .xlsx workbook, with that problem in ``problems`` naming what was
+    expected.
+
+    A file that is not a zip at all is "not an Excel .xlsx workbook"; a zip that is damaged
+    (truncated, corrupt members, broken sheet XML, or expanding to more than
+    ``MAX_UNCOMPRESSED``) is "not a readable .xlsx workbook"; damage found while the body
+    reads rows (read-only workbooks parse lazily) is reported the same way and ends the body.
     """
+    where = str(path)
+    is_zip = False
+    refused = check_file(path)
+    if refused:
+        problems.extend(refused)
+        yield None
+        return
     try:
+        with path.open("rb") as fh:
+            is_zip = fh.read(4) == b"PK\x03\x04"
+        if is_zip:
+            with zipfile.ZipFile(path) as z:
+                expands = sum(i.file_size for i in z.infolist())
+            if expands > MAX_UNCOMPRESSED:
+                problems.append(Problem(where, f"not a readable .xlsx workbook (it expands to "
+                                        f"{expands:,} bytes, more than {MAX_UNCOMPRESSED:,}); "
+                                        "expected " + expected))
+                yield None
+                return
         wb = load_workbook(path, read_only=read_only, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        problems.append(Problem(str(path), f"not an Excel .xlsx workbook "
-                                f"({exc.__class__.__name__}); expected " + expected))
+    except DAMAGED as exc:
+        if is_zip:
+            problems.append(Problem(where, f"not a readable .xlsx workbook ({_damage(exc)}); "
+                                    "expected " + expected))
+        else:
+            problems.append(Problem(where, f"not an Excel .xlsx workbook "
+                                    f"({exc.__class__.__name__}); expected " + expected))
         yield None
         return
     try:
         yield wb
+    except (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError) as exc:
+        problems.append(Problem(where, f"not a readable .xlsx workbook ({_damage(exc)}); "
+                                "expected " + expected))
     finally:
         wb.close()
