@@ -7,8 +7,20 @@ every source alike:
 * **idempotent** — a file whose SHA-256 was already imported by the same source stores
   nothing new;
 * **atomic** — any problem means nothing from the file is written (one transaction);
-* **supersedes with history** — for each ``org|period|metric`` scope the file covers, the
-  previous current figures are marked superseded by this import, never deleted;
+* **supersedes with history** — never deleting anything. How depends on what the file says
+  it is (:attr:`Parsed.supersede`):
+
+  - ``"scope"`` (returns and metric files): for each ``org|period|metric`` scope the file
+    covers, every previous current figure is marked superseded by this import — the groups of
+    a band share one total, so a corrected return replaces the whole set;
+  - ``"figure"`` (the Staff Survey publication, 167,005 independent cells): a figure
+    (``org|period|metric|group|breakdown``) is superseded only when the file's figure differs
+    in value, numerator, denominator, suppression or note; an identical figure stays current
+    and keeps pointing at the import it first came from. Figures of a covered scope that the
+    file no longer holds are superseded in both modes;
+* **re-importing an earlier file** (same SHA-256) is *unchanged* only when every figure it
+  holds is current; otherwise its figures are made current again (new rows attributed to the
+  original import, the displaced ones superseded by it, an ``import_restore`` audit event);
 * **provenance** — an ``import_batch`` row (source, file name, SHA-256, rows, importer
   version, time, who) and an audit event, committed with the data.
 """
@@ -21,16 +33,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assurance import audit
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.db import session as open_session
-from assurance.models import Import, Observation, Organisation, Period, SurveyQuestion
+from assurance.models import AuditEvent, Import, Observation, Organisation, Period, SurveyQuestion
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import cap_problems, require_file
@@ -66,6 +79,9 @@ class Parsed:
     questions: list[SurveyQuestion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     note: str | None = None
+    #: ``"scope"``: the file replaces every figure of each org|period|metric it covers;
+    #: ``"figure"``: only figures that differ are superseded (see the module docstring).
+    supersede: Literal["scope", "figure"] = "scope"
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,7 @@ class Source(Protocol):
 @dataclass(frozen=True)
 class ImportResult:
     import_id: int
-    status: str  # "imported" | "unchanged"
+    status: str  # "imported" | "unchanged" | "restored"
     source: str
     filename: str
     sha256: str
@@ -101,6 +117,9 @@ class ImportResult:
     superseded: int
     organisations: int
     message: str
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
 
 
 def file_sha256(path: Path) -> str:
@@ -215,14 +234,16 @@ def run_import(
         prior = s.exec(
             select(Import).where(Import.source == source.name, Import.sha256 == sha)
         ).first()
-        if prior is not None:
+        if prior is not None and _last_import_event(s) == f"import:{prior.id}":
+            # Nothing was imported or restored since this file: all of it is still current.
             return ImportResult(
                 prior.id or 0, "unchanged", source.name, path.name, sha, prior.rows_read, 0, 0,
                 0, f"identical to import #{prior.id} of {prior.imported_at:%Y-%m-%d %H:%M}; "
-                "nothing new stored",
-            )
+                "nothing new stored")
         known = frozenset(s.exec(select(Organisation.code)).all())
 
+    # An earlier file is parsed again: "unchanged" must mean every figure it holds is still
+    # current, which only its figures can tell (a later copy may have changed any of them).
     cat = load_catalogue()
     parsed = source.parse(path, ParseContext(cat, known, ethnicity_map or {}))
     problems = list(parsed.problems)
@@ -251,6 +272,15 @@ def run_import(
                                      + source.description)])
 
     with open_session(engine, write=True) as s, s.begin():
+        plan = _plan(s, parsed.observations, parsed.supersede, restoring=prior is not None)
+        if prior is not None and prior.id is not None:
+            if not plan.insert and not plan.supersede:
+                return ImportResult(
+                    prior.id, "unchanged", source.name, path.name, sha, prior.rows_read, 0, 0,
+                    0, f"identical to import #{prior.id} of {prior.imported_at:%Y-%m-%d %H:%M}; "
+                    "every figure in it is current; nothing new stored",
+                    unchanged=plan.unchanged)
+            return _restore(s, prior, plan, path, actor=actor, at=at)
         for org in parsed.organisations:
             _register(s, org)
         existing_periods = set(s.exec(select(Period.key)).all())
@@ -263,37 +293,194 @@ def run_import(
                 s.add(q)
             else:
                 old.text, old.sheet, old.responses = q.text, q.sheet, q.responses
+        superseded = len(plan.supersede)
         batch = Import(source=source.name, filename=path.name, sha256=sha,
                        rows_read=parsed.rows_read, observations=len(parsed.observations),
+                       superseded_observations=superseded,
                        importer_version=source.version, imported_at=at,
-                       imported_by=actor, note=parsed.note)
+                       imported_by=actor, note=_note(parsed.note, plan)
+                       if parsed.supersede == "figure" else parsed.note)
         s.add(batch)
         s.flush()
         assert batch.id is not None
-        if parsed.observations:
-            s.execute(insert(Observation), [
-                {"import_id": batch.id, "org_code": r.org_code, "period_key": r.period_key,
-                 "metric": r.metric, "group": r.group, "breakdown": r.breakdown,
-                 "value": r.value, "numerator": r.numerator, "denominator": r.denominator,
-                 "suppressed": r.suppressed, "note": r.note,
-                 "scope": f"{r.org_code}|{r.period_key}|{r.metric}", "current": True,
-                 "superseded_by": None}
-                for r in parsed.observations
-            ])
-        superseded = _supersede(s, batch.id)
-        batch.superseded_observations = superseded
+        _write(s, plan, batch.id)
         audit.append(s, at=at, actor=actor, action="import", subject=f"import:{batch.id}",
                      details={"source": source.name, "file": path.name, "sha256": sha,
                               "rows": parsed.rows_read,
                               "observations": len(parsed.observations),
-                              "superseded": superseded,
+                              "superseded": superseded, "new": plan.new,
+                              "changed": plan.changed, "unchanged": plan.unchanged,
                               "organisations": len(parsed.organisations)})
         import_id = batch.id
     msg = (f"imported {len(parsed.observations):,} figures from {parsed.rows_read:,} rows"
            + (f", superseding {superseded:,} earlier figures" if superseded else "")
            + (f", {len(parsed.organisations)} organisations" if parsed.organisations else ""))
+    if parsed.supersede == "figure" and (plan.changed or plan.unchanged):
+        msg += (f" ({plan.new:,} new, {plan.changed:,} changed, {plan.unchanged:,} unchanged "
+                "and still attributed to the import they came from)")
     return ImportResult(import_id, "imported", source.name, path.name, sha, parsed.rows_read,
-                        len(parsed.observations), superseded, len(parsed.organisations), msg)
+                        len(parsed.observations), superseded, len(parsed.organisations), msg,
+                        new=plan.new, changed=plan.changed, unchanged=plan.unchanged)
+
+
+FigureKey = tuple[str, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class _Current:
+    """A current figure as stored (a plain row: 167,005 ORM objects would be slow)."""
+
+    id: int
+    org_code: str
+    period_key: str
+    metric: str
+    group: str
+    breakdown: str
+    value: float | None
+    numerator: int | None
+    denominator: int | None
+    suppressed: bool
+    note: str | None
+    scope: str
+
+
+def _figure(o: ObservationRow | _Current) -> tuple[object, ...]:
+    """What makes two figures the same figure (the import they came from does not)."""
+    return (o.numerator, o.denominator, bool(o.suppressed), o.note)
+
+
+def _same(new: ObservationRow, old: ObservationRow | _Current) -> bool:
+    """The same figure, allowing for the last digits a spreadsheet program changes when it
+    saves a copy (Excel keeps 15 significant digits, the published file 17): a real change to
+    a percentage or score is many orders of magnitude larger than 1e-12 of it."""
+    if _figure(new) != _figure(old):
+        return False
+    if new.value is None or old.value is None:
+        return new.value is old.value
+    return math.isclose(new.value, old.value, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@dataclass
+class _Plan:
+    """What an import changes: rows to add, current rows to supersede, and the counts."""
+
+    insert: list[ObservationRow] = field(default_factory=list)
+    supersede: list[int] = field(default_factory=list)
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+
+
+def _plan(s: Session, rows: list[ObservationRow], mode: str, *, restoring: bool) -> _Plan:
+    """Compare the file's figures with the current ones in the scopes it covers.
+
+    In ``"figure"`` mode, and when an earlier file is imported again in either mode, only
+    figures that differ are written. A new file in ``"scope"`` mode replaces each covered scope
+    whole, as the sources that use it promise.
+    """
+    plan = _Plan()
+    if not rows:
+        return plan
+    incoming: dict[FigureKey, ObservationRow] = {
+        (r.org_code, r.period_key, r.metric, r.group, r.breakdown): r for r in rows}
+    scopes = {f"{k[0]}|{k[1]}|{k[2]}" for k in incoming}
+    # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+    columns = [col(getattr(Observation, name)) for name in _Current.__dataclass_fields__]
+    stmt = sa_select(*columns).where(
+        col(Observation.current).is_(True),
+        col(Observation.period_key).in_(sorted({r.period_key for r in rows})),
+        col(Observation.metric).in_(sorted({r.metric for r in rows})))
+    current: dict[str, list[_Current]] = {}
+    for row in s.execute(stmt):
+        o = _Current(*row)
+        if o.scope in scopes:
+            current.setdefault(o.scope, []).append(o)
+    same: set[FigureKey] = set()
+    for scope, olds in current.items():
+        keyed = {(o.org_code, o.period_key, o.metric, o.group, o.breakdown): o for o in olds}
+        differs = [k for k, o in keyed.items()
+                   if k not in incoming or not _same(incoming[k], o)]
+        theirs = [k for k in incoming if f"{k[0]}|{k[1]}|{k[2]}" == scope] if (
+            mode == "scope") else []
+        if mode == "scope" and not restoring:
+            replace_all = True
+        elif mode == "scope":  # an earlier file again: a scope is whole or restored whole
+            replace_all = bool(differs) or any(k not in keyed for k in theirs)
+        else:
+            replace_all = False
+        for k, o in keyed.items():
+            if k in incoming and _same(incoming[k], o):
+                plan.unchanged += 1
+                if not replace_all:
+                    same.add(k)
+                    continue
+            elif k in incoming:
+                plan.changed += 1
+            else:
+                plan.withdrawn += 1
+            plan.supersede.append(o.id)
+        if mode == "scope" and not replace_all:
+            same.update(theirs)
+    had = {(o.org_code, o.period_key, o.metric, o.group, o.breakdown)
+           for olds in current.values() for o in olds}
+    plan.new = sum(1 for k in incoming if k not in had)
+    plan.insert = [r for k, r in incoming.items() if k not in same]
+    return plan
+
+
+def _last_import_event(s: Session) -> str | None:
+    """The subject (``import:<id>``) of the last import or restore, whatever its source."""
+    return s.exec(select(AuditEvent.subject)
+                  .where(col(AuditEvent.action).in_(("import", "import_restore")))
+                  .order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+
+
+def _note(note: str | None, plan: _Plan) -> str:
+    """The import row's note, with what the file's figures were against the store."""
+    counts = (f"figures: {plan.new:,} new, {plan.changed:,} changed, {plan.unchanged:,} "
+              f"unchanged, {plan.withdrawn:,} withdrawn")
+    return f"{note}; {counts}" if note else counts
+
+
+def _write(s: Session, plan: _Plan, import_id: int) -> None:
+    """Supersede first, then add: at no moment are two figures current for one key."""
+    for i in range(0, len(plan.supersede), 500):
+        chunk = plan.supersede[i:i + 500]
+        s.execute(update(Observation).where(col(Observation.id).in_(chunk))
+                  .values(current=False, superseded_by=import_id)
+                  .execution_options(synchronize_session=False))
+    if plan.insert:
+        s.execute(insert(Observation), [
+            {"import_id": import_id, "org_code": r.org_code, "period_key": r.period_key,
+             "metric": r.metric, "group": r.group, "breakdown": r.breakdown,
+             "value": r.value, "numerator": r.numerator, "denominator": r.denominator,
+             "suppressed": r.suppressed, "note": r.note,
+             "scope": f"{r.org_code}|{r.period_key}|{r.metric}", "current": True,
+             "superseded_by": None}
+            for r in plan.insert
+        ])
+
+
+def _restore(s: Session, prior: Import, plan: _Plan, path: Path, *, actor: str,
+             at: datetime) -> ImportResult:
+    """Make an earlier file's figures current again, attributed to the import that first
+    stored them (the same file cannot be a second import: one import per source and SHA)."""
+    assert prior.id is not None
+    _write(s, plan, prior.id)
+    restored = len(plan.insert)
+    audit.append(s, at=at, actor=actor, action="import_restore", subject=f"import:{prior.id}",
+                 details={"source": prior.source, "file": path.name, "sha256": prior.sha256,
+                          "restored": restored, "superseded": len(plan.supersede),
+                          "new": plan.new, "changed": plan.changed,
+                          "unchanged": plan.unchanged, "withdrawn": plan.withdrawn})
+    msg = (f"identical to import #{prior.id} of {prior.imported_at:%Y-%m-%d %H:%M}, but "
+           f"{restored:,} of its figures were no longer current: made them current again "
+           f"from import #{prior.id}, superseding {len(plan.supersede):,} later figures "
+           f"({plan.unchanged:,} figures were already current)")
+    return ImportResult(prior.id, "restored", prior.source, path.name, prior.sha256,
+                        prior.rows_read, restored, len(plan.supersede), 0, msg, new=plan.new,
+                        changed=plan.changed, unchanged=plan.unchanged)
 
 
 def _register(s: Session, org: Organisation) -> None:
@@ -310,19 +497,6 @@ def _register(s: Session, org: Organisation) -> None:
     for field_name in ("org_type", "region", "ics", "benchmark_group"):
         if getattr(existing, field_name) is None and getattr(org, field_name) is not None:
             setattr(existing, field_name, getattr(org, field_name))
-
-
-def _supersede(s: Session, import_id: int) -> int:
-    """Mark earlier current figures in the scopes this import covers as superseded."""
-    scopes = (select(Observation.scope).where(Observation.import_id == import_id)
-              .distinct().scalar_subquery())
-    stmt = (update(Observation)
-            .where(col(Observation.current).is_(True),
-                   col(Observation.import_id) != import_id,
-                   col(Observation.scope).in_(scopes))
-            .values(current=False, superseded_by=import_id)
-            .execution_options(synchronize_session=False))
-    return int(s.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def store_counts(engine: Engine) -> dict[str, int]:

@@ -46,7 +46,7 @@ class Import(SQLModel, table=True):
     filename: str
     sha256: str = Field(index=True, max_length=64)
     rows_read: int
-    observations: int
+    observations: int  # figures the file holds (``note`` says how many were new/changed)
     superseded_observations: int = 0
     importer_version: str
     imported_at: datetime
@@ -58,7 +58,10 @@ class Observation(SQLModel, table=True):
     """One stored figure. Ratios are derived from counts at evaluation time.
 
     ``scope`` is ``org|period|metric``: a later import that covers the same scope supersedes
-    every current row of it (``current`` false, ``superseded_by`` set), keeping history.
+    every current row of it, or for a source that supersedes per figure only the rows whose
+    figure differs (``current`` false, ``superseded_by`` set), keeping history. Re-importing an
+    earlier file adds rows attributed to that file's import, so ``superseded_by`` may name an
+    older import than ``import_id``: order history by ``id``.
     """
 
     __table_args__ = (

@@ -120,6 +120,7 @@ class StaffSurveyXlsx:
         self._check_question_map(year, questions, where, ctx, out)
         out.organisations = list(orgs.values())
         out.note = f"NHS Staff Survey {year}: {len(orgs)} organisations"
+        out.supersede = "figure"
 
     def _columns(self, titles, labels, sw, out, questions, sheet, year):
         """Map each data column to (question code, response slug)."""
