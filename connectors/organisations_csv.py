@@ -1,23 +1,26 @@
 """Organisation register CSV: ``code,name,type,region,ics,benchmark_group,synthetic``.
 
-ODS codes are validated for shape (3 characters for trusts, 5 for sites; letters and
-digits). Synthetic organisations (the demo's) use codes starting ``Z9`` and set
-``synthetic`` to ``yes``; the product marks them wherever they appear.
+ODS codes are validated for shape (:data:`assurance.safeinput.ODS_FORM`: 3 to 10 letters
+and digits — 3 for trusts, 5 for sites, 6 for practices); a value a spreadsheet would run as
+a formula is refused. Names and the other text columns are at most 255 characters on one line
+with no control characters: they are printed in Word documents and evidence packs, and
+python-docx cannot write control characters. Synthetic organisations (the demo's) use codes
+starting ``Z9`` and set ``synthetic`` to ``yes``; the product marks them wherever they appear.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from assurance.ingest import ParseContext, Parsed
 from assurance.models import Organisation
 from assurance.problems import Problem
+from assurance.safeinput import LIMITS, InputError, check_ods_code, check_text, describe
 from connectors.tabular import read_csv
 
-ODS = re.compile(r"^[A-Z0-9]{3,5}$")
 TRUE = {"yes", "true", "1", "y"}
 FALSE = {"no", "false", "0", "n", ""}
+TEXT_COLUMNS = ("name", "type", "region", "ics", "benchmark_group")
 
 
 class OrganisationsCsv:
@@ -35,23 +38,34 @@ class OrganisationsCsv:
                                     ("type", "region", "ics", "benchmark_group", "synthetic"),
                                     out.problems):
             out.rows_read += 1
-            code = cells["code"].upper()
-            if not ODS.match(code):
-                out.problems.append(Problem(where, f"found {cells['code']!r}; expected an ODS "
-                                            "code of 3 to 5 letters or digits", line, "code"))
+            try:
+                code = check_ods_code(cells["code"])
+            except InputError as exc:
+                out.problems.append(Problem(where, str(exc), line, "code"))
                 continue
             if code in seen:
                 out.problems.append(Problem(where, f"duplicate code {code} (first on row "
                                             f"{seen[code]})", line, "code"))
                 continue
             seen[code] = line
+            bad = False
             if not cells["name"]:
                 out.problems.append(Problem(where, "empty; expected the organisation's name",
                                             line, "name"))
+                bad = True
+            for column in TEXT_COLUMNS:
+                try:
+                    check_text(cells.get(column, ""), expected="a name on one line",
+                               max_chars=LIMITS.max_name_chars, formula=True)
+                except InputError as exc:
+                    out.problems.append(Problem(where, str(exc), line, column))
+                    bad = True
             flag = cells.get("synthetic", "").lower()
             if flag not in TRUE | FALSE:
-                out.problems.append(Problem(where, f"found {flag!r}; expected yes or no", line,
+                out.problems.append(Problem(where, f"found {describe(flag)}; expected yes or no", line,
                                             "synthetic"))
+            if bad:
+                continue
             out.organisations.append(Organisation(
                 code=code, name=cells["name"], org_type=cells.get("type") or None,
                 region=cells.get("region") or None, ics=cells.get("ics") or None,

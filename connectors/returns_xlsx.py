@@ -63,6 +63,7 @@ from openpyxl import Workbook
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, did_you_mean
+from assurance.safeinput import InputError, check_ods_code, check_text, describe
 from connectors.returns_layout import (
     ABOUT,
     ANSWER_ROW,
@@ -216,7 +217,7 @@ class _Reader:
         more = f" (and {len(wrong) - 1} more heading cells differ)" if len(wrong) > 1 else ""
         cell = self.wb[sheet][coord]
         self.bad(sheet, cell.row, cell.column_letter,
-                 f"found {repr(found) if found else 'blank'}; expected {text!r}{more}. The "
+                 f"found {describe(found) if found else 'blank'}; expected {text!r}{more}. The "
                  f"layout has changed (a row or column inserted, moved or renamed?): {FRESH}")
         return False
 
@@ -273,22 +274,46 @@ class _Reader:
         code = _text(self.raw(ABOUT, "B", ORG_ROW)).upper()
         if not code:
             self.bad(ABOUT, ORG_ROW, "B", "blank; expected the organisation's ODS code, e.g. RR8")
-        elif code not in self.ctx.known_orgs:
+            return None, self._year_entry()
+        try:
+            code = check_ods_code(code)
+        except InputError as exc:
+            self.bad(ABOUT, ORG_ROW, "B", str(exc))
+            return None, self._year_entry()
+        if code not in self.ctx.known_orgs:
             self.bad(ABOUT, ORG_ROW, "B", f"unknown organisation code {code!r}"
                      f"{did_you_mean(code, self.ctx.known_orgs)}; register it first "
                      "(assurance orgs import)")
+        return (code if code in self.ctx.known_orgs else None), self._year_entry()
+
+    def _year_entry(self) -> int | None:
+        """The About sheet's year (B6); checks the other entries (B7-B9) on the way."""
         raw = self.raw(ABOUT, "B", YEAR_ROW)
         year = _year(raw)
         if year is None:
             found = (f"the date {raw:%d/%m/%Y}" if isinstance(raw, date)
-                     else repr(_text(raw)) if not _blank(raw) else "blank")
+                     else describe(_text(raw)) if not _blank(raw) else "blank")
             self.bad(ABOUT, YEAR_ROW, "B", f"found {found}; expected the 31 March snapshot "
                      "year as 4 digits, e.g. 2024")
         when = self.raw(ABOUT, "B", DATE_ROW)
         if not _blank(when) and _date(when) is None:
-            self.bad(ABOUT, DATE_ROW, "B", f"found {_text(when)!r}; expected a date such as "
-                     "15/05/2024, or leave it blank")
-        return (code if code in self.ctx.known_orgs else None), year
+            self.bad(ABOUT, DATE_ROW, "B", f"found {describe(_text(when))}; expected a date "
+                     "such as 15/05/2024, or leave it blank")
+        for row, what, lines in ((BY_ROW, "a name and role", False), (NOTES_ROW, "notes", True)):
+            self.text(ABOUT, row, what, multiline=lines)
+        return year
+
+    def text(self, sheet: str, row: int, expected: str, *, multiline: bool) -> bool:
+        """Check a free-text cell (column B) is storable and printable; True when it is."""
+        raw = self.raw(sheet, "B", row)
+        if raw is None:
+            return True
+        try:
+            check_text(str(raw), expected=expected, multiline=multiline)
+        except InputError as exc:
+            self.bad(sheet, row, "B", str(exc))
+            return False
+        return True
 
     def _provenance(self) -> str:
         who = _text(self.raw(ABOUT, "B", BY_ROW))
@@ -382,8 +407,10 @@ class _Reader:
         raw = self.raw(NARRATIVE, "B", ANSWER_ROW)
         answer = _norm(raw)
         description = _text(self.raw(NARRATIVE, "B", DESCRIPTION_ROW))
+        if not self.text(NARRATIVE, DESCRIPTION_ROW, "a description", multiline=True):
+            return
         if answer not in ("yes", "no"):
-            found = repr(_text(raw)) if answer else "blank"
+            found = describe(_text(raw)) if answer else "blank"
             self.bad(NARRATIVE, ANSWER_ROW, "B", f"found {found}; expected Yes or No")
         elif answer == "yes" and not description:
             self.bad(NARRATIVE, DESCRIPTION_ROW, "B", "blank; expected a description of the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -70,8 +71,7 @@ def parse_count(raw: object, *, negative_ok: bool = False, echo: bool = True) ->
     if isinstance(raw, int):
         return check_whole(raw, low=low, high=LIMITS.max_count, expected=people, echo=echo)
     if isinstance(raw, float):
-        check_finite(raw, expected=people, echo=echo, low=-float(LIMITS.max_count),
-                     high=float(LIMITS.max_count))
+        check_finite(raw, expected=people, echo=echo, low=-math.inf, high=math.inf)
         if raw.is_integer():
             return check_whole(int(raw), low=low, high=LIMITS.max_count, expected=people,
                                echo=echo)
@@ -188,7 +188,7 @@ def _damage(exc: BaseException) -> str:
 # What openpyxl, zipfile and the XML parsers raise on a damaged workbook, when loading or
 # (read-only) while reading rows. SyntaxError covers ElementTree's and lxml's parse errors.
 DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError,
-           SyntaxError, ValueError, TypeError, IndexError, AttributeError)
+           SyntaxError, ValueError, TypeError, IndexError, AttributeError, OverflowError)
 
 
 @contextmanager
