@@ -1,42 +1,69 @@
 """The official NHS Staff Survey detailed spreadsheet (organisational results), as published.
 
-Layout of each question sheet (checked, not assumed): row 1 holds question headings
-(``Q14a - In the last 12 months …``) at the first column of each question's block; row 5
-holds the column labels: ``ODS code, Organisation name, Benchmarking group, Region, ICS,
-Weighting`` then ``% <response>`` … ``Base (number of responses)`` per question (score sheets:
-``<code> - score``, ``Base …``); organisations from row 6 until the first empty row. ``-``
-means fewer than 10 responses: stored as suppressed, never as zero.
+Layout of each question sheet (checked cell by cell against ``connectors.nss_layout`` for the
+file's survey year, not assumed): row 1 holds question headings (``Q14a - In the last 12
+months …``) at the first column of each question's block; row 5 holds the column labels:
+``ODS code, Organisation name, Benchmarking group, Region, ICS, Weighting`` then
+``% <response>`` … ``Base (number of responses)`` per question (score sheets:
+``<code> - score``, ``Base …``); one organisation per row from row 6 to the end of the sheet.
+``-`` means fewer than 10 responses: stored as suppressed, never as zero, with the base
+kept as its denominator when the base is published. An **empty** cell where a figure or
+``-`` belongs is damage, not suppression.
+
+Refused, every problem located as ``file[sheet]:row:column`` and all of them reported: a
+missing, renamed or extra sheet; a heading or response label that differs from the published
+layout; a blank ODS code in a row that holds figures (the rest of the sheet is always read);
+an empty figure cell; text, or a percentage outside 0–100 (a score outside 0–10), or a base
+that is negative or not a whole number; an organisation missing from some sheets.
 
 Stored: every response percentage as ``nss.<question>`` with the response as breakdown and
-the base as denominator; the organisation register (name, benchmarking group, region, ICS)
-so peers can be compared; question texts per survey year. The year comes from the title
-cell, and the questions the WRES/WDES metrics use are checked against the catalogue's map
-for that year, so a file from another year with renumbered questions is refused rather
-than misread.
+the base as denominator; the organisation register (name, benchmarking group exactly as
+published, region, ICS, and the organisation type that group names) so peers can be
+compared; question texts per survey year. The year comes from the title cell, and the
+questions the WRES/WDES metrics use are checked against the catalogue's map for that year,
+so a file from another year with renumbered questions is refused rather than misread.
+
+The file supersedes **per figure** (``Parsed.supersede = "figure"``): importing a copy with
+one changed cell supersedes that one figure.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.models import Organisation, SurveyQuestion
-from assurance.problems import Problem
+from assurance.problems import Problem, did_you_mean
+from assurance.safeinput import InputError, check_ods_code
+from connectors.nss_layout import BASE, LAYOUTS, NOTES, Block
 from connectors.tabular import CellError, parse_count, parse_number, workbook
 
 FIXED = ("ODS code", "Organisation name", "Benchmarking group", "Region", "ICS", "Weighting")
 TITLE = re.compile(r"NHS Staff Survey (\d{4})")
 QUESTION = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_ ]*?)\s+-\s+(.+)$", re.S)
-BASE = "Base (number of responses)"
 HEADER_ROW, FIRST_DATA_ROW = 5, 6
+DASH = "-"
 
+#: The benchmarking groups as published, and the organisation type each one names. Matched
+#: exactly: "Acute Specialist Trusts" is not "Acute …", "Community Surgical Services" is not
+#: "Community Trusts". A group not listed keeps its published name and gets no type.
 ORG_TYPES = {
-    "Acute": "acute", "Acute Specialist": "acute specialist", "Mental Health": "mental health",
-    "Community": "community", "Ambulance": "ambulance", "ICB": "ICB", "CSU": "CSU",
-    "Social Enterprise": "social enterprise", "Community Surgical": "community surgical",
+    "Acute and Acute & Community Trusts": "acute",
+    "Acute Specialist Trusts": "acute specialist",
+    "Mental Health & Learning Disability and Mental Health, Learning Disability & Community "
+    "Trusts": "mental health",
+    "Community Trusts": "community",
+    "Ambulance Trusts": "ambulance",
+    "ICBs": "ICB",
+    "CSUs": "CSU",
+    "Social Enterprises - Community": "social enterprise",
+    "Social Enterprises - Mental Health": "social enterprise",
+    "Community Surgical Services": "community surgical",
 }
 
 
@@ -47,153 +74,273 @@ def slug(text: str) -> str:
 
 
 def org_type(benchmark_group: str | None) -> str | None:
-    if not benchmark_group:
-        return None
-    for prefix, kind in ORG_TYPES.items():
-        if benchmark_group.startswith(prefix):
-            return kind
-    return None
+    """The organisation type the published benchmarking group names (exact match only)."""
+    return ORG_TYPES.get(benchmark_group) if benchmark_group else None
+
+
+def _cell(row: Sequence[Any], i: int) -> Any:
+    return row[i] if i < len(row) else None
+
+
+def _empty(v: object) -> bool:
+    return v is None or (isinstance(v, str) and v.strip() == "")
+
+
+def _dash(v: object) -> bool:
+    return isinstance(v, str) and v.strip() == DASH
 
 
 class StaffSurveyXlsx:
     """Source ``nss_xlsx``: the published Staff Survey workbook, read-only (see module docstring)."""
 
     name = "nss_xlsx"
-    version = "1"
+    version = "2"
     description = ("the NHS Staff Survey detailed spreadsheet (organisational results) as "
                    "published by NHS England")
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
-        out = Parsed()
+        out = Parsed(supersede="figure")
         with workbook(path, out.problems, self.description, read_only=True) as wb:
             if wb is not None:
                 self._parse_workbook(wb, str(path), ctx, out)
         return out
 
-    def _parse_workbook(self, wb, where: str, ctx: ParseContext, out: Parsed) -> None:
+    def _parse_workbook(self, wb: Any, where: str, ctx: ParseContext, out: Parsed) -> None:
         year: int | None = None
         orgs: dict[str, Organisation] = {}
         questions: dict[str, str] = {}
-        sheets = [ws for ws in wb.worksheets if ws.title.strip().lower() != "notes"]
+        sheets = [ws for ws in wb.worksheets if ws.title.strip().lower() != NOTES.lower()]
         if not sheets:
             out.problems.append(Problem(where, "no question sheets found; expected "
                                         + self.description))
             return
+        heads: dict[str, list[tuple[Any, ...]]] = {}
         for ws in sheets:
             sw = f"{where}[{ws.title}]"
-            rows = ws.iter_rows(values_only=True)
-            head = [next(rows, ()) for _ in range(HEADER_ROW)]
-            title = str(head[0][0] if head[0] else "")
+            rows = ws.iter_rows(min_row=1, max_row=HEADER_ROW, values_only=True)
+            heads[ws.title] = [next(rows, ()) for _ in range(HEADER_ROW)]
+            title = str(_cell(heads[ws.title][0], 0) or "")
             m = TITLE.search(title)
             if not m:
                 out.problems.append(Problem(sw, f"found {title[:60]!r}; expected a title like "
                                             "'NHS Staff Survey 2024 - WEIGHTED Results'", 1, "A"))
-                continue
-            if year is None:
+            elif year is None:
                 year = int(m.group(1))
             elif int(m.group(1)) != year:
                 out.problems.append(Problem(sw, f"survey year {m.group(1)} differs from {year} "
                                             "in earlier sheets", 1, "A"))
-            labels = [str(c).strip() if c is not None else "" for c in head[HEADER_ROW - 1]]
-            if tuple(labels[:6]) != FIXED:
-                out.problems.append(Problem(sw, f"found headers {labels[:6]}; expected "
-                                            f"{list(FIXED)}", HEADER_ROW, "A"))
-                continue
-            columns = self._columns(head[0], labels, sw, out, questions, ws.title, year)
-            if columns is None:
-                continue
-            for r, row in enumerate(rows, start=FIRST_DATA_ROW):
-                code = str(row[0]).strip().upper() if row and row[0] is not None else ""
-                if not code:
-                    break
-                out.rows_read += 1
-                if code not in orgs:
-                    bg = _text(row[2])
-                    orgs[code] = Organisation(code=code, name=_text(row[1]) or code,
-                                              org_type=org_type(bg), region=_text(row[3]),
-                                              ics=_text(row[4]), benchmark_group=bg)
-                    out.observations.append(ObservationRow(
-                        code, f"survey:{year}", "nss.weighting", note=_text(row[5]), line=r))
-                self._row(row, r, code, f"survey:{year}", columns, sw, out)
         if year is None:
             return
+        layout = LAYOUTS.get(year)
+        if layout is None:
+            out.problems.append(Problem(where, f"no published layout is recorded for survey "
+                                        f"year {year}; record it in connectors/nss_layout.py "
+                                        "(python -m connectors.nss_layout FILE) before "
+                                        "importing, so that no column is misread"))
+            self._check_question_map(year, questions, where, ctx, out)
+            return
+        expected = {name: blocks for name, blocks in layout}
+        self._check_sheets(wb, expected, where, out)
+        seen_in: dict[str, set[str]] = {}
+        for ws in sheets:
+            if ws.title not in expected:
+                continue
+            sw = f"{where}[{ws.title}]"
+            columns = self._columns(heads[ws.title], expected[ws.title], sw, out, questions,
+                                    ws.title, year)
+            if columns is None:
+                continue
+            seen_in[ws.title] = self._rows(ws, sw, f"survey:{year}", columns, orgs, out)
+        self._check_same_organisations(seen_in, orgs, where, out)
         self._check_question_map(year, questions, where, ctx, out)
         out.organisations = list(orgs.values())
         out.note = f"NHS Staff Survey {year}: {len(orgs)} organisations"
-        out.supersede = "figure"
 
-    def _columns(self, titles, labels, sw, out, questions, sheet, year):
-        """Map each data column to (question code, response slug)."""
-        columns: list[tuple[int, str, str]] = []
-        current: str | None = None
+    def _check_sheets(self, wb: Any, expected: dict[str, tuple[Block, ...]], where: str,
+                      out: Parsed) -> None:
+        present = [ws.title for ws in wb.worksheets]
+        names = [NOTES, *expected]
+        listing = ", ".join(repr(n) for n in names)
+        for name in names:
+            if name not in present:
+                out.problems.append(Problem(where, f"sheet {name!r} is missing; expected the "
+                                            f"{len(names)} published sheets: {listing}"))
+        for title in present:
+            if title not in names:
+                out.problems.append(Problem(where, f"found sheet {title!r}, which the "
+                                            f"published file does not have"
+                                            f"{did_you_mean(title, names)}; expected only "
+                                            f"the {len(names)} published sheets"))
+
+    def _columns(self, head: list[tuple[Any, ...]], blocks: tuple[Block, ...], sw: str,
+                 out: Parsed, questions: dict[str, str], sheet: str, year: int
+                 ) -> list[tuple[int, str, str, int]] | None:
+        """Check rows 1 and 5 against the published layout; map each data column to
+        (index, question, response, index of its base column)."""
+        titles, labels = head[0], head[HEADER_ROW - 1]
+        before = len(out.problems)
+        found_fixed = [str(c).strip() if c is not None else "" for c in labels[:len(FIXED)]]
+        if tuple(found_fixed) != FIXED:
+            out.problems.append(Problem(sw, f"found headers {found_fixed}; expected "
+                                        f"{list(FIXED)}", HEADER_ROW, "A"))
+        columns: list[tuple[int, str, str, int]] = []
         responses: dict[str, list[str]] = {}
-        for i in range(len(FIXED), len(labels)):
-            heading = titles[i] if i < len(titles) else None
-            if heading:
-                m = QUESTION.match(str(heading))
-                if not m:
-                    out.problems.append(Problem(sw, f"found {str(heading)[:60]!r}; expected a "
-                                                "question heading like 'Q14a - …'", 1,
-                                                get_column_letter(i + 1)))
-                    return None
-                current = slug(m.group(1))
-                questions[current] = " ".join(m.group(2).split())
-                responses.setdefault(current, [])
-            label = labels[i]
-            if not label:
-                continue
-            if current is None:
-                out.problems.append(Problem(sw, "data column before any question heading",
-                                            HEADER_ROW, get_column_letter(i + 1)))
-                return None
-            response = "base" if label == BASE else ("score" if label.endswith("- score")
-                                                    else slug(label))
-            if not label.startswith("%") and response not in ("base", "score"):
-                out.problems.append(Problem(sw, f"found column label {label!r}; expected "
-                                            f"'% <response>', '<code> - score' or '{BASE}'",
-                                            HEADER_ROW, get_column_letter(i + 1)))
-                return None
-            columns.append((i, current, response))
-            if response != "base":
-                responses[current].append(response)
-        for code, resp in responses.items():
-            out.questions.append(SurveyQuestion(survey_year=year or 0, code=code,
-                                                text=questions[code], sheet=sheet,
+        i = len(FIXED)
+        for code, block_labels in blocks:
+            heading = _cell(titles, i)
+            m = QUESTION.match(str(heading)) if heading is not None else None
+            if m is None or m.group(1) != code:
+                found = "an empty cell" if heading is None else repr(str(heading)[:60])
+                out.problems.append(Problem(sw, f"found {found}; expected the heading of "
+                                            f"question {code} ('{code} - …')", 1,
+                                            get_column_letter(i + 1)))
+                q = slug(code)
+            else:
+                q = slug(m.group(1))
+                questions[q] = " ".join(m.group(2).split())
+            base_at = i + len(block_labels) - 1
+            for k, want in enumerate(block_labels):
+                j = i + k
+                raw = _cell(labels, j)
+                got = str(raw).strip() if raw is not None else ""
+                if got != want:
+                    out.problems.append(Problem(sw, f"found response label "
+                                                f"{got[:60]!r}; expected {want!r} (question "
+                                                f"{code})", HEADER_ROW, get_column_letter(j + 1)))
+                if k > 0 and _cell(titles, j) is not None:
+                    out.problems.append(Problem(sw, f"found a heading inside question {code}'s "
+                                                "columns; expected it empty", 1,
+                                                get_column_letter(j + 1)))
+                if want == BASE:
+                    continue
+                response = "score" if want.endswith("- score") else slug(want)
+                columns.append((j, q, response, base_at))
+                responses.setdefault(q, []).append(response)
+            i += len(block_labels)
+        for j in range(i, max(len(labels), len(titles))):
+            extra = _cell(labels, j) if _cell(labels, j) is not None else _cell(titles, j)
+            if not _empty(extra):
+                out.problems.append(Problem(sw, f"found a column {str(extra)[:60]!r} after the "
+                                            "last published question; expected nothing",
+                                            HEADER_ROW, get_column_letter(j + 1)))
+        if len(out.problems) > before:
+            return None  # figures under wrong labels would be misread: report the layout only
+        for q, resp in responses.items():
+            out.questions.append(SurveyQuestion(survey_year=year, code=q,
+                                                text=questions.get(q, ""), sheet=sheet,
                                                 responses="|".join(resp)))
         return columns
 
-    def _row(self, row, r, code, period, columns, sw, out) -> None:
-        bases: dict[str, int | None] = {}
-        for i, q, resp in columns:
-            if resp == "base":
-                raw = row[i] if i < len(row) else None
-                try:
-                    bases[q] = None if raw == "-" else parse_count(raw)
-                except CellError as exc:
-                    out.problems.append(Problem(sw, str(exc), r, get_column_letter(i + 1)))
-        for i, q, resp in columns:
-            if resp == "base":
+    def _rows(self, ws: Any, sw: str, period: str, columns: list[tuple[int, str, str, int]],
+              orgs: dict[str, Organisation], out: Parsed) -> set[str]:
+        """Read every row to the end of the sheet (a blank code never ends it early)."""
+        codes: set[str] = set()
+        for r, row in enumerate(ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True),
+                                start=FIRST_DATA_ROW):
+            if all(_empty(v) for v in row):
                 continue
-            raw = row[i] if i < len(row) else None
-            if raw == "-":
-                out.observations.append(ObservationRow(code, period, f"nss.{q}", breakdown=resp,
-                                                       suppressed=True, line=r))
+            raw_code = _cell(row, 0)
+            if _empty(raw_code):
+                out.problems.append(Problem(sw, "blank ODS code in a row that holds figures; "
+                                            "expected the organisation's ODS code", r, "A"))
+                continue
+            try:
+                code = check_ods_code(str(raw_code))
+            except InputError as exc:
+                out.problems.append(Problem(sw, str(exc), r, "A"))
+                continue
+            out.rows_read += 1
+            codes.add(code)
+            if code not in orgs:
+                org = self._organisation(code, row, r, sw, out)
+                if org is None:
+                    continue
+                orgs[code] = org
+                out.observations.append(ObservationRow(
+                    code, period, "nss.weighting", note=_text(_cell(row, 5)), line=r))
+            self._figures(row, r, code, period, columns, sw, out)
+        if not codes:
+            out.problems.append(Problem(sw, "no organisations found; expected one row per "
+                                        f"organisation from row {FIRST_DATA_ROW}",
+                                        FIRST_DATA_ROW, "A"))
+        return codes
+
+    def _organisation(self, code: str, row: Sequence[Any], r: int, sw: str,
+                      out: Parsed) -> Organisation | None:
+        missing = [(FIXED[i], get_column_letter(i + 1)) for i in (1, 2, 5)
+                   if _text(_cell(row, i)) is None]
+        for label, letter in missing:
+            out.problems.append(Problem(sw, f"empty {label.lower()} for {code}; expected the "
+                                        f"{label.lower()} as published", r, letter))
+        if missing:
+            return None
+        bg = _text(_cell(row, 2))
+        return Organisation(code=code, name=_text(_cell(row, 1)) or code, org_type=org_type(bg),
+                            region=_text(_cell(row, 3)), ics=_text(_cell(row, 4)),
+                            benchmark_group=bg)
+
+    def _figures(self, row: Sequence[Any], r: int, code: str, period: str,
+                 columns: list[tuple[int, str, str, int]], sw: str, out: Parsed) -> None:
+        bases: dict[int, int | None] = {}
+        bad_base: set[int] = set()
+        for base_at in sorted({b for *_, b in columns}):
+            raw = _cell(row, base_at)
+            letter = get_column_letter(base_at + 1)
+            if _dash(raw):
+                bases[base_at] = None
+            elif _empty(raw):
+                out.problems.append(Problem(sw, "empty cell; expected the base (a whole number "
+                                            "of responses) or '-'", r, letter))
+                bad_base.add(base_at)
+            else:
+                try:
+                    bases[base_at] = parse_count(raw)
+                except CellError as exc:
+                    out.problems.append(Problem(sw, f"{exc} (the base: number of responses) "
+                                                "or '-'", r, letter))
+                    bad_base.add(base_at)
+        for i, q, resp, base_at in columns:
+            raw = _cell(row, i)
+            letter = get_column_letter(i + 1)
+            limit = 10.0 if resp == "score" else 100.0
+            what = "a score (0-10)" if resp == "score" else "a percentage (0-100)"
+            if _dash(raw):
+                if base_at not in bad_base:
+                    out.observations.append(ObservationRow(
+                        code, period, f"nss.{q}", breakdown=resp, suppressed=True,
+                        denominator=bases.get(base_at), line=r))
+                continue
+            if _empty(raw):
+                out.problems.append(Problem(sw, f"empty cell; expected {what} or '-' (fewer "
+                                            "than 10 responses)", r, letter))
                 continue
             try:
                 value = parse_number(raw)
             except CellError as exc:
-                out.problems.append(Problem(sw, f"{exc} or '-'", r, get_column_letter(i + 1)))
+                out.problems.append(Problem(sw, f"{exc} or '-'", r, letter))
                 continue
-            if value is None:
+            if value is None:  # pragma: no cover - _empty() caught it
                 continue
-            limit = 10.0 if resp == "score" else 100.0
             if not 0 <= value <= limit:
                 out.problems.append(Problem(sw, f"found {value}; expected 0-{limit:g}", r,
-                                            get_column_letter(i + 1)))
+                                            letter))
                 continue
-            out.observations.append(ObservationRow(code, period, f"nss.{q}", breakdown=resp,
-                                                   value=value, denominator=bases.get(q),
-                                                   line=r))
+            if base_at not in bad_base:
+                out.observations.append(ObservationRow(
+                    code, period, f"nss.{q}", breakdown=resp, value=value,
+                    denominator=bases.get(base_at), line=r))
+
+    def _check_same_organisations(self, seen_in: dict[str, set[str]],
+                                  orgs: dict[str, Organisation], where: str,
+                                  out: Parsed) -> None:
+        """Every sheet lists every organisation: a row lost from one sheet is named."""
+        every = set().union(*seen_in.values()) if seen_in else set()
+        for sheet, codes in seen_in.items():
+            for code in sorted(every - codes):
+                name = orgs[code].name if code in orgs else code
+                out.problems.append(Problem(f"{where}[{sheet}]", f"{code} ({name}) is missing "
+                                            "from this sheet; expected every organisation on "
+                                            "every sheet"))
 
     def _check_question_map(self, year: int, questions: dict[str, str], where: str,
                             ctx: ParseContext, out: Parsed) -> None:
@@ -205,6 +352,8 @@ class StaffSurveyXlsx:
                                         f"{year} before importing (question numbers change "
                                         "between years)"))
             return
+        if not questions:
+            return  # the layout problems already say why no question was read
         for concept, code in mapping.items():
             stem = cat.survey_concepts[concept]
             text = questions.get(code)
@@ -222,4 +371,4 @@ def _text(v: object) -> str | None:
     if v is None:
         return None
     s = str(v).strip()
-    return None if s in ("", "-") else s
+    return None if s in ("", DASH) else s

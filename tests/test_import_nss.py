@@ -17,6 +17,8 @@ from assurance.models import Observation, Organisation, SurveyQuestion
 from assurance.problems import ProblemsError
 from conftest import AT, NSS_FILE
 from connectors import SOURCES
+from connectors.nss_layout import BASE, LAYOUTS
+from connectors.nss_xlsx import slug
 
 needs_file = pytest.mark.skipif(not NSS_FILE.is_file(), reason="shared/data not present")
 
@@ -112,7 +114,9 @@ def test_question_texts_are_kept_per_survey_year(nss_store: Engine) -> None:
 
 def mini_nss(path: Path, *, year: int = 2024, texts: dict[str, str] | None = None,
              value: object = 12.5, header: str = "ODS code") -> Path:
-    """A small workbook in the published layout with every question the catalogue maps."""
+    """A small workbook in the published 2024 layout (every sheet, heading and response label
+    of ``connectors.nss_layout``) with two organisations; ``value`` goes in the first
+    response column of every question."""
     cat = load_catalogue()
     concept_text = {c: f"{stem} (test)" for c, stem in cat.survey_concepts.items()}
     questions: dict[str, str] = {}
@@ -121,28 +125,28 @@ def mini_nss(path: Path, *, year: int = 2024, texts: dict[str, str] | None = Non
             concept_text[concept])
         questions[code] = (texts or {}).get(code, joined)
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "QUESTIONS"
-    ws.cell(1, 1, f"NHS Staff Survey {year} - WEIGHTED Results")
-    for i, h in enumerate([header, "Organisation name", "Benchmarking group", "Region", "ICS",
-                           "Weighting"], start=1):
-        ws.cell(5, i, h)
-    col_i = 7
-    for code, text in questions.items():
-        ws.cell(1, col_i, f"{code.upper() if code.startswith('q') else code} - {text}")
-        ws.cell(5, col_i, "% Yes")
-        ws.cell(5, col_i + 1, "% No")
-        ws.cell(5, col_i + 2, "Base (number of responses)")
-        for r in (6, 7):
-            ws.cell(r, col_i, value)
-            ws.cell(r, col_i + 1, 87.5)
-            ws.cell(r, col_i + 2, 400)
-        col_i += 3
-    for r, org in ((6, "ZZ1"), (7, "ZZ2")):
-        for i, v in enumerate([org, f"Test org {org}", "Acute Trusts", "London", "-",
-                               "Unweighted"], start=1):
-            ws.cell(r, i, v)
+    notes = wb.active
+    assert notes is not None
+    notes.title = "Notes"
+    for sheet, blocks in LAYOUTS[2024]:
+        ws = wb.create_sheet(sheet)
+        ws.cell(1, 1, f"NHS Staff Survey {year} - WEIGHTED Results")
+        for i, h in enumerate([header, "Organisation name", "Benchmarking group", "Region",
+                               "ICS", "Weighting"], start=1):
+            ws.cell(5, i, h)
+        for r, org in ((6, "ZZ1"), (7, "ZZ2")):
+            for i, v in enumerate([org, f"Test org {org}", "Acute Trusts", "London", "-",
+                                   "Unweighted"], start=1):
+                ws.cell(r, i, v)
+        col_i = 7
+        for code, labels in blocks:
+            ws.cell(1, col_i, f"{code} - {questions.get(slug(code), 'A test question')}")
+            for k, label in enumerate(labels):
+                ws.cell(5, col_i + k, label)
+                for r in (6, 7):
+                    ws.cell(r, col_i + k, 400 if label == BASE else 7.5 if label.endswith(
+                        "score") else value if k == 0 else 10.0)
+            col_i += len(labels)
     wb.save(path)
     return path
 
@@ -162,9 +166,9 @@ def test_a_small_file_in_the_published_layout_imports(sqlite_engine: Engine,
     ({"texts": {"q31b": "Do you look forward to going to work?"}},
      "question q31b reads 'Do you look forward to going to work?'; expected it to be about "
      "'reasonable adjustment'"),
-    ({"value": "lots"}, "[QUESTIONS]:6:G: error: found 'lots'; expected a number or '-'"),
-    ({"value": 140}, "[QUESTIONS]:6:G: error: found 140.0; expected 0-100"),
-    ({"header": "Org code"}, "[QUESTIONS]:5:A: error: found headers"),
+    ({"value": "lots"}, "[YOUR JOB Q1-3]:6:G: error: found 'lots'; expected a number or '-'"),
+    ({"value": 140}, "[YOUR JOB Q1-3]:6:G: error: found 140.0; expected 0-100"),
+    ({"header": "Org code"}, "[YOUR JOB Q1-3]:5:A: error: found headers"),
 ])
 def test_bad_staff_survey_files_are_refused_with_location(sqlite_engine: Engine, tmp_path: Path,
                                                           kwargs: dict, expected: str) -> None:
