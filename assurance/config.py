@@ -133,6 +133,23 @@ _TOP_KEYS = {
 }  # fmt: skip
 
 
+MAX_NUMBER = 10**12
+"""Largest magnitude of any number in config.toml (a 400-digit integer is a typo)."""
+MAX_BYTES = 1_048_576
+"""Largest config.toml read."""
+_KIND_NAMES = {int: f"a whole number of at most {MAX_NUMBER:,}",
+               float: f"a finite number of at most {MAX_NUMBER:,}",
+               str: "text", bool: "true or false", list: "a list", dict: "a table"}
+
+
+def _shown(value: Any) -> str:
+    """A value as a problem quotes it: short, and huge integers by their length."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 class _Reader:
     """Walks the TOML document collecting problems with their key paths."""
 
@@ -160,11 +177,14 @@ class _Reader:
         value = table[key]
         ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
+            ok = True  # a whole number is a number
+        if ok and kind in (int, float) and not abs(value) <= MAX_NUMBER:  # nan and inf too
+            ok = False
         if not ok:
-            self.error(f"{path}.{key}", f"expected {kind.__name__}, found {value!r}")
+            self.error(f"{path}.{key}", f"expected {_KIND_NAMES.get(kind, kind.__name__)}, "
+                       f"found {_shown(value)}")
             return default
-        return value
+        return float(value) if kind is float else value
 
     def path(self, value: str | None) -> Path | None:
         if value is None:
@@ -194,10 +214,7 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
     if path is None:
         return parse_settings({}, base_dir=Path.cwd(), where="<defaults>", env=env)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProblemsError([Problem(where, f"cannot read config: {exc.strerror}")]) from exc
+    text = _read_config(path, where)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -206,8 +223,48 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
         msg, line, col = (m.group(1), int(m.group(2)), int(m.group(3))) if m else (
             str(exc), None, None)
         raise ProblemsError([Problem(where, f"not valid TOML: {msg}", line, col)]) from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ProblemsError([Problem(where, "found a number of more than 4,300 digits; "
+                                     "expected numbers of a few digits")]) from exc
+    except RecursionError as exc:  # [[[[…]]]] thousands deep
+        raise ProblemsError([Problem(where, "found arrays or tables nested too deep to read; "
+                                     "expected a config nested a few levels")]) from exc
     settings = parse_settings(doc, base_dir=path.resolve().parent, where=where, env=env)
     return settings.__class__(**{**settings.__dict__, "source": path})
+
+
+def _read_config(path: Path, where: str) -> str:
+    """The config file as text; a file that is not a regular file, too big or not UTF-8
+    (UTF-16 with a byte-order mark, Latin-1 bytes) is refused with the place of the byte."""
+    try:
+        if not path.is_file():  # a FIFO would block, a folder is a mistake
+            raise ProblemsError([Problem(where, "cannot read config: not a regular file")])
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ProblemsError([Problem(where, f"cannot read config: {exc.strerror}")]) from exc
+    if len(raw) > MAX_BYTES:
+        raise ProblemsError([Problem(where, f"found a file over {MAX_BYTES:,} bytes; expected a "
+                                     "config.toml of at most that size")])
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ProblemsError([Problem(where, "found UTF-16 text (it starts with a UTF-16 "
+                                     "byte-order mark); expected UTF-8: save the file as UTF-8",
+                                     1, 1)])
+    if b"\x00" in raw:  # valid UTF-8, but what UTF-16 without a byte-order mark looks like
+        at = raw.index(b"\x00")
+        raise ProblemsError([Problem(
+            where, f"found a NUL byte (byte {at + 1} of the file); expected UTF-8 text (is it "
+            "UTF-16? save the file as UTF-8)", raw.count(b"\n", 0, at) + 1,
+            at - raw.rfind(b"\n", 0, at))])
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace"))
+        raise ProblemsError([Problem(
+            where, f"found the byte 0x{raw[exc.start]:02x} (byte {exc.start + 1} of the file), "
+            "which is not UTF-8; expected UTF-8 text: save the file as UTF-8 (TOML requires it)",
+            line, col + 1)]) from None
 
 
 def parse_settings(
@@ -295,7 +352,9 @@ def _statistics(r: _Reader, doc: Mapping[str, Any]) -> StatisticsSettings:
         wdes3_rolling_years=r.get(st, "wdes3_rolling_years", "statistics", int, 1),
     )
     if not 0 < stats.non_adverse_low < 1 < stats.non_adverse_high:
-        r.error("statistics", "non_adverse_low must be below 1 and non_adverse_high above 1")
+        r.error("statistics", "non_adverse_low must be below 1 and non_adverse_high above 1 "
+                f"(found {stats.non_adverse_low} and {stats.non_adverse_high}); expected e.g. "
+                "0.80 and 1.25")
     if stats.wdes3_rolling_years not in (1, 2):
         r.error("statistics.wdes3_rolling_years", "expected 1 or 2")
     return stats
@@ -330,7 +389,21 @@ def _disclosure(r: _Reader, doc: Mapping[str, Any]) -> dict[str, AudienceSetting
             high=r.get(a, "high", key, int, 7),
             rounding=r.get(a, "rounding", key, int, 5),
         )
+        _check_policy(r, key, audiences[name])
     return audiences
+
+
+def _check_policy(r: _Reader, key: str, a: AudienceSettings) -> None:
+    """The small-number rule must be one the disclosure module can apply (checked by the
+    same code, so config check and every output agree)."""
+    from assurance.disclosure.rule import DisclosurePolicy  # it imports this module
+
+    try:
+        DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
+    except (ValueError, TypeError) as exc:
+        r.error(key, f"found low = {a.low}, high = {a.high}, rounding = {a.rounding}: {exc}; "
+                "expected 0 <= low <= high and a rounding of at least 1 that shows no count "
+                "above high as 0")
 
 
 def _channels(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -352,8 +425,11 @@ def _escalation(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, ...]:
     """``[escalation]``: the ladder of levels, lowest first."""
     esc = r.table(doc, "escalation", {"levels"})
     levels = tuple(r.get(esc, "levels", "escalation", list, list(DEFAULT_LEVELS)))
-    if len(set(levels)) != len(levels) or not levels:
-        r.error("escalation.levels", "expected a non-empty list of distinct level names")
+    if (not levels or not all(isinstance(x, str) and x.strip() for x in levels)
+            or len(set(levels)) != len(levels)):
+        r.error("escalation.levels", f"found {_shown(list(levels))}; expected a non-empty list "
+                "of distinct level names, lowest first")
+        return DEFAULT_LEVELS
     return levels
 
 

@@ -47,13 +47,19 @@ def _folder(settings: Settings, job: JobSettings) -> Path | None:
 def check_import(settings: Settings, job: JobSettings) -> list[str]:
     folder = _folder(settings, job)
     key = f"schedule.jobs.{job.name}"
+    out = []
+    settle = job.options.get("settle_seconds", 5)
+    if isinstance(settle, bool) or not isinstance(settle, int | float) or not 0 <= settle <= 86400:
+        out.append(f"{key}.settle_seconds: found {settle!r}; expected a number of seconds from "
+                   "0 to 86400 (files modified more recently are left for a later run)")
     if folder is None:
-        return [f"{key}.folder: missing; set it or imports.watch_dir"]
+        return [*out, f"{key}.folder: missing; set it or imports.watch_dir"]
     if not folder.is_dir():
-        return [f"{key}.folder: {folder} does not exist or is not a folder"]
+        return [*out, f"{key}.folder: {folder} does not exist or is not a folder"]
     if not os.access(folder, os.W_OK):
-        return [f"{key}.folder: {folder} is not writable (processed files are moved aside)"]
-    return []
+        return [*out, f"{key}.folder: {folder} is not writable (processed files are moved "
+                "aside)"]
+    return out
 
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")

@@ -79,9 +79,26 @@ def trigger_for(expr: str, timezone: str) -> CronTrigger:
                        day_of_week=dow, timezone=timezone)
 
 
-def check(settings: Settings) -> list[Problem]:
-    """Every problem with the configured jobs: unknown types, bad cron, bad folders."""
+FIRES_WITHIN = timedelta(days=400)
+"""A cron expression must fire at least once this soon (``0 0 30 2 *`` never does)."""
+
+
+def never_fires(trigger: CronTrigger, now: datetime) -> str | None:
+    """Why a trigger is useless — it does not fire within :data:`FIRES_WITHIN` of ``now`` —
+    or None when it does."""
+    first = trigger.get_next_fire_time(None, now)
+    if first is None:
+        return "never fires"
+    if first > now + FIRES_WITHIN:
+        return f"first fires on {first:%Y-%m-%d}, more than {FIRES_WITHIN.days} days away"
+    return None
+
+
+def check(settings: Settings, now: datetime | None = None) -> list[Problem]:
+    """Every problem with the configured jobs: unknown types, bad cron (including one that
+    does not fire within 400 days of ``now``), bad folders."""
     where = str(settings.source or "<config>")
+    now = now or datetime.now(ZoneInfo(settings.timezone))
     out: list[Problem] = []
     for job in settings.jobs:
         key = f"schedule.jobs.{job.name}"
@@ -91,10 +108,15 @@ def check(settings: Settings) -> list[Problem]:
                                + ", ".join(JOB_TYPES)))
             continue
         try:
-            trigger_for(job.cron, settings.timezone)
-        except ValueError as exc:
+            trigger = trigger_for(job.cron, settings.timezone)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:  # APScheduler's parse errors
             out.append(Problem(where, f"{key}.cron: {exc}; expected 5 fields (minute hour "
                                "day month weekday) or 6 with seconds first"))
+        else:
+            why = never_fires(trigger, now)
+            if why:
+                out.append(Problem(where, f"{key}.cron: {job.cron!r} {why}; expected a "
+                                   f"schedule that fires within {FIRES_WITHIN.days} days"))
         out.extend(Problem(where, msg) for msg in JOB_TYPES[job.type][1](settings, job))
     return out
 

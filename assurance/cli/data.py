@@ -31,8 +31,9 @@ from assurance.cli.base import (
     settings,
     synth_app,
 )
+from assurance.config import Settings
 from assurance.models import Finding
-from assurance.problems import ProblemsError
+from assurance.problems import Problem, ProblemsError
 
 
 @config_app.command("check")
@@ -43,11 +44,80 @@ def config_check() -> None:
     from assurance.scheduler import check as check_jobs
 
     # A notify job checks the channels too (so `assurance run` does): each problem once.
-    problems = list(dict.fromkeys(check_channels(s, os.environ) + check_jobs(s)))
+    problems = list(dict.fromkeys(check_channels(s, os.environ) + check_jobs(s)
+                                  + _database_problems(s)))
     if problems:
         raise fail(ProblemsError(problems), EXIT_BAD_CONFIG)
     out.print(f"config OK: {s.source or 'built-in defaults'}; database {redact(s.database_url)}")
 
+
+
+def _database_problems(s: Settings) -> list[Problem]:
+    """What would fail only at run time: connect to the store read-only, with a short
+    timeout, and say why not (the password hidden). Nothing is created or written."""
+    import sqlite3
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.pool import NullPool
+
+    where = str(s.source or "<config>")
+    try:
+        url = make_url(s.database_url)
+    except (ArgumentError, ValueError):
+        return [Problem(where, "database.url: found a URL that cannot be parsed; expected e.g. "
+                        "sqlite:///assurance.db or postgresql+psycopg://user@host/db")]
+    shown = url.render_as_string(hide_password=True)
+
+    def problem(found: str, expected: str) -> list[Problem]:
+        if url.password:  # a driver may quote its connection string
+            found = found.replace(str(url.password), "***")
+        return [Problem(where, f"database.url: {shown}: {found}; expected {expected}")]
+
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return []
+        path = Path(url.database)
+        if not path.exists():
+            if not path.parent.is_dir():
+                return problem(f"the folder {path.parent} does not exist",
+                               "an existing folder (the store file is created in it)")
+            if not os.access(path.parent, os.W_OK):
+                return problem(f"the folder {path.parent} is not writable",
+                               "a folder the store file can be created in")
+            return []
+        if not path.is_file():
+            return problem(f"{path} is not a file", "an SQLite database file")
+        try:
+            lite = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5)
+            try:
+                lite.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                lite.close()
+        except sqlite3.Error as exc:
+            return problem(f"cannot open it read-only ({exc})", "an SQLite database file")
+        return []
+    timeout = ({"connect_timeout": 5} if url.get_backend_name() in ("postgresql", "mysql")
+               else {})
+    try:
+        engine = create_engine(url, connect_args=timeout, poolclass=NullPool)
+    except Exception as exc:  # unknown dialect, driver not installed: never a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return problem(f"unknown or uninstalled database driver {url.drivername!r} ({first})",
+                       "sqlite:///… or postgresql+psycopg://… (pip install -e '.[postgres]')")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver's connection error, reported, never raised
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        return problem(f"cannot connect ({first})", "a database that accepts connections "
+                       "within 5 seconds")
+    finally:
+        engine.dispose()
+    return []
 
 
 @app.command("import")
