@@ -225,7 +225,8 @@ def _header_problems(header: list[str], where: str, problems: list[Problem]) -> 
                                     f"{at[1]}); expected each column once", 1, at[1]))
             ok = False
         elif not at:
-            problems.append(Problem(where, f"missing column '{c}'{did_you_mean(c, names)}", 1))
+            problems.append(Problem(where, f"missing column '{c}'{did_you_mean(c, names)}; "
+                                    f"expected a header row naming {', '.join(REQUIRED)}", 1))
             ok = False
     return ok
 
