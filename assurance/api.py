@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from assurance import audit, outbox, routing
+from assurance import audit, outbox, routing, signing
 from assurance.backtest import BacktestEvent, backtest
 from assurance.channels import Channel, ChannelError, OutboundMessage
 from assurance.config import Settings
@@ -46,10 +46,12 @@ from assurance.rulepacks import (
     shipped_rules_dir,
     test_rules,
 )
+from assurance.signing import PackCheck
 from assurance.status import service_status
 
 __all__ = [
-    "DEMO_AS_OF", "BacktestEvent", "DemoResult", "EvaluationResult", "RuleTestReport",
+    "DEMO_AS_OF", "BacktestEvent", "DemoResult", "EvaluationResult", "PackCheck",
+    "RuleTestReport",
     "alert_operators", "backtest", "board_paper_problems", "build_channels", "check_accountable",
     "check_channels", "connect", "demo_settings", "distribute", "escalate",
     "evaluate_and_record", "import_file", "load_rules", "notify", "open_findings", "render",
@@ -126,13 +128,24 @@ def render(engine: Engine, settings: Settings, name: str, *, org_code: str, as_o
                                   out_path=path, actor=actor, at=at)
 
 
-def verify_pack(path: Path, engine: Engine | None = None) -> list[str]:
-    """Every changed, missing or extra file in an evidence pack (empty: it verifies)."""
-    from reports import verify_pack as verify
+def verify_pack(path: Path, engine: Engine | None = None, *,
+                public_key: str | None = None) -> PackCheck:
+    """Check an evidence pack from the zip alone (``engine``: against that store too).
 
+    Opens nothing but the zip unless ``engine`` is given, and writes nothing. The result's
+    problems name every changed, missing or extra file (empty: it verifies); its signer is
+    the fingerprint of the key that signed it.
+
+    Raises:
+        ProblemsError: no such file, or ``public_key`` is not a key or fingerprint.
+    """
     if not path.is_file():
         raise ProblemsError([Problem(str(path), "file not found")])
-    return verify(path, engine=engine)
+    try:
+        expected = signing.parse_public_key(public_key) if public_key else None
+    except ValueError as exc:
+        raise ProblemsError([Problem("--public-key", str(exc))]) from None
+    return signing.check_pack(path, engine=engine, expected_signer=expected)
 
 
 # ----------------------------------------------------------------------------- channels

@@ -73,6 +73,7 @@ class ReportSettings:
     templates_dir: Path | None = None
     reference_docx: Path | None = None
     branding: BrandingSettings = field(default_factory=BrandingSettings)
+    signing_key_env: str | None = None  # variable holding the evidence packs' Ed25519 key
 
 
 @dataclass(frozen=True)
@@ -508,7 +509,7 @@ def _imports(r: _Reader, doc: Mapping[str, Any]) -> Path | None:
 def _reports(r: _Reader, doc: Mapping[str, Any]) -> ReportSettings:
     """``[reports]``: where documents go, the committee's name, templates and branding."""
     rep = r.table(doc, "reports", {"output_dir", "committee", "templates_dir", "reference_docx",
-                                   "branding"})
+                                   "branding", "signing_key_env"})
     branding = _branding(r, rep)
     return ReportSettings(
         output_dir=r.path(r.get(rep, "output_dir", "reports", str, "reports-out")) or r.base_dir,
@@ -516,6 +517,7 @@ def _reports(r: _Reader, doc: Mapping[str, Any]) -> ReportSettings:
         templates_dir=r.path(r.get(rep, "templates_dir", "reports", str, None)),
         reference_docx=r.path(r.get(rep, "reference_docx", "reports", str, None)),
         branding=branding,
+        signing_key_env=r.get(rep, "signing_key_env", "reports", str, None),
     )
 
 

@@ -10,30 +10,35 @@ Contents (paths inside the zip, sorted)::
     findings/findings.csv        the organisation's findings (lifecycle, owners, due dates)
     findings/finding-events.csv  their history up to ``as_of``
     rules/*.yaml                 the rule packs in force
+    README.txt                   what the pack holds, who signed it, how to check it
     manifest.json                SHA-256 and size of every other file, import provenance
+    signature.json               Ed25519 signature over manifest.json, with the public key
 
 Reproducible: built twice from the same store and ``as_of`` the zip is byte-identical —
 entries sorted, zip timestamps fixed at ``as_of``, fixed file modes, documents saved with
 fixed core properties, and the audit excerpt leaves out ``report.*`` and ``pack.*`` events
-(building a pack records one, which must not change the next pack).
+(building a pack records one, which must not change the next pack), and Ed25519
+signatures are deterministic, so the same key signs the same manifest alike.
 
-:func:`verify_pack` recomputes every digest and names each changed, missing or extra file.
+:func:`verify_pack` recomputes every digest, checks the signature (:mod:`assurance.signing`)
+and names each changed, missing or extra file; it needs nothing but the zip.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import json
 import os
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from assurance import audit
+from assurance import audit, signing
 from assurance.config import Settings
 from assurance.db import session as open_session
 from assurance.models import AuditEvent
@@ -51,8 +56,9 @@ from reports import docxkit, extracts
 from reports import wellled as wellled_doc
 from reports.outputs import record
 
-MANIFEST = "manifest.json"
-FORMAT = "assurance-evidence-pack/1"
+MANIFEST = signing.MANIFEST
+SIGNATURE = signing.SIGNATURE
+FORMAT = signing.FORMAT
 
 
 def _naive(at: datetime) -> datetime:
@@ -97,9 +103,49 @@ def _provenance(ctx: BoardContext) -> list[dict[str, Any]]:
              "importer_version": i.importer_version} for i in ctx.imports]
 
 
-def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
+def signing_key(settings: Settings) -> Ed25519PrivateKey:
+    """The key this deployment signs packs with (see :mod:`assurance.signing`).
+
+    Raises:
+        ProblemsError: ``reports.signing_key_env`` names an unset or unusable variable.
+    """
+    return signing.pack_key(key_env=settings.reports.signing_key_env, env=os.environ,
+                            key_dir=settings.base_dir, config=str(settings.source or "<config>"))
+
+
+def _readme(ctx: BoardContext, as_of: date, key: Ed25519PrivateKey) -> bytes:
+    public = signing.raw_public(key.public_key())
+    b64 = base64.b64encode(public).decode("ascii")
+    org = "".join(c if c.isprintable() else "\ufffd" for c in ctx.organisation.name)
+    return "\n".join([
+        f"Evidence pack: {org} ({ctx.organisation.code}), as of {as_of.isoformat()}",
+        f"Produced by {ctx.product}.",
+        "",
+        "manifest.json lists every other file with its SHA-256 and size; signature.json",
+        f"signs it with {signing.ALGORITHM}. This pack was signed by the key",
+        "",
+        f"    fingerprint  {signing.fingerprint(public)}",
+        f"    public key   {b64}  (raw 32 bytes, base64)",
+        "",
+        "Ask the sender for the fingerprint they sign with, by another route than this pack,",
+        "and check with nothing but the zip (no store, no configuration; it writes nothing):",
+        "",
+        f"    assurance pack verify PACK.zip --public-key {signing.fingerprint(public)}",
+        "",
+        "Without the tool: the signature (base64 in signature.json) is over the ASCII text",
+        f"'{FORMAT} {MANIFEST} sha256:<hex SHA-256 of manifest.json>'.",
+        "",
+    ]).encode("utf-8")
+
+
+def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date,
+               key: Ed25519PrivateKey | None = None
                ) -> tuple[dict[str, bytes], BoardContext]:
-    """Every file of the pack (manifest included), by path inside the zip."""
+    """Every file of the pack (manifest and signature included), by path inside the zip.
+
+    ``key`` signs the manifest; default :func:`signing_key`.
+    """
+    key = key if key is not None else signing_key(settings)
     inputs = load_inputs(engine, settings, as_of=as_of, org_codes=[org_code])
     ctx = board_context(engine, settings, org_code=org_code, as_of=as_of, inputs=inputs)
     wl = well_led_context(engine, settings, org_code=org_code, as_of=as_of, board=ctx)
@@ -134,6 +180,7 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
         if name in files:  # two packs with one file name: keep both, distinguishable
             name = f"rules/{pack.name}-{pack.path.name}"
         files[name] = pack.path.read_bytes()
+    files["README.txt"] = _readme(ctx, as_of, key)
     files[MANIFEST] = extracts.json_bytes({
         "format": FORMAT, "product": ctx.product, "as_of": as_of.isoformat(),
         "organisation": {"code": ctx.organisation.code, "name": ctx.organisation.name,
@@ -143,6 +190,7 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
                   for p, b in sorted(files.items())],
         "imports": _provenance(ctx),
         "rule_packs": [{"pack": n, "file": f} for n, f in ctx.rule_packs]})
+    files[SIGNATURE] = signing.signature_file(key, files[MANIFEST])
     return files, ctx
 
 
@@ -172,55 +220,27 @@ def build_pack(engine: Engine, settings: Settings, *, org_code: str, as_of: date
     Raises:
         ProblemsError: unknown organisation, unusable logo, template or reference document.
     """
-    files, _ = pack_files(engine, settings, org_code=org_code, as_of=as_of)
+    key = signing_key(settings)
+    files, _ = pack_files(engine, settings, org_code=org_code, as_of=as_of, key=key)
     path = write_zip(files, out_path, as_of)
+    signer = signing.fingerprint(signing.raw_public(key.public_key()))
     record(engine, settings, action="pack.build", org_code=org_code, as_of=as_of, path=path,
            actor=actor, at=at, details={"manifest_sha256": _sha(files[MANIFEST]),
-                                        "files": len(files)})
+                                        "files": len(files), "signer": signer})
     return path
 
 
-def verify_pack(path: Path, *, engine: Engine | None = None) -> list[str]:
-    """Check a pack against its manifest; one message per changed, missing or extra file.
+def verify_pack(path: Path, *, engine: Engine | None = None,
+                public_key: str | None = None) -> list[str]:
+    """Check a pack from the zip alone; one message per changed, missing or extra file.
 
-    An empty list means every file matches the SHA-256 the manifest records. With
-    ``engine``, the manifest itself must also be one a ``pack.build`` audit event recorded
-    in that store, so a pack whose manifest was rewritten to match edited files is caught.
+    An empty list means the signature verifies and every file matches the SHA-256 the
+    signed manifest records. ``public_key`` (a fingerprint, base64 or PEM public key) pins
+    the expected signer. With ``engine``, the manifest must also be one a ``pack.build``
+    event recorded in that store, and the chain head one of its audit log's events.
     """
-    try:
-        z = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        return [f"{path}: not a readable zip file ({exc})"]
-    with z:
-        names = set(z.namelist())
-        if MANIFEST not in names:
-            return [f"{MANIFEST}: missing, so nothing can be checked"]
-        raw = z.read(MANIFEST)
-        try:
-            listed = {f["path"]: f for f in json.loads(raw)["files"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            return [f"{MANIFEST}: not a valid manifest ({exc})"]
-        problems = []
-        for name in sorted(listed):
-            if name not in names:
-                problems.append(f"missing: {name}")
-                continue
-            digest = _sha(z.read(name))
-            if digest != listed[name].get("sha256"):
-                problems.append(f"changed: {name} (SHA-256 {digest[:12]}…, manifest "
-                                f"{str(listed[name].get('sha256'))[:12]}…)")
-        problems.extend(f"extra: {name} (not in the manifest)"
-                        for name in sorted(names - set(listed) - {MANIFEST}))
-    if engine is not None and not _recorded(engine, _sha(raw)):
-        problems.append(f"{MANIFEST}: no pack.build event in the audit log records this "
-                        "manifest (SHA-256 " + _sha(raw)[:12] + "…)")
-    return problems
-
-
-def _recorded(engine: Engine, manifest_sha256: str) -> bool:
-    with open_session(engine) as s:
-        events = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "pack.build")).all()
-    return any(json.loads(e.details).get("manifest_sha256") == manifest_sha256 for e in events)
+    expected = signing.parse_public_key(public_key) if public_key else None
+    return signing.check_pack(path, engine=engine, expected_signer=expected).problems
 
 
 class PackRenderer:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -21,6 +22,7 @@ from assurance.config import Settings
 from assurance.db import session
 from assurance.models import AuditEvent, Finding
 from assurance.report_context import board_context
+from assurance.signing import signature_file
 from conftest import DemoBuild, copy_demo
 from reports.board import render_board_report
 from reports.extracts import csv_bytes, csv_cell
@@ -83,7 +85,7 @@ def test_the_pack_holds_documents_figures_rules_findings_audit_and_a_manifest(
         assert all(i.date_time == (2025, 6, 1, 0, 0, 0) for i in z.infolist())
         manifest = json.loads(z.read("manifest.json"))
         listed = {f["path"] for f in manifest["files"]}
-        assert listed == set(names) - {"manifest.json"}
+        assert listed == set(names) - {"manifest.json", "signature.json"}  # the signed, the signer
         assert manifest["organisation"]["code"] == "SYN01" and manifest["as_of"] == "2025-06-01"
         (imp,) = manifest["imports"]
         assert imp["filename"] == "metrics.csv" and len(imp["sha256"]) == 64
@@ -189,9 +191,12 @@ def test_verify_against_the_store_catches_a_rewritten_manifest(
                 data = data.replace(b"868", b"900", 1)
                 entry = next(f for f in manifest["files"] if f["path"] == info.filename)
                 entry["sha256"] = hashlib.sha256(data).hexdigest()
-            if info.filename != "manifest.json":
+            if info.filename not in ("manifest.json", "signature.json"):
                 zout.writestr(info, data)
-        zout.writestr("manifest.json", json.dumps(manifest))
+        rewritten = json.dumps(manifest).encode()
+        zout.writestr("manifest.json", rewritten)
+        # A careful forger signs the rewritten manifest too, with a key of their own.
+        zout.writestr("signature.json", signature_file(Ed25519PrivateKey.generate(), rewritten))
     assert verify_pack(forged) == []  # consistent with itself …
     (problem,) = verify_pack(forged, engine=engine)  # … but not what the tool produced
     assert problem.startswith("manifest.json: no pack.build event in the audit log")

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from assurance import api
+from assurance.cli import base
 from assurance.cli.base import (
     EXIT_BAD_CONFIG,
     EXIT_BAD_INPUT,
@@ -79,16 +80,30 @@ def pack_build(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> N
 
 
 @pack_app.command("verify")
-def pack_verify(path: Path) -> None:
-    """Check a pack against its manifest (and the audit log); exit 1 naming changed files."""
-    s = settings()
+def pack_verify(
+    path: Path,
+    public_key: Annotated[str | None, typer.Option(
+        "--public-key", help="the signer you expect: its fingerprint (SHA256:…), or its "
+        "public key (base64 of 32 bytes, or PEM)")] = None,
+    store: Annotated[bool, typer.Option(
+        "--store", help="also check against the configured store's audit log (implied by "
+        "--config)")] = False,
+) -> None:
+    """Check a pack with nothing but the zip: every file against the signed manifest, the
+    signature against its key; exit 1 naming each changed, missing or extra file."""
+    engine = None
+    if store or base._state.get("config") is not None:  # only then is a store opened
+        engine = api.connect(settings())
     with refused():
-        problems = api.verify_pack(path, api.connect(s))
-    if problems:
-        for p in problems:
+        result = api.verify_pack(path, engine, public_key=public_key)
+    if result.problems:
+        for p in result.problems:
             print(p, file=sys.stderr)
         raise typer.Exit(EXIT_FAILED)
-    out.print(f"{path}: every file matches its manifest", markup=False)
+    who = "the expected key" if public_key else "key"
+    also = "; the store's audit log records it" if result.store_checked else ""
+    out.print(f"{path}: every file matches its manifest, signed by {who} {result.signer}{also}",
+              markup=False, soft_wrap=True)
 
 
 @app.command("notify")
