@@ -127,6 +127,9 @@ def check_file(path: Path, limits: Limits = LIMITS) -> list[Problem]:
     if st.st_size > limits.max_file_bytes:
         return [Problem(where, f"found a file of {_size(st.st_size)}; expected at most "
                         f"{_size(limits.max_file_bytes)} (the per-file limit)")]
+    if not os.access(path, os.R_OK):
+        return [Problem(where, "cannot read: permission denied; expected a file this user "
+                        "may read")]
     return []
 
 

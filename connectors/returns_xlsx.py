@@ -427,7 +427,7 @@ def _year(raw: object) -> int | None:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = _text(raw)
-    if not re.fullmatch(r"\d{4}", text) or parse_period_key(f"wres:{text}") is None:
+    if not re.fullmatch(r"[0-9]{4}", text) or parse_period_key(f"wres:{text}") is None:
         return None
     return int(text)
 

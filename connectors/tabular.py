@@ -40,7 +40,7 @@ CellError = InputError
 """A cell that cannot be read; the caller adds file, row and column."""
 
 CSV_ADVICE = "save the file as 'CSV UTF-8 (Comma delimited)'"
-MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
 """The most an .xlsx may expand to when unzipped (a zip bomb is refused, not opened)."""
 
 # A field is never refused by the csv module's own limit (131,072 characters: an exception
