@@ -227,9 +227,9 @@ class _Builder:
             if self.unreadable > before:
                 continue
             if not isinstance(key, str | int | float | bool):
-                self.problems.append(Problem(self.where, f"mapping keys must be plain "
-                                                 f"words; found {describe(key)}",
-                                                 *_pos(knode)))
+                self.problems.append(Problem(self.where, f"found {describe(key)} as a "
+                                             "mapping key; expected a plain word",
+                                             *_pos(knode)))
                 continue
             key = str(key)
             if key in out:
@@ -297,13 +297,13 @@ def _read_text(path: Path, where: str, problems: list[Problem]) -> str | None:
         return None
     text = text.removeprefix("\ufeff")
     bad = 0
-    for i, line_text in enumerate(text.splitlines(), start=1):
-        for m in _NON_PRINTABLE.finditer(line_text):
-            bad += 1
-            if bad <= _MAX_CHAR_PROBLEMS:
-                problems.append(Problem(where, f"found the control character "
-                                        f"U+{ord(m.group()):04X}; expected printable text",
-                                        i, m.start() + 1))
+    for m in _NON_PRINTABLE.finditer(text):  # lines counted by "\n" alone, as editors do
+        bad += 1
+        if bad <= _MAX_CHAR_PROBLEMS:
+            at = m.start()
+            problems.append(Problem(where, f"found the control character U+{ord(m.group()):04X}"
+                                    "; expected printable text", text.count("\n", 0, at) + 1,
+                                    at - text.rfind("\n", 0, at)))
     if bad > _MAX_CHAR_PROBLEMS:
         problems.append(Problem(where, f"found {bad} control characters in all (the first "
                                 f"{_MAX_CHAR_PROBLEMS} are listed); expected printable text"))

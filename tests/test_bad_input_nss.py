@@ -1,0 +1,210 @@
+"""Damaged copies of the real Staff Survey 2024 file: each damage is refused with its location
+and the store unchanged; a copy with one changed cell supersedes exactly one figure, and
+importing the original again makes it current again.
+
+The copies are built once per module from the published file (loading it takes seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook import Workbook
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from assurance import api
+from assurance.config import Settings
+from assurance.db import open_store
+from assurance.ingest import ImportResult, run_import, store_counts
+from assurance.models import AuditEvent, Import, Observation
+from assurance.problems import ProblemsError
+from assurance.report_context import board_context
+from conftest import AT, NSS_FILE
+from connectors import SOURCES
+
+pytestmark = pytest.mark.skipif(not NSS_FILE.is_file(), reason="shared/data not present")
+
+HARASSMENT = "HEALTH WELLBEING SAFETY Q13-14"  # G = Q13a '% Never', L = its base
+CHANGED_CELL = (HARASSMENT, "G6")
+
+
+def _damage_blank_codes(wb: Workbook) -> None:
+    ws = wb["YOUR JOB Q4-6"]
+    ws["A100"] = None
+    ws["A200"] = None
+
+
+def _damage_sheets(wb: Workbook) -> None:
+    del wb["THEMES"]
+    wb["YOUR TEAM Q7"].title = "YOUR TEAM"
+
+
+def _damage_label(wb: Workbook) -> None:
+    wb[HARASSMENT]["H5"] = "% Once or twice"  # published: '% 1 to 2'
+
+
+def _damage_cells(wb: Workbook) -> None:
+    ws = wb[HARASSMENT]
+    ws["G10"] = None  # empty where a figure or '-' belongs
+    ws["H11"] = "n/a"  # text in a numeric cell
+    ws["I12"] = 140  # a percentage outside 0-100
+    ws["L13"] = -5  # a negative base
+    ws["L14"] = 12.5  # a base that is not a whole number
+
+
+DAMAGES: dict[str, Callable[[Workbook], None]] = {
+    "blank_codes": _damage_blank_codes, "label": _damage_label, "cells": _damage_cells,
+    "sheets": _damage_sheets,  # last: a deleted sheet cannot be put back
+}
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One copy per damage (each undone before the next), plus one with one changed cell."""
+    folder = tmp_path_factory.mktemp("nss-copies")
+    wb = load_workbook(NSS_FILE)
+    out: dict[str, Path] = {}
+    sheet, ref = CHANGED_CELL
+    original = wb[sheet][ref].value
+    wb[sheet][ref] = 12.5
+    out["changed"] = folder / "changed.xlsx"
+    wb.save(out["changed"])
+    wb[sheet][ref] = original
+    for name, damage in DAMAGES.items():
+        undo = _snapshot(wb, name)
+        damage(wb)
+        out[name] = folder / f"{name}.xlsx"
+        wb.save(out[name])
+        undo()
+    return out
+
+
+def _snapshot(wb: Workbook, name: str) -> Callable[[], None]:
+    """Remember the cells a damage touches so the next copy starts from the original."""
+    cells = {"blank_codes": [("YOUR JOB Q4-6", "A100"), ("YOUR JOB Q4-6", "A200")],
+             "label": [(HARASSMENT, "H5")],
+             "cells": [(HARASSMENT, r) for r in ("G10", "H11", "I12", "L13", "L14")]}.get(
+                 name, [])
+    values = {(s, r): wb[s][r].value for s, r in cells}
+
+    def undo() -> None:
+        for (s, r), v in values.items():
+            wb[s][r] = v
+    return undo
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('nss-bad') / 's.db'}")
+    _import(engine, NSS_FILE)
+    return engine
+
+
+def _import(engine: Engine, path: Path) -> ImportResult:
+    return run_import(engine, SOURCES["nss_xlsx"], path, actor="test", at=AT)
+
+
+def _audit_events(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def _refused(engine: Engine, path: Path) -> str:
+    before = (store_counts(engine), _audit_events(engine))
+    with pytest.raises(ProblemsError) as exc:
+        _import(engine, path)
+    assert (store_counts(engine), _audit_events(engine)) == before  # nothing stored
+    return str(exc.value)
+
+
+def test_a_blank_ods_code_mid_sheet_is_refused_at_each_row_and_reading_continues(
+        store: Engine, copies: dict[str, Path]) -> None:
+    text = _refused(store, copies["blank_codes"])
+    for row in (100, 200):  # the second is found only if reading went on past the first
+        assert (f"[YOUR JOB Q4-6]:{row}:A: error: blank ODS code in a row that holds figures; "
+                "expected the organisation's ODS code") in text
+
+
+def test_a_deleted_or_renamed_sheet_is_refused_naming_the_expected_sheets(
+        store: Engine, copies: dict[str, Path]) -> None:
+    text = _refused(store, copies["sheets"])
+    assert "sheet 'THEMES' is missing; expected the 17 published sheets: 'Notes', " in text
+    assert "sheet 'YOUR TEAM Q7' is missing" in text
+    assert "found sheet 'YOUR TEAM', which the published file does not have" in text
+
+
+def test_a_changed_response_label_is_refused_at_its_cell(store: Engine,
+                                                         copies: dict[str, Path]) -> None:
+    text = _refused(store, copies["label"])
+    assert (f"[{HARASSMENT}]:5:H: error: found response label '% Once or twice'; expected "
+            "'% 1 to 2' (question Q13a)") in text
+
+
+def test_damaged_cells_are_all_refused_with_their_locations(store: Engine,
+                                                            copies: dict[str, Path]) -> None:
+    text = _refused(store, copies["cells"])
+    where = f"[{HARASSMENT}]"
+    assert (f"{where}:10:G: error: empty cell; expected a percentage (0-100) or '-' (fewer "
+            "than 10 responses)") in text
+    assert f"{where}:11:H: error: found 'n/a'; expected a number or '-'" in text
+    assert f"{where}:12:I: error: found 140.0; expected 0-100" in text
+    assert f"{where}:13:L: error: found -5" in text
+    assert f"{where}:14:L: error: found 12.5; expected a whole number of people" in text
+
+
+def test_one_changed_cell_supersedes_one_figure_and_the_original_restores_it(
+        store: Engine, copies: dict[str, Path]) -> None:
+    def current_q13a() -> Observation:
+        with Session(store) as s:
+            return s.exec(select(Observation).where(
+                Observation.org_code == "0AR", Observation.metric == "nss.q13a",
+                Observation.breakdown == "never", col(Observation.current).is_(True))).one()
+
+    original = current_q13a()
+    changed = _import(store, copies["changed"])
+    assert (changed.status, changed.superseded, changed.changed, changed.new) == (
+        "imported", 1, 1, 0)
+    assert changed.unchanged == 167_004 == store_counts(store)["observations"] - 1
+    assert current_q13a().value == 12.5
+    with Session(store) as s:
+        batch = s.get(Import, changed.import_id)
+        assert batch is not None and "1 changed, 167,004 unchanged" in (batch.note or "")
+        stored = s.scalar(select(func.count()).select_from(Observation)
+                          .where(Observation.import_id == changed.import_id))
+    assert stored == 1  # the unchanged figures stay attributed to the first import
+
+    restored = _import(store, NSS_FILE)
+    assert restored.status == "restored" and restored.import_id == original.import_id
+    assert "1 of its figures were no longer current: made them current again" in (
+        restored.message)
+    now = current_q13a()
+    assert now.value == original.value and now.import_id == original.import_id
+    with Session(store) as s:
+        history = s.exec(select(Observation).where(
+            Observation.org_code == "0AR", Observation.metric == "nss.q13a",
+            Observation.breakdown == "never").order_by(col(Observation.id))).all()
+        restore_events = s.exec(select(AuditEvent).where(
+            AuditEvent.action == "import_restore")).all()
+    assert [(h.value, h.current) for h in history] == [
+        (original.value, False), (12.5, False), (original.value, True)]
+    assert history[1].superseded_by == original.import_id and len(restore_events) == 1
+    assert store_counts(store)["observations"] == 167_005
+
+    again = _import(store, NSS_FILE)
+    assert again.status == "unchanged"
+
+
+@pytest.mark.parametrize("org,group,peers", [("NXP", "Community Surgical Services", 1),
+                                             ("0AR", "CSUs", 4)])
+def test_a_small_benchmarking_group_is_named_not_called_no_results(
+        demo_store: tuple[Engine, Settings], org: str, group: str, peers: int) -> None:
+    engine, settings = demo_store
+    ctx = board_context(engine, settings, org_code=org, as_of=api.DEMO_AS_OF)
+    assert ctx.peers == () and "no organisation-level" not in ctx.peer_note
+    assert f"benchmarking group ({group}) has only {peers} organisation" in ctx.peer_note
+    assert ctx.organisation.benchmark_group == group
