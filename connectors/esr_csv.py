@@ -6,10 +6,18 @@ and returns those counts; no person-level value is stored or echoed in any messa
 name the row and column and describe the problem, never the person). Other columns (staff
 numbers, names …) are never read.
 
+No value from the file appears in any message: not the bad value ("found a 9-character
+text", "found an impossible date", "found a date out of range"), not the organisation code,
+and not the first row when it names none of the required columns (a file without a header
+row starts with a person). Only column names of a recognised header are quoted. The file is
+checked to be UTF-8 text first (:func:`assurance.safeinput.scan_text`, streamed), so decoding
+never fails half-way; every read field is at most ``MAX_FIELD`` characters without control
+characters; problems are capped at ``MAX_PROBLEMS`` with a count of the rest.
+
 Columns (header required, order free; extra columns ignored):
 
 * ``org_code`` — the employing organisation (registered);
-* ``snapshot_date`` — the 31 March snapshot, ``YYYY-03-31``;
+* ``snapshot_date`` — the 31 March snapshot, ``YYYY-03-31`` in ASCII digits, 1990 to 2100;
 * ``band`` — ``Band 5``/``5``/``8c``/``VSM``/``Consultant``/``Career grade``/``Trainee``;
 * ``ethnic_category`` — NHS Data Dictionary ETHNIC CATEGORY code: first character A–C →
   White; D–S → BME; Z (not stated), 99 or blank → unknown. Codes in config

@@ -13,6 +13,11 @@ Columns (header row required; order free)::
 * ``numerator`` / ``denominator`` — counts of people (for ratios, shares, representation);
 * ``value`` — a percentage or score where the source publishes one (survey figures);
 * ``note`` — free text (e.g. the WDES 9b narrative).
+
+Numbers follow :mod:`assurance.safeinput`: ASCII digits, an optional ``-`` and one ``.``; no
+commas (``2,5`` is ambiguous), exponents, ``inf``/``nan`` or other scripts' digits. Counts are
+whole (``3.0`` is 3, ``3.5`` is refused). ``org_code`` has the ODS shape; the identifier columns
+are ASCII and may not start like a spreadsheet formula.
 """
 
 from __future__ import annotations

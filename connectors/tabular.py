@@ -187,8 +187,9 @@ def _damage(exc: BaseException) -> str:
 
 # What openpyxl, zipfile and the XML parsers raise on a damaged workbook, when loading or
 # (read-only) while reading rows. SyntaxError covers ElementTree's and lxml's parse errors.
-DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError,
-           SyntaxError, ValueError, TypeError, IndexError, AttributeError, OverflowError)
+DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, LookupError, OSError, EOFError,
+           SyntaxError, ValueError, TypeError, AttributeError, ArithmeticError, RuntimeError,
+           NotImplementedError)
 
 
 @contextmanager
@@ -210,21 +211,25 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
         problems.extend(refused)
         yield None
         return
+    ole = False
     try:
         with path.open("rb") as fh:
-            is_zip = fh.read(4) == b"PK\x03\x04"
+            magic = fh.read(4)
+        is_zip, ole = magic == b"PK\x03\x04", magic == b"\xd0\xcf\x11\xe0"
+        expands = 0
         if is_zip:
             with zipfile.ZipFile(path) as z:
                 expands = sum(i.file_size for i in z.infolist())
-            if expands > MAX_UNCOMPRESSED:
-                problems.append(Problem(where, f"not a readable .xlsx workbook (it expands to "
-                                        f"{expands:,} bytes, more than {MAX_UNCOMPRESSED:,}); "
-                                        "expected " + expected))
-                yield None
-                return
-        wb = load_workbook(path, read_only=read_only, data_only=True)
-    except DAMAGED as exc:
-        if is_zip:
+        wb = (None if expands > MAX_UNCOMPRESSED
+              else load_workbook(path, read_only=read_only, data_only=True))
+    except Exception as exc:  # loading is all reader code: any exception is the file's
+        if not isinstance(exc, DAMAGED) and not _raised_by_reader(exc):
+            raise
+        if ole:
+            problems.append(Problem(where, "not an Excel .xlsx workbook (a password-protected "
+                                    "workbook or an old .xls file); expected " + expected
+                                    + ": save it as an .xlsx workbook without a password"))
+        elif is_zip:
             problems.append(Problem(where, f"not a readable .xlsx workbook ({_damage(exc)}); "
                                     "expected " + expected))
         else:
@@ -232,10 +237,35 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
                                     f"({exc.__class__.__name__}); expected " + expected))
         yield None
         return
+    if wb is None:
+        problems.append(Problem(where, f"not a readable .xlsx workbook (it expands to "
+                                f"{expands:,} bytes, more than {MAX_UNCOMPRESSED:,}); "
+                                "expected " + expected))
+        yield None
+        return
     try:
         yield wb
-    except (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError) as exc:
+    except Exception as exc:
+        if not _raised_by_reader(exc):
+            raise  # a fault in the importer itself, not in the file
         problems.append(Problem(where, f"not a readable .xlsx workbook ({_damage(exc)}); "
                                 "expected " + expected))
     finally:
         wb.close()
+
+
+_READERS = ("openpyxl", "zipfile", "xml", "lxml", "et_xmlfile", "zlib", "gzip", "encodings")
+
+
+def _raised_by_reader(exc: BaseException) -> bool:
+    """True when ``exc`` was raised inside openpyxl, zipfile or an XML parser (damage found
+    while a read-only workbook parses a sheet), not in the importer's own code."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    module = str(last.tb_frame.f_globals.get("__name__", ""))
+    return module.split(".")[0] in _READERS

@@ -209,6 +209,16 @@ def _zip_of_junk(path: Path) -> None:
         z.writestr("hello.txt", "not a workbook")
 
 
+def _encrypted_flag(path: Path) -> None:
+    """Mark every member as encrypted in the central directory (zipfile then refuses it)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        data[at + 8] |= 1
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
 def _rewrite_member(path: Path, name: str, content: bytes | None) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -222,7 +232,7 @@ def _rewrite_member(path: Path, name: str, content: bytes | None) -> None:
 
 @pytest.mark.parametrize("source", ["returns_xlsx", "nss_xlsx"])
 @pytest.mark.parametrize("damage", [_truncated, _garbled_sheet, _no_workbook_part,
-                                    _corrupt_member, _zip_of_junk])
+                                    _corrupt_member, _zip_of_junk, _encrypted_flag])
 def test_damaged_workbooks_are_refused_as_not_readable(store: Engine, tmp_path: Path,
                                                        damage: Callable[[Path], None],
                                                        source: str) -> None:
@@ -232,6 +242,16 @@ def test_damaged_workbooks_are_refused_as_not_readable(store: Engine, tmp_path: 
     assert (f"{path}: error: not a readable .xlsx workbook (" in text
             or f"{path}[" in text), text  # a readable part may be reported by sheet
     assert "expected" in text
+
+
+@pytest.mark.parametrize("content", [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+                                     b"", b"PK\x03\x04"])
+def test_protected_old_or_stub_workbooks_are_refused(store: Engine, tmp_path: Path,
+                                                     content: bytes) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(content)
+    text = refused(store, "returns_xlsx", path)
+    assert text.startswith(f"{path}: error: ") and "expected" in text
 
 
 # ------------------------------------------------------------------------ family: NUL bytes
