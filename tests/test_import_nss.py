@@ -65,6 +65,12 @@ def test_all_263_organisations_with_benchmarking_groups(nss_store: Engine) -> No
     by_code = {o.code: o for o in orgs}
     assert by_code["0AR"].benchmark_group == "CSUs"
     assert by_code["TAJ"].name == "Black Country Healthcare NHS Foundation Trust"
+    # Read exactly as published: a specialist trust is not an acute trust.
+    assert (by_code["RAN"].benchmark_group, by_code["RAN"].org_type) == (
+        "Acute Specialist Trusts", "acute specialist")
+    assert (by_code["NXP"].benchmark_group, by_code["NXP"].org_type) == (
+        "Community Surgical Services", "community surgical")
+    assert by_code["RR8"].org_type == "acute"
     assert (by_code["TAJ"].benchmark_group or "").startswith("Mental Health & Learning Disability")
     assert by_code["TAJ"].region == "Midlands" and by_code["TAJ"].ics == "Black Country"
 
@@ -80,6 +86,37 @@ def test_every_response_cell_is_stored_and_dashes_are_suppressed_not_zero(
     suppressed = [o for o in stored if o.suppressed]
     assert len(suppressed) == dashes > 0
     assert all(o.value is None for o in suppressed)
+
+
+@cache
+def _dashes_with_a_base() -> int:
+    """'-' percentages whose question's base is published, counted from the workbook."""
+    wb = load_workbook(NSS_FILE, read_only=True, data_only=True)
+    n = 0
+    for ws in wb.worksheets[1:]:
+        rows = list(ws.iter_rows(values_only=True))
+        labels = rows[4]
+        for r in rows[5:]:
+            if not r[0]:
+                continue
+            block: list[object] = []
+            for i in range(6, len(labels)):
+                if labels[i] == "Base (number of responses)":
+                    n += sum(1 for v in block if v == "-") if isinstance(r[i], int) else 0
+                    block = []
+                else:
+                    block.append(r[i])
+    wb.close()
+    return n
+
+
+@needs_file
+def test_bases_are_kept_where_the_percentage_is_suppressed(nss_store: Engine) -> None:
+    with Session(nss_store) as s:
+        kept = s.exec(select(Observation).where(col(Observation.suppressed).is_(True),
+                                                col(Observation.denominator).is_not(None))).all()
+    assert len(kept) == _dashes_with_a_base() == 361
+    assert all(o.value is None and o.denominator and o.denominator > 0 for o in kept)
 
 
 @needs_file

@@ -54,6 +54,7 @@ from assurance.report_context.views import (
     finding_view,
     import_ref,
     long_date,
+    peer_gap,
     peer_view,
     period_label,
     reference_label,
@@ -323,11 +324,9 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
                             for m in inputs.monthly_metrics if m in inputs.view.data) if v)
     peers = tuple(v for v in (peer_view(inputs.view, cat[m], org_code, policy)
                               for m in inputs.peer_metrics if m in inputs.view.data) if v)
-    peer_note = "" if peers else (
-        f"{org.name} has no benchmarking group in the register, so it cannot be compared "
-        "with peers." if not org.benchmark_group else
-        "There are no organisation-level NHS Staff Survey results for this organisation in "
-        "the store, so it cannot be compared with its benchmarking group.")
+    peer_note = "" if peers else peer_gap(
+        inputs.view, [cat[m] for m in inputs.peer_metrics if m in inputs.view.data], org_code,
+        policy)
     imports = tuple(import_ref(i) for _, i in sorted(prov.imports.items()))
     data_as_at = max((i.imported_at for i in imports), default=None)
     judged = [v for v in views if v.status != "no_data"]

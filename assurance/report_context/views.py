@@ -220,6 +220,46 @@ def spc_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy
                    ASSURANCE_LABELS[result.assurance], xmr.describe(result), settings.target)
 
 
+def peer_gap(view: DataView, metrics: list[MetricDef], org: str, policy: DisclosurePolicy,
+             min_peers: int = 5) -> str:
+    """Why :func:`peer_view` compared none of ``metrics``, in words for the report.
+
+    "No results" is said only when there are none: a small benchmarking group (CSUs, the one
+    Community Surgical Services organisation) or a figure withheld from this audience is
+    named as such.
+    """
+    info = view.orgs.get(org)
+    name = info.name if info else org
+    group = info.benchmark_group if info else None
+    if not group:
+        return (f"{name} has no benchmarking group in the register, so it cannot be compared "
+                "with peers.")
+    has_figure = is_withheld = False
+    peers = 0
+    for m in metrics:
+        period = view.current_period(m.id)
+        fig = view.figure(m.id, org, period) if period is not None else None
+        if period is None or fig is None or not fig.calculable or fig.value is None:
+            continue
+        has_figure = True
+        if withheld(fig, policy):
+            is_withheld = True
+            continue
+        peers = max(peers, sum(1 for p in view.peers(m.id, org, period) if p.value is not None))
+    if not has_figure:
+        return ("There are no organisation-level NHS Staff Survey results for this "
+                "organisation in the store, so it cannot be compared with its benchmarking "
+                "group.")
+    if peers and peers < min_peers:
+        return (f"Its benchmarking group ({group}) has only {peers} organisation"
+                f"{'s' if peers != 1 else ''} with results (counting this one); at least "
+                f"{min_peers} are needed to place it among its peers, so it is not compared.")
+    if is_withheld:
+        return ("Its NHS Staff Survey figures are withheld from this audience under the "
+                "small-numbers rule, so it is not compared with its benchmarking group.")
+    return "No NHS Staff Survey figure could be compared with its benchmarking group."
+
+
 def peer_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy,
               min_peers: int = 5) -> PeerView | None:
     """The organisation against its Staff Survey benchmarking group (None: cannot compare,
