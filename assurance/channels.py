@@ -151,9 +151,10 @@ class FindsSent(Protocol):
 
     The deliverer asks before retrying a notification whose earlier attempt may have reached
     the platform without its result being recorded (the process died mid-send, or the reply
-    timed out): a platform that keeps what it received (Slack) is checked, so the retry does
-    not post the message twice. Channels whose receivers deduplicate by key themselves (email
-    Message-ID, webhook Idempotency-Key) need not implement it.
+    timed out): a platform that keeps what it received (Slack, a console channel's file) is
+    checked, so the retry does not post the message twice. Channels whose receivers
+    deduplicate by key themselves (email Message-ID, webhook Idempotency-Key) need not
+    implement it.
     """
 
     def find_sent(self, message: OutboundMessage, thread: ThreadRef | None,

@@ -5,6 +5,8 @@
   before a retry) exactly once by the server's count, the webhook each idempotency key once
   after the receiver's deduplication (raw repeats bounded by what was in flight, plus results
   not yet written, when it died).
+* The same for a console channel writing a file: the file is read back before a retry (each
+  message one whole line), so every key is in it exactly once by line count.
 * Two deliverers on one PostgreSQL store at once never send the same row twice.
 """
 
@@ -22,6 +24,8 @@ from sqlalchemy.engine import Engine
 
 from assurance import outbox
 from assurance.db import open_store
+from channel_support import hostile_message
+from connectors.channels.console import ConsoleChannel
 from outbox_support import (
     FakeClock,
     build_channels,
@@ -92,6 +96,69 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in
             assert duplicates <= 2, (channel, received)
     assert report.found_sent <= 2
     engine.dispose()
+
+
+def file_keys(path: Path) -> list[str]:
+    """The idempotency key of every whole JSON line in a console channel's file (a torn last
+    line, cut off by the kill, is not a delivered message)."""
+    keys = []
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            keys.append(json.loads(line)["idempotency_key"])
+        except ValueError:
+            continue
+    return keys
+
+
+@pytest.mark.slow
+def test_a_deliverer_killed_mid_batch_writes_nothing_twice_to_a_console_file(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_store(url)
+    orgs = [f"SYT{i:02d}" for i in range(1, 61)]
+    out = tmp_path / "notifications.jsonl"
+    channels = {"file": {"type": "console", "path": str(out)}}
+    settings = make_settings(tmp_path, url, channels, subs("file"))
+    w = make_world(engine, tmp_path, settings, orgs=orgs)
+    w.breach(2021)
+    # 20 a second, in one batch: the kill lands with lines written whose results are not yet.
+    child = subprocess.Popen(deliverer_command(
+        {"url": url, "channels": channels, "rate": 20, "lease": 1.0, "name": "doomed"}),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: out.exists() and len(file_keys(out)) >= 10)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+    written_before_restart = len(file_keys(out))
+    report = outbox.deliver(engine, settings, build_channels(settings), now=real_now,
+                            sleep=time.sleep, per_channel_rate=500, wait_for_retries=10)
+    assert report.pending == 0 and {n.status for n in w.notifications()} == {"sent"}
+    received, unique, duplicates = once_each(file_keys(out), {
+        n.idempotency_key for n in w.notifications()})
+    print(f"console: {written_before_restart} lines before the restart, {received} after, "
+          f"{unique} keys, {duplicates} duplicates, {report.found_sent} found already sent")
+    assert unique == len(orgs)
+    assert duplicates == 0, received
+    # Lines the killed process wrote but had not recorded were read back, not written again
+    # (before the file was read back, these were the duplicates: 3 in this run).
+    assert 1 <= report.found_sent < written_before_restart
+    engine.dispose()
+
+
+def test_a_torn_last_line_is_no_message_and_the_next_one_starts_on_its_own_line(
+        tmp_path: Path) -> None:
+    out = tmp_path / "notifications.jsonl"
+    channel = ConsoleChannel("file", out)
+    first, second = (hostile_message(idempotency_key=f"key-{n}") for n in (1, 2))
+    channel.send(first, None)
+    with out.open("ab") as fh:  # what a kill mid-write would leave: half of the next line
+        fh.write(out.read_bytes()[:-10].replace(b"key-1", b"key-2"))
+    assert channel.find_sent(first, None, real_now()) is not None
+    assert channel.find_sent(second, None, real_now()) is None
+    channel.send(second, None)
+    assert file_keys(out) == ["key-1", "key-2"]
+    assert channel.find_sent(second, None, real_now()) is not None
+    assert ConsoleChannel("file", out).find_sent(second, None, real_now()) is not None
 
 
 @pytest.mark.postgres
