@@ -117,7 +117,7 @@ def check_file(path: Path, limits: Limits = LIMITS) -> list[Problem]:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return [Problem(where, "file not found")]
+        return [Problem(where, "file not found; expected the path of a file to import")]
     except OSError as exc:
         return [Problem(where, f"cannot read: {exc.strerror or exc.__class__.__name__}")]
     kind = _kind(st.st_mode)

@@ -151,7 +151,9 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
                                     1, i))
     missing = [c for c in required if c not in header]
     if missing:
-        problems.append(Problem(where, f"missing column(s) {', '.join(missing)}", 1))
+        problems.append(Problem(where, f"missing column(s) {', '.join(missing)}; expected a "
+                                f"header row with the columns {', '.join(required)} (and "
+                                f"optionally {', '.join(optional)})", 1))
     if problems:
         return
     line = 1
@@ -214,8 +216,12 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
     ole = False
     try:
         with path.open("rb") as fh:
-            magic = fh.read(4)
-        is_zip, ole = magic == b"PK\x03\x04", magic == b"\xd0\xcf\x11\xe0"
+            head = fh.read(65536)
+            fh.seek(max(0, path.stat().st_size - 65536))
+            tail = fh.read(65536)
+        # A zip whose first bytes are damaged still holds its other signatures.
+        is_zip = head.startswith(b"PK\x03\x04") or b"PK\x03\x04" in head or b"PK\x05\x06" in tail
+        ole = head.startswith(b"\xd0\xcf\x11\xe0")
         expands = 0
         if is_zip:
             with zipfile.ZipFile(path) as z:
