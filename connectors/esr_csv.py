@@ -153,7 +153,7 @@ class EsrCsv:
                         continue
                     out.rows_read += 1
                     value = {c: cells[i] for c, i in idx.items()}
-                    problem = _field_problem(value)
+                    problem = _field_problem(value) or _oversized(cells, header)
                     if problem is not None:
                         bad(line, *problem)
                         continue
@@ -247,6 +247,17 @@ def _field_problem(value: dict[str, str]) -> tuple[str, str] | None:
             check_text(text, expected="a short code", max_chars=MAX_FIELD, echo=False)
         except InputError as exc:
             return column, str(exc)
+    return None
+
+
+def _oversized(cells: list[str], header: list[str]) -> tuple[str, str] | None:
+    """(column, message) for a field of a column this source does not read that is over the
+    shared field limit: the file is not an ESR extract as exported, so it is refused."""
+    for i, text in enumerate(cells):
+        if len(text) > LIMITS.max_field_chars:
+            name = header[i] if i < len(header) and len(header[i]) <= 40 else str(i + 1)
+            return name, (f"found a {len(text):,}-character text; expected a field of at most "
+                          f"{LIMITS.max_field_chars:,} characters")
     return None
 
 

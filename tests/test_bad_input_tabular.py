@@ -113,6 +113,8 @@ def test_a_field_over_the_limit_is_located_not_a_traceback(store: Engine, tmp_pa
     ("organisations_csv", ORG_HEADER, ["SYT02", "n" * 200_000, "", "", "", "", "no"], "name"),
     ("esr_csv", ESR_HEADER, ["1", "x", "SYT01", "2025-03-31", "B" * 150_000, "A", "No"],
      "band"),
+    ("esr_csv", ESR_HEADER, ["1", "Bland" * 30_000, "SYT01", "2025-03-31", "5", "A", "No"],
+     "full_name"),
 ])
 def test_long_fields_are_refused_in_every_csv_importer(store: Engine, tmp_path: Path,
                                                         source: str, header: tuple[str, ...],
