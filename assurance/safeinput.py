@@ -270,10 +270,15 @@ def read_text(path: Path, *, what: str = "text file", advice: str = "save it as 
     if len(data) > limits.max_file_bytes:
         return None, [Problem(str(path), f"found more than {_size(limits.max_file_bytes)}; "
                               "expected at most that (the per-file limit)")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return text, []  # every BOM but UTF-8's is invalid UTF-8 or holds a NUL
+    # Only a refused file pays for the scanner, which locates the first bad byte.
     problem = _Scanner(str(path), what, advice).feed(data, final=True)
-    if problem is not None:
-        return None, [problem]
-    return data.decode("utf-8-sig"), []
+    return None, [problem or Problem(str(path), f"not UTF-8 text; expected UTF-8 text: {advice}")]
 
 
 # -------------------------------------------------------------------------------- values
