@@ -43,7 +43,7 @@ from sqlmodel import Session, col, select
 from assurance import audit
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.db import session as open_session
-from assurance.models import AuditEvent, Import, Observation, Organisation, Period, SurveyQuestion
+from assurance.models import AuditEvent, AuditHead, Import, Observation, Organisation, Period, SurveyQuestion
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import cap_problems, require_file
@@ -272,6 +272,10 @@ def run_import(
                                      + source.description)])
 
     with open_session(engine, write=True) as s, s.begin():
+        # One figure-changing import at a time: the audit head row is locked before the
+        # store is compared (on SQLite the write session's lock already does this), so two
+        # imports cannot both make a figure current.
+        s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one_or_none()
         plan = _plan(s, parsed.observations, parsed.supersede, restoring=prior is not None)
         if prior is not None and prior.id is not None:
             if not plan.insert and not plan.supersede:

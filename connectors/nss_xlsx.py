@@ -235,6 +235,7 @@ class StaffSurveyXlsx:
               orgs: dict[str, Organisation], out: Parsed) -> set[str]:
         """Read every row to the end of the sheet (a blank code never ends it early)."""
         codes: set[str] = set()
+        first_row: dict[str, int] = {}
         for r, row in enumerate(ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True),
                                 start=FIRST_DATA_ROW):
             if all(_empty(v) for v in row):
@@ -250,6 +251,12 @@ class StaffSurveyXlsx:
                 out.problems.append(Problem(sw, str(exc), r, "A"))
                 continue
             out.rows_read += 1
+            if code in first_row:
+                out.problems.append(Problem(sw, f"{code} appears again (first on row "
+                                            f"{first_row[code]}); expected one row per "
+                                            "organisation", r, "A"))
+                continue
+            first_row[code] = r
             codes.add(code)
             if code not in orgs:
                 org = self._organisation(code, row, r, sw, out)

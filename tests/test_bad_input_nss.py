@@ -37,6 +37,7 @@ def _damage_blank_codes(wb: Workbook) -> None:
     ws = wb["YOUR JOB Q4-6"]
     ws["A100"] = None
     ws["A200"] = None
+    ws["A150"] = ws["A149"].value  # the same organisation twice
 
 
 def _damage_sheets(wb: Workbook) -> None:
@@ -86,7 +87,7 @@ def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _snapshot(wb: Workbook, name: str) -> Callable[[], None]:
     """Remember the cells a damage touches so the next copy starts from the original."""
-    cells = {"blank_codes": [("YOUR JOB Q4-6", "A100"), ("YOUR JOB Q4-6", "A200")],
+    cells = {"blank_codes": [("YOUR JOB Q4-6", r) for r in ("A100", "A150", "A200")],
              "label": [(HARASSMENT, "H5")],
              "cells": [(HARASSMENT, r) for r in ("G10", "H11", "I12", "L13", "L14")]}.get(
                  name, [])
@@ -128,6 +129,9 @@ def test_a_blank_ods_code_mid_sheet_is_refused_at_each_row_and_reading_continues
     for row in (100, 200):  # the second is found only if reading went on past the first
         assert (f"[YOUR JOB Q4-6]:{row}:A: error: blank ODS code in a row that holds figures; "
                 "expected the organisation's ODS code") in text
+    assert "[YOUR JOB Q4-6]:150:A: error: " in text and "appears again (first on row 149)" in text
+    # the organisations of rows 100, 150 and 200 are named on the sheet they are missing from
+    assert text.count("is missing from this sheet; expected every organisation") == 3
 
 
 def test_a_deleted_or_renamed_sheet_is_refused_naming_the_expected_sheets(
