@@ -116,10 +116,13 @@ class MetricsCsv:
                     org_code = check_ods_code(cells["org_code"])
                 except InputError as exc:
                     bad("org_code", str(exc))
+            num, den, val = values.get("numerator"), values.get("denominator"), values.get("value")
+            if num is not None and den is not None and num > den >= 0:
+                bad("numerator", f"numerator {num} is larger than denominator {den}; expected "
+                    "at most the denominator (a group cannot have more events than people)")
             if row_problems or period is None:
                 out.problems.extend(row_problems)
                 continue
-            num, den, val = values["numerator"], values["denominator"], values["value"]
             out.observations.append(ObservationRow(
                 org_code=org_code, period_key=period.key, metric=metric_id,
                 group=group, breakdown=breakdown,

@@ -78,7 +78,8 @@ def parse_count(raw: object, *, negative_ok: bool = False, echo: bool = True) ->
         raise CellError(f"found {raw!r}; expected {people}")
     if not isinstance(raw, str):
         raise CellError(f"found {describe(raw, echo=echo)}; expected a whole number")
-    n = parse_whole(raw, low=-(10**40), high=10**40, expected="a whole number", echo=echo)
+    n = parse_whole(raw, low=-(10**40), high=LIMITS.max_count, expected="a whole number",
+                    echo=echo)
     return check_whole(n, low=low, high=LIMITS.max_count, expected=people, echo=echo)
 
 
