@@ -6,6 +6,11 @@ reader's outline and Word's navigation pane work), table header rows marked to r
 (``w:tblHeader``) and captioned, alt text (``wp:docPr/@descr``) on every picture, and
 statuses always written as words — shading is decoration only.
 
+Robust to any text: everything written to the document goes through :func:`clean_text`
+(characters XML cannot hold, which python-docx refuses, become U+FFFD) and core properties
+through :func:`core_property` (also cut to the 255 characters python-docx allows), so an
+organisation name with control characters or of any length still gives a document.
+
 Reproducible: core properties are fixed (created and modified = the report's ``as_of``,
 author = the product), python-docx's ids are sequential, and :func:`save` rewrites the
 package with fixed zip timestamps, so the same context gives the same bytes.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -42,6 +48,25 @@ BODY_PT = 11
 TABLE_PT = 10
 TEXT_WIDTH_CM = 17.0  # A4 portrait with 2 cm margins
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CORE_PROPERTY_MAX = 255  # python-docx refuses a longer title, subject or keywords
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` as Word can hold it: each character XML 1.0 cannot carry (NUL and the other
+    C0 controls but tab and line breaks, lone surrogates, U+FFFE/U+FFFF) becomes U+FFFD, so
+    it stays visible that something was there. Tabs and newlines are kept: python-docx
+    writes them as tabs and line breaks."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def core_property(text: str) -> str:
+    """A title, subject or keywords: :func:`clean_text`, on one line, at most 255 characters
+    (a longer one ends in "…")."""
+    text = clean_text(text).translate({9: " ", 10: " ", 13: " "})
+    if len(text) > CORE_PROPERTY_MAX:
+        text = text[:CORE_PROPERTY_MAX - 1] + "\u2026"
+    return text
 
 
 # Word rejects properties out of schema order, so every edited property list is re-sorted.
@@ -208,8 +233,9 @@ def new_document(*, title: str, subject: str, keywords: str, author: str, when: 
     _language(doc)
     stamp = datetime(when.year, when.month, when.day, tzinfo=UTC)
     cp = doc.core_properties
-    cp.title, cp.subject, cp.keywords = title, subject, keywords
-    cp.author = cp.last_modified_by = author
+    cp.title, cp.subject = core_property(title), core_property(subject)
+    cp.keywords = core_property(keywords)
+    cp.author = cp.last_modified_by = core_property(author)
     cp.language = LANGUAGE
     cp.created = cp.modified = cp.last_printed = stamp
     cp.revision = 1
@@ -218,7 +244,7 @@ def new_document(*, title: str, subject: str, keywords: str, author: str, when: 
 
 
 def heading(doc: DocumentType, text: str, level: int) -> Paragraph:
-    return doc.add_heading(text, level=level)
+    return doc.add_heading(clean_text(text), level=level)
 
 
 def paragraph(doc: DocumentType | _Cell, text: str = "", *, bold_prefix: str = "",
@@ -227,12 +253,12 @@ def paragraph(doc: DocumentType | _Cell, text: str = "", *, bold_prefix: str = "
     """A paragraph, optionally starting with a bold lead-in ("Alert: …")."""
     p = doc.add_paragraph(style=style)
     if bold_prefix:
-        r = p.add_run(bold_prefix)
+        r = p.add_run(clean_text(bold_prefix))
         r.bold = True
         if size:
             r.font.size = Pt(size)
     if text:
-        r = p.add_run(text)
+        r = p.add_run(clean_text(text))
         r.italic = italic
         if size:
             r.font.size = Pt(size)
@@ -263,7 +289,7 @@ def _cell_text(cell: _Cell, lines: Sequence[str] | str, *, bold_first: bool = Fa
     for i, line in enumerate(parts):
         p = first if i == 0 else cell.add_paragraph()
         p.paragraph_format.space_after = Pt(1)
-        r = p.add_run(line)
+        r = p.add_run(clean_text(line))
         r.font.size = Pt(size)
         if bold_first and i == 0:
             r.bold = True
@@ -301,7 +327,7 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequ
     tblpr = t._tbl.tblPr
     for tag in ("w:tblCaption", "w:tblDescription"):
         el = OxmlElement(tag)
-        el.set(qn("w:val"), caption)
+        el.set(qn("w:val"), clean_text(caption))
         tblpr.append(el)
     hdr = t.rows[0]
     trpr = hdr._tr.get_or_add_trPr()
@@ -339,9 +365,9 @@ def picture(doc: DocumentType, png: bytes, *, alt: str, title: str, width_cm: fl
     run = p.add_run()
     run.add_picture(io.BytesIO(png), width=Cm(width_cm))
     for pr in run._r.iter(qn("wp:docPr")):
-        pr.set("descr", alt)
-        pr.set("title", title)
-    cap = doc.add_paragraph(caption, style="Caption")
+        pr.set("descr", clean_text(alt))
+        pr.set("title", clean_text(title))
+    cap = doc.add_paragraph(clean_text(caption), style="Caption")
     cap.paragraph_format.space_after = Pt(8)
 
 
@@ -364,7 +390,7 @@ def footer(doc: DocumentType, text: str) -> None:
     """Footer text and "Page N of M" fields on every page."""
     section = doc.sections[0]
     p = section.footer.paragraphs[0]
-    r = p.add_run(text + "  \u2022  Page ")
+    r = p.add_run(clean_text(text) + "  \u2022  Page ")
     r.font.size = Pt(8)
     for i, instr in enumerate(("PAGE", "NUMPAGES")):
         if i:
@@ -443,9 +469,9 @@ def cover(doc: DocumentType, ctx_title: str, org_name: str, synthetic: bool,
         run = p.add_run()
         run.add_picture(io.BytesIO(logo), height=Cm(1.8))
         for pr in run._r.iter(qn("wp:docPr")):
-            pr.set("descr", f"Logo of {brand_name}")
+            pr.set("descr", clean_text(f"Logo of {brand_name}"))
             pr.set("title", "Logo")
-    doc.add_heading(ctx_title, level=0)
+    doc.add_heading(clean_text(ctx_title), level=0)
     p = paragraph(doc, org_name)
     p.runs[0].font.size = Pt(16)
     if synthetic:

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from docx import Document
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from assurance import api, findings
 from assurance.config import Settings
 from assurance.db import session
-from assurance.models import AuditEvent, Finding
+from assurance.models import AuditEvent, Finding, Organisation
 from assurance.report_context import board_context
 from assurance.signing import signature_file
 from conftest import DemoBuild, copy_demo
@@ -200,3 +201,37 @@ def test_verify_against_the_store_catches_a_rewritten_manifest(
     assert verify_pack(forged) == []  # consistent with itself …
     (problem,) = verify_pack(forged, engine=engine)  # … but not what the tool produced
     assert problem.startswith("manifest.json: no pack.build event in the audit log")
+
+
+HOSTILE_NAMES = {
+    "controls": "Trust\x00 with\x01 bell\x07, escape \x1b[31mred\x1b[0m, form\x0cfeed, "
+                "non-characters \ufffe\uffff, tab\tand\nnewline",
+    "long": "Synthetic Hospitals NHS Foundation Trust " * 8,  # 328 characters
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_NAMES))
+def test_an_organisation_name_word_refuses_still_gives_documents_and_a_pack(
+        demo_build: DemoBuild, tmp_path: Path, kind: str) -> None:
+    settings = copy_demo(demo_build, tmp_path / "demo")
+    engine = api.connect(settings)
+    name = HOSTILE_NAMES[kind]
+    with session(engine) as s, s.begin():  # straight into the store, past any importer
+        org = s.get(Organisation, "SYN01")
+        assert org is not None
+        org.name = name
+        s.add(org)
+    paths = {r: api.render(engine, settings, r, org_code="SYN01", as_of=AS_OF, actor="test",
+                           at=AT, out_path=tmp_path / f"{r}.{'zip' if r == 'pack' else 'docx'}")
+             for r in ("board", "well-led", "pack")}
+    shown = "".join(c if c in "\t\n" or (c >= " " and c not in "\ufffe\uffff") else "\ufffd"
+                    for c in name)
+    for r in ("board", "well-led"):
+        doc = Document(str(paths[r]))
+        text = "\n".join(p.text for p in doc.paragraphs)
+        assert shown.split("\n")[0] in text, r  # every character shown, the invalid as U+FFFD
+        assert len(doc.core_properties.title) <= 255
+    assert verify_pack(paths["pack"]) == []
+    with zipfile.ZipFile(paths["pack"]) as z:
+        assert json.loads(z.read("manifest.json"))["organisation"]["name"] == name
+    engine.dispose()
