@@ -11,6 +11,7 @@ loader, which may raise nothing but ProblemsError.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -479,3 +480,45 @@ def test_the_demo_config_and_defaults_still_pass(tmp_path: Path) -> None:
 
     s = demo_settings(tmp_path)
     assert check_jobs(s) == [] and load_settings(None).escalation_levels[0] == "edi_lead"
+
+
+def test_a_list_where_a_count_belongs_in_a_case_file_is_located(tmp_path: Path) -> None:
+    from assurance import api
+
+    shutil.copy(ROOT / "rules" / "board.yaml", tmp_path)
+    text = (ROOT / "rules" / "board.cases.yaml").read_text(encoding="utf-8")
+    row = "- [T1, wres:2025, wdes.10, disabled, board_voting, 0, 12]"
+    path = write(tmp_path, text.replace(row, row.replace(" 0, 12]", " [0], 12]"), 1),
+                 name="board.cases.yaml")
+    report = api.test_rules(load_settings(None), [tmp_path])
+    line = text.index(row)
+    assert any(str(p).startswith(f"{path}:{text.count(chr(10), 0, line) + 1}:")
+               and "numerator: found a list; expected a whole number" in str(p)
+               for p in report.problems), report.problems
+
+
+TOML_TOKENS = [
+    "[database]\n", "[statistics]\n", "[schedule.jobs.a]\n", "[[subscriptions]]\n",
+    "[disclosure.audiences.network]\n", "[escalation]\n", "url = ", "levels = ", "low = ",
+    "rounding = ", "non_adverse_high = ", "cron = ", "type = ", '"x"', '"0 0 30 2 *"', "nan",
+    "inf", "-0", "1e400", "9" * 30, "[", "]", "{", "}", ", ", "true", "1979-05-27", "\n",
+    "\x00", "é", '"""', "'", "#", "=", ".", "\ufeff", "\r\n",
+]
+
+
+def only_config_problems(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        path.write_bytes(content)
+        try:
+            check_jobs(load_settings(path, env={}))
+        except ProblemsError as exc:
+            assert exc.problems and all(str(p).startswith(str(path)) for p in exc.problems)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=300),
+                 st.lists(st.sampled_from(TOML_TOKENS), max_size=40).map(
+                     lambda parts: "".join(parts).encode("utf-8"))))
+def test_random_config_files_raise_only_problems(content: bytes) -> None:
+    only_config_problems(content)

@@ -47,7 +47,15 @@ from assurance.config import StatisticsSettings
 from assurance.engine.conditions.base import ParseContext
 from assurance.engine.evaluate import Outcome, evaluate
 from assurance.engine.rules import Escalation, Rule, RulePack, parse_condition
-from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, load_located
+from assurance.engine.yamlsrc import (
+    MAX_INTEGER,
+    Checker,
+    Pos,
+    YList,
+    YMap,
+    describe,
+    load_located,
+)
 from assurance.ingest import ObservationRow, check_figure
 from assurance.models import Import, Observation, Organisation, Period
 from assurance.periods import parse_period_key
@@ -93,6 +101,13 @@ def _obs(raw: Any, pos: Pos, chk: Checker) -> ObservationRow | None:
         v = cells.get(k)
         return None if v in (None, "") else v
 
+    for k in ("numerator", "denominator"):
+        v = num(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)
+                              or not 0 <= v <= MAX_INTEGER):
+            chk.error(pos, f"{k}: found {describe(v)}; expected a whole number of people "
+                      f"from 0 to {MAX_INTEGER:,}")
+            return None
     suppressed = num("value") == "-"  # as published: fewer than 10 responses
     value = num("value")
     if value is not None and not suppressed and (isinstance(value, bool)
