@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assurance import api, signing
 from assurance.config import load_settings
+from assurance.db import session
+from assurance.models import AuditEvent
 from assurance.problems import ProblemsError
 from conftest import DemoBuild, copy_demo
 from reports.pack import build_pack, signing_key, verify_pack
@@ -154,4 +156,26 @@ def test_a_key_from_the_named_environment_variable_signs_packs_byte_identically(
     expected = signing.fingerprint(signing.raw_public(key.public_key()))
     assert verify_pack(first, public_key=expected) == []
     assert verify_pack(first, engine=engine) == []
+    engine.dispose()
+
+
+def test_with_the_store_the_chain_head_must_be_in_its_verified_audit_log(
+        demo_build: DemoBuild, tmp_path: Path) -> None:
+    settings = copy_demo(demo_build, tmp_path / "demo")
+    engine = api.connect(settings)
+    (pack,) = sorted((tmp_path / "demo").rglob(f"SYN01-{AS_OF_TEXT}-pack.zip"))
+    assert verify_pack(pack, engine=engine) == []
+    with zipfile.ZipFile(pack) as z:
+        head = json.loads(z.read("audit/chain-head.json"))
+    with session(engine) as s, s.begin():  # someone edits the store's history afterwards
+        event = s.get(AuditEvent, head["last_seq"])
+        assert event is not None
+        event.details = event.details.replace("}", ', "edited": true}', 1)
+        s.add(event)
+    (problem,) = verify_pack(pack, engine=engine)
+    assert problem.startswith("audit/chain-head.json: the store's audit chain does not verify")
+    assert verify_pack(pack) == []  # the zip alone cannot know
+    result = assurance("--config", str(settings.source), "pack", "verify", str(pack),
+                       cwd=tmp_path)
+    assert result.returncode == 1 and "audit chain does not verify" in result.stderr
     engine.dispose()
