@@ -88,7 +88,8 @@ class _Defaults:
 def parse_condition(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
     """``{kind: params}`` → a condition via the registry (a child may name its metric)."""
     if not isinstance(spec, YMap) or len(spec) != 1:
-        pc.chk.error(pos, "a condition is a mapping with exactly one kind, e.g. "
+        pc.chk.error(pos, f"found {describe(spec)}; expected a condition: a mapping with "
+                     "exactly one kind, e.g. "
                      "{outside_range: {low: 0.8, high: 1.25}}; kinds: " + ", ".join(REGISTRY))
         return None
     kind = next(iter(spec))
@@ -129,7 +130,8 @@ def _metric_id(m: YMap, chk: Checker, cat: Catalogue) -> str | None:
 
 def _labels(raw: Any, pos: Pos, chk: Checker) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, YMap):
-        chk.error(pos, "'labels' must be a mapping, e.g. {standard: WRES, characteristic: race}")
+        chk.error(pos, f"'labels': found {describe(raw)}; expected a mapping, e.g. "
+                  "{standard: WRES, characteristic: race}")
         return {}
     chk.keys(raw, LABEL_KEYS, what="'labels'")
     out = {k: chk.text_list(raw, k) for k in raw if k in LABEL_KEYS}
@@ -143,7 +145,8 @@ def _labels(raw: Any, pos: Pos, chk: Checker) -> dict[str, tuple[str, ...]]:
 def _escalation(raw: Any, pos: Pos, chk: Checker, base: Escalation,
                 levels: tuple[str, ...]) -> Escalation:
     if not isinstance(raw, YMap):
-        chk.error(pos, "'escalate' must be a mapping, e.g. {start: edi_lead, after_periods: 2}")
+        chk.error(pos, f"'escalate': found {describe(raw)}; expected a mapping, e.g. "
+                  "{start: edi_lead, after_periods: 2}")
         return base
     chk.keys(raw, ESCALATE_KEYS, what="'escalate'")
     start = chk.choice(raw, "start", levels, base.start) or base.start
@@ -158,8 +161,9 @@ def _escalation(raw: Any, pos: Pos, chk: Checker, base: Escalation,
 
 def _evidence(raw: Any, pos: Pos, chk: Checker, statements: Iterable[str]) -> tuple[str, ...]:
     values = (raw,) if isinstance(raw, str) else tuple(raw) if isinstance(raw, list) else None
-    if values is None:
-        chk.error(pos, "'evidence' must be a statement id or a list of them")
+    if values is None or not all(isinstance(v, str) for v in values):
+        chk.error(pos, f"'evidence': found {describe(raw)}; expected a statement id or a list "
+                  "of them")
         return ()
     known = list(statements)
     for v in values:
@@ -184,12 +188,13 @@ def load_pack(path: Path, problems: list[Problem], *, catalogue: Catalogue | Non
             chk.error((1, 1), "empty rule pack; expected version, pack and rules")
         return None
     if not isinstance(doc, YMap):
-        chk.error((1, 1), "a rule pack is a mapping with version, pack and rules")
+        chk.error((1, 1), f"found {describe(doc)}; expected a rule pack: a mapping with "
+                  "version, pack and rules")
         return None
     chk.keys(doc, PACK_KEYS, required=("version", "pack", "rules"), what="the pack")
     if doc.get("version") not in (1, None):
-        chk.error(doc.value_pos["version"], f"unsupported version {doc['version']!r}; this "
-                  "release reads version: 1")
+        chk.error(doc.value_pos["version"], f"'version': found {describe(doc['version'])}; "
+                  "expected 1 (the version this release reads)")
     name = chk.text(doc, "pack", path.stem) or path.stem
     d = _Defaults(escalate=Escalation(start=levels[0]))
     raw_defaults = doc.get("defaults")
@@ -206,12 +211,14 @@ def load_pack(path: Path, problems: list[Problem], *, catalogue: Catalogue | Non
                                      raw_defaults.value_pos["escalate"], chk, d.escalate,
                                      levels)
     elif raw_defaults is not None:
-        chk.error(doc.value_pos["defaults"], "'defaults' must be a mapping")
+        chk.error(doc.value_pos["defaults"], f"'defaults': found {describe(raw_defaults)}; "
+                  "expected a mapping")
     rules: list[Rule] = []
     raw_rules = doc.get("rules")
     if not isinstance(raw_rules, YList):
         if raw_rules is not None:
-            chk.error(doc.value_pos["rules"], "'rules' must be a list of rules")
+            chk.error(doc.value_pos["rules"], f"'rules': found {describe(raw_rules)}; "
+                  "expected a list of rules")
         raw_rules = YList()
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_rules):
@@ -232,7 +239,8 @@ def _rule(raw: Any, rpos: Pos, pack: str, where: str, chk: Checker, cat: Catalog
           stats: StatisticsSettings, d: _Defaults, levels: tuple[str, ...],
           statements: Iterable[str]) -> Rule | None:
     if not isinstance(raw, YMap):
-        chk.error(rpos, "each rule is a mapping with id, title, metric and when")
+        chk.error(rpos, f"found {describe(raw)}; expected a rule: a mapping with id, title, "
+                  "metric and when")
         return None
     ok = chk.keys(raw, RULE_KEYS, required=("id", "title", "metric", "when"), what="a rule")
     rid = chk.text(raw, "id")
