@@ -142,8 +142,9 @@ def check_board_reports(settings: Settings, job: JobSettings) -> list[str]:
     except ValueError as exc:
         out.append(f"{key}.committee_dates: {exc}; expected dates like 2026-01-15")
     days = job.options.get("days_before", 7)
-    if not isinstance(days, int) or days < 0:
-        out.append(f"{key}.days_before: expected a whole number of days, found {days!r}")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366:
+        out.append(f"{key}.days_before: expected a whole number of days from 0 to 366, found "
+                   f"{days!r}")
     send_to = job.options.get("send_to", [])
     if not isinstance(send_to, list) or not all(isinstance(c, str) for c in send_to):
         out.append(f"{key}.send_to: expected a list of channel names, found {send_to!r}")

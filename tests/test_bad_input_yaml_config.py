@@ -427,6 +427,11 @@ def scheduled(tmp_path: Path, job: str) -> list[str]:
     ('type = "import"\ncron = "* * * * *"\nsettle_seconds = -5',
      "j.settle_seconds: found -5; expected a number of seconds from 0 to 86400"),
     ('type = "import"\ncron = "* * * * *"\nsettle_seconds = nan', "j.settle_seconds: found nan"),
+    ('type = "board_reports"\ncron = "0 7 * * mon-fri"\norgs = ["RXX"]\n'
+     'committee_dates = [2026-01-30]\ndays_before = 100000000000',
+     "j.days_before: expected a whole number of days from 0 to 366"),
+    ('type = "board_reports"\ncron = "0 7 * * mon-fri"\norgs = ["RXX"]\n'
+     'committee_dates = ["2026-02-30"]', "j.committee_dates: day is out of range for month"),
 ])
 def test_a_job_that_would_fail_or_never_run_is_a_config_problem(
         tmp_path: Path, job: str, message: str) -> None:
