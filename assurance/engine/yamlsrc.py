@@ -12,7 +12,8 @@ What the loader refuses, each as a located problem (all of them, then nothing is
 
 * files over :data:`MAX_BYTES`, anything that is not a regular file (a FIFO would hang),
   bytes that are not UTF-8 and control characters such as NUL;
-* nesting deeper than :data:`MAX_DEPTH` (``[[[[…]]]]`` would otherwise exhaust the stack);
+* nesting deeper than :data:`MAX_DEPTH` (``[[[[…]]]]`` would otherwise exhaust the stack),
+  and more than :data:`MAX_NODES` values in one file;
 * more than :data:`MAX_ALIASES` aliases (``*name``), or aliases repeating more than
   :data:`MAX_ALIASED_NODES` nodes in all — a "billion laughs" document is refused after a few
   hundred events, in bounded memory — and an alias inside the node it names (a cycle);
@@ -37,14 +38,17 @@ from assurance.problems import Problem, ProblemsError, did_you_mean
 
 Pos = tuple[int, int]
 
-MAX_BYTES = 1_048_576
-"""Largest YAML file read (1 MiB; the largest shipped file is about 26 KB)."""
+MAX_BYTES = 524_288
+"""Largest YAML file read (512 KiB; the largest shipped file is about 26 KB)."""
 MAX_DEPTH = 32
 """Deepest nesting of mappings and lists (the shipped files nest at most 8 deep)."""
 MAX_ALIASES = 100
 """Most aliases (``*name``) in one file (the shipped case files use at most 13)."""
-MAX_ALIASED_NODES = 20_000
+MAX_ALIASED_NODES = 10_000
 """Most nodes all aliases in one file may repeat, counted as if written out."""
+MAX_NODES = 20_000
+"""Most values (mappings, lists, scalars, aliases written out) in one file: the largest
+shipped file has about 2,100; this bounds parsing time to about a second."""
 MAX_NUMBER = 1e12
 """Largest magnitude :meth:`Checker.number` accepts (thresholds, limits, tolerances)."""
 MAX_INTEGER = 1_000_000_000
@@ -136,6 +140,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth = 0
         self._aliases = 0
         self._aliased_nodes = 0
+        self._nodes = 0
         self._sizes: dict[int, int] = {}  # id(node) → nodes when written out, once composed
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -153,12 +158,16 @@ class _BoundedLoader(yaml.SafeLoader):
                                    "node it names (a cycle); expected an alias to a finished "
                                    "node")
                 self._aliased_nodes += size
+                self._nodes += size
+                self._check_nodes(event)
                 if self._aliased_nodes > MAX_ALIASED_NODES:
                     raise _Refused(_pos(event), "found aliases that repeat more than "
                                    f"{MAX_ALIASED_NODES:,} values in all (an alias bomb?); "
                                    "expected a small number of short aliases")
             return super().compose_node(parent, index)
         self._depth += 1
+        self._nodes += 1
+        self._check_nodes(self.peek_event())
         try:
             if self._depth > MAX_DEPTH:
                 raise _Refused(_pos(self.peek_event()), f"found nesting deeper than "
@@ -175,6 +184,11 @@ class _BoundedLoader(yaml.SafeLoader):
             size = 1
         self._sizes[id(node)] = size
         return node
+
+    def _check_nodes(self, event: yaml.Event) -> None:
+        if self._nodes > MAX_NODES:
+            raise _Refused(_pos(event), f"found more than {MAX_NODES:,} values in one file; "
+                           f"expected at most {MAX_NODES:,} (split it into several packs)")
 
 
 class _Builder:
