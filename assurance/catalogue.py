@@ -14,7 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assurance.engine.yamlsrc import load_yaml
+from assurance.engine.yamlsrc import Checker, YMap, describe, load_yaml
+from assurance.problems import Problem, ProblemsError
 
 CATALOGUE_FILE = Path(__file__).parent / "catalogue" / "metrics.yaml"
 
@@ -131,6 +132,16 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
     located problems.
     """
     raw = load_yaml(path)
+    try:
+        return _catalogue(raw)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # A hand-edited copy with the wrong shape: a refusal naming the file, not a traceback.
+        raise ProblemsError([Problem(str(path), f"found a catalogue that cannot be read "
+                                     f"({type(exc).__name__}: {exc}); expected the layout of "
+                                     "the shipped metrics.yaml")]) from exc
+
+
+def _catalogue(raw: Any) -> Catalogue:
     sets = {k: tuple(v) for k, v in raw.get("breakdowns", {}).items()}
     metrics = {mid: _metric(mid, m, sets) for mid, m in raw["metrics"].items()}
     sq = raw.get("survey_questions", {})
@@ -162,6 +173,25 @@ def load_statements(path: Path = WELL_LED_FILE) -> dict[str, QualityStatement]:
     """CQC well-led quality statements (editable data; see the file's header), read through
     the bounded safe loader (ProblemsError with located problems)."""
     raw = load_yaml(path)
-    return {sid: QualityStatement(sid, s["name"], " ".join(s["we"].split()),
-                                  bool(s.get("verbatim")))
-            for sid, s in raw["statements"].items()}
+    problems: list[Problem] = []
+    chk = Checker(str(path), problems)
+    statements = raw.get("statements") if isinstance(raw, YMap) else None
+    if not isinstance(statements, YMap):
+        raise ProblemsError([Problem(str(path), "found no 'statements' mapping; expected "
+                                     "statements: {well-led.1: {name: …, we: …}, …}", 1, 1)])
+    out = {}
+    for sid, st in statements.items():
+        if not isinstance(st, YMap):
+            chk.error(statements.value_pos[sid], f"'{sid}': found {describe(st)}; expected a "
+                      "mapping with name and we")
+            continue
+        name, we = chk.text(st, "name"), chk.text(st, "we")
+        if name is None or we is None:
+            if "name" not in st or "we" not in st:
+                chk.error(st.pos, f"'{sid}': expected both 'name' and 'we'")
+            continue
+        out[sid] = QualityStatement(sid, name, " ".join(we.split()),
+                                    chk.boolean(st, "verbatim", False))
+    if problems:
+        raise ProblemsError(problems)
+    return out

@@ -529,3 +529,26 @@ def only_config_problems(content: bytes) -> None:
                      lambda parts: "".join(parts).encode("utf-8"))))
 def test_random_config_files_raise_only_problems(content: bytes) -> None:
     only_config_problems(content)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("statements: [a]\n", ":1:1: error: found no 'statements' mapping"),
+    ("statements:\n  w1: {name: [x], we: y}\n", ":2:14: error: 'name': found a list; expected text"),
+    ("statements:\n  w1: 5\n", ":2:7: error: 'w1': found 5; expected a mapping"),
+])
+def test_a_well_led_file_of_the_wrong_shape_is_located(tmp_path: Path, content: str,
+                                                       message: str) -> None:
+    path = write(tmp_path, content, name="wellled.yaml")
+    with pytest.raises(ProblemsError) as exc:
+        load_statements(path)
+    assert str(exc.value.problems[0]).startswith(f"{path}{message}")
+
+
+@pytest.mark.parametrize("content", ["metrics: [a]\n", "metrics: {a: {title: x}}\n", "x: 1\n"])
+def test_a_catalogue_of_the_wrong_shape_is_refused_naming_the_file(tmp_path: Path,
+                                                                   content: str) -> None:
+    path = write(tmp_path, content, name="metrics.yaml")
+    with pytest.raises(ProblemsError) as exc:
+        load_catalogue(path)
+    assert str(exc.value.problems[0]).startswith(f"{path}: error: found a catalogue that cannot "
+                                                 "be read")
