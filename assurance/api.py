@@ -31,7 +31,7 @@ from assurance import audit, outbox, routing, signing
 from assurance.backtest import BacktestEvent, backtest
 from assurance.channels import Channel, ChannelError, OutboundMessage
 from assurance.config import Settings
-from assurance.db import open_store, session
+from assurance.db import open_existing_store, open_store, session
 from assurance.demo import DEMO_AS_OF, DemoResult, demo_settings, run_demo
 from assurance.distribution import board_paper_problems, distribute
 from assurance.engine.rules import RulePack
@@ -56,7 +56,7 @@ __all__ = [
     "check_channels", "connect", "demo_settings", "distribute", "escalate",
     "evaluate_and_record", "import_file", "load_rules", "notify", "open_findings", "render",
     "rule_paths", "run_demo", "service_status", "shipped_rules_dir", "sources", "test_rules",
-    "verify_audit", "verify_pack",
+    "verify_audit", "verify_pack", "open_existing",
 ]  # fmt: skip
 
 
@@ -69,6 +69,11 @@ def connect(settings: Settings) -> Engine:
         run_import(engine, sources()["organisations_csv"], settings.organisations_file,
                    actor="config", at=datetime.now(UTC))
     return engine
+
+
+def open_existing(settings: Settings) -> Engine:
+    """Open the configured store as it is, to read: nothing created, upgraded or imported."""
+    return open_existing_store(settings.database_url)
 
 
 def sources() -> dict[str, Source]:

@@ -14,8 +14,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from assurance.problems import Problem, ProblemsError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -87,6 +89,30 @@ def open_store(url: str, *, upgrade: bool = True) -> Engine:
     engine = make_engine(url)
     if upgrade and current_revision(engine) != head_revision():
         migrate(engine)
+    return engine
+
+
+def open_existing_store(url: str) -> Engine:
+    """Engine for a store that must already exist at head, for reading: nothing is created,
+    migrated or imported (``pack verify --store`` must not change what it checks).
+
+    Raises:
+        ProblemsError: no store at ``url`` (a SQLite file that does not exist), or its schema
+            is not at head.
+    """
+    parsed = make_url(url)
+    sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None, "", ":memory:")
+    if sqlite_file and not Path(str(parsed.database)).is_file():
+        raise ProblemsError([Problem("database.url", f"no store at {parsed.database}; "
+                                         "expected an existing assurance store")])
+    engine = make_engine(url)
+    revision = current_revision(engine)
+    if revision != head_revision():
+        engine.dispose()
+        raise ProblemsError([Problem("database.url", f"the store is at schema revision "
+                                     f"{revision or 'none'}; expected {head_revision()} "
+                                     "(run assurance db upgrade)")])
     return engine
 
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,14 +250,24 @@ def check_pack(path: Path, *, engine: Engine | None = None,
     except (OSError, zipfile.BadZipFile) as exc:
         return PackCheck([f"{path}: not a readable zip file ({exc})"])
     with z:
-        names = set(z.namelist())
+        entries = z.infolist()
+        names = {e.filename for e in entries}
+        shape = _shape_problems(entries)
+        if shape:  # a name twice or an unsafe name: no reading of the members can be trusted
+            return PackCheck(shape)
         if MANIFEST not in names:
             return PackCheck([f"{MANIFEST}: missing, so nothing can be checked"])
-        raw = z.read(MANIFEST)
+        raw, unreadable = _read(z, MANIFEST)
+        if raw is None:
+            return PackCheck([f"changed: {MANIFEST} ({unreadable})"])
         problems: list[str] = []
         signer = None
         if SIGNATURE in names:
-            signer, problems = _signer(z.read(SIGNATURE), raw)
+            sig, unreadable = _read(z, SIGNATURE)
+            if sig is None:
+                problems.append(f"changed: {SIGNATURE} ({unreadable})")
+            else:
+                signer, problems = _signer(sig, raw)
         else:
             problems.append(f"missing: {SIGNATURE} (the pack is not signed)")
         if signer is not None and expected_signer is not None and signer != expected_signer:
@@ -270,7 +281,11 @@ def check_pack(path: Path, *, engine: Engine | None = None,
             if name not in names:
                 problems.append(f"missing: {name}")
                 continue
-            digest = hashlib.sha256(z.read(name)).hexdigest()
+            data, unreadable = _read(z, name)
+            if data is None:
+                problems.append(f"changed: {name} ({unreadable})")
+                continue
+            digest = hashlib.sha256(data).hexdigest()
             if digest != listed[name].get("sha256"):
                 problems.append(f"changed: {name} (SHA-256 {digest[:12]}…, manifest "
                                 f"{str(listed[name].get('sha256'))[:12]}…)")
@@ -282,9 +297,45 @@ def check_pack(path: Path, *, engine: Engine | None = None,
     return PackCheck(problems, signer, store_checked=engine is not None)
 
 
-def _json(z: zipfile.ZipFile, name: str) -> Any:
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+"""No member of a pack is read past this size (a zip bomb is named, not read into memory)."""
+
+
+def _shape_problems(entries: list[zipfile.ZipInfo]) -> list[str]:
+    """Names a reader could resolve two ways: the same name twice, or not a plain relative path."""
+    seen: set[str] = set()
+    out = []
+    for e in entries:
+        name = e.filename
+        if name in seen:
+            out.append(f"duplicate: {name} (the zip holds it more than once; a reader could be "
+                       "shown either copy)")
+        seen.add(name)
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+            out.append(f"unsafe name: {name!r} (expected a plain relative path)")
+    return out
+
+
+def _read(z: zipfile.ZipFile, name: str) -> tuple[bytes | None, str]:
+    """A member's bytes, or None and why it cannot be read (damaged, too large)."""
+    info = z.getinfo(name)
+    if info.file_size > MAX_MEMBER_BYTES:
+        return None, f"{info.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,}-byte limit"
     try:
-        return json.loads(z.read(name))
+        with z.open(info) as fh:
+            data = fh.read(MAX_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+        return None, f"cannot be read: {exc}"
+    if len(data) > MAX_MEMBER_BYTES:
+        return None, f"over the {MAX_MEMBER_BYTES:,}-byte limit"
+    return data, ""
+
+
+def _json(z: zipfile.ZipFile, name: str) -> Any:
+    data, _ = _read(z, name)
+    try:
+        return None if data is None else json.loads(data)
     except ValueError:
         return None
 

@@ -179,3 +179,49 @@ def test_with_the_store_the_chain_head_must_be_in_its_verified_audit_log(
                        cwd=tmp_path)
     assert result.returncode == 1 and "audit chain does not verify" in result.stderr
     engine.dispose()
+
+
+def test_a_byte_flipped_in_the_zip_itself_is_named_not_a_traceback(demo_build: DemoBuild,
+                                                                   tmp_path: Path) -> None:
+    pack = demo_pack(demo_build)
+    data = bytearray(pack.read_bytes())
+    with zipfile.ZipFile(pack) as z:
+        info = z.getinfo("figures/outcomes.csv")
+    # the member's compressed bytes start after its 30-byte local header, name and extra field
+    name_len = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little")
+    extra_len = int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start + info.compress_size // 2] ^= 0x01
+    bad = tmp_path / "crc.zip"
+    bad.write_bytes(bytes(data))
+    problems = verify_pack(bad)
+    assert problems and problems[0].startswith("changed: figures/outcomes.csv"), problems
+    result = assurance("pack", "verify", str(bad), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("changed: figures/outcomes.csv")
+
+
+def test_a_member_stored_twice_is_refused_whichever_copy_a_reader_would_show(
+        demo_build: DemoBuild, tmp_path: Path) -> None:
+    pack = demo_pack(demo_build)
+    bad = tmp_path / "twice.zip"
+    with zipfile.ZipFile(pack) as zin, zipfile.ZipFile(bad, "w") as zout, \
+            pytest.warns(UserWarning, match="Duplicate name"):  # as a forger's tool would
+        zout.writestr("documents/board-report.docx", b"TAMPERED")
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info.filename))
+    problems = verify_pack(bad)
+    assert problems == ["duplicate: documents/board-report.docx (the zip holds it more than "
+                        "once; a reader could be shown either copy)"]
+
+
+def test_verifying_against_a_store_that_is_not_there_creates_nothing(
+        demo_build: DemoBuild, tmp_path: Path) -> None:
+    folder = tmp_path / "recipient"
+    folder.mkdir()
+    shutil.copy(demo_pack(demo_build), folder / "pack.zip")
+    (folder / "config.toml").write_text('[database]\nurl = "sqlite:///absent.db"\n')
+    result = assurance("--config", "config.toml", "pack", "verify", "pack.zip", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    assert "database.url: error: no store at" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["config.toml", "pack.zip"]

@@ -92,8 +92,9 @@ def pack_verify(
     """Check a pack with nothing but the zip: every file against the signed manifest, the
     signature against its key; exit 1 naming each changed, missing or extra file."""
     engine = None
-    if store or base._state.get("config") is not None:  # only then is a store opened
-        engine = api.connect(settings())
+    if store or base._state.get("config") is not None:  # only then is a store opened,
+        with refused(EXIT_BAD_CONFIG):  # as it is: nothing created, upgraded or imported
+            engine = api.open_existing(settings())
     with refused():
         result = api.verify_pack(path, engine, public_key=public_key)
     if result.problems:
