@@ -153,6 +153,18 @@ def test_a_declaration_rate_does_not_give_away_the_few_who_did_not_declare() -> 
     assert d.value_text == "*" and d.count_text == "*" and d.groups[0].denominator_text == "100"
 
 
+def test_a_verdict_about_a_withheld_figure_is_withheld_with_it() -> None:
+    facts = {"unit": "ratio", "value": 2.1, "ci": [1.1, 3.9], "significant": True,
+             "rank_worse_than": 40, "peers": 50, "p_value": 0.01,
+             "focus": {"label": "White", "numerator": 5, "denominator": 40, "value": 12.5},
+             "reference": {"label": "BME", "numerator": 60, "denominator": 1000, "value": 6.0}}
+    shown = dict(disclose_figure(facts, DisclosurePolicy()).facts)
+    assert shown["Significant"] == shown["Peers it is worse than"] == shown["P value"] == "*"
+    assert shown["Peers"] == "50"  # a rule setting says nothing about the hidden figure
+    exact = dict(disclose_figure(facts, EXACT).facts)
+    assert exact["Significant"] == "yes" and exact["Peers it is worse than"] == "40"
+
+
 # ------------------------------------------------------------------ every real output path
 
 NETWORK, BOARD = "network", "board"

@@ -235,11 +235,15 @@ def _fact_text(value: Any, spec: FactSpec, policy: DisclosurePolicy,
         if isinstance(value, bool):
             return "yes" if value else "no"
         return str(value) if isinstance(value, str | int | float) else None
+    if spec.role == "derived" and not policy.exact:
+        return None
     number = _number(value)
-    if number is None or (spec.role == "derived" and not policy.exact):
+    if number is None and not isinstance(value, bool):
         return None
     if any_hidden and not policy.exact:
         return policy.symbol
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return f"{number:g}"
 
 

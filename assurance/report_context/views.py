@@ -116,9 +116,13 @@ def series_points(view: DataView, m: MetricDef, org: str, breakdown: object,
     out = []
     for f in view.series(m.id, org, bd):
         ok = f.calculable and not withheld(f, policy)
+        reference = reference_of(f, m) if ok else None
+        if reference is not None and m.kind == "share":  # the whole-workforce share has
+            overall = view.figure(m.id, org, f.period_key, "overall")  # counts of its own
+            if overall is None or withheld(overall, policy):
+                reference = None
         out.append(SeriesPoint(f.period_key, short_label(f.period_key),
-                               f.value if ok else None,
-                               reference_of(f, m) if ok else None,
+                               f.value if ok else None, reference,
                                f.ci[0] if ok and f.ci else None,
                                f.ci[1] if ok and f.ci else None))
     return tuple(out)

@@ -55,7 +55,7 @@ class Benchmark(Condition):
         "median": FactSpec("Peer median", "statistic"),
         "q1": FactSpec("Peer lower quartile", "statistic"),
         "q3": FactSpec("Peer upper quartile", "statistic"),
-        "rank_worse_than": FactSpec("Peers it is worse than", "parameter", "count"),
+        "rank_worse_than": FactSpec("Peers it is worse than", "statistic", "count"),
     }
 
     def __init__(self, against: str, margin: float, min_peers: int, unit: str, bd: Breakdown,

@@ -55,7 +55,7 @@ class OutsideRange(Condition):
         "low": FactSpec("Lower limit", "parameter"),
         "high": FactSpec("Upper limit", "parameter"),
         "significant_required": FactSpec("Significance required", "parameter", "yes_no"),
-        "significant": FactSpec("Significant", "parameter", "yes_no"),
+        "significant": FactSpec("Significant", "statistic", "yes_no"),
         "interval": FactSpec("Confidence interval", "parameter", "text"),  # "unavailable"
     }
 
