@@ -122,7 +122,11 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [h.strip() for h in next(reader)]
+        # Names are matched without case ("Org_Code" is org_code); blank cells at the end of
+        # the header are the columns a spreadsheet exports after the last one used.
+        header = [h.strip().lower() for h in next(reader)]
+        while header and not header[-1]:
+            header.pop()
     except StopIteration:
         problems.append(Problem(where, "file is empty; expected a header row"))
         return
@@ -162,6 +166,8 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
         for line, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
+            if len(cells) > len(header) and not any(c.strip() for c in cells[len(header):]):
+                cells = cells[:len(header)]  # empty cells past the last named column
             if len(cells) != len(header):
                 problems.append(Problem(where, f"found {len(cells)} cells; expected "
                                         f"{len(header)} (one per header column)", line))

@@ -36,6 +36,18 @@ def test_good_csv_stores_every_figure_with_counts_and_provenance(engine: Engine,
     assert api.verify_audit(engine).ok
 
 
+def test_a_spreadsheet_export_with_capitalised_names_and_empty_end_columns_imports(
+        sqlite_engine: Engine, tmp_path: Path) -> None:
+    register_orgs(sqlite_engine, tmp_path, "SYT01")
+    header = tuple(h.title() for h in METRIC_HEADER) + ("", "")
+    rows = [(*row, "", "") for row in GOOD]
+    result = import_metrics(sqlite_engine, write_csv(tmp_path / "x.csv", header, rows))
+    assert result.status == "imported" and result.observations == 5
+    with pytest.raises(ProblemsError, match=r"x2.csv:2: error: found 11 cells; expected 9"):
+        bad = [(*GOOD[0], "stray", ""), *GOOD[1:]]
+        import_metrics(sqlite_engine, write_csv(tmp_path / "x2.csv", METRIC_HEADER, bad))
+
+
 def test_same_file_twice_stores_nothing_new(engine: Engine, tmp_path: Path) -> None:
     register_orgs(engine, tmp_path, "SYT01")
     path = write_csv(tmp_path / "m.csv", METRIC_HEADER, GOOD)
