@@ -31,6 +31,7 @@ from assurance.safeinput import (
     check_text,
     check_whole,
     describe,
+    fields_are_plain,
     parse_decimal,
     parse_whole,
     read_text,
@@ -173,13 +174,14 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
                                         f"{len(header)} (one per header column)", line))
                 continue
             bad = False
-            for h, c in zip(header, cells, strict=True):
-                try:
-                    check_text(c, expected="a field", max_chars=limits.max_field_chars,
-                               multiline=True)
-                except InputError as exc:
-                    problems.append(Problem(where, str(exc), line, h))
-                    bad = True
+            if not fields_are_plain(cells, limits.max_field_chars, multiline=True):
+                for h, c in zip(header, cells, strict=True):  # locate what is wrong
+                    try:
+                        check_text(c, expected="a field", max_chars=limits.max_field_chars,
+                                   multiline=True)
+                    except InputError as exc:
+                        problems.append(Problem(where, str(exc), line, h))
+                        bad = True
             if not bad:
                 yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
     except csv.Error as exc:
