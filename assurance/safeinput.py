@@ -361,6 +361,16 @@ def _digits(text: str) -> str:
     return f"a {sum(ch.isdigit() for ch in text):,}-digit number"
 
 
+def _number_text(text: str, expected: str, bounds: str, echo: bool) -> str:
+    """``text`` stripped, if it is written in the plain number form and not absurdly long."""
+    s = text.strip()
+    if not _NUMBER.fullmatch(s):
+        raise _not_a_number(text, expected, echo)
+    if len(s) > _MAX_NUMBER_CHARS:
+        raise InputError(f"found {_digits(s)}; expected {expected}{bounds}")
+    return s
+
+
 def parse_decimal(text: str, *, low: float = -LIMITS.max_abs_value,
                   high: float = LIMITS.max_abs_value, expected: str = "a number",
                   echo: bool = True) -> float:
@@ -369,11 +379,7 @@ def parse_decimal(text: str, *, low: float = -LIMITS.max_abs_value,
     Raises:
         InputError: anything else, saying what was found and what was expected.
     """
-    s = text.strip()
-    if not _NUMBER.fullmatch(s):
-        raise _not_a_number(text, expected, echo)
-    if len(s) > _MAX_NUMBER_CHARS:
-        raise InputError(f"found {_digits(s)}; expected {expected} from {_fmt(low)} to {_fmt(high)}")
+    s = _number_text(text, expected, f" from {_fmt(low)} to {_fmt(high)}", echo)
     value = float(s)
     if not low <= value <= high:
         shown = s if echo else "a number out of range"
@@ -391,11 +397,7 @@ def parse_whole(text: str, *, low: int = 0, high: int = LIMITS.max_count,
     Raises:
         InputError: anything else, saying what was found and what was expected.
     """
-    s = text.strip()
-    if not _NUMBER.fullmatch(s):
-        raise _not_a_number(text, expected, echo)
-    if len(s) > _MAX_NUMBER_CHARS:
-        raise InputError(f"found {_digits(s)}; expected {expected}, at most {high:,}")
+    s = _number_text(text, expected, f", at most {high:,}", echo)
     whole, _, fraction = s.partition(".")
     if fraction.strip("0"):
         shown = repr(s) if echo else "a fraction"

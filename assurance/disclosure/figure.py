@@ -120,7 +120,6 @@ class DisclosedFigure:
     facts: tuple[tuple[str, str], ...]  # other facts this audience may see, (label, text)
     value_hidden: bool  # the value and interval are withheld from this audience
     hidden: bool  # anything at all is shown as the suppression symbol (a footnote is due)
-    exact: bool  # the audience sees exact figures (free text quoting counts may be shown)
 
     def headline(self) -> str:
         """One line: value, interval and the groups' counts (or values)."""
@@ -338,8 +337,7 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         declaration_rate=None if decl_hidden else declaration,
         declaration_text=declaration_text, facts=tuple(extra), value_hidden=value_hidden,
         hidden=not policy.exact and (policy.symbol in texts
-                                    or any(t == policy.symbol for _, t in extra)),
-        exact=policy.exact)
+                                    or any(t == policy.symbol for _, t in extra)))
 
 
 def limits_text(facts: Mapping[str, Any]) -> tuple[str, str] | None:
