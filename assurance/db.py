@@ -7,6 +7,9 @@ so an existing store keeps its data across releases.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -84,12 +87,48 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL (None: another database, or SQLite in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+@contextmanager
+def _opening_lock(url: str) -> Iterator[None]:
+    """Held while a store is opened and migrated: processes starting together on a new SQLite
+    file take turns. SQLite's own locks are not enough there: the first connections switch
+    the file to WAL while others read its schema, and SQLite answers some of those clashes
+    with "database is locked" at once, without waiting (seen in CI under load). PostgreSQL
+    needs nothing here: ``migrate`` holds an advisory lock.
+    """
+    path = _sqlite_file(url)
+    if path is None or not path.parent.is_dir():
+        yield
+        return
+    try:
+        lock = open(path.with_name(path.name + ".open-lock"), "a")  # noqa: SIM115 - closed below
+    except OSError:  # a read-only folder: nothing can be created or migrated there anyway
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def open_store(url: str, *, upgrade: bool = True) -> Engine:
     """Engine for ``url`` with its schema at head (created or upgraded)."""
-    engine = make_engine(url)
-    if upgrade and current_revision(engine) != head_revision():
-        migrate(engine)
-    return engine
+    if not upgrade:
+        return make_engine(url)
+    with _opening_lock(url):
+        engine = make_engine(url)
+        if current_revision(engine) != head_revision():
+            migrate(engine)
+        return engine
 
 
 def open_existing_store(url: str) -> Engine:
@@ -100,11 +139,9 @@ def open_existing_store(url: str) -> Engine:
         ProblemsError: no store at ``url`` (a SQLite file that does not exist), or its schema
             is not at head.
     """
-    parsed = make_url(url)
-    sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (
-        None, "", ":memory:")
-    if sqlite_file and not Path(str(parsed.database)).is_file():
-        raise ProblemsError([Problem("database.url", f"no store at {parsed.database}; "
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None and not sqlite_file.is_file():
+        raise ProblemsError([Problem("database.url", f"no store at {sqlite_file}; "
                                          "expected an existing assurance store")])
     engine = make_engine(url)
     revision = current_revision(engine)
