@@ -28,9 +28,10 @@ from assurance.engine.conditions.base import Band  # each condition kind gives i
 
 Classification = Literal["alert", "advise", "assure"]
 Direction = Literal["improving", "worsening", "unchanged", "changed"]
+Movement = Literal["improving", "worsening", "no_significant_change", "not_tested"]
 
-STATUS_LABELS = {"breach": "Breach", "ok": "Met", "no_data": "No data",
-                 "not_calculable": "Not calculable", "error": "Error"}
+STATUS_LABELS = {"breach": "Breach", "outside": "Outside range, not significant", "ok": "Met",
+                 "no_data": "No data", "not_calculable": "Not calculable", "error": "Error"}
 CLASS_LABELS = {"alert": "Alert", "advise": "Advise", "assure": "Assure"}
 SUGGESTED_NOTE = "Suggested by the tool, not a CQC rating."
 
@@ -180,6 +181,21 @@ class FindingView:
 
 
 @dataclass(frozen=True)
+class MovementView:
+    """The latest change of a figure, judged: "improving" or "worsening" only when a
+    significance test, an SPC signal or a trajectory supports it, else "no significant
+    change" with the two values (issue 11: no trend word without evidence)."""
+
+    direction: Movement
+    basis: str  # "significance test" | "SPC signal" | "trajectory" | "" (not tested)
+    p_value: float | None  # the test's two-sided p (None: no test)
+    previous_period_label: str
+    previous_text: str  # disclosed for the audience ("*" when withheld)
+    current_text: str
+    text: str  # "No significant change: 1.69 (2024) to 1.67 (2025), p = 0.81"
+
+
+@dataclass(frozen=True)
 class OutcomeView:
     """One enabled rule judged for the organisation (every rule appears, even with no data)."""
 
@@ -213,6 +229,7 @@ class OutcomeView:
     breakdown: str = ""  # breakdown the rule judged, e.g. " (Band 8C, Band 8D … combined)"
     series_label: str = ""  # what ``SeriesPoint.value`` is, e.g. "BME"
     reference_label: str = ""  # what ``SeriesPoint.reference`` is, e.g. "White"
+    movement: MovementView | None = None  # the latest change, judged (None: one period)
 
 
 @dataclass(frozen=True)
