@@ -74,6 +74,8 @@ class ReportSettings:
     reference_docx: Path | None = None
     branding: BrandingSettings = field(default_factory=BrandingSettings)
     signing_key_env: str | None = None  # variable holding the evidence packs' Ed25519 key
+    # Alert: a breach still without an action owner this many working days after it opened.
+    alert_unowned_after_working_days: int = 10
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class StatisticsSettings:
     non_adverse_high: float = 1.25
     confidence: float = 0.95  # fixed: every interval the product prints is labelled 95 %
     wdes3_rolling_years: int = 1  # 2 = two-year rolling average for WDES metric 3
+    # SPC method for board documents: "mdc" (NHS England's Making Data Count tools, which
+    # boards are trained on) or "nhsr" (NHS-R's NHSRplotthedots); domain.md section 7.
+    spc_method: str = "mdc"
+    # Significance level for calling a year-on-year change "improving" or "worsening".
+    trend_alpha: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -351,6 +358,8 @@ def _statistics(r: _Reader, doc: Mapping[str, Any]) -> StatisticsSettings:
         non_adverse_low=r.get(st, "non_adverse_low", "statistics", float, 0.80),
         non_adverse_high=r.get(st, "non_adverse_high", "statistics", float, 1.25),
         wdes3_rolling_years=r.get(st, "wdes3_rolling_years", "statistics", int, 1),
+        spc_method=r.get(st, "spc_method", "statistics", str, "mdc"),
+        trend_alpha=r.get(st, "trend_alpha", "statistics", float, 0.05),
     )
     if not 0 < stats.non_adverse_low < 1 < stats.non_adverse_high:
         r.error("statistics", "non_adverse_low must be below 1 and non_adverse_high above 1 "
@@ -358,6 +367,12 @@ def _statistics(r: _Reader, doc: Mapping[str, Any]) -> StatisticsSettings:
                 "0.80 and 1.25")
     if stats.wdes3_rolling_years not in (1, 2):
         r.error("statistics.wdes3_rolling_years", "expected 1 or 2")
+    if stats.spc_method not in ("mdc", "nhsr"):
+        r.error("statistics.spc_method", f"expected 'mdc' (Making Data Count) or 'nhsr' "
+                f"(NHSRplotthedots), found {stats.spc_method!r}")
+    if not 0 < stats.trend_alpha < 1:
+        r.error("statistics.trend_alpha", f"expected a significance level between 0 and 1 "
+                f"(e.g. 0.05), found {stats.trend_alpha:g}")
     return stats
 
 
@@ -509,16 +524,23 @@ def _imports(r: _Reader, doc: Mapping[str, Any]) -> Path | None:
 def _reports(r: _Reader, doc: Mapping[str, Any]) -> ReportSettings:
     """``[reports]``: where documents go, the committee's name, templates and branding."""
     rep = r.table(doc, "reports", {"output_dir", "committee", "templates_dir", "reference_docx",
-                                   "branding", "signing_key_env"})
+                                   "branding", "signing_key_env",
+                                   "alert_unowned_after_working_days"})
     branding = _branding(r, rep)
-    return ReportSettings(
+    settings = ReportSettings(
         output_dir=r.path(r.get(rep, "output_dir", "reports", str, "reports-out")) or r.base_dir,
         committee=r.get(rep, "committee", "reports", str, "People Committee"),
         templates_dir=r.path(r.get(rep, "templates_dir", "reports", str, None)),
         reference_docx=r.path(r.get(rep, "reference_docx", "reports", str, None)),
         branding=branding,
         signing_key_env=r.get(rep, "signing_key_env", "reports", str, None),
+        alert_unowned_after_working_days=r.get(rep, "alert_unowned_after_working_days",
+                                               "reports", int, 10),
     )
+    if not 0 <= settings.alert_unowned_after_working_days <= 260:
+        r.error("reports.alert_unowned_after_working_days", "expected a number of working "
+                f"days from 0 to 260, found {settings.alert_unowned_after_working_days}")
+    return settings
 
 
 def _branding(r: _Reader, rep: Mapping[str, Any]) -> BrandingSettings:
