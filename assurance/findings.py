@@ -152,6 +152,12 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
                                + ("s" if periods != 1 else "") + " in breach"
                                + (f" ({days} days)" if days is not None else "") + ": "
                                + o.summary, details={"periods": periods, "days": days}))
+    elif o.status == "outside":
+        # Outside the range but no longer significant: NHS England still flags the figure,
+        # so an open finding stays open (neither resolved nor escalated); none is opened.
+        if f.open:
+            out.append(record_transition(s, f, "continuing", at=at, as_of=as_of, actor=actor,
+                                         summary=o.summary, details={"significant": False}))
     elif previous_status != o.status:
         kind = "error" if o.status == "error" else "no_data"
         out.append(record_transition(s, f, kind, at=at, as_of=as_of, actor=actor, summary=o.summary))

@@ -139,3 +139,33 @@ def test_evaluating_an_earlier_date_again_does_not_rewrite_history(store) -> Non
     with Session(engine) as s:
         f = s.exec(select(Finding)).one()
     assert f.consecutive_periods == 3 and f.last_period == "wres:2023"
+
+
+SIGNIFICANT_PACK = PACK.replace("{outside_range: {}}", "{outside_range: {significant: true}}")
+
+
+def test_outside_the_range_but_not_significant_keeps_an_open_finding_open_and_opens_none(
+        engine: Engine, tmp_path: Path) -> None:
+    # 2021: 300/1000 vs 150/1000 = 2.00, interval wholly above 1.25: a significant breach.
+    # 2022: 12/40 vs 8/40 = 1.50, interval 0.70 to 3.2: outside the range, not significant.
+    # 2023: 200/1000 vs 190/1000 = 1.05: within the range. 2024 again not significant.
+    register_orgs(engine, tmp_path, "SYT01")
+    small = [("SYT01", f"wres:{y}", "wres.2", g, "", n, 40, "", "")
+             for y in (2022, 2024) for g, n in (("white", 12), ("bme", 8))]
+    rows = rl_rows(2021, 300, 150) + rl_rows(2023, 200, 190) + small
+    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, rows))
+    (tmp_path / "t.yaml").write_text(SIGNIFICANT_PACK)
+    packs = load_packs([tmp_path / "t.yaml"])
+    statuses, kinds = [], []
+    for year in (2021, 2022, 2023, 2024):
+        result = run(engine, packs, year)
+        statuses.append([o.status for o in result.outcomes])
+        kinds.append([t.event.kind for t in result.transitions])
+    assert statuses == [["breach"], ["outside"], ["ok"], ["outside"]]
+    assert kinds == [["opened"], ["continuing"], ["resolved"], []]
+    with Session(engine) as s:
+        f = s.exec(select(Finding)).one()
+        events = s.exec(select(FindingEvent).order_by(FindingEvent.id)).all()  # type: ignore[arg-type]
+    assert not f.open and f.status == "outside" and f.times_opened == 1
+    assert events[1].level == events[0].level == "edi_lead"  # not escalated while not significant
+    assert "not statistically significant" in events[1].summary

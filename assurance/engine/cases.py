@@ -63,7 +63,7 @@ from assurance.problems import Problem, did_you_mean
 
 COLUMNS = ("org_code", "period", "metric", "group", "breakdown", "numerator", "denominator",
            "value", "note")
-STATUSES = ("breach", "ok", "no_data", "not_calculable", "error")
+STATUSES = ("breach", "outside", "ok", "no_data", "not_calculable", "error")
 DATA_KEYS = ("as_of", "organisations", "observations", "expect")
 CONDITION_CASES = Path(__file__).resolve().parent / "conditions" / "cases"
 

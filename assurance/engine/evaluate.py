@@ -21,7 +21,7 @@ from assurance.engine.conditions.base import EvalContext, Verdict
 from assurance.engine.data import DataView, OrgInfo, load, load_orgs
 from assurance.engine.rules import Rule, RulePack
 
-Status = Literal["breach", "ok", "no_data", "not_calculable", "error"]
+Status = Literal["breach", "outside", "ok", "no_data", "not_calculable", "error"]
 
 
 @dataclass(frozen=True)

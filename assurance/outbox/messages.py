@@ -32,8 +32,8 @@ EVENT_NAMES: Mapping[str, Event] = {
 }
 """Finding event kinds that notify, and the channel event each becomes."""
 
-_STATES = {"breach": "firing", "ok": "ok", "no_data": "no_data", "not_calculable": "no_data",
-           "error": "error"}
+_STATES = {"breach": "firing", "outside": "firing", "ok": "ok", "no_data": "no_data",
+           "not_calculable": "no_data", "error": "error"}
 
 
 def _group_line(g: DisclosedGroup) -> str:

@@ -20,10 +20,11 @@ from assurance.catalogue import Catalogue, MetricDef
 from assurance.config import StatisticsSettings
 from assurance.engine.data import DataView, OrgInfo
 from assurance.engine.figures import Figure, fmt_value, headline
+from assurance.engine.movement import Movement, movement_of
 from assurance.engine.yamlsrc import Checker, Pos
 from assurance.periods import short_label
 
-Status = Literal["breach", "ok", "no_data", "not_calculable"]
+Status = Literal["breach", "outside", "ok", "no_data", "not_calculable"]
 Trend = Literal["up", "down", "flat"]
 FactRole = Literal["parameter", "statistic", "derived"]
 
@@ -64,6 +65,7 @@ class Verdict:
     facts: Mapping[str, Any] = field(default_factory=dict)  # numbers that decided it (JSON-able)
     trend: Trend | None = None
     series: Sequence[tuple[str, float | None]] = ()  # (period, value) used, for charts
+    movement: Movement | None = None  # the latest change, judged (engine.movement)
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,8 @@ def verdict(status: Status, summary: str, ctx: EvalContext, fig: Figure,
     series = ctx.series(breakdown)
     return Verdict(status, summary, figure=fig, period=fig.period_key,
                    facts={**facts_of(fig), **facts}, trend=trend_of(series),
-                   series=tuple((f.period_key, f.value) for f in series))
+                   series=tuple((f.period_key, f.value) for f in series),
+                   movement=movement_of(series, ctx.metric, ctx.stats))
 
 
 __all__ = ["FIGURE_EXTRAS", "FIGURE_KEYS", "Band", "Condition", "EvalContext", "FactRole",

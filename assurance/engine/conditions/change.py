@@ -51,30 +51,11 @@ from assurance.engine.conditions.common import (
     describe_breakdown,
     params,
 )
-from assurance.engine.figures import Figure, GroupValue
+from assurance.engine.movement import estimate
 from assurance.engine.yamlsrc import Pos
 from assurance.periods import short_label
 
 KIND = "change"
-
-
-def _se_pct(g: GroupValue | None, unit: str) -> float | None:
-    """Standard error of a group percentage (None for scores: no published spread)."""
-    if unit != "percent" or g is None or g.value is None or not g.denominator:
-        return None
-    p = g.value / 100
-    return 100 * math.sqrt(max(p * (1 - p), 0.0) / g.denominator)
-
-
-def _estimate(fig: Figure, measure: str) -> tuple[float | None, float | None]:
-    """(estimate, standard error) on the scale the test uses."""
-    if measure == "gap":
-        se_f, se_r = _se_pct(fig.focus, fig.unit), _se_pct(fig.reference, fig.unit)
-        se = math.sqrt(se_f**2 + se_r**2) if se_f is not None and se_r is not None else None
-        return fig.gap, se
-    if fig.unit == "ratio":
-        return (math.log(fig.value) if fig.value else None), fig.se
-    return fig.value, fig.se
 
 
 class Change(Condition):
@@ -116,8 +97,8 @@ class Change(Condition):
             return Verdict("no_data", "No earlier period to compare with.",
                            figure=series[-1] if series else None, period=ctx.period)
         prev, curr = usable[-2], usable[-1]
-        a, se_a = _estimate(prev, self.measure)
-        b, se_b = _estimate(curr, self.measure)
+        a, se_a = estimate(prev, self.measure)
+        b, se_b = estimate(curr, self.measure)
         if a is None or b is None:
             return Verdict("not_calculable", "The groups' figures are needed to compare the "
                            "gap.", figure=curr, period=curr.period_key)

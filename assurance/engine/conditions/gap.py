@@ -6,7 +6,8 @@ non-disabled) by more than ``max``: in percentage points (``unit: pp``, the defa
 ratio (``unit: ratio``) of the likelihood of the adverse answer — e.g. BME staff twice as
 likely **not** to believe the organisation offers equal opportunities:
 (100 − BME %) ÷ (100 − White %). With ``significant: true`` a two-proportion z test on the
-groups' percentages and bases must also give p < ``alpha``.
+groups' percentages and bases must also give p < ``alpha``; a gap beyond ``max`` that the
+test cannot tell from chance is ``outside`` (not significant), never ``ok``.
 
 Why it matters: the reviews name exactly these gaps; the board should see the two groups'
 figures side by side and whether the difference is beyond chance.
@@ -121,8 +122,10 @@ class Gap(Condition):
             if t is not None:
                 facts["p_value"] = t.p_value
                 if t.p_value >= self.alpha:
-                    return verdict("ok", f"{pair}: gap {shown}, but it could be chance "
-                                   f"(p = {t.p_value:.2f}).", ctx, fig, self.breakdown, **facts)
+                    return verdict("outside", f"{pair}: gap {shown}, more than {self.max:g}, "
+                                   f"but it could be chance (p = {t.p_value:.2f}): not "
+                                   "statistically significant.", ctx, fig, self.breakdown,
+                                   **facts)
         return verdict("breach", f"{pair}: gap {shown}, more than {self.max:g}.", ctx, fig,
                        self.breakdown, **facts)
 

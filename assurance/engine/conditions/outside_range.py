@@ -2,7 +2,10 @@
 
 What it does: breaches when this period's figure lies outside ``low``–``high`` (on the
 adverse side only, unless ``side: both``), or beyond ``above``/``below`` for ``threshold``.
-With ``significant: true`` the whole 95 % confidence interval must lie outside too.
+With ``significant: true`` the whole 95 % confidence interval must lie outside too; a
+figure outside the range whose interval overlaps it is ``outside`` ("outside the range, not
+statistically significant"), never ``ok``: NHS England flags it by its point estimate
+(domain.md §15), so it is not "met", but it opens no finding either.
 
 Why it matters: NHS England treats relative likelihoods within 0.80–1.25 as non-adverse (the
 four-fifths rule); a ratio built on a handful of people can sit outside that range by chance,
@@ -120,9 +123,10 @@ class OutsideRange(Condition):
                 note = ""
             facts["significant"] = sig
             if not sig:
-                return verdict("ok", f"{headline(fig)} is beyond the limit but its 95% "
-                               "confidence interval overlaps it, so the difference may be "
-                               "chance.", ctx, fig, self.breakdown, **facts)
+                return verdict("outside", f"{headline(fig)} is outside the range, but its "
+                               "95% confidence interval overlaps it, so the difference may "
+                               "be chance (not statistically significant).", ctx, fig,
+                               self.breakdown, **facts)
             return verdict("breach", f"{headline(fig)} is beyond the limit and the whole "
                            f"interval is too{note}.", ctx, fig, self.breakdown, **facts)
         limit = high if above else low
