@@ -7,7 +7,8 @@ byte for byte.
 
 The demo set embeds situations the shipped rules must find (README "Demo data"):
 
-* ``SYN01`` Northmoor — WRES 2 sits near 1.6 every year (flatlining);
+* ``SYN01`` Northmoor — WRES 2 sits near 1.6 every year (flatlining), and the BME share of
+  its appointments halves over the last 8 months (a special-cause fall on an SPC chart);
 * ``SYN02`` Eastbrook — no voting board member declares a disability;
 * ``SYN03`` Riverside — improving steadily on WRES 2, 3 and senior BME representation;
 * ``SYN04`` Hillcrest — poor ethnicity and disability declaration on ESR;
@@ -233,7 +234,14 @@ def _survey(p: Profile, survey_year: int, gap: float, totals: dict[str, int],
 
 def monthly_rows(p: Profile, months: int, rng: random.Random,
                  end: tuple[int, int] = (2025, 3)) -> Iterator[tuple[object, ...]]:
-    """BME share of appointments by month (an SPC series); Northmoor drops in its last 8."""
+    """BME share of appointments by month (an SPC series); Northmoor's halves in its last 8.
+
+    Northmoor's fall is designed to be special cause of concern in the latest month under
+    both NHSRplotthedots (run 7, moving ranges screened) and the MDC tools (run 6, no
+    screening). With about 70 appointments a month a 30% fall was lost in the noise; a
+    halving (about 22% to 11%) puts each of the last eight months below the mean. Only the
+    rate changes, never the number of draws, so the other trusts' figures stay the same.
+    """
     y, m = end
     keys = []
     for _ in range(months):
@@ -243,7 +251,7 @@ def monthly_rows(p: Profile, months: int, rng: random.Random,
     for i, key in enumerate(keys):
         rate = p.bme_share * 0.85
         if p.code == "SYN01" and i >= months - 8:
-            rate *= 0.7
+            rate *= 0.5
         if p.code == "SYN03":
             rate *= 0.8 + 0.4 * i / months
         n = max(int(p.headcount * 0.012), 20)
