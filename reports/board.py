@@ -1,8 +1,11 @@
 """The board assurance report (Word), rendered from a :class:`BoardContext`.
 
 Layout, as a trust secretary would put it in front of a committee: a cover (organisation,
-committee, date, reporting period, data as at, purpose, classification), the Alert /
-Advise / Assure summary, the table of every rule outcome grouped by standard, charts with
+committee, date, reporting period, data as at, purpose, classification), an executive
+summary of at most two pages (Alert items with owners and promises, the figures that moved
+most with their significance, the decisions asked), the Making Data Count summary page
+(variation and assurance icons in words, and the matrix), the Alert / Advise / Assure
+summary, the table of every rule outcome grouped by standard, charts with
 alt text and a written reading, findings with owners and due dates, data quality and
 declaration rates, the sources (files and SHA-256) and a definitions appendix. Prose
 blocks come from Jinja2 templates (:mod:`reports.prose`).
@@ -15,11 +18,21 @@ from docx.document import Document as DocumentType
 
 from assurance.periods import short_label
 from assurance.report_context import BoardContext, OutcomeView, board_context
-from reports import charts, docxkit, prose
+from assurance.report_context.summary import (
+    ASSURANCE_WORDS,
+    MATRIX_COLUMNS,
+    VARIATION_WORDS,
+    ExecutiveSummary,
+    MdcSummary,
+    executive_summary,
+    mdc_summary,
+)
+from assurance.report_context.views import long_date
+from reports import charts, docxkit, icons, prose
 from reports.document import DocumentRenderer, Front
 
 MAX_TREND_CHARTS = 4
-STATUS_FILL = {"breach": "FCE4D6", "ok": "E2EFDA", "no_data": "EDEDED",
+STATUS_FILL = {"breach": "FCE4D6", "outside": "FFF2CC", "ok": "E2EFDA", "no_data": "EDEDED",
                "not_calculable": "EDEDED", "error": "EDEDED"}
 
 
@@ -45,7 +58,7 @@ def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
     for title, items in groups.items():
         docxkit.heading(doc, title, 2)
         t = docxkit.table(doc, ["Indicator and rule", "Status", "Figure", "Trend"],
-                          [_outcome_row(o) for o in items], widths_cm=[6.4, 2.2, 4.6, 3.8],
+                          [_outcome_row(o) for o in items],
                           caption=f"{title}: every rule, its status, figure and trend",
                           header_fill=fill, bold_first_column=True)
         for row, o in zip(t.rows[1:], items, strict=True):
@@ -59,9 +72,86 @@ def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
                           "the store does not hold for this organisation.")
         docxkit.table(doc, ["Indicator", "Rule", "Status", "Why"],
                       [[[f"{o.metric_label}{o.breakdown}"], [o.title], [o.status_label],
-                        [o.summary]] for o in missing], widths_cm=[3.4, 6.2, 2.0, 5.4],
+                        [o.summary]] for o in missing],
                       caption="Rules that could not be judged for lack of data",
                       header_fill=fill, bold_first_column=True)
+
+
+def _executive(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment,
+               es: ExecutiveSummary) -> None:
+    """The front pages: Alert items, the figures that moved most, the decisions asked."""
+    fill = ctx.branding.primary_colour
+    docxkit.heading(doc, "Executive summary", 1)
+    docxkit.write_blocks(doc, prose.blocks(env, "board/executive.j2", ctx=ctx, summary=es))
+    docxkit.heading(doc, "Alert items", 2)
+    if not es.alerts:
+        docxkit.paragraph(doc, "No Alert item at this date: no finding needs the committee's "
+                          "action (see Advise for continuing matters).")
+    else:
+        rows = [[[a.what, a.figure], [a.since], [a.owner, f"Level: {a.level_label}"],
+                 [a.promise, f"By: {a.due}"]] for a in es.alerts]
+        t = docxkit.table(doc, ["Alert item", "Since", "Owner", "Promised, by when"], rows,
+                          caption="Alert items: what, since when, who owns it, what was "
+                                  "promised and by when", header_fill=fill,
+                          bold_first_column=True)
+        for row, a in zip(t.rows[1:], es.alerts, strict=True):
+            if not a.has_owner:
+                row.cells[2].paragraphs[0].runs[0].bold = True
+            if a.overdue:
+                row.cells[3].paragraphs[-1].runs[0].bold = True
+    if es.more_alerts:
+        docxkit.paragraph(doc, "; ".join(es.more_alerts) + " (each under Alert in the summary "
+                          "below).", bold_prefix="Also on Alert: ")
+    docxkit.heading(doc, "Figures that moved most", 2)
+    if es.moved_note:
+        docxkit.paragraph(doc, es.moved_note)
+    if es.moved:
+        docxkit.table(doc, ["Indicator", "Movement and its significance", "Judged by"],
+                      [[[m.what], [m.text], [m.basis or "not tested"]] for m in es.moved],
+                      caption="The figures that moved most since the previous period, "
+                              "significant changes first", header_fill=fill,
+                      bold_first_column=True)
+    docxkit.heading(doc, "Decisions asked of the committee", 2)
+    if not es.decisions:
+        docxkit.paragraph(doc, "No decision is asked at this date: every Alert item has an "
+                          "owner, no action is overdue and none has reached the regulator "
+                          "level." if es.alerts else "No decision is asked at this date: "
+                          "there is no Alert item.")
+    for d in es.decisions:
+        docxkit.bullet(doc, d.text)
+    for lead, items in es.more_decisions:
+        docxkit.bullet(doc, "; ".join(items) + ".", bold_prefix=f"{lead}: ")
+
+
+def _mdc(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment,
+         mdc: MdcSummary) -> None:
+    """Making Data Count's summary page: icons in words and as pictures, then the matrix."""
+    fill = ctx.branding.primary_colour
+    docxkit.heading(doc, "Making Data Count summary", 1)
+    docxkit.write_blocks(doc, prose.blocks(env, "board/mdc.j2", ctx=ctx, mdc=mdc))
+    if not mdc.rows:
+        return
+    marks = [(icons.variation_icon(r), icons.assurance_icon(r)) for r in mdc.rows]
+    t = docxkit.table(doc, ["Monthly metric", "Variation", "Assurance", "What the chart shows"],
+                      [[[r.title], [v.word], [a.word], [r.description]]
+                       for r, (v, a) in zip(mdc.rows, marks, strict=True)],
+                      caption="Making Data Count variation and assurance for every monthly "
+                              "metric", header_fill=fill, bold_first_column=True,
+                      widths_cm=[4.4, 3.4, 3.4, 5.8])
+    for row, (v, a) in zip(t.rows[1:], marks, strict=True):
+        docxkit.cell_icon(row.cells[1], v.png, alt=v.alt, title="Variation icon",
+                          width_cm=icons.ICON_CM)
+        docxkit.cell_icon(row.cells[2], a.png, alt=a.alt, title="Assurance icon",
+                          width_cm=icons.ICON_CM)
+    docxkit.heading(doc, "Variation and assurance matrix", 2)
+    docxkit.paragraph(doc, "Rows are the variation reading, columns the assurance reading; "
+                      "each cell names the metrics with that pair.")
+    rows = [[[VARIATION_WORDS[cells[0].variation]],
+             *[list(c.titles) or ["none"] for c in cells]] for cells in mdc.matrix]
+    docxkit.table(doc, ["Variation", *(ASSURANCE_WORDS[a] for a in MATRIX_COLUMNS)], rows,
+                  widths_cm=[3.4] * (1 + len(MATRIX_COLUMNS)),
+                  caption="Variation by assurance: the metrics in each cell", header_fill=fill,
+                  bold_first_column=True)
 
 
 def _summary(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> None:
@@ -148,7 +238,7 @@ def _findings(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> 
              [f.owner or "No owner assigned", f"Due: {f.due_text}"],
              [f.ack_text]] for f in ctx.findings]
     docxkit.table(doc, ["Finding", "Status and level", "Periods", "Owner and due date",
-                        "Acknowledged"], rows, widths_cm=[5.0, 3.2, 2.1, 3.4, 3.3],
+                        "Acknowledged"], rows,
                   caption="Findings with their status, escalation level, owner and due date",
                   header_fill=ctx.branding.primary_colour, bold_first_column=True)
 
@@ -162,7 +252,6 @@ def _data_quality(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment)
                  [d.previous_text or "no earlier figure"], [d.status_label]]
                 for d in ctx.declarations]
         docxkit.table(doc, ["Measure", "Declared", "Staff", "Previous year", "Rule"], rows,
-                      widths_cm=[4.6, 2.2, 3.8, 4.2, 2.2],
                       caption="Declaration rates on ESR with the previous year",
                       header_fill=ctx.branding.primary_colour, bold_first_column=True)
     else:
@@ -176,10 +265,10 @@ def _data_quality(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment)
 def _sources(doc: DocumentType, ctx: BoardContext) -> None:
     docxkit.heading(doc, "Sources of the data", 1)
     if ctx.imports:
-        rows = [[[i.filename], [i.source], [f"{i.imported_at:%d %b %Y %H:%M} by {i.imported_by}"],
+        rows = [[[i.filename], [i.source], [f"{long_date(i.imported_at.date())} "
+                                            f"{i.imported_at:%H:%M} UTC", f"by {i.imported_by}"],
                  [f"{i.observations:,}"], [i.sha256]] for i in ctx.imports]
         docxkit.table(doc, ["File", "Importer", "Imported", "Figures", "SHA-256"], rows,
-                      widths_cm=[3.6, 2.4, 3.2, 1.8, 6.0],
                       caption="Files the figures were imported from, with their SHA-256",
                       header_fill=ctx.branding.primary_colour, bold_first_column=True)
     else:
@@ -193,7 +282,7 @@ def _definitions(doc: DocumentType, ctx: BoardContext) -> None:
     rows = [[[d.label], [d.title, d.definition], [d.source or "", d.counts]]
             for d in ctx.definitions]
     docxkit.table(doc, ["Indicator", "Definition", "Source and counts"], rows,
-                  widths_cm=[2.6, 9.4, 5.0], caption="Definitions of the indicators used",
+                  caption="Definitions of the indicators used",
                   header_fill=ctx.branding.primary_colour, bold_first_column=True)
 
 
@@ -210,13 +299,18 @@ class BoardRenderer(DocumentRenderer[BoardContext]):
         return Front(subject=f"{ctx.committee}, {ctx.as_of_text}",
                      keywords="WRES; WDES; NHS Staff Survey; board assurance",
                      branding=ctx.branding,
-                     footer=(ctx.committee, ctx.as_of_text,
+                     footer=(ctx.committee, f"Position at {ctx.as_of_text}",
                              "Restricted" if ctx.exact_counts else "Suppressed figures"))
 
     def cover(self, ctx: BoardContext, env: jinja2.Environment) -> list[prose.Block]:
         return prose.blocks(env, "board/cover.j2", ctx=ctx)
 
     def body(self, doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> None:
+        if ctx.has_data:
+            _executive(doc, ctx, env, executive_summary(ctx))
+            docxkit.page_break(doc)
+            _mdc(doc, ctx, env, mdc_summary(ctx))
+            docxkit.page_break(doc)
         docxkit.heading(doc, "Introduction", 1)
         if not ctx.has_data:
             docxkit.write_blocks(doc, prose.blocks(env, "board/no_data.j2", ctx=ctx))

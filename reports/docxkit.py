@@ -24,9 +24,11 @@ import re
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 from docx import Document
 from docx.document import Document as DocumentType
 from docx.enum.section import WD_ORIENT
@@ -41,6 +43,21 @@ from docx.text.paragraph import Paragraph
 
 from assurance.problems import Problem, ProblemsError
 from reports import prose
+
+# ------------------------------------------------------------------ text widths
+# Column widths are worked out from the text, measured with Helvetica's metrics (Arial has
+# the same advance widths), read from the AFM files that ship with matplotlib: no font needs
+# to be installed and every machine gets the same widths, so documents stay reproducible.
+CELL_MARGIN_CM = 0.19  # left and right cell margin, set explicitly on every table
+WIDTH_SLACK_CM = 0.08  # rounding and renderer differences (LibreOffice, Word)
+_AFM = {False: "phvr8a.afm", True: "phvb8a.afm"}
+_GLYPHS = {"\u2013": "endash", "\u2014": "emdash", "\u2018": "quoteleft",
+           "\u2019": "quoteright", "\u201c": "quotedblleft", "\u201d": "quotedblright",
+           "\u2022": "bullet", "\u2026": "ellipsis", "\u00a3": "sterling", "\u00b0": "degree",
+           "\u00a0": "space", "\u00d7": "multiply", "\u2212": "minus", "\u00e9": "eacute",
+           "\u2264": "lessequal", "\u2265": "greaterequal", "\u00b1": "plusminus"}
+_UNKNOWN_WIDTH = 1000  # a character without metrics counts as an em: never too narrow
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 FONT = "Arial"
 LANGUAGE = "en-GB"
@@ -244,7 +261,11 @@ def new_document(*, title: str, subject: str, keywords: str, author: str, when: 
 
 
 def heading(doc: DocumentType, text: str, level: int) -> Paragraph:
-    return doc.add_heading(clean_text(text), level=level)
+    """A built-in Heading 1-3, kept with what follows it on the page (set on the paragraph as
+    well as the house style, so a reference document's styles cannot lose it)."""
+    p = doc.add_heading(clean_text(text), level=level)
+    keep_with_next(p)
+    return p
 
 
 def paragraph(doc: DocumentType | _Cell, text: str = "", *, bold_prefix: str = "",
@@ -284,7 +305,8 @@ def shade(cell: _Cell, fill: str) -> None:
 
 def _cell_text(cell: _Cell, lines: Sequence[str] | str, *, bold_first: bool = False,
                colour: str | None = None, size: float = TABLE_PT) -> None:
-    parts = [lines] if isinstance(lines, str) else list(lines) or [""]
+    parts = [_digest_lines(x) for x in ([lines] if isinstance(lines, str) else list(lines))]
+    parts = parts or [""]
     first = cell.paragraphs[0]
     for i, line in enumerate(parts):
         p = first if i == 0 else cell.add_paragraph()
@@ -309,14 +331,142 @@ def _borders(t: Table) -> None:
     t._tbl.tblPr.append(borders)
 
 
+@lru_cache(maxsize=2)
+def _metrics(bold: bool) -> dict[str, int]:
+    """Advance widths (1/1000 em) by character, from matplotlib's Helvetica AFM file."""
+    path = Path(matplotlib.get_data_path()) / "fonts" / "afm" / _AFM[bold]
+    by_name: dict[str, int] = {}
+    by_code: dict[str, int] = {}
+    for line in path.read_text(encoding="latin-1").splitlines():
+        if not line.startswith("C "):
+            continue
+        fields = dict(f.strip().split(" ", 1) for f in line.split(";") if f.strip())
+        width, name, code = int(fields["WX"]), fields["N"], int(fields["C"])
+        by_name[name] = width
+        if 32 <= code < 127:
+            by_code[chr(code)] = width
+    by_code["'"], by_code["`"] = by_name["quotesingle"], by_name["grave"]
+    by_code.update({ch: by_name[n] for ch, n in _GLYPHS.items() if n in by_name})
+    return by_code
+
+
+def text_width_cm(text: str, size_pt: float = TABLE_PT, *, bold: bool = False) -> float:
+    """How wide ``text`` is on one line in Arial at ``size_pt`` (in centimetres)."""
+    m = _metrics(bold)
+    units = sum(m.get(ch, _UNKNOWN_WIDTH) for ch in text)
+    return units / 1000 * size_pt * 2.54 / 72
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _cell_lines(value: Sequence[str] | str) -> list[str]:
+    parts = [value] if isinstance(value, str) else list(value) or [""]
+    return [ln for p in parts for ln in _digest_lines(p).split("\n")]
+
+
+def _digest_lines(text: str) -> str:
+    """A SHA-256 digest in four lines of 16: otherwise it alone needs a 12 cm column."""
+    if _DIGEST.match(text):
+        return "\n".join(text[i:i + 16] for i in range(0, 64, 16))
+    return text
+
+
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[Sequence[str] | str]], *,
+                  preferred_cm: Sequence[float] | None = None, total_cm: float = TEXT_WIDTH_CM,
+                  bold_first_column: bool = False, extra_cm: Sequence[float] | None = None,
+                  size_pt: float = TABLE_PT) -> list[float]:
+    """Column widths that fit the content: no column narrower than its longest word.
+
+    Each column's minimum is its longest word (bold where the text is bold) plus the cell
+    margins, so Word never breaks a word in the middle ("Outside range, not significant",
+    "2024/25", "1,234/5,678" stay whole); ``extra_cm`` adds room per column (an icon).
+
+    With ``preferred_cm`` those widths are kept, except that a column below its minimum is
+    widened and the room taken from the columns with the most to spare. Without, the widths
+    follow the content as a browser lays out an automatic table: each column gets its minimum,
+    and what is left of ``total_cm`` is shared in proportion to how much longer its longest
+    line is than its longest word. Only when the minimums alone exceed the page are the
+    widths scaled down (and then a long word may wrap).
+    """
+    n = len(header)
+    extra = list(extra_cm or [0.0] * n)
+    pad = 2 * CELL_MARGIN_CM + WIDTH_SLACK_CM
+    low = [0.0] * n
+    high = [0.0] * n
+    table_rows: list[Sequence[Sequence[str] | str]] = [[[h] for h in header], *rows]
+    for r, row in enumerate(table_rows):
+        for j, value in enumerate(row):
+            for k, line in enumerate(_cell_lines(value)):
+                bold = r == 0 or (bold_first_column and j == 0 and k == 0)
+                words = _words(line)
+                if not words:
+                    continue
+                low[j] = max(low[j], max(text_width_cm(w, size_pt, bold=bold) for w in words))
+                high[j] = max(high[j], text_width_cm(" ".join(words), size_pt, bold=bold))
+    low = [w + pad + e for w, e in zip(low, extra, strict=True)]
+    high = [max(h + pad + e, lo) for h, e, lo in zip(high, extra, low, strict=True)]
+    if preferred_cm is not None:
+        return _respect_minimums(list(preferred_cm), low)
+    if sum(low) > total_cm:
+        return [w * total_cm / sum(low) for w in low]
+    if sum(high) <= total_cm:
+        return [h * total_cm / sum(high) for h in high]
+    spare = sum(h - lo for h, lo in zip(high, low, strict=True))
+    room = total_cm - sum(low)
+    return [lo + room * (h - lo) / spare for h, lo in zip(high, low, strict=True)]
+
+
+def _respect_minimums(widths: list[float], low: list[float]) -> list[float]:
+    total = sum(widths)
+    if sum(low) >= total:
+        return [w * total / sum(low) for w in low]
+    out = list(widths)
+    for _ in range(len(out)):  # each pass fixes at least one column at its minimum
+        short = sum(max(0.0, lo - w) for w, lo in zip(out, low, strict=True))
+        if short <= 1e-9:
+            break
+        spare = [max(0.0, w - lo) for w, lo in zip(out, low, strict=True)]
+        out = [max(w, lo) for w, lo in zip(out, low, strict=True)]
+        take = min(short, sum(spare))
+        out = [w - take * s / sum(spare) if s > 0 else w for w, s in zip(out, spare, strict=True)]
+    return out
+
+
+def keep_with_next(p: Paragraph) -> None:
+    p.paragraph_format.keep_with_next = True
+
+
+def _cell_margins(t: Table) -> None:
+    """Explicit left and right cell margins, so the widths above fit whatever the style."""
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(Cm(CELL_MARGIN_CM).twips)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    t._tbl.tblPr.append(mar)
+
+
 def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequence[str] | str]],
-          *, widths_cm: Sequence[float], caption: str, header_fill: str,
-          bold_first_column: bool = False) -> Table:
+          *, widths_cm: Sequence[float] | None = None, caption: str, header_fill: str,
+          bold_first_column: bool = False, extra_cm: Sequence[float] | None = None) -> Table:
     """A table with a repeating, marked header row, a caption and fixed column widths.
 
     Each cell is a string or a list of lines (one paragraph each; the first line of the
-    first column is bold when ``bold_first_column``).
+    first column is bold when ``bold_first_column``). Widths come from the content
+    (:func:`column_widths`); ``widths_cm`` is a preference that never makes a column
+    narrower than its longest word. Rows never split across pages, and the header and first
+    row stay with the paragraph before the table (its heading or lead-in).
     """
+    widths = column_widths(header, rows, preferred_cm=widths_cm,
+                           bold_first_column=bold_first_column, extra_cm=extra_cm)
+    body = doc.element.body
+    before = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else (
+        body[-1] if len(body) else None)
+    if before is not None and before.tag == qn("w:p"):
+        keep_with_next(Paragraph(before, doc))
     t = doc.add_table(rows=1, cols=len(header))
     if _has_style(doc, "Table Grid"):
         t.style = doc.styles["Table Grid"]
@@ -324,6 +474,7 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequ
         _borders(t)
     t.alignment = WD_TABLE_ALIGNMENT.LEFT
     t.autofit = False
+    _cell_margins(t)
     tblpr = t._tbl.tblPr
     for tag in ("w:tblCaption", "w:tblDescription"):
         el = OxmlElement(tag)
@@ -331,37 +482,54 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequ
         tblpr.append(el)
     hdr = t.rows[0]
     trpr = hdr._tr.get_or_add_trPr()
-    trpr.append(OxmlElement("w:tblHeader"))
     trpr.append(OxmlElement("w:cantSplit"))
+    trpr.append(OxmlElement("w:tblHeader"))
     for cell, text in zip(hdr.cells, header, strict=True):
         _cell_text(cell, text, bold_first=True, colour="FFFFFF")
         shade(cell, header_fill)
-    for row in rows:
+    for i, row in enumerate(rows):
         added = t.add_row()
         added._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         cells = added.cells
         for j, (cell, value) in enumerate(zip(cells, row, strict=True)):
             _cell_text(cell, value, bold_first=bold_first_column and j == 0)
+            if i == 0:  # the header row stays with the first row of figures
+                for p in hdr.cells[j].paragraphs:
+                    keep_with_next(p)
     # Word reads cell widths, LibreOffice the grid: set both, with a fixed layout
     # (``autofit = False`` above) and the table's total width.
     tblw = tblpr.find(qn("w:tblW"))
     if tblw is not None:
         tblw.set(qn("w:type"), "dxa")
-        tblw.set(qn("w:w"), str(int(Cm(sum(widths_cm)).twips)))
+        tblw.set(qn("w:w"), str(sum(int(Cm(w).twips) for w in widths)))
     schema_order(tblpr, TBLPR_ORDER)
-    for col, w in zip(t.columns, widths_cm, strict=True):
+    for col, w in zip(t.columns, widths, strict=True):
         col.width = Cm(w)
     for row in t.rows:
-        for cell, w in zip(row.cells, widths_cm, strict=True):
+        for cell, w in zip(row.cells, widths, strict=True):
             cell.width = Cm(w)
     doc.add_paragraph().paragraph_format.space_after = Pt(2)
     return t
+
+
+def cell_icon(cell: _Cell, png: bytes, *, alt: str, title: str, width_cm: float) -> None:
+    """A small picture (an icon) on its own line at the top of a cell, with alt text; the
+    cell's words follow under it."""
+    p = cell.paragraphs[0].insert_paragraph_before()
+    p.paragraph_format.space_after = Pt(1)
+    keep_with_next(p)
+    run = p.add_run()
+    run.add_picture(io.BytesIO(png), width=Cm(width_cm))
+    for pr in run._r.iter(qn("wp:docPr")):
+        pr.set("descr", clean_text(alt))
+        pr.set("title", clean_text(title))
 
 
 def picture(doc: DocumentType, png: bytes, *, alt: str, title: str, width_cm: float,
             caption: str) -> None:
     """An inline chart with alt text (``descr``) and a visible caption under it."""
     p = doc.add_paragraph()
+    keep_with_next(p)  # a chart is never parted from its caption
     run = p.add_run()
     run.add_picture(io.BytesIO(png), width=Cm(width_cm))
     for pr in run._r.iter(qn("wp:docPr")):
