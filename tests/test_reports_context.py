@@ -63,7 +63,10 @@ def test_wres2_outcome_carries_figure_interval_counts_trend_and_source(
     assert "White 868/2,396" in o.figure.counts_text and "BME 445/2,054" in o.figure.counts_text
     assert o.band is not None and (o.band.low, o.band.high) == (0.80, 1.25)
     assert [p.label for p in o.series][-2:] == ["2024", "2025"]
-    assert o.trend_text.startswith("Improving: 1.69 (2024) to 1.67 (2025)")
+    # issue 11: a 0.02 fall on these counts could be chance (p = 0.88), so no trend word
+    assert o.trend_text.startswith("No significant change: 1.69 (2024) to 1.67 (2025)")
+    assert o.movement is not None and o.movement.direction == "no_significant_change"
+    assert o.classification == "alert" and "open at Regulator level" in o.alert_reasons
     assert o.rule_text.startswith("WRES 2: breach when the figure is above 1.25")
     assert o.source is not None and o.source.filename == "metrics.csv"
     assert len(o.source.sha256) == 64 and o.source.period == "wres:2025"
@@ -71,17 +74,24 @@ def test_wres2_outcome_carries_figure_interval_counts_trend_and_source(
     assert o.finding.level_label == "Regulator" and o.finding.consecutive_periods >= 5
 
 
-def test_new_or_escalated_breaches_alert_continuing_ones_advise_resolved_ones_assure(
+def test_board_level_new_or_escalated_breaches_alert_lower_ones_advise_resolved_ones_assure(
         demo: tuple[Engine, Settings], syn01: BoardContext) -> None:
     engine, settings = demo
     by_id = {o.rule_id: o for o in syn01.outcomes}
-    assert by_id["wres.2.adverse"].classification == "advise"  # continuing since 2021
-    assert by_id["wres.2.adverse"].finding.events_at_as_of == ("continuing",)  # type: ignore[union-attr]
+    # Continuing since 2021 but at regulator level with no owner: an Alert (issue 11).
+    wres2 = by_id["wres.2.adverse"]
+    assert wres2.classification == "alert"
+    assert wres2.finding.events_at_as_of == ("continuing",)  # type: ignore[union-attr]
+    assert wres2.alert_reasons == ("open at Regulator level", "no owner after 10 working days")
+    item = next(i for i in syn01.summary.alert if i.rule_ids == ("wres.2.adverse",))
+    assert "In breach since 2021" in item.text and "Owner: none assigned" in item.text
     assert by_id["wdes.2.adverse"].classification == "assure"
-    assert by_id["wres.3.adverse"].classification == "advise"  # met but worsening
+    # 1.89 with an interval overlapping 1.25: outside the range, not significant; never met.
+    wres3 = by_id["wres.3.adverse"]
+    assert (wres3.status, wres3.status_label) == ("outside", "Outside range, not significant")
+    assert wres3.classification == "advise"
     assert by_id["survey.engagement.peers"].classification == "advise"  # no data
     assert any("No data for" in i.heading for i in syn01.summary.advise)
-    assert any("Met and improving" in i.text for i in syn01.summary.assure)
     syn02 = board_context(engine, settings, org_code="SYN02", as_of=AS_OF)
     opened = next(o for o in syn02.outcomes if o.rule_id == "wdes.3.adverse")
     assert opened.classification == "alert" and opened.finding is not None
@@ -112,8 +122,9 @@ def test_context_for_one_organisation_evaluates_exactly_as_the_full_store(
 def test_provenance_names_the_files_and_the_latest_import(syn01: BoardContext) -> None:
     assert {i.filename for i in syn01.imports} == {"metrics.csv"}
     assert syn01.data_as_at == max(i.imported_at for i in syn01.imports)
-    assert syn01.period_label == ("NHS Staff Survey 2024; WRES/WDES 2025 (snapshot 31 March "
-                                  "2025)")
+    # The shipped SPC rule on monthly appointments adds the latest month (issue 11).
+    assert syn01.period_label == ("NHS Staff Survey 2024; March 2025; WRES/WDES 2025 "
+                                  "(snapshot 31 March 2025)")
     assert syn01.organisation.synthetic and any("synthetic" in c for c in syn01.caveats)
 
 

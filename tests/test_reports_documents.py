@@ -97,7 +97,7 @@ def test_the_outcome_table_shows_the_wres2_figure_with_its_interval_and_counts(
     assert wres2[1].startswith("Breach")
     assert "1.67\n95% CI 1.52 to 1.84\nWhite 868/2,396; BME 445/2,054" in wres2[2]
     assert "Rule: WRES 2: breach when the figure is above 1.25" in wres2[0]
-    assert wres2[3].startswith("Improving: 1.69 (2024) to 1.67 (2025)")
+    assert wres2[3].startswith("No significant change: 1.69 (2024) to 1.67 (2025)")
     findings = next(t for t in d.tables if t.rows[0].cells[0].text == "Finding")
     assert any("Regulator" in r.cells[1].text for r in findings.rows)
 

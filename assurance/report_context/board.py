@@ -1,16 +1,21 @@
 """Building the :class:`~assurance.report_context.model.BoardContext` for one organisation.
 
-Alert / Advise / Assure (domain.md §8) is decided here, once, from the outcome and the
-finding's lifecycle:
+Alert / Advise / Assure (domain.md §8) is decided here, once, from the outcome, the judged
+movement and the finding's lifecycle (issue 11; README "Alert, Advise, Assure"):
 
-* **Alert** — a breach whose finding was opened, re-opened or escalated at this ``as_of``
-  (or a breach the findings register has not recorded yet): matters needing board action.
-* **Advise** — a breach continuing from an earlier period, a rule that is met but worsening,
-  and every rule that could not be judged (no data, not calculable, error), because no data
-  is never assurance.
-* **Assure** — a rule met (not worsening), including findings resolved at this ``as_of``
-  and rules met with an improving trend, which are named individually as sustained
-  improvement.
+* **Alert** — matters needing board action: every open finding at board level or above
+  (:func:`board_level`); every breach past its action's due date, or still without an owner
+  ``reports.alert_unowned_after_working_days`` working days after it opened; every breach
+  opened, re-opened or escalated at this ``as_of`` (or one the findings register has not
+  recorded yet); every special-cause concern on an SPC chart. Each item says why it is an
+  Alert, since when, who owns it, what was promised and by when.
+* **Advise** — developments to note: breaches continuing below that; figures outside the
+  range but not statistically significant (never "met", domain.md §15); rules met but with
+  a statistically supported deterioration; every rule that could not be judged (no data,
+  not calculable, error), because no data is never assurance.
+* **Assure** — a rule met, including findings resolved at this ``as_of``; a statistically
+  supported improvement is named as such. A change that could be chance is "no significant
+  change", never "improving" or "worsening".
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from assurance.engine.conditions.base import facts_of
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
-from assurance.periods import parse_period_key
+from assurance.periods import parse_period_key, short_label
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.report_context.inputs import ReportInputs, findings_of, load_inputs, provenance
 from assurance.report_context.model import (
@@ -44,16 +49,17 @@ from assurance.report_context.model import (
     FindingView,
     OrgView,
     OutcomeView,
+    SpcView,
     SummaryItem,
     SummaryView,
 )
 from assurance.report_context.views import (
     breakdown_words,
-    direction_of,
     figure_view,
     finding_view,
     import_ref,
     long_date,
+    movement_view,
     peer_gap,
     peer_view,
     period_label,
@@ -62,6 +68,7 @@ from assurance.report_context.views import (
     source_ref,
     spc_view,
 )
+from assurance.workdays import working_days_between
 
 PACK_ORDER = ("wres", "wdes", "board", "survey", "data-quality")
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -87,12 +94,47 @@ def ordered_rules(inputs: ReportInputs) -> list[Rule]:
     return [r for p in packs for r in p.rules if r.enabled]
 
 
-def _classify(o: OutcomeView) -> Classification:
-    if o.status == "breach":
-        if o.finding is None or any(k in ALERT_KINDS for k in o.finding.events_at_as_of):
-            return "alert"
-        return "advise"
-    if o.status != "ok":
+def board_level(level: str | None, levels: Sequence[str]) -> bool:
+    """Whether an escalation level is the board's or above: at or after the first configured
+    level whose name mentions the board, else one of the top two levels."""
+    if level is None or level not in levels:
+        return False
+    board = next((i for i, lv in enumerate(levels) if "board" in lv), max(len(levels) - 2, 0))
+    return list(levels).index(level) >= board
+
+
+def alert_reasons(o: OutcomeView, as_of: date, levels: Sequence[str],
+                  unowned_after: int) -> tuple[str, ...]:
+    """Why an outcome is an Alert (empty: it is not), in reading order."""
+    f = o.finding
+    spc_concern = (o.movement is not None and o.movement.basis == "SPC signal"
+                   and o.movement.direction == "worsening")
+    if o.status != "breach":
+        return ("special cause concern",) if spc_concern else ()
+    if f is None:
+        return ("breach not yet in the findings register",)
+    out = []
+    if any(k in ALERT_KINDS for k in f.events_at_as_of):
+        out.append({"opened": "new breach", "reopened": "breach re-opened",
+                    "escalated": f"escalated to {f.level_label}"}[
+            next(k for k in ALERT_KINDS[::-1] if k in f.events_at_as_of)])
+    if f.open and board_level(f.level, levels) and not any(
+            "escalated" in r for r in out):
+        out.append(f"open at {f.level_label} level")
+    if f.overdue:
+        out.append("action overdue")
+    if f.open and not f.owner and f.opened_on is not None and \
+            working_days_between(f.opened_on, as_of) > unowned_after:
+        out.append(f"no owner after {unowned_after} working days")
+    if spc_concern:
+        out.append("special cause concern")
+    return tuple(out)
+
+
+def _classify(o: OutcomeView, reasons: Sequence[str]) -> Classification:
+    if reasons:
+        return "alert"
+    if o.status in ("breach", "outside", "no_data", "not_calculable", "error"):
         return "advise"
     if o.finding is not None and "resolved" in o.finding.events_at_as_of:
         return "assure"
@@ -101,7 +143,7 @@ def _classify(o: OutcomeView) -> Classification:
 
 def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
                   finding: FindingView | None, settings: Settings, audience: str,
-                  prov_import: Import | None) -> OutcomeView:
+                  prov_import: Import | None, as_of: date) -> OutcomeView:
     cat = inputs.catalogue
     m = cat[rule.metric]
     policy = policy_for(settings, audience)
@@ -111,7 +153,9 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
     period = o.period if o is not None else inputs.view.current_period(m.id)
     bd = getattr(rule.condition, "breakdown", None)
     series = series_points(inputs.view, m, org, bd, policy) if fig is not None else ()
-    direction, trend_text = direction_of(m, series)
+    movement, direction, trend_text = movement_view(
+        o.verdict.movement if o is not None and o.verdict is not None else None, m, policy,
+        series)
     if o is None:
         summary = f"No {m.label} figures for this organisation in the store."
     elif quotable(policy) or fv is None:
@@ -133,8 +177,10 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
         breakdown=breakdown_words(rule),
         series_label=SERIES_LABELS.get(m.kind) or (
             fig.focus.label if fig is not None and fig.focus is not None else m.label),
-        reference_label=reference_label(m, ref_group))
-    return replace(view, classification=_classify(view))
+        reference_label=reference_label(m, ref_group), movement=movement)
+    reasons = alert_reasons(view, as_of, settings.escalation_levels,
+                            settings.reports.alert_unowned_after_working_days)
+    return replace(view, classification=_classify(view, reasons), alert_reasons=reasons)
 
 
 def _pack_title(inputs: ReportInputs, name: str) -> str:
@@ -148,11 +194,6 @@ def _lower_first(text: str) -> str:
 
 def _labels(views: Sequence[OutcomeView]) -> str:
     return ", ".join(dict.fromkeys(v.metric_label for v in views))
-
-
-def _change(o: OutcomeView) -> str:
-    """``1.69 (2024) to 1.67 (2025)`` from the trend words."""
-    return o.trend_text.split(": ", 1)[-1]
 
 
 def _finding_phrase(f: FindingView | None) -> str:
@@ -170,7 +211,27 @@ def _finding_phrase(f: FindingView | None) -> str:
             f"{owner}.")
 
 
-def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str]) -> SummaryView:
+def _accountability(f: FindingView | None) -> str:
+    """Since when, who owns it, what was promised and by when: what an Alert must say."""
+    if f is None:
+        return ("Not yet recorded in the findings register, so it has no owner or action "
+                "date.")
+    since = short_label(f.first_breach_period) if f.first_breach_period else "this period"
+    periods = f"{f.consecutive_periods} consecutive period" + (
+        "s" if f.consecutive_periods != 1 else "")
+    owner = f.owner or "none assigned"
+    promised = f.action_note or "no action recorded"
+    return (f"In breach since {since} ({periods}), at {f.level_label} level. Owner: {owner}. "
+            f"Action promised: {promised}; due {f.due_text}.")
+
+
+def _sentence(words: Sequence[str]) -> str:
+    text = "; ".join(words)
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
+             spc: Sequence[SpcView] = ()) -> SummaryView:
     position = {o.rule_id: i for i, o in enumerate(outcomes)}
 
     def key(o: OutcomeView) -> tuple[int, int]:
@@ -179,17 +240,28 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str]) -> SummaryVi
     def item(cls: Classification, o: OutcomeView, text: str) -> SummaryItem:
         return SummaryItem(cls, f"{o.metric_label}: {o.title}", text, (o.rule_id,))
 
-    alert = [item("alert", o, f"{o.summary} {_finding_phrase(o.finding)}")
-             for o in sorted((o for o in outcomes if o.classification == "alert"), key=key)]
+    alerts = sorted((o for o in outcomes if o.classification == "alert"), key=key)
+    alert = [item("alert", o, f"{_sentence(o.alert_reasons)} {o.summary} "
+                  + (_accountability(o.finding) if o.status == "breach" else o.trend_text + "."))
+             for o in alerts]
+    alerted = {o.metric for o in alerts}
+    alert += [SummaryItem("alert", f"{v.title}: special cause concern",
+                          f"{v.description} No rule judges this series yet: agree an owner "
+                          "and whether a rule should.", ())
+              for v in spc if v.variation == "special_cause_concern" and v.metric not in alerted]
     advised = sorted((o for o in outcomes if o.classification == "advise"), key=key)
-    # Reading order: breaches that continue, then figures that could not be worked out,
-    # then rules met but worsening, then (below) the rules without data.
+    # Reading order: breaches that continue, figures outside the range that could be chance,
+    # figures that could not be worked out, rules met but significantly worse, then (below)
+    # the rules without data.
     advise = [item("advise", o, f"{o.summary} {_finding_phrase(o.finding)}")
               for o in advised if o.status == "breach"]
+    advise += [item("advise", o, f"{o.summary} NHS England flags a figure outside the range "
+                    "by its point estimate, so this is not assurance.")
+               for o in advised if o.status == "outside"]
     advise += [item("advise", o, o.summary) for o in advised
                if o.status in ("not_calculable", "error")]
-    advise += [item("advise", o, f"Met, but worsening: {_change(o)}.") for o in advised
-               if o.status == "ok"]
+    advise += [item("advise", o, f"Met, but significantly worse. {o.trend_text}.")
+               for o in advised if o.status == "ok"]
     missing = [o for o in outcomes if o.status == "no_data"]
     if missing:
         advise.append(SummaryItem("advise", f"No data for {len(missing)} rule(s)",
@@ -202,7 +274,7 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str]) -> SummaryVi
         if o.finding is not None and "resolved" in o.finding.events_at_as_of:
             assure.append(item("assure", o, f"Resolved: {o.summary}"))
         elif o.direction == "improving":
-            assure.append(item("assure", o, f"Met and improving: {_change(o)}."))
+            assure.append(item("assure", o, f"Met and improving. {o.trend_text}."))
         else:
             rest.append(o)
     if rest:
@@ -312,7 +384,8 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
                                                        pair[0].last_period != o.period):
             findings_current = False
         imp = prov.import_for(inputs.catalogue, rule.metric, o.period if o else None)
-        views.append(_outcome_view(rule, o, org_code, inputs, fv, settings, audience, imp))
+        views.append(_outcome_view(rule, o, org_code, inputs, fv, settings, audience, imp,
+                                   as_of))
     policy = policy_for(settings, audience)
     findings = tuple(sorted(
         (finding_view(f, ev, as_of) for f, ev in found
@@ -357,7 +430,7 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
             f"{long_date(as_of)}. No rule could be judged, so this report gives no assurance "
             "either way."),
         outcomes=tuple(views), status_counts=counts,
-        summary=_summary(views, [] if findings_current else [_stale_register(as_of)]),
+        summary=_summary(views, [] if findings_current else [_stale_register(as_of)], spc),
         findings=findings,
         declarations=_declarations(inputs, org_code, views, settings, audience),
         caveats=tuple(caveats), spc=spc, peers=peers, peer_note=peer_note,

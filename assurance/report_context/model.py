@@ -230,6 +230,7 @@ class OutcomeView:
     series_label: str = ""  # what ``SeriesPoint.value`` is, e.g. "BME"
     reference_label: str = ""  # what ``SeriesPoint.reference`` is, e.g. "White"
     movement: MovementView | None = None  # the latest change, judged (None: one period)
+    alert_reasons: tuple[str, ...] = ()  # why it is an Alert ("new breach", "action overdue" …)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from assurance.engine.conditions.base import facts_of
 from assurance.engine.conditions.common import describe_breakdown
 from assurance.engine.data import DataView
 from assurance.engine.figures import Figure, fmt_value
+from assurance.engine.movement import Movement
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
 from assurance.periods import parse_period_key, short_label
@@ -28,6 +29,7 @@ from assurance.report_context.model import (
     FindingView,
     GroupFigure,
     ImportRef,
+    MovementView,
     PeerView,
     SeriesPoint,
     SourceRef,
@@ -128,28 +130,49 @@ def series_points(view: DataView, m: MetricDef, org: str, breakdown: object,
     return tuple(out)
 
 
-def direction_of(m: MetricDef, series: Sequence[SeriesPoint]) -> tuple[Direction | None, str]:
-    """Whether the latest change is an improvement, in the metric's own direction."""
-    pts = [p for p in series if p.value is not None]
-    if len(pts) < 2:
-        return None, "Single period" if pts else "No trend available"
-    prev, cur = pts[-2], pts[-1]
-    assert prev.value is not None and cur.value is not None
-    d: Direction
-    if abs(cur.value - prev.value) < 1e-9:
-        d = "unchanged"
-    elif m.improvement == "increase":
-        d = "improving" if cur.value > prev.value else "worsening"
-    elif m.improvement == "decrease":
-        d = "improving" if cur.value < prev.value else "worsening"
-    elif m.improvement == "toward_one":
-        d = "improving" if abs(cur.value - 1) < abs(prev.value - 1) else "worsening"
+def p_text(p: float) -> str:
+    """A p-value as people read it: ``p < 0.001``, ``p = 0.03``, ``p = 0.81``."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+_MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",
+                   "no_significant_change": "No significant change", "not_tested": "Changed"}
+_DIRECTIONS: dict[str, Direction] = {"improving": "improving", "worsening": "worsening",
+                                     "no_significant_change": "unchanged",
+                                     "not_tested": "changed"}
+
+
+def movement_view(mv: Movement | None, m: MetricDef, policy: DisclosurePolicy,
+                  series: Sequence[SeriesPoint]) -> tuple[MovementView | None, Direction | None,
+                                                          str]:
+    """The judged latest change in words for the audience, with the direction and trend text
+    an :class:`OutcomeView` carries. "Improving"/"worsening" only with the evidence that
+    supports it; when either figure is withheld from the audience, the change is not shown
+    (a direction built on small numbers could reveal them)."""
+    if mv is None:
+        return None, None, "Single period" if any(p.value is not None for p in series) \
+            else "No trend available"
+    prev, cur = mv.previous, mv.current
+    pl, cl = short_label(prev.period_key), short_label(cur.period_key)
+    dp, dc = (disclose_figure(facts_of(f), policy) for f in (prev, cur))
+    a, b = dp.value_text, dc.value_text
+    if dp.value_hidden or dc.value_hidden:
+        text = (f"Change from {pl} to {cl} not shown: a figure is withheld to protect small "
+                "numbers")
+        return MovementView("not_tested", "", None, pl, a, b, text), None, text
+    values = f"{a} ({pl}) to {b} ({cl})"
+    if mv.basis == "SPC signal":
+        why = {"improving": "special cause improvement on the SPC chart",
+               "worsening": "special cause concern on the SPC chart",
+               "no_significant_change": "common cause variation on the SPC chart"}
+        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values}; {why.get(mv.direction, '')}"
+    elif mv.p_value is not None and mv.direction != "not_tested":
+        sig = "significant" if mv.direction in ("improving", "worsening") else "could be chance"
+        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} ({sig}, {p_text(mv.p_value)})"
     else:
-        d = "changed"
-    word = {"improving": "Improving", "worsening": "Worsening", "unchanged": "No change",
-            "changed": "Changed"}[d]
-    return d, (f"{word}: {fmt_value(prev.value, m.unit)} ({prev.label}) to "
-               f"{fmt_value(cur.value, m.unit)} ({cur.label})")
+        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} (not tested: no counts or bases)"
+    view = MovementView(mv.direction, mv.basis, mv.p_value, pl, a, b, text)
+    return view, _DIRECTIONS[mv.direction], text
 
 
 def breakdown_words(rule: Rule) -> str:
