@@ -6,6 +6,9 @@ What it does:
     points with the four Making Data Count rules (beyond a limit; shift; trend; two of three
     beyond a two-sigma line), classifies every point, and gives the variation icon (from the
     last point) and the assurance icon (target against the limits of the latest segment).
+    Two methods, chosen with ``SpcSettings.method`` (defaults from
+    ``SpcSettings.for_method``): ``nhsr`` reproduces NHS-R's NHSRplotthedots; ``mdc`` follows
+    NHS England's own Making Data Count tools, which boards are trained on.
 
 Why it matters:
     Boards are told to read monthly indicators as SPC charts, not as red/amber/green against
@@ -17,33 +20,69 @@ Example:
     ...             SpcSettings(improvement="increase", target=16.0))
     >>> round(r.points[-1].upl, 4), r.variation, r.assurance
     (15.6273, 'common_cause', 'consistent_fail')
+    >>> analyse([1, 2] * 6, SpcSettings.for_method("mdc")).points[-1].mean
+    1.5
 
 Options:
-    ``SpcSettings``: ``improvement`` (increase/decrease/neutral), ``target``, ``run_length``
-    (7 as NHSRplotthedots; 6 as the MDC v5 Excel tool) used for both shift and trend,
-    ``screen_outliers`` (drop moving ranges >= 3.267 × mean MR and average again, as
-    NHSRplotthedots; the Excel tool does not), ``min_points`` (segments shorter than this get
-    no limits), ``freeze_after`` (mean and limits from the first n points of each segment),
-    ``rebase_at`` (indices that start a new segment with its own limits; rules never span
-    segments).
+    ``SpcSettings``: ``method`` (``nhsr``, the default of ``SpcSettings()``, or ``mdc``),
+    ``improvement`` (increase/decrease/neutral), ``target``, ``run_length`` (shift and
+    trend), ``screen_outliers`` (drop moving ranges >= 3.267 × mean MR and average again),
+    ``min_points`` (segments shorter than this get no limits), ``freeze_after`` (mean and
+    limits from the first n points of each segment: a baseline), ``rebase_at`` (indices that
+    start a new segment with its own limits), ``runs_across_rebase`` (a shift or trend run
+    carries on over a rebase into the next segment, each point judged against its own
+    segment's mean). ``SpcSettings.for_method(method, **overrides)`` gives a method's
+    defaults:
+
+    ========================  =====  =====
+    setting                   nhsr   mdc
+    ========================  =====  =====
+    run_length                7      6
+    screen_outliers           yes    no
+    min_points                12     13
+    runs_across_rebase        no     yes
+    ========================  =====  =====
+
+    What ``method`` itself changes:
+
+    * **Reading of a point** that breaks several rules. ``nhsr`` (``ptd_special_cause_type``):
+      beyond a limit, then trend (its direction), then two-of-three and shift (side of the
+      mean). ``mdc`` (the published rule-clash order): trend, then shift, then two-of-three,
+      then a single point beyond a limit; the first of these that fired decides improvement
+      or concern. When that rule fires both ways (the peak of a rise followed by a fall is the
+      last point of a rising trend and the first of a falling one) the point is improvement,
+      as the MDC tools' conflict rule "Improvement" shows it.
+    * **Short segments**. ``nhsr``: no mean, no limits, no flags. ``mdc``: the mean is shown
+      but no limits and no rule fires (decision, see limitations).
+    * **Target on a limit**. ``nhsr``: hit and miss. ``mdc``: pass or fail, as the MDC SQL
+      query (v2.1 onwards: "pass/fail when the target is on a process limit").
 
 Known limitations:
     XmR only (no p/u/c charts) and no trajectory lines. NHSRplotthedots hard-codes 7 for
-    both runs (its issue #202 asks for 6); ``run_length`` generalises it. It still draws limits for
-    short groups and only warns; here a segment shorter than ``min_points`` has no mean, no
-    limits and no flags. NHSRplotthedots would give NaN limits when every moving range is 0;
-    here screening then keeps a mean MR of 0. Neutral improvement gives "none" assurance, as
-    NHSRplotthedots does.
+    both runs (its issue #202 asks for 6); ``run_length`` generalises it. It still draws limits
+    for short groups and only warns; here a segment shorter than ``min_points`` has no limits
+    and no flags. NHSRplotthedots would give NaN limits when every moving range is 0; here
+    screening then keeps a mean MR of 0. Neutral improvement gives "none" assurance, as
+    NHSRplotthedots does. MDC below 13 points: the MDC SQL query shows a chart with too few
+    points "as a run chart, with SPC elements removed", which we read as no special cause
+    rules at all, not even shift and trend on the mean; we apply it per segment, where the
+    SQL counts the whole chart and only warns about a short segment. The MDC SQL lets only
+    trends cross a recalculation; domain.md §7 (and ``runs_across_rebase``) lets shifts cross
+    too. Two-of-three never spans a rebase.
 
 References:
-    NHS England, "Making Data Count" (2019) and the MDC SPC Excel tool v5.
+    NHS England, "Making Data Count" (2019), the MDC SPC Excel tool v5, the MDC "SPC rule
+    clash" note (trend, shift, two of three, single point) and the MDC "SPC charts SQL query"
+    v2.4 (Step 4g shift within a partition, 4h trend "works across partitions", 4j conflict
+    by ``MetricConflictRule``, 4k icons).
     NHS-R ``NHSRplotthedots`` 0.2.x, read for this module: ``R/ptd_spc_standard.R`` (mean,
     moving ranges, screening with a strict ``mr < 3.267 * amr``, 2.66 and ``2 * (2.66 / 3)``,
     ``fix_after_n_points``, grouping by rebase), ``R/ptd_add_rebase_column.R`` (a rebase row
     starts the new group), ``R/ptd_calculate_point_type.R`` (the rules and
     ``ptd_special_cause_type`` / ``ptd_point_type`` after PR #180: a trend point is classified
     by the trend's direction, not its side of the mean), ``R/ptd_calculate_assurance_type.R``,
-    ``R/ptd_add_short_group_warnings.R`` (threshold 12). Python port ``nhspy-plotthedots``
+    ``R/ptd_add_short_group_warnings.R`` (threshold 12), ``vignettes/deviations.Rmd`` (the
+    Excel tools do not screen). Python port ``nhspy-plotthedots``
     (``pandas_spc_calculations.py``) agrees on the formulas but lets a point on the mean join
     a shift (its ``!= 0`` test is commented out); this module follows the R package.
 """
@@ -51,11 +90,13 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, cast
 
+Method = Literal["mdc", "nhsr"]
 Direction = Literal["increase", "decrease", "neutral"]
+RuleName = Literal["astronomical", "shift", "trend", "two_in_three"]
 PointType = Literal[
     "common_cause", "special_cause_improvement", "special_cause_concern", "special_cause_neither"
 ]
@@ -71,11 +112,22 @@ Assurance = Literal["consistent_pass", "consistent_fail", "hit_and_miss", "none"
 LIMIT = 2.66  # 3 / d2 for n = 2
 LIMIT_CLOSE = 2 * (LIMIT / 3)  # written as in ptd_spc_standard.R so values match exactly
 SCREEN = 3.267  # D4 for n = 2: upper range limit used to screen moving ranges
+RULES: tuple[RuleName, ...] = ("astronomical", "shift", "trend", "two_in_three")
+# Which rule decides a point's reading when several fire: the first that fired.
+CLASH_ORDER: dict[str, tuple[RuleName, ...]] = {
+    "nhsr": ("astronomical", "trend", "two_in_three", "shift"),
+    "mdc": ("trend", "shift", "two_in_three", "astronomical"),
+}
+# run_length, screen_outliers, min_points, runs_across_rebase
+_DEFAULTS: dict[str, tuple[int, bool, int, bool]] = {
+    "nhsr": (7, True, 12, False),
+    "mdc": (6, False, 13, True),
+}
 
 
 @dataclass(frozen=True)
 class SpcSettings:
-    """How to compute the chart; defaults follow NHSRplotthedots. Validated on creation."""
+    """How to compute the chart; ``SpcSettings()`` is NHSRplotthedots. Validated on creation."""
 
     improvement: Direction = "increase"
     target: float | None = None
@@ -84,8 +136,12 @@ class SpcSettings:
     min_points: int = 12
     freeze_after: int | None = None
     rebase_at: tuple[int, ...] = ()
+    method: Method = "nhsr"
+    runs_across_rebase: bool = False
 
     def __post_init__(self) -> None:
+        if self.method not in _DEFAULTS:
+            raise ValueError(f"method must be mdc or nhsr, not {self.method!r}")
         if self.improvement not in ("increase", "decrease", "neutral"):
             raise ValueError(
                 f"improvement must be increase, decrease or neutral, not {self.improvement!r}"
@@ -99,10 +155,27 @@ class SpcSettings:
         if any(i < 0 for i in self.rebase_at):
             raise ValueError(f"rebase_at indices must be >= 0, not {self.rebase_at}")
 
+    @classmethod
+    def for_method(cls, method: str, **overrides: Any) -> SpcSettings:
+        """A method's defaults (see the module docstring) with ``overrides`` applied.
+
+        An override that is None keeps the method's default, so callers can pass optional
+        settings straight through: ``SpcSettings.for_method("mdc", run_length=None)``.
+        """
+        if method not in _DEFAULTS:
+            raise ValueError(f"method must be mdc or nhsr, not {method!r}")
+        run, screen, least, across = _DEFAULTS[method]
+        base = cls(method=cast(Method, method), run_length=run, screen_outliers=screen,
+                   min_points=least, runs_across_rebase=across)
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
 
 @dataclass(frozen=True)
 class SpcPoint:
-    """One value with its segment's lines, the rules it breaks and its classification."""
+    """One value with its segment's lines, the rules it breaks and its classification.
+
+    ``reading_rule`` is the rule that decided ``point_type`` (None for common cause).
+    """
 
     index: int
     value: float
@@ -117,6 +190,12 @@ class SpcPoint:
     two_in_three: bool
     special_cause: bool
     point_type: PointType
+    reading_rule: RuleName | None = None
+
+    @property
+    def rules(self) -> tuple[RuleName, ...]:
+        """The rules this point breaks, in the order of :data:`RULES`."""
+        return tuple(r for r in RULES if getattr(self, r))
 
 
 @dataclass(frozen=True)
@@ -157,44 +236,103 @@ def _mean_and_amr(base: Sequence[float], screen: bool) -> tuple[float, float]:
     return mean, amr
 
 
-def _segment(start: int, ys: Sequence[float], s: SpcSettings) -> list[SpcPoint]:
+Lines = tuple[float | None, float | None, float | None, float | None, float | None]
+
+
+def _lines(ys: Sequence[float], s: SpcSettings) -> Lines:
+    """(mean, lpl, upl, lower two-sigma, upper two-sigma) of one segment."""
+    base = ys[: s.freeze_after] if s.freeze_after else ys
+    if len(ys) >= s.min_points:
+        mean, amr = _mean_and_amr(base, s.screen_outliers)
+        return (mean, mean - LIMIT * amr, mean + LIMIT * amr, mean - LIMIT_CLOSE * amr,
+                mean + LIMIT_CLOSE * amr)
+    if s.method == "mdc" and ys:
+        return (math.fsum(base) / len(base), None, None, None, None)
+    return (None, None, None, None, None)
+
+
+@dataclass
+class _Flags:
+    """Per-point rule flags over the whole series (False where a segment has no limits)."""
+
+    side: list[int]
+    astro: list[bool]
+    shift: list[bool]
+    trend: list[bool]
+    two3: list[bool]
+    rise: list[bool]  # member of a rising trend
+    fall: list[bool]  # member of a falling trend
+    step: list[int]  # nhsr's reading of a trend point: the step it belongs to
+
+
+def _flags(ys: Sequence[float], lines: Mapping[int, Lines], bounds: Sequence[tuple[int, int]],
+           s: SpcSettings) -> _Flags:
     n = len(ys)
-    mean, amr = _mean_and_amr(ys[: s.freeze_after] if s.freeze_after else ys, s.screen_outliers)
-    lpl, upl = mean - LIMIT * amr, mean + LIMIT * amr
-    lo2, hi2 = mean - LIMIT_CLOSE * amr, mean + LIMIT_CLOSE * amr
-    lines = (mean, lpl, upl, lo2, hi2)
-    side = [_sign(y - mean) for y in ys]  # 0 on the mean, which breaks a shift
-    astro = [y > upl or y < lpl for y in ys]
-    shift = _runs(side, s.run_length)
-    # Trend counts points: run_length points means run_length - 1 strict steps (R: y[i - 0:6]).
-    steps = [_sign(b - a) for a, b in zip(ys, ys[1:], strict=False)]
-    step_run = _runs(steps, s.run_length - 1)
-    trend = [(i > 0 and step_run[i - 1]) or (i < n - 1 and step_run[i]) for i in range(n)]
-    # Two in three: a point beyond a two-sigma line but not beyond the limit is "close"; a
-    # window of three with >= 2 close points and all three strictly on one side flags its
-    # close points only (ptd_two_in_three / ptd_part_of_two_in_three).
-    close = [not astro[i] and (ys[i] < lo2 or ys[i] > hi2) for i in range(n)]
-    two3 = [False] * n
-    for w in range(n - 2):
-        if sum(close[w : w + 3]) >= 2 and abs(sum(side[w : w + 3])) == 3:
-            for i in range(w, w + 3):
-                two3[i] = two3[i] or close[i]
-    points = []
-    for i, y in enumerate(ys):
-        # Rule priority and the high/low reading follow ptd_special_cause_type: beyond a limit,
-        # then trend (its direction, using the step to the right if the next point is also in
-        # a trend), then two-in-three, then shift (side of the mean).
-        if astro[i]:
-            high = side[i] == 1
-        elif trend[i]:
-            step = steps[i] if i < n - 1 and trend[i + 1] else steps[i - 1]
-            high = step == 1
+    f = _Flags([0] * n, [False] * n, [False] * n, [False] * n, [False] * n, [False] * n,
+               [False] * n, [0] * n)
+    full = [a for a, _ in bounds if lines[a][1] is not None]
+    for a, b in bounds:
+        mean, lpl, upl, lo2, hi2 = lines[a]
+        if mean is None or lpl is None or upl is None or lo2 is None or hi2 is None:
+            continue
+        for i in range(a, b):
+            f.side[i] = _sign(ys[i] - mean)  # 0 on the mean, which breaks a shift
+            f.astro[i] = ys[i] > upl or ys[i] < lpl
+        # Two in three: a point beyond a two-sigma line but not beyond the limit is "close"; a
+        # window of three with >= 2 close points and all three strictly on one side flags its
+        # close points only (ptd_two_in_three / ptd_part_of_two_in_three; MDC SQL step 4i).
+        close = [not f.astro[i] and (ys[i] < lo2 or ys[i] > hi2) for i in range(a, b)]
+        for w in range(b - a - 2):
+            if sum(close[w : w + 3]) >= 2 and abs(sum(f.side[a + w : a + w + 3])) == 3:
+                for k in range(w, w + 3):
+                    f.two3[a + k] = f.two3[a + k] or close[k]
+    # Shift and trend look along a "run group": one segment, or (runs_across_rebase)
+    # consecutive segments that all have limits.
+    groups: list[tuple[int, int]] = []
+    for a, b in bounds:
+        if a not in full:
+            continue
+        if s.runs_across_rebase and groups and groups[-1][1] == a:
+            groups[-1] = (groups[-1][0], b)
         else:
-            high = side[i] > 0
-        flagged = astro[i] or trend[i] or two3[i] or shift[i]
-        rules = (astro[i], shift[i], trend[i], two3[i], flagged)
-        points.append(SpcPoint(start + i, y, *lines, *rules, _point_type(flagged, high, s)))
-    return points
+            groups.append((a, b))
+    for ga, gb in groups:
+        for i, hit in enumerate(_runs(f.side[ga:gb], s.run_length), start=ga):
+            f.shift[i] = hit
+        # Trend counts points: run_length points means run_length - 1 strict steps
+        # (R: y[i - 0:6]); a tie breaks it.
+        steps = [_sign(ys[i + 1] - ys[i]) for i in range(ga, gb - 1)]
+        in_run = _runs(steps, s.run_length - 1)
+        for i in range(ga, gb):
+            left = i > ga and in_run[i - 1 - ga]
+            right = i < gb - 1 and in_run[i - ga]
+            f.trend[i] = left or right
+            f.rise[i] = (left and steps[i - 1 - ga] == 1) or (right and steps[i - ga] == 1)
+            f.fall[i] = (left and steps[i - 1 - ga] == -1) or (right and steps[i - ga] == -1)
+        for i in range(ga, gb):
+            if f.trend[i]:
+                # ptd_special_cause_type: the step to the right if the next point is also in
+                # a trend, else the step to the left.
+                nxt = i < gb - 1 and f.trend[i + 1]
+                f.step[i] = steps[i - ga] if nxt else steps[i - 1 - ga]
+    return f
+
+
+def _reading(i: int, f: _Flags, s: SpcSettings) -> tuple[RuleName | None, bool]:
+    """(the rule that decides, whether the point reads high) for point ``i``."""
+    high = {"astronomical": f.astro[i] and f.side[i] > 0, "shift": f.shift[i] and f.side[i] > 0,
+            "two_in_three": f.two3[i] and f.side[i] > 0, "trend": f.rise[i]}
+    low = {"astronomical": f.astro[i] and f.side[i] < 0, "shift": f.shift[i] and f.side[i] < 0,
+           "two_in_three": f.two3[i] and f.side[i] < 0, "trend": f.fall[i]}
+    for rule in CLASH_ORDER[s.method]:
+        if not (high[rule] or low[rule]):
+            continue
+        if s.method == "nhsr" and rule == "trend":
+            return rule, f.step[i] == 1
+        if high[rule] and low[rule]:  # MDC: both ways at once reads as improvement
+            return rule, s.improvement != "decrease"
+        return rule, high[rule]
+    return None, f.side[i] > 0
 
 
 def _point_type(flagged: bool, high: bool, s: SpcSettings) -> PointType:
@@ -206,11 +344,6 @@ def _point_type(flagged: bool, high: bool, s: SpcSettings) -> PointType:
     return "special_cause_improvement" if good else "special_cause_concern"
 
 
-def _bare(start: int, ys: Sequence[float]) -> list[SpcPoint]:
-    no_lines, no_rules = (None,) * 5, (False,) * 5
-    return [SpcPoint(start + i, y, *no_lines, *no_rules, "common_cause") for i, y in enumerate(ys)]
-
-
 def _starts(n: int, s: SpcSettings) -> list[int]:
     bad = [i for i in s.rebase_at if i >= n]
     if bad:
@@ -220,41 +353,45 @@ def _starts(n: int, s: SpcSettings) -> list[int]:
 
 def analyse(values: Sequence[float], settings: SpcSettings = SpcSettings()) -> SpcResult:
     """Analyse a series in time order; see the module docstring for the method."""
+    s = settings
     ys = [float(v) for v in values]
     if not all(math.isfinite(y) for y in ys):
         raise ValueError("values must be finite numbers (no NaN or infinity)")
-    starts = _starts(len(ys), settings)
-    points: list[SpcPoint] = []
+    starts = _starts(len(ys), s)
+    bounds = list(zip(starts, [*starts[1:], len(ys)], strict=True)) if ys else []
+    seg_lines = {a: _lines(ys[a:b], s) for a, b in bounds}
+    f = _flags(ys, seg_lines, bounds, s)
     reason: str | None = "There are no data points." if not ys else None
-    for a, b in zip(starts, [*starts[1:], len(ys)], strict=True):
-        seg = ys[a:b]
-        if len(seg) >= settings.min_points:
-            points.extend(_segment(a, seg, settings))
-            continue
-        points.extend(_bare(a, seg))
-        if b == len(ys):
+    points: list[SpcPoint] = []
+    for a, b in bounds:
+        if b == len(ys) and b - a < s.min_points:
             since = f" since the rebase at point {a + 1}" if a else ""
             reason = (
-                f"Only {len(seg)} points{since}; at least {settings.min_points} are "
+                f"Only {b - a} points{since}; at least {s.min_points} are "
                 f"needed to calculate process limits."
             )
+        for i in range(a, b):
+            rule, high = _reading(i, f, s)
+            flags = (f.astro[i], f.shift[i], f.trend[i], f.two3[i], rule is not None)
+            kind = _point_type(rule is not None, high, s)
+            points.append(SpcPoint(i, ys[i], *seg_lines[a], *flags, kind, rule))
     last = points[-1] if points else None
     if last is None or last.upl is None or last.lpl is None:
-        return SpcResult(tuple(points), False, reason, "none", "none", settings)
-    return SpcResult(
-        tuple(points),
-        True,
-        None,
-        last.point_type,
-        _assurance(last.lpl, last.upl, settings),
-        settings,
-    )
+        return SpcResult(tuple(points), False, reason, "none", "none", s)
+    return SpcResult(tuple(points), True, None, last.point_type,
+                     _assurance(last.lpl, last.upl, s), s)
 
 
 def _assurance(lpl: float, upl: float, s: SpcSettings) -> Assurance:
     if s.target is None or s.improvement == "neutral":
         return "none"
     up = s.improvement == "increase"
+    if s.method == "mdc":  # MDC SQL step 4k: a target on a limit is pass or fail
+        if up:
+            return ("consistent_pass" if s.target <= lpl else
+                    "consistent_fail" if s.target >= upl else "hit_and_miss")
+        return ("consistent_pass" if s.target >= upl else
+                "consistent_fail" if s.target <= lpl else "hit_and_miss")
     if s.target > upl:
         return "consistent_fail" if up else "consistent_pass"
     if s.target < lpl:
@@ -282,27 +419,38 @@ def _run_back(keys: Sequence[int]) -> int:
     return k
 
 
+def _group_start(result: SpcResult) -> int:
+    """Where the last point's shift/trend runs may start: its segment, or (runs across a
+    rebase) the first of the segments with limits that lead up to it."""
+    s = result.settings
+    starts = sorted({0, *s.rebase_at})
+    k = len(starts) - 1
+    while s.runs_across_rebase and k > 0 and result.points[starts[k - 1]].upl is not None:
+        k -= 1
+    return starts[k]
+
+
 def _why(result: SpcResult) -> str:
     p = result.points[-1]
     assert p.mean is not None and p.upl is not None and p.lpl is not None
-    seg = [q.value for q in result.points[max((0, *result.settings.rebase_at)) :]]
-    if p.astronomical:
+    run = result.points[_group_start(result) :]
+    if p.reading_rule == "astronomical":
         where = (
             f"above the upper process limit ({_fmt(p.upl)})"
             if p.value > p.mean
             else f"below the lower process limit ({_fmt(p.lpl)})"
         )
         return f"the latest point ({_fmt(p.value)}) is {where}"
-    if p.trend:
-        steps = [_sign(b - a) for a, b in zip(seg, seg[1:], strict=False)]
+    if p.reading_rule == "trend":
+        steps = [_sign(b.value - a.value) for a, b in zip(run, run[1:], strict=False)]
         way = "rise" if steps[-1] == 1 else "fall"
         return f"the last {_run_back(steps) + 1} points {way} one after another (trend rule)"
     way = "above" if p.value > p.mean else "below"
-    if p.two_in_three:
+    if p.reading_rule == "two_in_three":
         line = "above the upper" if way == "above" else "below the lower"
         return f"two of the last three points are {line} two-sigma line (two-in-three rule)"
-    if p.shift:
-        n = _run_back([_sign(v - p.mean) for v in seg])
+    if p.reading_rule == "shift":
+        n = _run_back([_sign(q.value - q.mean) if q.mean is not None else 0 for q in run])
         return f"the last {n} points are all {way} the mean (run rule)"
     return "the latest point is inside the process limits with no run, trend or two-in-three"
 
@@ -319,16 +467,22 @@ def _target_sentence(result: SpcResult) -> str:
         will = (
             "meet it (consistent pass)" if passes else "miss it unless it changes (consistent fail)"
         )
-        what = f"lies {side} process limit, so the process will consistently {will}"
+        on = "on or " if result.settings.method == "mdc" else ""
+        what = f"lies {on}{side} process limit, so the process will consistently {will}"
     return f" Target {_fmt(t)} {what}."
 
 
 def describe(result: SpcResult) -> str:
     """Say in plain English what the chart shows, for a board member."""
     if not result.limits_available:
-        return f"No process limits yet: {result.reason}"
+        last = result.points[-1] if result.points else None
+        mean = f" The mean is {_fmt(last.mean)}." if last and last.mean is not None else ""
+        return f"No process limits yet: {result.reason}{mean}"
     head = _VARIATION[result.variation]
     return f"{head}: {_why(result)}.{_target_sentence(result)}"
 
 
-__all__ = ["Direction", "SpcPoint", "SpcResult", "SpcSettings", "analyse", "describe"]
+__all__ = [
+    "CLASH_ORDER", "RULES", "Direction", "Method", "RuleName", "SpcPoint", "SpcResult",
+    "SpcSettings", "analyse", "describe",
+]  # fmt: skip
