@@ -42,10 +42,13 @@ def _outcome_row(o: OutcomeView) -> list[list[str]]:
     figure = [fv.value_text, fv.ci_text, fv.counts_text, when] if fv else ["No figure", when]
     if fv is not None and fv.note:
         figure.append(f"\u201c{fv.note}\u201d")
+    # The trend column says "improving" or "worsening" only when a test or signal supports
+    # it (issue 11): the judged movement when there is one, else the two values.
     return [[f"{o.metric_label}{o.breakdown}", o.title, f"Rule: {o.rule_text}"],
             [o.status_label, o.classification.capitalize()],
             [x for x in figure if x],
-            [o.trend_text] + ([o.summary] if o.status in ("not_calculable", "error") else [])]
+            [o.movement.text if o.movement is not None else o.trend_text]
+            + ([o.summary] if o.status in ("not_calculable", "error") else [])]
 
 
 def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
