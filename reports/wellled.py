@@ -2,8 +2,11 @@
 
 One section per quality statement: the we statement, the evidence items mapped to it (figure,
 trend, finding, category, source file with SHA-256 and period), actions and their progress,
-the gaps, and a suggested score with its reasons — labelled on every page as suggested by
-the tool, not a CQC rating.
+for statements 2 and 5 the board-level breaches without an owner or past due, the gaps, and a
+suggested score with the sentence that says which items it rests on and its reasons —
+labelled on every page as suggested by the tool, not a CQC rating. Every number of evidence
+items printed comes from the context's counts (:class:`ItemCounts`), never from counting
+rows here.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from assurance.report_context import (
     StatementView,
     WellLedContext,
     well_led_context,
+)
+from assurance.report_context.wellled import (
+    ACCOUNTABLE_STATEMENTS,
+    StatementAssessment,
+    WellLedDocument,
 )
 from reports import docxkit, prose
 from reports.document import DocumentRenderer, Front, primary_colour
@@ -33,8 +41,32 @@ def _evidence_row(i: EvidenceItem) -> list[list[str]]:
     return [what, [i.category], [i.status_label, i.finding_text], source]
 
 
-def _statement(doc: DocumentType, st: StatementView, ctx: WellLedContext, env: object,
+def assessed(st: StatementView) -> StatementAssessment:
+    """The statement with its counts and score reasoning (built by ``well_led_context``)."""
+    if not isinstance(st, StatementAssessment):
+        raise TypeError(f"statement {st.id} was not built by well_led_context")
+    return st
+
+
+def _accountability(doc: DocumentType, st: StatementAssessment, ctx: WellLedDocument) -> None:
+    docxkit.heading(doc, "Board-level breaches without an owner or past due", 2)
+    levels = " or ".join(ctx.board_levels) or "the board"
+    if not st.accountability:
+        docxkit.paragraph(doc, f"No breach escalated to {levels} in this document is without "
+                               "an action owner or past its due date.")
+        return
+    docxkit.paragraph(doc, f"{len(st.accountability)} of the document's {ctx.evidence_count} "
+                           f"evidence items are breaches escalated to {levels} with no action "
+                           "owner or past their due date. Holding them to account is the "
+                           "board's job, so they count against this statement wherever they "
+                           "are listed:")
+    for g in st.accountability:
+        docxkit.bullet(doc, g.text)
+
+
+def _statement(doc: DocumentType, raw: StatementView, ctx: WellLedDocument, env: object,
                fill: str) -> None:
+    st = assessed(raw)
     docxkit.heading(doc, f"{st.number}. {st.name}", 1)
     docxkit.write_blocks(doc, prose.blocks(env, "wellled/statement.j2", ctx=ctx, st=st))  # type: ignore[arg-type]
     evidence = [i for i in st.items if i.kind != "action"]
@@ -43,7 +75,8 @@ def _statement(doc: DocumentType, st: StatementView, ctx: WellLedContext, env: o
     if evidence:
         docxkit.table(doc, ["Evidence", "Category", "Status and finding", "Source"],
                       [_evidence_row(i) for i in evidence], widths_cm=[7.2, 2.6, 3.2, 4.0],
-                      caption=f"Evidence for quality statement {st.number}, {st.name}",
+                      caption=f"The {st.counts.text} for quality statement {st.number}, "
+                              f"{st.name}",
                       header_fill=fill, bold_first_column=True)
     else:
         docxkit.paragraph(doc, f"No evidence for {st.name}.")
@@ -53,28 +86,34 @@ def _statement(doc: DocumentType, st: StatementView, ctx: WellLedContext, env: o
     for a in actions:
         docxkit.bullet(doc, f"{a.action_text} Progress: {a.progress_text}",
                        bold_prefix=f"{a.metric_label}: {a.title.removeprefix('Action: ')}. ")
+    if st.id in ACCOUNTABLE_STATEMENTS:
+        _accountability(doc, st, ctx)
     docxkit.heading(doc, "Gaps", 2)
     for g in st.gaps or ("No gaps in the evidence this tool holds.",):
         docxkit.bullet(doc, g)
     docxkit.heading(doc, "Suggested score", 2)
     docxkit.paragraph(doc, f"{st.score_label}. {ctx.suggested_note}", bold_prefix="Score: ")
+    docxkit.paragraph(doc, st.score_sentence, bold_prefix="Why: ")
     for r in st.score_reasons:
         docxkit.bullet(doc, r)
 
 
-def _scores(doc: DocumentType, ctx: WellLedContext, fill: str) -> None:
+def _scores(doc: DocumentType, ctx: WellLedDocument, fill: str) -> None:
     docxkit.heading(doc, "Summary of suggested scores", 1)
     docxkit.paragraph(doc, ctx.key_question_label, bold_prefix="Key question (suggested): ")
-    rows = [[[f"{s.number}. {s.name}"], [str(len([i for i in s.items if i.kind != 'action']))],
-             [", ".join(s.categories) or "none"], [s.score_label], [str(len(s.gaps))]]
-            for s in ctx.statements]
-    docxkit.table(doc, ["Quality statement", "Items", "Categories", "Suggested score",
-                        "Gaps"], rows, widths_cm=[5.0, 1.8, 4.6, 3.8, 1.8],
-                  caption="Suggested score and evidence for each well-led quality statement",
+    docxkit.paragraph(doc, ctx.evidence_text[0].upper() + ctx.evidence_text[1:] + ".",
+                      bold_prefix="Evidence in this document: ")
+    statements = [assessed(s) for s in ctx.statements]
+    rows = [[[f"{s.number}. {s.name}"], [s.counts.short], [", ".join(s.categories) or "none"],
+             [s.score_label], [str(len(s.gaps))]] for s in statements]
+    docxkit.table(doc, ["Quality statement", "Evidence items", "Categories",
+                        "Suggested score", "Gaps"], rows, widths_cm=[5.0, 2.2, 4.4, 3.6, 1.8],
+                  caption="Suggested score and evidence items for each well-led quality "
+                          "statement (a rule evidencing several statements counts under each)",
                   header_fill=fill, bold_first_column=True)
 
 
-def _sources(doc: DocumentType, ctx: WellLedContext, fill: str) -> None:
+def _sources(doc: DocumentType, ctx: WellLedDocument, fill: str) -> None:
     docxkit.heading(doc, "Sources", 1)
     imports = ctx.board.imports if ctx.board else ()
     if imports:
@@ -91,7 +130,7 @@ def _branding(ctx: WellLedContext) -> Branding | None:
     return ctx.board.branding if ctx.board else None
 
 
-class WellLedRenderer(DocumentRenderer[WellLedContext]):
+class WellLedRenderer(DocumentRenderer[WellLedDocument]):
     """Registry entry ``well-led``: CQC well-led evidence for one organisation."""
 
     name = "well-led"
@@ -100,14 +139,14 @@ class WellLedRenderer(DocumentRenderer[WellLedContext]):
 
     context = staticmethod(well_led_context)
 
-    def front(self, ctx: WellLedContext) -> Front:
+    def front(self, ctx: WellLedDocument) -> Front:
         return Front(subject=f"CQC well-led key question, {ctx.as_of_text}",
                      keywords="CQC; well-led; workforce equality; WRES; WDES",
                      branding=_branding(ctx),
                      footer=("CQC well-led evidence", ctx.as_of_text,
                              "scores suggested, not a CQC rating"))
 
-    def cover(self, ctx: WellLedContext, env: jinja2.Environment) -> list[prose.Block]:
+    def cover(self, ctx: WellLedDocument, env: jinja2.Environment) -> list[prose.Block]:
         org = ctx.organisation
         return [prose.Block(f"{org.name} ({org.code})", lead="Organisation:"),
                 prose.Block(ctx.as_of_text, lead="Evidence as at:"),
@@ -115,7 +154,7 @@ class WellLedRenderer(DocumentRenderer[WellLedContext]):
                 prose.Block(ctx.key_question_label, lead="Suggested key-question result:"),
                 prose.Block(f"{ctx.product}", lead="Prepared by:")]
 
-    def body(self, doc: DocumentType, ctx: WellLedContext, env: jinja2.Environment) -> None:
+    def body(self, doc: DocumentType, ctx: WellLedDocument, env: jinja2.Environment) -> None:
         fill = primary_colour(_branding(ctx))
         docxkit.heading(doc, "About this document", 1)
         docxkit.write_blocks(doc, prose.blocks(env, "wellled/introduction.j2", ctx=ctx))
@@ -125,6 +164,7 @@ class WellLedRenderer(DocumentRenderer[WellLedContext]):
         docxkit.heading(doc, "How the suggested scores are worked out", 1)
         docxkit.write_blocks(doc, prose.blocks(env, "wellled/scoring.j2", ctx=ctx))
         _sources(doc, ctx, fill)
+
 
 _well_led = WellLedRenderer()
 build_document = _well_led.build
