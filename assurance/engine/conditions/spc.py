@@ -1,28 +1,33 @@
 """``spc``: Making Data Count special-cause variation on a monthly series.
 
-What it does: runs an XmR chart (assurance.spc, matching NHS-R's NHSRplotthedots) over the
-organisation's monthly figures up to the current month and breaches when the **latest point
-is special cause of concern** (beyond a limit, in a shift or trend run, or two of three near
-a limit, on the adverse side) and/or, with a ``target``, when the process **consistently
-fails** it (the target lies beyond the process limits on the wrong side).
+What it does: runs an XmR chart (:mod:`assurance.spc`) over the organisation's monthly figures
+up to the current month and breaches when the **latest point is special cause of concern**
+(beyond a limit, in a shift or trend run, or two of three near a limit, on the adverse side)
+and/or, with a ``target``, when the process **consistently fails** it (the target lies
+beyond the process limits on the wrong side). The chart follows ``method``: ``mdc``, NHS
+England's Making Data Count tools, or ``nhsr``, NHS-R's NHSRplotthedots.
 
 Why it matters: Making Data Count is NHS England's board-reporting standard; it separates
 signals from noise, so a board reacts to real change rather than to every monthly wobble.
 
 Example::
 
-    when: {spc: {run_length: 7, screen_outliers: true}}
+    when: {spc: {}}                       # the configured method (statistics.spc_method)
+    when: {spc: {method: nhsr, run_length: 7, screen_outliers: true}}
     when: {spc: {target: 30, signals: [consistent_fail]}}
 
-Options: ``run_length`` (7 as NHSRplotthedots; 6 as the MDC v5 Excel tool),
-``screen_outliers`` (default true, as NHSRplotthedots), ``min_points`` (default 12),
-``target``, ``signals`` (``concern`` and/or ``consistent_fail``; default both when a target
-is set, else ``concern``), ``breakdown``.
+Options: ``method`` (``mdc`` or ``nhsr``; default ``statistics.spc_method`` in config.toml,
+itself ``mdc``). The method sets the defaults of ``run_length`` (mdc 6, nhsr 7; shift and
+trend), ``screen_outliers`` (mdc false, nhsr true) and ``min_points`` (mdc 13, nhsr 12), and
+how a point breaking several rules is read (assurance.spc). ``target``, ``signals``
+(``concern`` and/or ``consistent_fail``; default both when a target is set, else
+``concern``), ``breakdown``.
 
-Known limitations: annual WRES/WDES figures rarely have the 12+ points SPC needs; use this on
-monthly series. With fewer points the rule reports no data and says why, as the charts do.
+Known limitations: annual WRES/WDES figures rarely have the 12 or 13 points SPC needs; use
+this on monthly series. With fewer points the rule reports no data and says why, as the
+charts do. A rule without ``method`` changes reading when the configured method changes.
 
-References: domain.md §7; NHS England "Making Data Count"; NHSRplotthedots.
+References: domain.md §7; NHS England "Making Data Count" and its SPC tools; NHSRplotthedots.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from assurance.engine.conditions.common import Breakdown, breakdown, describe_br
 from assurance.engine.yamlsrc import Pos
 
 KIND = "spc"
+METHOD_NAMES = {"mdc": "Making Data Count", "nhsr": "NHSRplotthedots"}
 
 
 class Spc(Condition):
@@ -64,8 +70,9 @@ class Spc(Condition):
     def describe(self) -> str:
         parts = []
         if "concern" in self.signals:
+            how = METHOD_NAMES[self.settings.method]
             parts.append("the latest month shows special cause variation of concern "
-                         f"(run length {self.settings.run_length}"
+                         f"({how}, run length {self.settings.run_length}"
                          + (", outlier moving ranges screened" if self.settings.screen_outliers
                             else "") + ")")
         if "consistent_fail" in self.signals and self.settings.target is not None:
@@ -101,8 +108,8 @@ class Spc(Condition):
 
 
 def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
-    p = params(spec, pos, pc, KIND, ("run_length", "screen_outliers", "min_points", "target",
-                                     "signals"))
+    p = params(spec, pos, pc, KIND, ("method", "run_length", "screen_outliers", "min_points",
+                                     "target", "signals"))
     if p is None or pc.metric is None:
         return None
     m = pc.metric
@@ -110,6 +117,7 @@ def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
         pc.chk.error(p.pos, f"'spc' needs a monthly series; {m.id} is reported per "
                      f"{m.period_kind}")
         return None
+    method = pc.chk.choice(p, "method", METHOD_NAMES, pc.stats.spc_method) or "mdc"
     target = pc.chk.number(p, "target")
     signals = pc.chk.text_list(p, "signals") or (("concern", "consistent_fail") if target
                                                  is not None else ("concern",))
@@ -119,11 +127,13 @@ def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
                          "consistent_fail")
     improvement = {"increase": "increase", "decrease": "decrease"}.get(m.improvement, "neutral")
     try:
-        settings = xmr.SpcSettings(
-            improvement=improvement,  # type: ignore[arg-type]
-            target=target, run_length=pc.chk.integer(p, "run_length", 7, minimum=2) or 7,
-            screen_outliers=pc.chk.boolean(p, "screen_outliers", True),
-            min_points=pc.chk.integer(p, "min_points", 12, minimum=2) or 12)
+        # An option the rule leaves out (None) keeps the method's default.
+        settings = xmr.SpcSettings.for_method(
+            method, improvement=improvement, target=target,
+            run_length=pc.chk.integer(p, "run_length", None, minimum=2),
+            screen_outliers=(pc.chk.boolean(p, "screen_outliers") if "screen_outliers" in p
+                             else None),
+            min_points=pc.chk.integer(p, "min_points", None, minimum=2))
     except ValueError as exc:
         pc.chk.error(p.pos, str(exc))
         return None
