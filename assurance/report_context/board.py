@@ -238,7 +238,10 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
         return SEVERITY_ORDER.get(o.severity, 9), position[o.rule_id]
 
     def item(cls: Classification, o: OutcomeView, text: str) -> SummaryItem:
-        return SummaryItem(cls, f"{o.metric_label}: {o.title}", text, (o.rule_id,))
+        # A rule's title names what it looks for ("… below the workforce"); under Assure
+        # that reads as its own contradiction, so assurance is headed by what is measured.
+        what = o.metric_title if cls == "assure" else o.title
+        return SummaryItem(cls, f"{o.metric_label}: {what}", text, (o.rule_id,))
 
     alerts = sorted((o for o in outcomes if o.classification == "alert"), key=key)
     alert = [item("alert", o, f"{_sentence(o.alert_reasons)} {o.summary} "
@@ -280,8 +283,8 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
     if rest:
         assure.append(SummaryItem(
             "assure", f"{len(rest)} further rule(s) met",
-            "None of these was found at the latest period: " + "; ".join(
-                f"{o.metric_label} ({_lower_first(o.title)})" for o in rest) + ".",
+            "Each was judged at the latest period and met its rule: " + "; ".join(dict.fromkeys(
+                f"{o.metric_label} ({_lower_first(o.metric_title)})" for o in rest)) + ".",
             tuple(o.rule_id for o in rest)))
     return SummaryView(tuple(alert), tuple(advise), tuple(assure))
 
