@@ -1,0 +1,165 @@
+"""The board report's front pages: the executive summary and the Making Data Count page.
+
+A small real store (one synthetic trust, the shipped rule packs): two WRES breaches opened
+at 1 June 2025, one left without an owner and one with an owner whose action is overdue, and
+a monthly series with a shift at the end. The summary is checked as data
+(:mod:`assurance.report_context.summary`) and in the Word document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from assurance import api, findings
+from assurance.config import Settings, load_settings
+from assurance.models import Finding
+from assurance.report_context import BoardContext, OutcomeView, board_context
+from assurance.report_context.model import MovementView
+from assurance.report_context.summary import executive_summary, mdc_summary
+from conftest import AT
+from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
+from reports.board import write_board_docx
+
+AS_OF = date(2025, 6, 1)
+ORG = "SYT01"
+SPC_METRIC = "recruit.bme_appointed_share"
+
+
+def _rl(metric: str, year: int, first: tuple[str, int], second: tuple[str, int]
+        ) -> list[tuple[object, ...]]:
+    return [(ORG, f"wres:{year}", metric, g, "", n, 1000, "", "") for g, n in (first, second)]
+
+
+def _months() -> list[tuple[object, ...]]:
+    # 24 steady months, then 8 well above the mean: a shift the SPC rules must flag.
+    shares = [20, 22, 19, 21, 20, 23, 18, 21, 20, 22, 19, 21] * 2 + [34] * 8
+    rows: list[tuple[object, ...]] = []
+    for i, bme in enumerate(shares):
+        year, month = 2022 + (9 + i) // 12, (9 + i) % 12 + 1
+        rows.append((ORG, f"month:{year}-{month:02d}", SPC_METRIC, "bme", "", bme, 80, "", ""))
+    return rows
+
+
+@pytest.fixture
+def store(sqlite_engine: Engine, tmp_path: Path) -> tuple[Engine, Settings]:
+    engine = sqlite_engine
+    register_orgs(engine, tmp_path, ORG)
+    rows = (_rl("wres.2", 2024, ("white", 300), ("bme", 150))
+            + _rl("wres.2", 2025, ("white", 310), ("bme", 150))
+            + _rl("wres.3", 2024, ("bme", 40), ("white", 30))
+            + _rl("wres.3", 2025, ("bme", 120), ("white", 30)) + _months())
+    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, rows))
+    settings = load_settings(None)
+    api.evaluate_and_record(engine, settings, as_of=AS_OF, at=AT, actor="test")
+    with Session(engine) as s, s.begin():
+        wres3 = s.exec(select(Finding).where(Finding.rule_id == "wres.3.adverse")).one()
+        findings.assign(s, str(wres3.id), owner="Chief People Officer", due=date(2025, 5, 1),
+                        note="Review of disciplinary referrals", actor="chair", at=AT,
+                        as_of=AS_OF)
+    return engine, settings
+
+
+@pytest.fixture
+def ctx(store: tuple[Engine, Settings]) -> BoardContext:
+    engine, settings = store
+    return board_context(engine, settings, org_code=ORG, as_of=AS_OF)
+
+
+def _outcome(ctx: BoardContext, rule_id: str) -> OutcomeView:
+    return next(o for o in ctx.outcomes if o.rule_id == rule_id)
+
+
+def test_an_unowned_alert_says_no_owner_and_asks_the_committee_to_assign_one(
+        ctx: BoardContext) -> None:
+    wres2 = _outcome(ctx, "wres.2.adverse")
+    assert wres2.status == "breach" and wres2.classification == "alert"
+    es = executive_summary(ctx)
+    line = next(a for a in es.alerts if a.rule_id == "wres.2.adverse")
+    assert line.owner == "no owner" and not line.has_owner
+    assert line.promise == "no action recorded" and line.due == "not set"
+    assert "in breach since 2025" in line.since and "finding opened 1 June 2025" in line.since
+    asks = [d.text for d in es.decisions if d.rule_id == "wres.2.adverse"]
+    assert asks == ["Assign an owner for WRES 2: White applicants more likely to be appointed "
+                    "from shortlisting."]
+
+
+def test_an_owned_overdue_alert_shows_the_promise_and_asks_for_a_new_date(
+        ctx: BoardContext) -> None:
+    es = executive_summary(ctx)
+    line = next(a for a in es.alerts if a.rule_id == "wres.3.adverse")
+    assert line.owner == "Chief People Officer" and line.has_owner
+    assert line.promise == "Review of disciplinary referrals"
+    assert line.overdue and line.due == "1 May 2025 (overdue)"
+    kinds = [d.kind for d in es.decisions if d.rule_id == "wres.3.adverse"]
+    assert kinds == ["new_date"]
+    assert es.dates_text.startswith("Position at 1 June 2025 (figures imported ")
+
+
+def _moved(o: OutcomeView, direction: str, p: float | None, text: str) -> OutcomeView:
+    return dataclasses.replace(o, movement=MovementView(
+        direction, "significance test" if p is not None else "", p, "2024", "a", "b", text))  # type: ignore[arg-type]
+
+
+def test_a_significant_change_ranks_above_a_non_significant_one_whatever_its_size(
+        ctx: BoardContext) -> None:
+    quiet = "No significant change: 1.00 (2024) to 1.90 (2025), p = 0.20"
+    loud = "Worsening: 1.33 (2024) to 1.38 (2025), p = 0.01"
+    outcomes = tuple(
+        _moved(o, "no_significant_change", 0.20, quiet) if o.rule_id == "wres.2.adverse" else
+        _moved(o, "worsening", 0.01, loud) if o.rule_id == "wres.3.adverse" else
+        dataclasses.replace(o, movement=None) for o in ctx.outcomes)
+    es = executive_summary(dataclasses.replace(ctx, outcomes=outcomes))
+    assert [m.text for m in es.moved] == [loud, quiet]
+    assert es.moved[0].significant and not es.moved[1].significant
+    assert es.moved_note == ""
+    none = executive_summary(dataclasses.replace(
+        ctx, outcomes=tuple(dataclasses.replace(o, movement=None) for o in ctx.outcomes)))
+    assert none.moved == () and "no movement can be judged" in none.moved_note
+
+
+def test_the_mdc_page_lists_the_monthly_metric_with_its_variation_in_the_matrix(
+        ctx: BoardContext) -> None:
+    mdc = mdc_summary(ctx)
+    (row,) = mdc.rows
+    assert row.metric == SPC_METRIC and row.variation.startswith("special_cause")
+    assert row.variation_word.startswith("Special cause") and row.high_low in ("H", "L")
+    cells = [c for cells in mdc.matrix for c in cells if c.titles]
+    assert len(cells) == 1 and cells[0].titles == (row.title,)
+    assert (cells[0].variation, cells[0].assurance) == (row.variation_kind, row.assurance_kind)
+    empty = mdc_summary(dataclasses.replace(ctx, spc=()))
+    assert empty.rows == () and empty.note.startswith("There are no monthly series")
+
+
+def test_the_word_report_carries_the_front_pages_and_icons_with_alt_text(
+        store: tuple[Engine, Settings], ctx: BoardContext, tmp_path: Path) -> None:
+    _, settings = store
+    path = write_board_docx(ctx, settings, tmp_path / "board.docx")
+    d = docx.Document(str(path))
+    heads = [p.text for p in d.paragraphs if p.style is not None
+             and p.style.name.startswith("Heading")]
+    assert heads.index("Executive summary") < heads.index("Making Data Count summary") \
+        < heads.index("Introduction")
+    cells = [c.text for t in d.tables for r in t.rows for c in r.cells]
+    assert any(c.startswith("no owner") for c in cells)
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "Assign an owner for WRES 2: White applicants" in text
+    assert "Agree a new date or escalate (the action was due 1 May 2025)" in text
+    row = mdc_summary(ctx).rows[0]
+    mdc = next(t for t in d.tables if t.rows[0].cells[0].text == "Monthly metric")
+    assert row.title in mdc.rows[1].cells[0].text
+    assert row.variation_word in mdc.rows[1].cells[1].text
+    matrix = next(t for t in d.tables if t.rows[0].cells[0].text == "Variation")
+    assert any(row.title in c.text for r in matrix.rows for c in r.cells[1:])
+    icons = [pr for t in (mdc,) for pr in t._tbl.iter(qn("wp:docPr"))]
+    assert len(icons) == 2
+    for pr in icons:
+        assert row.title in pr.get("descr", "") and len(pr.get("descr", "")) > 40
+    assert "Variation icon" in icons[0].get("descr") and "Assurance icon" in icons[1].get("descr")
