@@ -164,7 +164,9 @@ def _summary(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> N
     docxkit.paragraph(doc, counts + ".", bold_prefix="Rules judged: ")
     continuing = sum(1 for o in ctx.outcomes if o.classification == "advise"
                      and o.status == "breach")
-    empty = {"alert": "No finding was opened or escalated at this date."
+    empty = {"alert": "Nothing needs the committee's action at this date: no breach is open "
+                      "at board level, overdue, without an owner, new or escalated, and no "
+                      "series shows special cause concern."
                       + (f" {continuing} continuing breach(es) are listed under Advise."
                          if continuing else ""),
              "advise": "Nothing to advise at this date.",
