@@ -26,7 +26,7 @@ from assurance.engine.figures import fmt_value
 from assurance.engine.rules import Rule
 from assurance.engine.yamlsrc import Checker
 
-UNITS = {"ratio", "percent", "percentage_points", "score", "count", "yes_no", "text", ""}
+UNITS = {"ratio", "percent", "percentage_points", "score", "count", "yes_no", "text", "p_value", ""}
 
 
 @cache

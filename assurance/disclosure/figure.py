@@ -224,16 +224,21 @@ def _count_text(count: int | None, cells: _Cells, policy: DisclosurePolicy) -> s
 
 
 def _fact_text(value: Any, spec: FactSpec, policy: DisclosurePolicy,
-               any_hidden: bool) -> str | None:
-    """A non-figure fact as this audience may see it (None: not shown).
+               any_hidden: bool, unit: str) -> str | None:
+    """A non-figure fact as this audience may see it (None: not shown), formatted for people
+    in its declared unit (``unit``: the figure's, for facts in the metric's own unit).
 
     Parameters are shown as the rule states them; statistics are shown unless a count of the
     figure is hidden (then ``*``); derived numbers only to exact audiences.
     """
+    fact_unit = unit if spec.unit is None else spec.unit
     if spec.role == "parameter":
         if isinstance(value, bool):
             return "yes" if value else "no"
-        return str(value) if isinstance(value, str | int | float) else None
+        if isinstance(value, str):
+            return value
+        number = _number(value)
+        return None if number is None else fmt_value(number, fact_unit)
     if spec.role == "derived" and not policy.exact:
         return None
     number = _number(value)
@@ -243,7 +248,8 @@ def _fact_text(value: Any, spec: FactSpec, policy: DisclosurePolicy,
         return policy.symbol
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return f"{number:g}"
+    assert number is not None
+    return fmt_value(number, fact_unit)
 
 
 def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
@@ -326,7 +332,7 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         if key in SHOWN_AS_FIGURE:
             continue
         spec = specs.get(key) or FactSpec(key.replace("_", " ").capitalize(), "derived")
-        text = _fact_text(raw, spec, policy, any_hidden)
+        text = _fact_text(raw, spec, policy, any_hidden, unit)
         if text is not None:
             extra.append((spec.label, text))
 

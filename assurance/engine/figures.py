@@ -92,7 +92,28 @@ def fmt_value(value: float | None, unit: str) -> str:
         return f"{value:.2f}"
     if unit == "yes_no":
         return "yes" if value >= 0.5 else "no"
-    return f"{value:g}"
+    if unit == "p_value":
+        return "< 0.001" if value < 0.001 else f"{value:.3f}" if value < 0.01 else f"{value:.2f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return plain_number(value)
+
+
+def plain_number(value: float) -> str:
+    """A number without a unit as people read it: a whole number as it is (years and codes
+    too, so no thousands separator), others to 2 decimal places, or 2 significant figures
+    when smaller than 0.01 (``28.08``, ``-0.07``, ``0.0031``)."""
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    if abs(value) < 0.01:
+        return f"{value:.2g}"
+    return f"{value:.2f}"
+
+
+def p_text(p: float) -> str:
+    """A p-value as people read it: ``p < 0.001``, ``p = 0.003``, ``p = 0.81``."""
+    text = fmt_value(p, "p_value")
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def headline(fig: Figure) -> str:

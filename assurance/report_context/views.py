@@ -17,7 +17,7 @@ from assurance.disclosure.figure import disclose_figure
 from assurance.engine.conditions.base import facts_of
 from assurance.engine.conditions.common import describe_breakdown
 from assurance.engine.data import DataView
-from assurance.engine.figures import Figure, fmt_value
+from assurance.engine.figures import Figure, fmt_value, p_text
 from assurance.engine.movement import Movement
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
@@ -128,11 +128,6 @@ def series_points(view: DataView, m: MetricDef, org: str, breakdown: object,
                                f.ci[0] if ok and f.ci else None,
                                f.ci[1] if ok and f.ci else None))
     return tuple(out)
-
-
-def p_text(p: float) -> str:
-    """A p-value as people read it: ``p < 0.001``, ``p = 0.03``, ``p = 0.81``."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
 _MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",

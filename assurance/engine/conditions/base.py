@@ -41,6 +41,7 @@ class FactSpec:
     #   trajectory …), shown to exact audiences only.
     role: FactRole
     # "ratio" | "percent" | "percentage_points" | "score" | "count" | "yes_no" | "text" |
+    # "p_value" |
     # "" (a plain number); None: the metric's own unit.
     unit: str | None = None
 

@@ -11,7 +11,7 @@ from assurance.engine.yamlsrc import Pos, YMap
 
 Breakdown = str | tuple[str, ...] | None
 
-P_VALUE = FactSpec("P value", "statistic", "")
+P_VALUE = FactSpec("P value", "statistic", "p_value")
 THRESHOLD = FactSpec("Threshold", "parameter")  # a count when the rule counts people
 TARGET = FactSpec("Target", "parameter")
 MEASURED = FactSpec("Measured", "derived")  # disclosed with the figure (a count or its value)

@@ -1,0 +1,39 @@
+"""Numbers as people read them (issue 12 item 4): facts in messages and reports are formatted in
+their declared unit, never as raw floats ("Target 28.079282680509674", "P value 1.76801e-14")."""
+
+from __future__ import annotations
+
+import pytest
+
+from assurance.disclosure import DisclosurePolicy
+from assurance.disclosure.figure import disclose_figure
+from assurance.engine.conditions import FACT_SPECS
+from assurance.engine.figures import fmt_value, p_text, plain_number
+
+EXACT = DisclosurePolicy(exact=True)
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (1.7680e-14, "p_value", "< 0.001"), (0.0031, "p_value", "0.003"), (0.812, "p_value", "0.81"),
+    (12345, "count", "12,345"), (28.079282680509674, "percent", "28.1%"),
+    (1.666666, "ratio", "1.67"), (-0.0723, "percentage_points", "-0.1 pp"),
+    (2028, "", "2028"), (28.079282680509674, "", "28.08"), (0.00312, "", "0.0031"),
+])
+def test_each_unit_is_formatted_for_people(value: float, unit: str, text: str) -> None:
+    assert fmt_value(value, unit) == text
+
+
+def test_p_values_read_as_comparisons() -> None:
+    assert (p_text(1e-9), p_text(0.004), p_text(0.5)) == ("p < 0.001", "p = 0.004", "p = 0.50")
+    assert plain_number(-3.0) == "-3"
+
+
+def test_facts_in_a_disclosed_figure_use_their_units() -> None:
+    facts = {"value": 21.5, "unit": "percent", "period": "wres:2025", "target": 28.079282680509674,
+             "p_value": 1.76801e-14, "z": 7.654321, "target_year": 2028}
+    specs = {k: FACT_SPECS[k] for k in ("p_value", "z") if k in FACT_SPECS}
+    rows = dict(disclose_figure(facts, EXACT, specs={**FACT_SPECS, **specs}).facts)
+    assert rows["P value"] == "< 0.001"
+    assert rows["z statistic"] == "7.65"
+    shown = " ".join(rows.values())
+    assert "28.079" not in shown and "e-14" not in shown
