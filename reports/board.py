@@ -58,10 +58,13 @@ def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
     for o in ctx.outcomes:
         if o.status != "no_data":
             groups.setdefault(o.pack_title, []).append(o)
+    header = ["Indicator and rule", "Status", "Figure", "Trend"]
+    # One set of widths for every standard's table, so their columns line up page to page.
+    widths = docxkit.column_widths(header, [_outcome_row(o) for v in groups.values()
+                                            for o in v], bold_first_column=True)
     for title, items in groups.items():
         docxkit.heading(doc, title, 2)
-        t = docxkit.table(doc, ["Indicator and rule", "Status", "Figure", "Trend"],
-                          [_outcome_row(o) for o in items],
+        t = docxkit.table(doc, header, [_outcome_row(o) for o in items], widths_cm=widths,
                           caption=f"{title}: every rule, its status, figure and trend",
                           header_fill=fill, bold_first_column=True)
         for row, o in zip(t.rows[1:], items, strict=True):

@@ -57,7 +57,7 @@ _GLYPHS = {"\u2013": "endash", "\u2014": "emdash", "\u2018": "quoteleft",
            "\u00a0": "space", "\u00d7": "multiply", "\u2212": "minus", "\u00e9": "eacute",
            "\u2264": "lessequal", "\u2265": "greaterequal", "\u00b1": "plusminus"}
 _UNKNOWN_WIDTH = 1000  # a character without metrics counts as an em: never too narrow
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{64}(?![0-9A-Za-z])")
 
 FONT = "Arial"
 LANGUAGE = "en-GB"
@@ -367,10 +367,9 @@ def _cell_lines(value: Sequence[str] | str) -> list[str]:
 
 
 def _digest_lines(text: str) -> str:
-    """A SHA-256 digest in four lines of 16: otherwise it alone needs a 12 cm column."""
-    if _DIGEST.match(text):
-        return "\n".join(text[i:i + 16] for i in range(0, 64, 16))
-    return text
+    """Each SHA-256 digest in ``text`` written in four groups of 16 characters (as key
+    fingerprints are grouped): whole, one digest alone needs a column 12 cm wide."""
+    return _DIGEST.sub(lambda m: " ".join(m.group(0)[i:i + 16] for i in range(0, 64, 16)), text)
 
 
 def column_widths(header: Sequence[str], rows: Sequence[Sequence[Sequence[str] | str]], *,

@@ -22,8 +22,9 @@ from sqlalchemy.engine import Engine
 
 from assurance import api
 from assurance.config import Settings
-from assurance.report_context import BoardContext, board_context
+from assurance.report_context import BoardContext, board_context, well_led_context
 from reports.board import write_board_docx
+from reports.wellled import write_well_led_docx
 
 AS_OF = date(2025, 6, 1)
 TWIPS_PER_PT = 20
@@ -109,10 +110,9 @@ def board(demo_store: tuple[Engine, Settings], ctx: BoardContext,
     return docx.Document(str(path))
 
 
-def test_every_column_is_at_least_as_wide_as_its_longest_word(
-        board: docx.document.Document) -> None:
-    too_narrow = []
-    for n, t in enumerate(board.tables):
+def _too_narrow(d: docx.document.Document) -> list[tuple[int, int, str, int, int]]:
+    out = []
+    for n, t in enumerate(d.tables):
         grid = [int(g.get(qn("w:w"))) for g in t._tbl.tblGrid.iter(qn("w:gridCol"))]
         room = [w - _margins(t) for w in grid]
         for row in t.rows:
@@ -121,10 +121,24 @@ def test_every_column_is_at_least_as_wide_as_its_longest_word(
             for j, tc in enumerate(tcs):
                 need, word = _longest_word_twips(tc)
                 if need > room[j]:
-                    too_narrow.append((n, j, word, round(need), room[j]))
-    assert not too_narrow, too_narrow
-    assert sum(int(g.get(qn("w:w"))) for g in board.tables[0]._tbl.tblGrid.iter(
-        qn("w:gridCol"))) <= 17 * 567 + 5  # within the text width (A4, 2 cm margins)
+                    out.append((n, j, word, round(need), room[j]))
+    return out
+
+
+def test_every_column_is_at_least_as_wide_as_its_longest_word(
+        board: docx.document.Document) -> None:
+    assert not _too_narrow(board)
+    for t in board.tables:  # and every table within the text width (A4, 2 cm margins)
+        assert sum(int(g.get(qn("w:w"))) for g in t._tbl.tblGrid.iter(qn("w:gridCol"))) \
+            <= 17 * 567 + 5
+
+
+def test_the_well_led_document_gets_the_same_column_widths_through_the_shared_tables(
+        demo_store: tuple[Engine, Settings], ctx: BoardContext, tmp_path: Path) -> None:
+    engine, settings = demo_store
+    wl = well_led_context(engine, settings, org_code="SYN01", as_of=AS_OF, board=ctx)
+    path = write_well_led_docx(wl, settings, tmp_path / "well-led.docx")
+    assert not _too_narrow(docx.Document(str(path)))
 
 
 def test_headings_table_headers_and_charts_are_kept_with_what_follows(
