@@ -66,7 +66,9 @@ does not hold.
 Known limitations: "met at the period before" trusts the findings register, which records
 breaches, not passes; a store evaluated only at ``as_of`` (never for earlier periods) shows
 no earlier breach, so an item could be read as sustained on data the register never judged.
-A previous period whose figure is withheld from the audience is not counted as met.
+A previous period whose figure is withheld from the audience is not counted as met, and nor
+is one beyond either limit of the rule's band (the band a chart shades has both limits even
+when the rule judges only the adverse one), so the check errs towards "not sustained".
 
 The extra fields the document needs (:class:`StatementAssessment`, :class:`WellLedDocument`)
 subclass the contract's frozen dataclasses, so every template that reads a
@@ -88,7 +90,7 @@ from assurance.catalogue import (
     load_catalogue,
     load_statements,
 )
-from assurance.config import Settings
+from assurance.config import DEFAULT_LEVELS, Settings
 from assurance.engine.yamlsrc import load_yaml
 from assurance.report_context.board import board_context
 from assurance.report_context.inputs import ReportInputs, load_inputs
@@ -235,8 +237,9 @@ def category_of(o: OutcomeView, cat: Catalogue) -> str:
 def _finding_text(o: OutcomeView) -> str:
     f = o.finding
     if f is None:
-        return ("Not yet in the register" if o.status in SHORTFALLS
-                else "No finding recorded")
+        if o.status == "outside":  # not significant, so the register opens no finding
+            return "No finding: outside the range but not significant"
+        return "Not yet in the register" if o.status == "breach" else "No finding recorded"
     text = f"{f.status_label}; level {f.level_label}"
     if f.open:
         text += f"; {f.consecutive_periods} consecutive period(s) in breach"
@@ -329,8 +332,11 @@ def accountability_gaps(outcomes: Sequence[OutcomeView], levels: Sequence[str]
         if f.owner and not f.overdue:
             continue
         owner = (f"Owner {f.owner}, due {f.due_text}" if f.owner else "No action owner")
-        numbers = tuple(s.rsplit(".", 1)[-1] for s in o.evidence)
-        where = (f"; listed under statement {', '.join(numbers)}" if numbers else "")
+        numbers = tuple(sorted((s.rsplit(".", 1)[-1] for s in o.evidence),
+                               key=lambda n: (len(n), n)))
+        where = ("" if not numbers else f"; listed under statement {numbers[0]}"
+                 if len(numbers) == 1 else
+                 f"; listed under statements {', '.join(numbers[:-1])} and {numbers[-1]}")
         out.append(AccountabilityGap(
             o.rule_id, o.metric_label, o.title, f.level_label, owner, numbers,
             f"{o.metric_label}: {o.title} ({f.level_label}; {owner[0].lower()}{owner[1:]}"
@@ -511,8 +517,7 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
 
 
 def suggest_score(items: Sequence[EvidenceItem], outcomes: Sequence[OutcomeView],
-                  levels: Sequence[str] = ("edi_lead", "executive_lead", "board_committee",
-                                           "regulator")) -> tuple[int | None, tuple[str, ...]]:
+                  levels: Sequence[str] = DEFAULT_LEVELS) -> tuple[int | None, tuple[str, ...]]:
     """(score, reasons) for the outcomes behind ``items`` (see :func:`score_statement`)."""
     ids = {i.rule_id for i in items if i.kind != "action"}
     a = score_statement([o for o in outcomes if o.rule_id in ids], levels)
