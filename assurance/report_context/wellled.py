@@ -499,9 +499,9 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
     unsustained = [o for o in judged if not sustained(o)]
     if len(judged) >= MIN_FOR_EXCEPTIONAL and not unsustained:
         improving = [o for o in judged if significantly_improving(o)]
-        reasons.append("Every judged item met and sustained"
+        reasons.append(f"Every judged item met and sustained: {_names(judged)}"
                        + (f"; significant improvement in {_names(improving)}"
-                          if improving else " (met at the previous period too)") + ".")
+                          if improving else " (each met at the previous period too)") + ".")
         return done(4, f"{every} and sustained over two or more periods", judged)
     if unsustained:
         reasons.append("Met at this period but not shown to be sustained (not met at the "
@@ -509,8 +509,9 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
                        f"improvement): {_names(unsustained)}.")
         clause = f"{every}, {len(unsustained)} not yet shown to be sustained"
     else:
-        reasons.append(f"Every judged item met and sustained; {len(judged)} judged, "
-                       f"{MIN_FOR_EXCEPTIONAL} needed to suggest exceptional.")
+        reasons.append(f"Every judged item met and sustained ({_names(judged)}); "
+                       f"{len(judged)} judged, {MIN_FOR_EXCEPTIONAL} needed to suggest "
+                       "exceptional.")
         clause = (f"{every} and sustained, but fewer than {MIN_FOR_EXCEPTIONAL} items are "
                   "judged")
     return done(3, clause, unsustained or judged)
