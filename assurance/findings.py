@@ -115,7 +115,9 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
     f.labels, f.evidence = _json(o.rule.labels), _json(o.rule.evidence)
     f.summary, f.updated_at = o.summary, at
     f.value = fig.value if fig is not None else None
-    f.facts = _json(dict(o.verdict.facts) if o.verdict else {})
+    f.facts = _json({**o.verdict.facts, **({"movement": o.verdict.movement.as_facts()}
+                                          if o.verdict.movement else {})}
+                    if o.verdict else {})
     previous_status, f.status, f.last_period = f.status, o.status, o.period
     if same_period:
         return out

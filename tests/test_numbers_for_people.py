@@ -37,3 +37,24 @@ def test_facts_in_a_disclosed_figure_use_their_units() -> None:
     assert rows["z statistic"] == "7.65"
     shown = " ".join(rows.values())
     assert "28.079" not in shown and "e-14" not in shown
+
+
+def _rl_facts(white: tuple[int, int], bme: tuple[int, int]) -> dict[str, object]:
+    return {"value": 1.5, "unit": "ratio", "period": "wres:2025",
+            "focus": {"group": "white", "label": "White", "value": None,
+                      "numerator": white[0], "denominator": white[1]},
+            "reference": {"group": "bme", "label": "BME", "value": None,
+                          "numerator": bme[0], "denominator": bme[1]},
+            "movement": {"direction": "no_significant_change", "basis": "significance test",
+                         "p_value": 0.8812, "previous_period": "wres:2024"}}
+
+
+def test_a_findings_judged_change_is_a_row_unless_a_count_is_withheld() -> None:
+    big = _rl_facts((300, 1000), (200, 1000))
+    network = DisclosurePolicy()
+    for policy in (EXACT, network):
+        rows = dict(disclose_figure(big, policy).facts)
+        assert rows["Change since 2024"] == "No significant change (p = 0.88)"
+    small = _rl_facts((300, 1000), (5, 40))  # 5 is withheld from the network
+    assert "Change since 2024" in dict(disclose_figure(small, EXACT).facts)
+    assert "Change since 2024" not in dict(disclose_figure(small, network).facts)

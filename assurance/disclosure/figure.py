@@ -72,10 +72,11 @@ from typing import Any
 from assurance.disclosure.rule import DisclosurePolicy, disclose_count, disclose_table
 from assurance.engine.conditions import FACT_SPECS
 from assurance.engine.conditions.base import FIGURE_KEYS, FactSpec
-from assurance.engine.figures import fmt_value
+from assurance.engine.figures import fmt_value, p_text
+from assurance.periods import short_label
 
 ROLES = ("focus", "reference", "unknown")
-SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high"}
+SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement"}
 """Facts shown as part of the figure (the figure's own, what was measured, the limits); every
 other fact is worded by its :class:`FactSpec`."""
 
@@ -336,6 +337,10 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         if text is not None:
             extra.append((spec.label, text))
 
+    change = _movement_row(facts.get("movement"), any_hidden and not policy.exact)
+    if change is not None:
+        extra.append(change)
+
     return DisclosedFigure(
         unit=unit, calculable=calculable, value=shown_value, value_text=value_text,
         ci=shown_ci, ci_text=ci_text, groups=tuple(shown_groups), count_text=count_text,
@@ -344,6 +349,31 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         declaration_text=declaration_text, facts=tuple(extra), value_hidden=value_hidden,
         hidden=not policy.exact and (policy.symbol in texts
                                     or any(t == policy.symbol for _, t in extra)))
+
+
+_MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",
+                   "no_significant_change": "No significant change", "not_tested": "Not tested"}
+
+
+def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
+    """("Change since 2024", "No significant change (p = 0.88)") from a finding's judged
+    movement (engine.movement); None when there is none, or when a count of the figure is
+    withheld from the audience (a direction built on small numbers could reveal them)."""
+    if not isinstance(movement, Mapping) or withheld:
+        return None
+    direction = movement.get("direction")
+    if direction not in _MOVEMENT_WORDS:
+        return None
+    since = movement.get("previous_period")
+    label = f"Change since {short_label(since)}" if isinstance(since, str) else "Change"
+    p = _number(movement.get("p_value"))
+    if movement.get("basis") == "SPC signal":
+        why = "common cause only" if direction == "no_significant_change" else "special cause"
+        return label, f"{_MOVEMENT_WORDS[direction]} ({why} on the SPC chart)"
+    if direction == "not_tested" or p is None:
+        return label, "Not tested (no counts or bases)"
+    sig = "significant, " if direction in ("improving", "worsening") else ""
+    return label, f"{_MOVEMENT_WORDS[direction]} ({sig}{p_text(p)})"
 
 
 def limits_text(facts: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -61,6 +61,11 @@ class Movement:
     previous: Figure
     current: Figure
 
+    def as_facts(self) -> dict[str, str | float | None]:
+        """What a finding stores (``facts["movement"]``) for messages to word and disclose."""
+        return {"direction": self.direction, "basis": self.basis, "p_value": self.p_value,
+                "previous_period": self.previous.period_key}
+
 
 def se_percent(g: GroupValue | None, unit: str) -> float | None:
     """Standard error of a group percentage (None for scores: no published spread)."""
