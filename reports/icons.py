@@ -78,7 +78,7 @@ def _save(fig: Figure) -> bytes:
 
 
 def _ring(ax: Axes, colour: str) -> None:
-    ax.add_patch(Circle((0.5, 0.5), 0.44, facecolor="white", edgecolor=colour,
+    ax.add_patch(Circle((0.5, 0.5), 0.41, facecolor="white", edgecolor=colour,
                         linewidth=4))
 
 
@@ -94,11 +94,11 @@ def _variation_png(kind: VariationKind, high_low: str) -> bytes:
         ax.plot(xs, ys, color=colour, linewidth=2.5, marker="o", markersize=4)
     else:
         up = high_low != "L"
-        ax.annotate("", xy=(0.5, 0.8 if up else 0.2), xytext=(0.5, 0.2 if up else 0.8),
+        ax.annotate("", xy=(0.38, 0.78 if up else 0.22), xytext=(0.38, 0.22 if up else 0.78),
                     arrowprops={"arrowstyle": "-|>", "color": colour, "linewidth": 3,
                                 "mutation_scale": 16})
         if high_low:
-            ax.text(0.72, 0.5, high_low, color=colour, fontsize=22, fontweight="bold",
+            ax.text(0.64, 0.5, high_low, color=colour, fontsize=22, fontweight="bold",
                     ha="center", va="center", family="DejaVu Sans")
     return _save(fig)
 
