@@ -317,8 +317,10 @@ class BoardRenderer(DocumentRenderer[BoardContext]):
         if ctx.has_data:
             _executive(doc, ctx, env, executive_summary(ctx))
             docxkit.page_break(doc)
-            _mdc(doc, ctx, env, mdc_summary(ctx))
-            docxkit.page_break(doc)
+            mdc = mdc_summary(ctx)
+            _mdc(doc, ctx, env, mdc)
+            if mdc.rows:  # a page of its own; without series it is one sentence
+                docxkit.page_break(doc)
         docxkit.heading(doc, "Introduction", 1)
         if not ctx.has_data:
             docxkit.write_blocks(doc, prose.blocks(env, "board/no_data.j2", ctx=ctx))

@@ -11,6 +11,12 @@ Robust to any text: everything written to the document goes through :func:`clean
 through :func:`core_property` (also cut to the 255 characters python-docx allows), so an
 organisation name with control characters or of any length still gives a document.
 
+Laid out for print: table columns are sized to their content (:func:`column_widths`: no
+column narrower than its longest word, so Word never breaks one mid-word; a caller's widths
+are a preference), rows never split across pages, table header rows and the first row stay
+with the heading or lead-in before the table, headings stay with what follows them and a
+chart with its caption.
+
 Reproducible: core properties are fixed (created and modified = the report's ``as_of``,
 author = the product), python-docx's ids are sequential, and :func:`save` rewrites the
 package with fixed zip timestamps, so the same context gives the same bytes.
