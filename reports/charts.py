@@ -14,7 +14,7 @@ Charts:
   against the non-adverse range 0.80–1.25;
 * :func:`gap_chart` — Staff Survey indicators, focus group against comparison group;
 * :func:`spc_chart` — a Making Data Count XmR chart: mean, process limits, points coloured
-  *and shaped* by type (colours from domain.md §7);
+  *and shaped* by type (colours from domain.md §7); :func:`spc_chart_svg` draws it as SVG;
 * :func:`peer_chart` — Staff Survey results against the benchmarking group's quartiles.
 """
 
@@ -281,10 +281,14 @@ def gap_chart(outcomes: Sequence[OutcomeView], colour: str = "005EB8") -> Chart 
     return _png(fig, "survey-gaps", alt, caption)
 
 
-def spc_chart(v: SpcView, colour: str = "005EB8") -> Chart:
-    """A Making Data Count XmR chart with the variation and assurance reading."""
+def _spc_figure(v: SpcView, colour: str) -> tuple[Figure, str, str]:
+    """The XmR chart of ``v`` with its alt text and caption."""
     f = lambda x: fmt_value(x, v.unit)  # noqa: E731
     n = len(v.points)
+    last = v.points[-1]
+    # Making Data Count shows the mean of a series too short for limits; NHSRplotthedots
+    # (and a view without a mean) shows neither.
+    lines = v.limits_available or last.mean is not None
     with rc_context(STYLE):
         fig = _figure(3.5, bottom_in=1.0)
         ax = fig.add_subplot()
@@ -296,10 +300,12 @@ def spc_chart(v: SpcView, colour: str = "005EB8") -> Chart:
                 ax.scatter([s[0] for s in sel], [s[1] for s in sel], s=26,
                            color=MDC_COLOURS[kind], marker=MDC_MARKERS[kind], zorder=3,
                            label=words)
-        if v.limits_available:
+        if lines:
             for attr, style, label in (("mean", "-", "Mean"), ("upl", "--", "Process limits"),
                                        ("lpl", "--", None)):
                 vals = [getattr(p, attr) for p in v.points]
+                if all(x is None for x in vals):
+                    continue
                 ax.plot(xs, [x if x is not None else float("nan") for x in vals], color="#231F20",
                         linestyle=style, linewidth=1.1 if attr == "mean" else 0.9, zorder=2,
                         label=label)
@@ -310,11 +316,13 @@ def spc_chart(v: SpcView, colour: str = "005EB8") -> Chart:
         ax.set_title(_wrap(f"SPC: {v.title}", 90), loc="left")
         _legend_below(fig, ax)
         ax.grid(axis="y", color="#E8EDEE")
-    last = v.points[-1]
     special = [p for p in v.points if p.point_type != "common_cause"]
-    limits = (f" Mean {f(last.mean)}, process limits {f(last.lpl)} to {f(last.upl)}."
-              if v.limits_available and last.mean is not None else
-              " No process limits: too few points.")
+    if v.limits_available and last.mean is not None:
+        limits = f" Mean {f(last.mean)}, process limits {f(last.lpl)} to {f(last.upl)}."
+    elif last.mean is not None:
+        limits = f" Mean {f(last.mean)}; no process limits: too few points."
+    else:
+        limits = " No process limits: too few points."
     signals = (f" {len(special)} special cause point(s): " + ", ".join(
         f"{p.label} ({MDC_WORDS[p.point_type].split(': ')[-1]})" for p in special) + "."
                if special else " No special cause points.")
@@ -322,7 +330,23 @@ def spc_chart(v: SpcView, colour: str = "005EB8") -> Chart:
            f"({n} points); latest {f(last.value)}.{limits}{signals} Variation: "
            f"{v.variation_label}. Assurance: {v.assurance_label}.")
     caption = f"{v.variation_label}. {v.assurance_label}."
+    return fig, alt, caption
+
+
+def spc_chart(v: SpcView, colour: str = "005EB8") -> Chart:
+    """A Making Data Count XmR chart with the variation and assurance reading (PNG)."""
+    fig, alt, caption = _spc_figure(v, colour)
     return _png(fig, f"spc-{v.metric}", alt, caption)
+
+
+def spc_chart_svg(v: SpcView, colour: str = "005EB8") -> bytes:
+    """The chart of :func:`spc_chart` as SVG (UTF-8 bytes) with no date in it, so the same
+    data gives the same bytes. The SVG carries no alt text: take it from :func:`spc_chart`."""
+    fig, _alt, _caption = _spc_figure(v, colour)
+    buf = io.BytesIO()
+    with rc_context(STYLE):  # svg.hashsalt: stable element ids
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
 
 
 def peer_chart(peers: Sequence[PeerView], colour: str = "005EB8") -> Chart | None:
