@@ -46,6 +46,16 @@ class SubscriptionSettings:
     match: Mapping[str, tuple[str, ...]]
     min_level: str | None = None
     repeat_every: int = 1  # periods between "still in breach" messages (0: never)
+    # Scope: the organisations (ODS codes) and divisions this subscription is accountable
+    # for; empty orgs = the configured organisations.accountable. Peers only with peers=true.
+    orgs: tuple[str, ...] = ()
+    divisions: tuple[str, ...] = ()
+    peers: bool = False
+    # Delivery: "each" (one message per event), or a "daily"/"weekly" digest sent at
+    # digest_time (HH:MM, schedule timezone) and, for weekly, on digest_weekday.
+    mode: str = "each"
+    digest_time: str = "08:00"
+    digest_weekday: str = "monday"
 
 
 @dataclass(frozen=True)
@@ -449,7 +459,9 @@ def _escalation(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, ...]:
     return levels
 
 
-_SUBSCRIPTION_KEYS = {"name", "channel", "audience", "match", "min_level", "repeat_every"}
+_SUBSCRIPTION_KEYS = {"name", "channel", "audience", "match", "min_level", "repeat_every",
+                      "orgs", "divisions", "peers", "mode", "digest_time", "digest_weekday"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _subscriptions(r: _Reader, doc: Mapping[str, Any], channels: Mapping[str, Any],
@@ -484,11 +496,39 @@ def _subscription(r: _Reader, i: int, raw: Any, channels: Mapping[str, Any],
     repeat_every = r.get(s, "repeat_every", key, int, 1)
     if repeat_every < 0:
         r.error(f"{key}.repeat_every", f"expected 0 (never) or more periods, found {repeat_every}")
+    orgs = _codes(r, s, "orgs", key, upper=True)
+    divisions = _codes(r, s, "divisions", key, upper=False)
+    mode = r.get(s, "mode", key, str, "each")
+    if mode not in ("each", "daily", "weekly"):
+        r.error(f"{key}.mode", f"expected 'each', 'daily' or 'weekly', found {mode!r}")
+    digest_time = r.get(s, "digest_time", key, str, "08:00")
+    hh, _, mm = digest_time.partition(":")
+    if not (len(hh) == 2 and len(mm) == 2 and hh.isdigit() and mm.isdigit()
+            and int(hh) < 24 and int(mm) < 60):
+        r.error(f"{key}.digest_time", f"expected a time like '08:00' (24-hour HH:MM), "
+                f"found {digest_time!r}")
+    weekday = r.get(s, "digest_weekday", key, str, "monday").lower()
+    if weekday not in WEEKDAYS:
+        r.error(f"{key}.digest_weekday", f"expected a day such as 'monday', found "
+                f"{weekday!r}{did_you_mean(weekday, WEEKDAYS)}")
     return SubscriptionSettings(
         name=r.get(s, "name", key, str, f"{channel}-{i}"),
         channel=channel, audience=audience, match=MappingProxyType(match),
-        min_level=min_level, repeat_every=repeat_every,
+        min_level=min_level, repeat_every=repeat_every, orgs=orgs, divisions=divisions,
+        peers=r.get(s, "peers", key, bool, False), mode=mode, digest_time=digest_time,
+        digest_weekday=weekday,
     )
+
+
+def _codes(r: _Reader, table: Mapping[str, Any], name: str, key: str, *,
+           upper: bool) -> tuple[str, ...]:
+    """A list of codes (``orgs = ["RXX"]``), stripped, upper-cased for ODS codes."""
+    raw = r.get(table, name, key, list, [])
+    codes = tuple((str(c).strip().upper() if upper else str(c).strip()) for c in raw
+                  if isinstance(c, str) and c.strip())
+    if len(codes) != len(raw):
+        r.error(f"{key}.{name}", f"expected a list of codes like [\"RXX\"], found {raw!r}")
+    return codes
 
 
 def _schedule(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, tuple[JobSettings, ...]]:

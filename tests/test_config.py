@@ -82,3 +82,24 @@ def test_accountable_organisations_are_codes(tmp_path: Path) -> None:
     with pytest.raises(ProblemsError) as exc:
         load_settings(path, env={})
     assert "organisations.accountable: expected a list of organisation codes" in str(exc.value)
+
+
+def test_subscription_scope_and_digest_settings_are_read_and_checked(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[channels.c]\ntype = "console"\n[[subscriptions]]\nchannel = "c"\n'
+                    'orgs = ["ryj", "RXX"]\npeers = true\nmode = "weekly"\n'
+                    'digest_time = "07:30"\ndigest_weekday = "Friday"\n')
+    sub = load_settings(good).subscriptions[0]
+    assert (sub.orgs, sub.peers, sub.mode, sub.digest_time, sub.digest_weekday) == (
+        ("RYJ", "RXX"), True, "weekly", "07:30", "friday")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[channels.c]\ntype = "console"\n[[subscriptions]]\nchannel = "c"\n'
+                   'orgs = "RYJ"\nmode = "hourly"\ndigest_time = "25:00"\n'
+                   'digest_weekday = "mondy"\n')
+    with pytest.raises(ProblemsError) as e:
+        load_settings(bad)
+    text = str(e.value)
+    for where in ("subscriptions[0].orgs", "subscriptions[0].mode",
+                  "subscriptions[0].digest_time", "subscriptions[0].digest_weekday"):
+        assert where in text
+    assert "did you mean 'monday'" in text
