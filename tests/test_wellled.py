@@ -349,3 +349,19 @@ def test_demo_governance_is_not_good_beside_unowned_board_level_breaches(
         f"Suggested 2 (some shortfalls): {len(unowned)} board-level breaches in this document")
     assert all(statement(syn01, s.id).accountability == () for s in syn01.statements
                if s.id not in ("well-led.2", "well-led.5"))
+
+
+def test_the_well_led_context_is_frozen_data_only(syn01: WellLedDocument) -> None:
+    def walk(value: object, path: str) -> None:
+        if dataclasses.is_dataclass(value):
+            assert type(value).__dataclass_params__.frozen, path  # type: ignore[attr-defined]
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name), f"{path}.{f.name}")
+        elif isinstance(value, tuple):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        else:
+            assert isinstance(value, (str, int, float, bool, date, type(None))), path
+
+    walk(dataclasses.replace(syn01, board=None), "ctx")  # the board context is tested apart
+    assert all(isinstance(s, StatementAssessment) for s in syn01.statements)
