@@ -380,13 +380,12 @@ def _digest_lines(text: str) -> str:
 
 def column_widths(header: Sequence[str], rows: Sequence[Sequence[Sequence[str] | str]], *,
                   preferred_cm: Sequence[float] | None = None, total_cm: float = TEXT_WIDTH_CM,
-                  bold_first_column: bool = False, extra_cm: Sequence[float] | None = None,
-                  size_pt: float = TABLE_PT) -> list[float]:
+                  bold_first_column: bool = False, size_pt: float = TABLE_PT) -> list[float]:
     """Column widths that fit the content: no column narrower than its longest word.
 
     Each column's minimum is its longest word (bold where the text is bold) plus the cell
     margins, so Word never breaks a word in the middle ("Outside range, not significant",
-    "2024/25", "1,234/5,678" stay whole); ``extra_cm`` adds room per column (an icon).
+    "2024/25", "1,234/5,678" stay whole).
 
     With ``preferred_cm`` those widths are kept, except that a column below its minimum is
     widened and the room taken from the columns with the most to spare. Without, the widths
@@ -396,7 +395,6 @@ def column_widths(header: Sequence[str], rows: Sequence[Sequence[Sequence[str] |
     widths scaled down (and then a long word may wrap).
     """
     n = len(header)
-    extra = list(extra_cm or [0.0] * n)
     pad = 2 * CELL_MARGIN_CM + WIDTH_SLACK_CM
     low = [0.0] * n
     high = [0.0] * n
@@ -410,8 +408,8 @@ def column_widths(header: Sequence[str], rows: Sequence[Sequence[Sequence[str] |
                     continue
                 low[j] = max(low[j], max(text_width_cm(w, size_pt, bold=bold) for w in words))
                 high[j] = max(high[j], text_width_cm(" ".join(words), size_pt, bold=bold))
-    low = [w + pad + e for w, e in zip(low, extra, strict=True)]
-    high = [max(h + pad + e, lo) for h, e, lo in zip(high, extra, low, strict=True)]
+    low = [w + pad for w in low]
+    high = [max(h + pad, lo) for h, lo in zip(high, low, strict=True)]
     if preferred_cm is not None:
         return _respect_minimums(list(preferred_cm), low)
     if sum(low) > total_cm:
@@ -456,7 +454,7 @@ def _cell_margins(t: Table) -> None:
 
 def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequence[str] | str]],
           *, widths_cm: Sequence[float] | None = None, caption: str, header_fill: str,
-          bold_first_column: bool = False, extra_cm: Sequence[float] | None = None) -> Table:
+          bold_first_column: bool = False) -> Table:
     """A table with a repeating, marked header row, a caption and fixed column widths.
 
     Each cell is a string or a list of lines (one paragraph each; the first line of the
@@ -466,7 +464,7 @@ def table(doc: DocumentType, header: Sequence[str], rows: Sequence[Sequence[Sequ
     row stay with the paragraph before the table (its heading or lead-in).
     """
     widths = column_widths(header, rows, preferred_cm=widths_cm,
-                           bold_first_column=bold_first_column, extra_cm=extra_cm)
+                           bold_first_column=bold_first_column)
     body = doc.element.body
     before = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else (
         body[-1] if len(body) else None)
