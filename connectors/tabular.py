@@ -244,12 +244,16 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
             problems.append(Problem(where, "not an Excel .xlsx workbook (a password-protected "
                                     "workbook or an old .xls file); expected " + expected
                                     + ": save it as an .xlsx workbook without a password"))
+        elif is_zip and b"opendocument.spreadsheet" in head:
+            problems.append(Problem(where, "not an Excel .xlsx workbook (an OpenDocument .ods "
+                                    "spreadsheet); expected " + expected + ": save it as an "
+                                    ".xlsx workbook"))
         elif is_zip:
             problems.append(Problem(where, f"not a readable .xlsx workbook ({_damage(exc)}); "
                                     "expected " + expected))
         else:
-            problems.append(Problem(where, f"not an Excel .xlsx workbook "
-                                    f"({exc.__class__.__name__}); expected " + expected))
+            problems.append(Problem(where, f"not an Excel .xlsx workbook ({_looks_like(head)}); "
+                                    "expected " + expected))
         yield None
         return
     if wb is None:
@@ -267,6 +271,30 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
                                 "expected " + expected))
     finally:
         wb.close()
+
+
+def _looks_like(head: bytes) -> str:
+    """What a file that is not a workbook seems to be, from its first bytes, without quoting
+    them (they may be personal data)."""
+    if not head.strip():
+        return "the file is empty or blank"
+    if head.startswith(b"%PDF"):
+        return "it is a PDF document"
+    lowered = head[:512].lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "it is a web page (HTML), perhaps saved from a browser instead of downloaded"
+    if lowered.startswith(b"<?xml"):
+        return "it is an XML file, perhaps an Excel 2003 XML spreadsheet; save it as .xlsx"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "it is UTF-16 text, not a workbook; if it is a CSV, save it as CSV UTF-8 with a .csv name"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # a multi-byte character cut at the end is still text
+        text = head[:exc.start].decode("utf-8") if exc.start > len(head) - 4 else ""
+    if text and sum(ch.isprintable() or ch in "\r\n\t" for ch in text) >= 0.95 * len(text):
+        return ("it holds plain text, such as a CSV file: if it is one, give it a .csv name "
+                "so it is read as CSV")
+    return "its contents are not a spreadsheet format this product reads"
 
 
 _READERS = ("openpyxl", "zipfile", "xml", "lxml", "et_xmlfile", "zlib", "gzip", "encodings")

@@ -578,3 +578,23 @@ def test_imported_result_type_is_unchanged_for_good_files(store: Engine, tmp_pat
     path = write_csv(tmp_path / "m.csv", METRIC_HEADER, [tuple(GOOD_METRIC)])
     result = run_import(store, SOURCES["metrics_csv"], path, actor="t", at=AT)
     assert isinstance(result, ImportResult) and result.status == "imported"
+
+
+@pytest.mark.parametrize(("content", "seems"), [
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "it is a PDF document"),
+    (b"<!DOCTYPE html><html><head><title>Sign in</title>", "it is a web page (HTML)"),
+    (b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+     "it is an XML file"),
+    (b"\xff\xfeo\x00r\x00g\x00", "it is UTF-16 text"),
+    ("org_code,period,metric\nRXX,wres:2024,wres.2\nSmith £5\n".encode(), "it holds plain text"),
+    (bytes(range(256)) * 4, "its contents are not a spreadsheet format"),
+    (b"PK\x03\x04\x14\x00\x00\x08\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+     "an OpenDocument .ods spreadsheet"),
+])
+def test_a_file_named_xlsx_that_is_not_a_workbook_says_what_it_seems_to_be(
+        store: Engine, tmp_path: Path, content: bytes, seems: str) -> None:
+    path = tmp_path / "survey.xlsx"
+    path.write_bytes(content)
+    text = refused(store, "nss_xlsx", path)
+    assert "not an Excel .xlsx workbook (" + seems in text
+    assert "Smith" not in text and "RXX" not in text  # contents are never quoted

@@ -219,7 +219,9 @@ def test_text_file_named_xlsx_is_refused_as_not_a_workbook(store: Engine,
     path = tmp_path / "return.xlsx"
     path.write_text("org_code,period\nZ9T01,wres:2024\n", encoding="utf-8")
     [problem] = refused(store, path)
-    assert problem.startswith(f"{path}: error: not an Excel .xlsx workbook (BadZipFile)")
+    assert problem.startswith(f"{path}: error: not an Excel .xlsx workbook (it holds plain "
+                              "text, such as a CSV file: if it is one, give it a .csv name")
+    assert "Z9T01" not in problem  # the file's contents are never quoted
 
 
 def test_missing_sheet_is_named(store: Engine, filled: Path) -> None:
