@@ -202,25 +202,6 @@ def test_well_led_evidence_is_mapped_categorised_sourced_and_scored(
     assert ctx.suggested_note == SUGGESTED_NOTE and "not a CQC rating" in ctx.key_question_label
 
 
-def test_a_statement_with_everything_met_and_improving_can_suggest_exceptional() -> None:
-    from assurance.report_context.model import EvidenceItem
-    from assurance.report_context.wellled import suggest_score
-
-    def outcome(i: int, status: str, direction: str | None) -> object:
-        return dataclasses.make_dataclass("O", ["rule_id", "status", "direction", "finding",
-                                                "severity", "metric_label"])(
-            f"r{i}", status, direction, None, "high", f"M{i}")
-
-    items = [EvidenceItem("figure", f"r{i}", f"M{i}", "t", "outcomes", "ok", "Met", "", "", "",
-                          "", "", "", None) for i in range(5)]
-    met = [outcome(i, "ok", "improving" if i == 0 else None) for i in range(5)]
-    assert suggest_score(items, met)[0] == 4  # type: ignore[arg-type]
-    one_breach = [outcome(0, "breach", None), *met[1:]]
-    assert suggest_score(items, one_breach)[0] == 2  # type: ignore[arg-type]
-    assert suggest_score(items[:2], met[:2])[0] == 3  # type: ignore[arg-type]
-    assert suggest_score([], [])[0] is None
-
-
 def test_the_context_is_deterministic(demo: tuple[Engine, Settings],
                                       syn01: BoardContext) -> None:
     engine, settings = demo

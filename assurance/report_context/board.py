@@ -4,8 +4,9 @@ Alert / Advise / Assure (domain.md §8) is decided here, once, from the outcome,
 movement and the finding's lifecycle (issue 11; README "Alert, Advise, Assure"):
 
 * **Alert** — matters needing board action: every open finding at board level or above
-  (:func:`board_level`); every breach past its action's due date, or still without an owner
-  ``reports.alert_unowned_after_working_days`` working days after it opened; every breach
+  (:func:`~assurance.report_context.views.board_levels`); every breach past its action's
+  due date, or still without an owner ``reports.alert_unowned_after_working_days`` working
+  days after it opened; every breach
   opened, re-opened or escalated at this ``as_of`` (or one the findings register has not
   recorded yet); every special-cause concern on an SPC chart. Each item says why it is an
   Alert, since when, who owns it, what was promised and by when.
@@ -54,6 +55,7 @@ from assurance.report_context.model import (
     SummaryView,
 )
 from assurance.report_context.views import (
+    board_levels,
     breakdown_words,
     figure_view,
     finding_view,
@@ -94,15 +96,6 @@ def ordered_rules(inputs: ReportInputs) -> list[Rule]:
     return [r for p in packs for r in p.rules if r.enabled]
 
 
-def board_level(level: str | None, levels: Sequence[str]) -> bool:
-    """Whether an escalation level is the board's or above: at or after the first configured
-    level whose name mentions the board, else one of the top two levels."""
-    if level is None or level not in levels:
-        return False
-    board = next((i for i, lv in enumerate(levels) if "board" in lv), max(len(levels) - 2, 0))
-    return list(levels).index(level) >= board
-
-
 def alert_reasons(o: OutcomeView, as_of: date, levels: Sequence[str],
                   unowned_after: int) -> tuple[str, ...]:
     """Why an outcome is an Alert (empty: it is not), in reading order."""
@@ -118,7 +111,7 @@ def alert_reasons(o: OutcomeView, as_of: date, levels: Sequence[str],
         out.append({"opened": "new breach", "reopened": "breach re-opened",
                     "escalated": f"escalated to {f.level_label}"}[
             next(k for k in ALERT_KINDS[::-1] if k in f.events_at_as_of)])
-    if f.open and board_level(f.level, levels) and not any(
+    if f.open and f.level in board_levels(levels) and not any(
             "escalated" in r for r in out):
         out.append(f"open at {f.level_label} level")
     if f.overdue:

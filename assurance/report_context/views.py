@@ -54,6 +54,18 @@ ASSURANCE_LABELS = {
 }
 
 
+BOARD_LEVEL = "board"
+
+
+def board_levels(levels: Sequence[str]) -> tuple[str, ...]:
+    """The escalation levels at board level or higher: from a level named ``board`` up, else
+    the top two levels of the ladder (the default ladder's board committee and regulator).
+    The board report's Alert and the well-led document's accountability both use this."""
+    if BOARD_LEVEL in levels:
+        return tuple(levels[list(levels).index(BOARD_LEVEL):])
+    return tuple(levels[-2:])
+
+
 def long_date(d: date) -> str:
     """``1 June 2025`` (no leading zero, as board papers write dates)."""
     return f"{d.day} {d:%B %Y}"

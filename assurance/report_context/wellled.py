@@ -102,12 +102,11 @@ from assurance.report_context.model import (
     StatementView,
     WellLedContext,
 )
-from assurance.report_context.views import level_label
+from assurance.report_context.views import board_levels, level_label
 
 CATEGORIES = ("people's experiences", "feedback from staff and leaders", "observation",
               "feedback from partners", "processes", "outcomes")
 SCORE_WORDS = {1: "Significant shortfalls", 2: "Some shortfalls", 3: "Good", 4: "Exceptional"}
-BOARD_LEVEL = "board"
 ACCOUNTABLE_STATEMENTS = ("well-led.2", "well-led.5")
 JUDGED = ("breach", "outside", "ok")
 SHORTFALLS = ("breach", "outside")
@@ -179,13 +178,6 @@ class Assessment:
     sentence: str
     decisive: tuple[str, ...]
     single_period: bool
-
-
-def board_levels(levels: Sequence[str]) -> tuple[str, ...]:
-    """The escalation levels at board level or higher (see the module docstring)."""
-    if BOARD_LEVEL in levels:
-        return tuple(levels[list(levels).index(BOARD_LEVEL):])
-    return tuple(levels[-2:])
 
 
 def scoring_method(levels: Sequence[str]) -> tuple[str, ...]:
