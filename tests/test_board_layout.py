@@ -9,6 +9,8 @@ against the column's grid width less the table's cell margins.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -176,3 +178,26 @@ def test_the_report_date_is_the_as_of_date_and_data_as_at_reads_as_an_import_tim
                                f"{ctx.data_as_at.day} {ctx.data_as_at:%B %Y})")
     footer = board.sections[0].footer.paragraphs[0].text
     assert "Position at 1 June 2025" in footer
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
+                    reason="LibreOffice and pdftotext are needed to lay the pages out")
+def test_the_executive_summary_takes_at_most_two_pages_as_libreoffice_lays_it_out(
+        demo_store: tuple[Engine, Settings], ctx: BoardContext, tmp_path: Path) -> None:
+    _, settings = demo_store
+    path = write_board_docx(ctx, settings, tmp_path / "board.docx")
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   capture_output=True, check=True, timeout=300)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "board.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+
+    def page_of(heading: str) -> int:
+        return next(i for i, page in enumerate(pages)
+                    if any(line.strip() == heading for line in page.splitlines()))
+
+    start, after = page_of("Executive summary"), page_of("Making Data Count summary")
+    assert start == 1  # straight after the cover
+    assert after - start <= 2, f"the executive summary runs to {after - start} pages"

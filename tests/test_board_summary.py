@@ -23,7 +23,12 @@ from assurance.config import Settings, load_settings
 from assurance.models import Finding
 from assurance.report_context import BoardContext, OutcomeView, board_context
 from assurance.report_context.model import MovementView
-from assurance.report_context.summary import executive_summary, mdc_summary
+from assurance.report_context.summary import (
+    MAX_ALERTS,
+    MAX_DECISIONS,
+    executive_summary,
+    mdc_summary,
+)
 from conftest import AT
 from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
 from reports.board import write_board_docx
@@ -163,3 +168,29 @@ def test_the_word_report_carries_the_front_pages_and_icons_with_alt_text(
     for pr in icons:
         assert row.title in pr.get("descr", "") and len(pr.get("descr", "")) > 40
     assert "Variation icon" in icons[0].get("descr") and "Assurance icon" in icons[1].get("descr")
+
+
+def test_many_alerts_stay_within_the_front_pages_and_the_rest_are_named(
+        demo_store: tuple[Engine, Settings]) -> None:
+    engine, settings = demo_store
+    real = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
+    # Every breach on Alert (the demo trust has 17, all without an owner), whatever the
+    # classification rules decide, so the limits are what is tested.
+    ctx = dataclasses.replace(real, outcomes=tuple(
+        dataclasses.replace(o, classification="alert") if o.status == "breach" else o
+        for o in real.outcomes))
+    alerts = [o for o in ctx.outcomes if o.classification == "alert"]
+    assert len(alerts) > MAX_ALERTS
+    es = executive_summary(ctx)
+    assert len(es.alerts) == MAX_ALERTS and len(es.decisions) <= MAX_DECISIONS
+    shown = {a.rule_id for a in es.alerts}
+    named = set(es.more_alerts)
+    assert all(f"{o.metric_label}{o.breakdown}" in named for o in alerts
+               if o.rule_id not in shown)
+    asked = {d.rule_id for d in es.decisions}
+    rest = {item for _, items in es.more_decisions for item in items}
+    for o in alerts:
+        if o.finding is not None and not o.finding.owner and o.rule_id not in asked:
+            assert f"{o.metric_label}{o.breakdown}" in rest, o.rule_id
+    kinds = [d.kind for d in es.decisions]
+    assert kinds == sorted(kinds, key=["note_escalation", "new_date", "assign_owner"].index)
