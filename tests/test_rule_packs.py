@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assurance import api
+from assurance.catalogue import load_catalogue
 from assurance.config import load_settings
 from assurance.engine.conditions import REGISTRY
 from assurance.engine.rules import RULE_KEYS, load_packs
@@ -74,6 +75,18 @@ def test_shipped_packs_load_with_every_rule_covered_by_passing_cases() -> None:
 def test_every_shipped_pack_has_its_cases_file_beside_it() -> None:
     for name in PACKS:
         assert (SHIPPED / f"{name}.cases.yaml").is_file(), name
+
+
+def test_a_shipped_rule_reads_a_monthly_series_as_an_spc_chart() -> None:
+    """Making Data Count is how boards read monthly figures: at least one shipped rule
+    alerts on special cause of concern, with the evidence and advice its neighbours give."""
+    catalogue = load_catalogue()
+    spc = [r for p in api.load_rules(load_settings(None)) for r in p.rules
+           if r.condition.kind == "spc"]
+    assert spc, "no shipped rule uses the 'spc' condition"
+    for rule in spc:
+        assert catalogue[rule.metric].period_kind == "month", rule.id
+        assert rule.why and rule.action and rule.evidence, rule.id
 
 
 # ----------------------------------------------------------------------------- broken packs
