@@ -334,3 +334,51 @@ def _load_old() -> None:
     global _OLD
     if _OLD is None:
         _OLD = _old_module()
+
+
+# ------------------------------------------------------------ the spc condition's method
+SPC_PACK = """
+version: 1
+pack: t
+rules:
+  - id: t.default
+    title: default
+    metric: recruit.bme_appointed_share
+    when: {spc: {}}
+  - id: t.nhsr
+    title: nhsr
+    metric: recruit.bme_appointed_share
+    when: {spc: {method: nhsr, min_points: 15}}
+"""
+
+
+def _spc_settings(tmp_path: Path, pack: str, stats: Any) -> dict[str, SpcSettings]:
+    from assurance.engine.conditions.spc import Spc
+    from assurance.engine.rules import load_packs
+
+    (tmp_path / "t.yaml").write_text(pack)
+    rules = load_packs([tmp_path / "t.yaml"], stats=stats)[0].rules
+    return {r.id: r.condition.settings for r in rules if isinstance(r.condition, Spc)}
+
+
+def test_spc_rules_follow_the_configured_method_unless_they_name_one(tmp_path: Path) -> None:
+    from assurance.config import StatisticsSettings
+
+    mdc = _spc_settings(tmp_path, SPC_PACK, StatisticsSettings())
+    assert (mdc["t.default"].method, mdc["t.default"].run_length) == ("mdc", 6)
+    assert (mdc["t.nhsr"].method, mdc["t.nhsr"].run_length, mdc["t.nhsr"].min_points) == (
+        "nhsr", 7, 15)
+    configured = _spc_settings(tmp_path, SPC_PACK, StatisticsSettings(spc_method="nhsr"))
+    assert configured["t.default"] == SpcSettings(improvement="increase")
+
+
+def test_an_unknown_spc_method_is_a_located_error(tmp_path: Path) -> None:
+    from assurance.config import StatisticsSettings
+    from assurance.problems import ProblemsError
+
+    bad = SPC_PACK.replace("method: nhsr", "method: nhrs")
+    with pytest.raises(ProblemsError) as info:
+        _spc_settings(tmp_path, bad, StatisticsSettings())
+    assert [str(p) for p in info.value.problems] == [
+        f"{tmp_path / 't.yaml'}:12:26: error: 'method': found 'nhrs' (did you mean 'nhsr'?); "
+        "expected one of mdc, nhsr"]
