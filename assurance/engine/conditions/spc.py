@@ -93,8 +93,10 @@ class Spc(Condition):
         facts: dict[str, Any] = {**facts_of(fig), "points": len(values),
                                  "variation": result.variation, "assurance": result.assurance}
         last = result.points[-1]
-        if last.mean is not None:
-            facts.update(mean=last.mean, lpl=last.lpl, upl=last.upl)
+        if last.mean is not None:  # MDC shows the mean of a series too short for limits
+            facts["mean"] = last.mean
+        if last.lpl is not None and last.upl is not None:
+            facts.update(lpl=last.lpl, upl=last.upl)
         text = xmr.describe(result)
         if not result.limits_available:
             return Verdict("no_data", text, figure=fig, period=fig.period_key, facts=facts,
