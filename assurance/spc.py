@@ -68,7 +68,12 @@ Known limitations:
     rules at all, not even shift and trend on the mean; we apply it per segment, where the
     SQL counts the whole chart and only warns about a short segment. The MDC SQL lets only
     trends cross a recalculation; domain.md §7 (and ``runs_across_rebase``) lets shifts cross
-    too. Two-of-three never spans a rebase.
+    too. Two-of-three never spans a rebase. Rule clashes: the MDC SQL query v2.4 settles
+    every point flagged both ways by the metric's conflict rule alone (the single chart tool:
+    improvement), with the clash order only deciding which rule's dots are drawn on top;
+    here, as domain.md §7 asks, the clash order decides the reading first and improvement
+    settles only a tie, so (higher is better) a falling trend that is also above the mean in
+    a shift reads concern where the SQL query would show improvement.
 
 References:
     NHS England, "Making Data Count" (2019), the MDC SPC Excel tool v5, the MDC "SPC rule

@@ -326,3 +326,20 @@ def test_real_ae_four_hour_performance_limits_match_first_principles() -> None:
     # Pinned from an independent awk calculation, so a shared mistake above would still show.
     assert (p.lpl, p.upl) == (pytest.approx(0.688258, abs=1e-6), pytest.approx(0.871991, abs=1e-6))
     assert result.assurance == "consistent_fail"  # 95% lies above the upper limit
+
+
+def test_each_point_lists_its_rules_and_the_rule_that_decided_its_reading() -> None:
+    # Frozen limits ±5.32 and two-sigma ±3.5467 from ALTERNATING; then 8 (beyond the upper
+    # limit), -1, and the seven-point fall 7, 5, 3, 1, -1, -2, -3. Its first point 7 is also
+    # beyond the upper limit, so NHSRplotthedots reads it by the limit (improvement) and the
+    # other six by the trend (concern). Sides of the mean run at most four long; 5 is the only
+    # close point, so no shift and no two-in-three.
+    values = ALTERNATING + [8.0, -1, 7, 5, 3, 1, -1, -2, -3]
+    result = analyse(values, SpcSettings(freeze_after=20))
+    assert result.points[20].rules == ("astronomical",)
+    assert result.points[22].rules == ("astronomical", "trend")
+    assert result.points[22].reading_rule == "astronomical"
+    assert result.points[22].point_type == "special_cause_improvement"
+    assert {result.points[i].reading_rule for i in range(23, 29)} == {"trend"}
+    assert {result.points[i].point_type for i in range(23, 29)} == {"special_cause_concern"}
+    assert result.points[21].rules == () and result.points[21].reading_rule is None
