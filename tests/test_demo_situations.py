@@ -11,8 +11,8 @@ rule (by id, title or metric label) sits in which Alert / Advise / Assure sectio
 channel a rule's message went to. Never whole sentences: the report's wording is free to
 change. Tests on the demo build are marked ``slow`` by conftest (one build per run).
 
-Tests marked ``xfail`` (not strict) describe the Alert / Advise / Assure classification of
-issue 11, still in progress: Alert holds every open finding at board or regulator level,
+The Alert / Advise / Assure classification of issue 11 is checked too: Alert holds every
+open finding at board or regulator level,
 every breach past its due date or without an owner after 10 working days, every new
 significant breach and every special-cause concern; a figure outside the range but not
 significant reads "Outside range, not significant".
@@ -46,7 +46,6 @@ from conftest import DemoBuild
 CATALOGUE = load_catalogue()
 MONTHLY = "recruit.bme_appointed_share"
 SECTIONS = ("Alert", "Advise", "Assure")
-PENDING = pytest.mark.xfail(strict=False, reason="issue 11 classification in progress")
 
 # The two ways of reading an SPC chart a board may be trained on (domain.md §7).
 NHSR = xmr.SpcSettings(improvement="increase", run_length=7, screen_outliers=True)
@@ -251,7 +250,6 @@ def test_northmoor_wres2_is_found_flatlining(demo: Demo) -> None:
     assert int(finding["consecutive_periods"]) >= 3
 
 
-@PENDING
 def test_northmoor_wres2_at_regulator_level_is_an_alert(demo: Demo) -> None:
     assert "Alert" in demo.board("SYN01").sections_naming(rule("wres.2.adverse", by_label=True))
 
@@ -269,12 +267,10 @@ def test_northmoor_monthly_fall_in_bme_appointments_is_found_as_special_cause_co
     assert any("concern" in line.lower() for line in monthly)
 
 
-@PENDING
 def test_northmoor_monthly_fall_is_an_alert(demo: Demo) -> None:
     assert "Alert" in demo.board("SYN01").sections_naming(rule("wres.appointments.spc-concern"))
 
 
-@PENDING
 def test_northmoor_wres3_outside_the_range_reads_not_significant(demo: Demo) -> None:
     report = demo.board("SYN01")
     cells = report.cells(label("wres.3"))
@@ -315,7 +311,6 @@ def test_eastbrook_has_no_disabled_voting_board_member(demo: Demo) -> None:
     assert demo.messages("board", "SYN02", "board.no-disabled-voting-member")
 
 
-@PENDING
 def test_eastbrook_board_level_finding_is_an_alert(demo: Demo) -> None:
     assert "Alert" in demo.board("SYN02").sections_naming(rule("board.no-disabled-voting-member"))
 
@@ -365,7 +360,6 @@ def test_hillcrest_poor_declaration_on_esr_is_found(demo: Demo, rule_id: str, me
     assert demo.messages(channel, "SYN04", rule_id)
 
 
-@PENDING
 @pytest.mark.parametrize("rule_id", ["dq.ethnicity-declaration", "dq.disability-declaration"])
 def test_hillcrest_declaration_breach_without_an_owner_is_an_alert(demo: Demo,
                                                                    rule_id: str) -> None:

@@ -266,11 +266,12 @@ def demo(
             out.print(f"  {f.rule_id} ({(f.level or '').replace('_', ' ')}, {periods}): "
                       f"{f.summary}", markup=False,
                       highlight=False, overflow="ellipsis", no_wrap=True)
-    key_rules = ("dq.", "board.", "wres.2.", "wres.1.")
+    key_rules = ("dq.", "board.", "wres.2.", "wres.1.", "wres.appointments.")
     changes = sorted((t for t in result.history if t.finding.rule_id.startswith(key_rules)),
                      key=lambda t: (t.event.as_of, t.finding.org_code))
     if changes:
-        out.rule("Board, data-quality and WRES 1-2 findings opened and closed, 2021-2025")
+        out.rule("Board, data-quality, WRES 1-2 and monthly appointment findings opened and "
+                 "closed, 2021-2025")
         for tr in changes[:40]:
             out.print(f"  {tr.event.as_of}  {tr.finding.org_code}  {tr.event.kind:<9} "
                       f"{tr.finding.rule_id}: {tr.event.summary}", markup=False,
