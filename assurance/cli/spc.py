@@ -129,7 +129,8 @@ def spc_cmd(
     rebase: Annotated[list[str] | None, typer.Option(
         help="recalculate the limits from this period on (repeatable)")] = None,
     baseline: Annotated[int | None, typer.Option(
-        help="fix the mean and limits on the first N points and extend them")] = None,
+        help="fix the mean and limits on the first N points (of each part, with --rebase) "
+             "and extend them")] = None,
     run_length: Annotated[int | None, typer.Option(
         help="points in a shift or trend (default: the method's, mdc 6, nhsr 7)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a "
