@@ -10,6 +10,16 @@ value of a key may match (OR), compared without regard to case. Keys:
 * ``rule``: a rule id prefix on dot boundaries (``wres.2`` matches ``wres.2.adverse``, not
   ``wres.20.x``; a trailing ``.*`` is allowed and ignored).
 
+**Scope.** A subscription hears only about the organisations it is accountable for: its
+``orgs`` (ODS codes), else the configured ``organisations.accountable``. Peers (every other
+organisation in the register, e.g. the Staff Survey's benchmark trusts) only with
+``peers = true``. With neither ``orgs`` nor ``organisations.accountable`` a subscription hears
+about every organisation, as before scopes existed; :func:`scope_warnings` says so for
+``assurance config check``. ``divisions`` is accepted but filters nothing yet: findings are
+per organisation until division-level findings exist (issue 14). Run-time subscriptions
+(``assurance subscriptions add``) have no ``orgs`` of their own yet, so they are scoped to
+``organisations.accountable``.
+
 ``min_level`` (a level from ``[escalation] levels``) hears only findings at that level or
 above: the board committee subscribes with ``min_level = "board_committee"`` and first hears
 of a finding when it is escalated to it. ``repeat_every`` (periods, default 1; 0 never)
@@ -51,6 +61,9 @@ class Subscription:
     source: str = "config"  # "config" | "store"
     created_by: str | None = None
     created_at: datetime | None = None
+    orgs: tuple[str, ...] = ()
+    divisions: tuple[str, ...] = ()  # accepted; filters nothing until issue 14
+    peers: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,9 @@ class RouteDecision:
 def config_subscriptions(settings: Settings) -> list[Subscription]:
     """The ``[[subscriptions]]`` of config.toml."""
     return [Subscription(s.name, s.channel, s.audience, dict(s.match), s.min_level,
-                         int(getattr(s, "repeat_every", 1)), "config")
+                         int(getattr(s, "repeat_every", 1)), "config",
+                         orgs=tuple(c.upper() for c in s.orgs), divisions=tuple(s.divisions),
+                         peers=bool(s.peers))
             for s in settings.subscriptions]
 
 
@@ -99,12 +114,36 @@ def _rule_matches(rule_id: str, prefix: str) -> bool:
     return rid == prefix or rid.startswith(prefix + ".")
 
 
+def scope_of(sub: Subscription, accountable: Sequence[str]) -> tuple[str, ...]:
+    """The organisations ``sub`` is accountable for (empty: every organisation)."""
+    return () if sub.peers else tuple(sub.orgs or accountable)
+
+
+def _in_scope(sub: Subscription, org: str, accountable: Sequence[str]) -> tuple[bool, str | None]:
+    if sub.peers:
+        return True, "peers = true: hears about every organisation"
+    scope = scope_of(sub, accountable)
+    if not scope:
+        return True, None  # unscoped, as before scopes existed (scope_warnings says so)
+    whose = "its orgs" if sub.orgs else "organisations.accountable"
+    if org.upper() in {c.upper() for c in scope}:
+        return True, f"organisation {org} is in {whose}"
+    return False, (f"organisation {org} is a peer, not in {whose} [{', '.join(scope)}]; "
+                   "set peers = true to hear about peers")
+
+
 def decide(sub: Subscription, finding: Finding, levels: Sequence[str], *,
-           level: str | None = None) -> RouteDecision:
-    """Check one subscription against one finding; every criterion gives a reason."""
+           level: str | None = None, accountable: Sequence[str] = ()) -> RouteDecision:
+    """Check one subscription against one finding; every criterion gives a reason.
+
+    ``accountable`` is ``organisations.accountable``: the scope of a subscription without
+    ``orgs`` of its own.
+    """
     attrs = finding_attributes(finding, level)
     reasons: list[str] = []
-    matched = True
+    matched, why = _in_scope(sub, finding.org_code, accountable)
+    if why is not None:
+        reasons.append(why)
     for key, wanted in sub.match.items():
         have = attrs.get(key, ())
         shown = ", ".join(wanted)
@@ -131,7 +170,8 @@ def decide(sub: Subscription, finding: Finding, levels: Sequence[str], *,
             reasons.append(f"level {current} cannot be compared with min_level {sub.min_level}")
         matched = matched and ok
     if not sub.match and sub.min_level is None:
-        reasons.append("the subscription matches every finding")
+        reasons.append("the subscription matches every finding" if why is None
+                       else "the subscription matches every finding in its scope")
     return RouteDecision(sub, matched, reasons)
 
 
@@ -147,7 +187,8 @@ def explain(finding: Finding, settings: Settings,
         level: judge as if the finding were at this level (default: its current level).
     """
     subs = config_subscriptions(settings) if subscriptions is None else subscriptions
-    return [decide(s, finding, settings.escalation_levels, level=level) for s in subs]
+    return [decide(s, finding, settings.escalation_levels, level=level,
+                   accountable=settings.accountable) for s in subs]
 
 
 def matching(finding: Finding, settings: Settings, subscriptions: Sequence[Subscription], *,
@@ -210,6 +251,27 @@ def check_subscriptions(settings: Settings) -> list[Problem]:
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(where, f"subscriptions: name {dup!r} is used more than once"))
     return problems
+
+
+def scope_warnings(settings: Settings) -> list[Problem]:
+    """Warnings (not errors) about the config subscriptions' scopes, for ``config check``:
+    a subscription that hears about every organisation because neither it nor
+    ``organisations.accountable`` names any, and ``divisions`` that cannot filter yet."""
+    where = str(settings.source or "<config>")
+    out: list[Problem] = []
+    for i, s in enumerate(config_subscriptions(settings)):
+        key = f"subscriptions[{i}]"
+        if not s.peers and not scope_of(s, settings.accountable):
+            out.append(Problem(where, f"{key}: {s.name!r} hears about every organisation in "
+                               "the register, peers included: it has no orgs and "
+                               "organisations.accountable is empty; expected orgs = [...] or "
+                               "organisations.accountable = [...] (or peers = true to say so)",
+                               severity="warning"))
+        if s.divisions:
+            out.append(Problem(where, f"{key}.divisions: accepted but filters nothing yet: "
+                               "findings are per organisation until division-level findings "
+                               "exist (issue 14)", severity="warning"))
+    return out
 
 
 def add_subscription(session: Session, settings: Settings, *, name: str, channel: str,

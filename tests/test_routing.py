@@ -145,3 +145,76 @@ def test_config_subscriptions_with_unknown_match_keys_are_reported() -> None:
         "<config>: error: subscriptions[1].match.severity: unknown severity 'hgh' (did you "
         "mean 'high'?); expected one of low, medium, high, critical",
         "<config>: error: subscriptions: name 'a' is used more than once"]
+
+
+# ----------------------------------------------------------------------------- scope
+
+
+def scoped(**sub: Any) -> Settings:
+    """One network subscription (``sub`` adds scope keys) and organisations.accountable."""
+    doc: dict[str, Any] = {
+        "organisations": {"accountable": ["RXX", "RYY"]},
+        "channels": {"race-network": {"type": "console"}},
+        "subscriptions": [{"name": "race", "channel": "race-network", "audience": "network",
+                           "match": {"characteristic": ["race"]}, **sub}]}
+    return parse_settings(doc, base_dir=Path.cwd(), where="<test>", env={})
+
+
+def test_a_subscription_hears_only_about_the_accountable_organisations_by_default() -> None:
+    own, peer = decisions(finding(), scoped())["race"], decisions(
+        finding(org_code="R1H"), scoped())["race"]
+    assert own.matched and own.reasons == [
+        "organisation RXX is in organisations.accountable",
+        "characteristic race matches [race]"]
+    assert not peer.matched
+    assert peer.reasons[0] == ("organisation R1H is a peer, not in organisations.accountable "
+                               "[RXX, RYY]; set peers = true to hear about peers")
+
+
+def test_a_subscriptions_own_orgs_replace_the_accountable_list() -> None:
+    cfg = scoped(orgs=["ryy"])
+    assert not decisions(finding(), cfg)["race"].matched  # RXX is accountable, not its org
+    got = decisions(finding(org_code="RYY"), cfg)["race"]
+    assert got.matched and got.reasons[0] == "organisation RYY is in its orgs"
+
+
+def test_peers_true_opts_in_to_every_organisation_and_labels_still_apply() -> None:
+    cfg = scoped(peers=True)
+    got = decisions(finding(org_code="R1H"), cfg)["race"]
+    assert got.matched and got.reasons[0] == "peers = true: hears about every organisation"
+    disability = finding(org_code="R1H", labels=json.dumps({"characteristic": ["disability"]}))
+    assert not decisions(disability, cfg)["race"].matched
+
+
+def test_without_any_scope_every_organisation_is_heard_and_config_check_warns() -> None:
+    cfg = settings()  # no organisations.accountable, no orgs
+    assert decisions(finding(org_code="R1H"), cfg)["race"].matched
+    warnings = routing.scope_warnings(cfg)
+    assert [p.severity for p in warnings] == ["warning"] * 4
+    assert str(warnings[0]) == (
+        "<config>: warning: subscriptions[0]: 'race' hears about every organisation in the "
+        "register, peers included: it has no orgs and organisations.accountable is empty; "
+        "expected orgs = [...] or organisations.accountable = [...] (or peers = true to say so)")
+    assert routing.scope_warnings(scoped()) == []
+    assert routing.scope_warnings(scoped(peers=True)) == []
+
+
+def test_divisions_are_accepted_but_filter_nothing_yet() -> None:
+    cfg = scoped(divisions=["Surgery"])
+    assert decisions(finding(), cfg)["race"].matched
+    assert [str(p) for p in routing.scope_warnings(cfg)] == [
+        "<config>: warning: subscriptions[0].divisions: accepted but filters nothing yet: "
+        "findings are per organisation until division-level findings exist (issue 14)"]
+
+
+def test_run_time_subscriptions_are_scoped_to_the_accountable_organisations(
+        sqlite_engine: Engine) -> None:
+    cfg = scoped()
+    with Session(sqlite_engine) as s, s.begin():
+        routing.add_subscription(s, cfg, name="all-wres", channel="race-network",
+                                 audience="network", match={"standard": ["WRES"]}, actor="ops",
+                                 at=AT)
+    with Session(sqlite_engine) as s:
+        subs = routing.list_subscriptions(s, cfg)
+    assert [x.name for x in routing.matching(finding(), cfg, subs)] == ["race", "all-wres"]
+    assert routing.matching(finding(org_code="R1H"), cfg, subs) == []
