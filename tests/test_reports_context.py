@@ -123,7 +123,8 @@ def test_provenance_names_the_files_and_the_latest_import(syn01: BoardContext) -
     assert {i.filename for i in syn01.imports} == {"metrics.csv"}
     assert syn01.data_as_at == max(i.imported_at for i in syn01.imports)
     # The shipped SPC rule on monthly appointments adds the latest month (issue 11).
-    assert syn01.period_label == ("NHS Staff Survey 2024; March 2025; WRES/WDES 2025 "
+    assert syn01.period_label == ("NHS Staff Survey 2024; monthly series to March 2025; "
+                                  "WRES/WDES 2025 "
                                   "(snapshot 31 March 2025)")
     assert syn01.organisation.synthetic and any("synthetic" in c for c in syn01.caveats)
 

@@ -318,6 +318,12 @@ def _definitions(cat: Catalogue, metric_ids: set[str]) -> tuple[Definition, ...]
     return tuple(out)
 
 
+def _reporting_period(key: str) -> str:
+    """A period as the cover lists it; a month is the end of the monthly series."""
+    spec = parse_period_key(key)
+    return f"monthly series to {spec.label}" if spec and spec.kind == "month" else period_label(key)
+
+
 def _stale_register(as_of: date) -> str:
     return (f"The findings register has not been updated for {long_date(as_of)}: run an "
             "evaluation for this date so that findings, owners and escalation are recorded.")
@@ -410,7 +416,7 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
     return BoardContext(
         product=product_name(), title="Workforce equality assurance report",
         organisation=org, as_of=as_of, as_of_text=long_date(as_of),
-        period_label="; ".join(period_label(p) for p in periods) or "no reporting period",
+        period_label="; ".join(_reporting_period(p) for p in periods) or "no reporting period",
         committee=settings.reports.committee, audience=audience, exact_counts=quotable(policy),
         disclosure_note=(
             "Restricted: this paper shows exact counts for the board, including numbers "
