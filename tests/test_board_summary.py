@@ -66,9 +66,11 @@ def store(sqlite_engine: Engine, tmp_path: Path) -> tuple[Engine, Settings]:
     api.evaluate_and_record(engine, settings, as_of=AS_OF, at=AT, actor="test")
     with Session(engine) as s, s.begin():
         wres3 = s.exec(select(Finding).where(Finding.rule_id == "wres.3.adverse")).one()
+        # Assigned in April with a May date, so it is overdue at the report's 1 June
+        # (a due date already past when it is set is refused).
         findings.assign(s, str(wres3.id), owner="Chief People Officer", due=date(2025, 5, 1),
                         note="Review of disciplinary referrals", actor="chair", at=AT,
-                        as_of=AS_OF)
+                        as_of=date(2025, 4, 1))
     return engine, settings
 
 

@@ -113,7 +113,7 @@ def _spc_reading(usable: Sequence[Figure], m: MetricDef, stats: StatisticsSettin
                  ) -> Direction | None:
     if m.period_kind != "month" or m.improvement not in ("increase", "decrease"):
         return None
-    settings = xmr.SpcSettings(improvement=m.improvement)  # type: ignore[arg-type]
+    settings = xmr.SpcSettings.for_method(stats.spc_method, improvement=m.improvement)
     result = xmr.analyse([f.value for f in usable if f.value is not None], settings)
     if not result.limits_available:
         return None

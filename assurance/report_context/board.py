@@ -395,7 +395,8 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
         key=lambda f: (not f.open, SEVERITY_ORDER.get(f.severity, 9), f.id)))
     caveats = _caveats(org, views, suppression_note(policy), findings_current, as_of)
     cat = inputs.catalogue
-    spc = tuple(v for v in (spc_view(inputs.view, cat[m], org_code, policy)
+    spc = tuple(v for v in (spc_view(inputs.view, cat[m], org_code, policy,
+                                     settings.statistics.spc_method)
                             for m in inputs.monthly_metrics if m in inputs.view.data) if v)
     peers = tuple(v for v in (peer_view(inputs.view, cat[m], org_code, policy)
                               for m in inputs.peer_metrics if m in inputs.view.data) if v)

@@ -237,14 +237,15 @@ def finding_view(f: Finding, events: Sequence[FindingEvent], as_of: date) -> Fin
 
 # ----------------------------------------------------------------------------- SPC, peers
 
-def spc_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy
-             ) -> SpcView | None:
-    """A Making Data Count chart of a monthly metric (None: no data or withheld)."""
+def spc_view(view: DataView, m: MetricDef, org: str, policy: DisclosurePolicy,
+             method: str = "mdc") -> SpcView | None:
+    """A Making Data Count chart of a monthly metric by ``method`` (``statistics.spc_method``:
+    ``mdc`` or ``nhsr``; None: no data or withheld)."""
     series = [f for f in view.series(m.id, org) if f.calculable and f.value is not None]
     if not series or any(withheld(f, policy) for f in series):
         return None
     improvement = m.improvement if m.improvement in ("increase", "decrease") else "neutral"
-    settings = xmr.SpcSettings(improvement=improvement)  # type: ignore[arg-type]
+    settings = xmr.SpcSettings.for_method(method, improvement=improvement)
     result = xmr.analyse([f.value for f in series if f.value is not None], settings)
     points = tuple(SpcPointView(f.period_key, short_label(f.period_key), p.value, p.mean, p.lpl,
                                 p.upl, p.lower_two_sigma, p.upper_two_sigma, p.point_type)
