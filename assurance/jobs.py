@@ -210,10 +210,19 @@ def run_packs(engine: Engine, settings: Settings, job: JobSettings, at: datetime
     return JobResult(f"{len(written)} evidence pack(s) built", {"written": written})
 
 
-def run_notify(engine: Engine, settings: Settings, job: JobSettings, at: datetime) -> JobResult:
-    report = api.notify(engine, settings, os.environ)
-    return JobResult(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}",
-                     {"sent": report.sent, "retrying": report.retrying, "dead": report.dead})
+def run_notify(engine: Engine, settings: Settings, job: JobSettings, at: datetime, *,
+               now: Callable[[], datetime] = lambda: datetime.now(UTC),
+               sleep: Callable[[float], None] = time.sleep,
+               env: Mapping[str, str] | None = None) -> JobResult:
+    """Write the digests that are due (on ``now``, the deliverer's clock), then deliver every
+    due notification. ``now``, ``sleep`` and ``env`` default to the wall clock and
+    ``os.environ``; tests drive a fake clock."""
+    report = api.notify(engine, settings, os.environ if env is None else env, now=now,
+                        sleep=sleep)
+    return JobResult(f"sent {report.sent} (digests assembled {report.digests}), retrying "
+                     f"{report.retrying}, dead {report.dead}",
+                     {"sent": report.sent, "retrying": report.retrying, "dead": report.dead,
+                      "digests": report.digests})
 
 
 def check_notify(settings: Settings, job: JobSettings) -> list[str]:

@@ -125,7 +125,8 @@ def test_429_5xx_and_dropped_connections_end_with_each_message_delivered_exactly
         assert received == unique == 6 and duplicates == 0, channel
     assert clock.at - AT >= timedelta(seconds=7)  # Slack's Retry-After: 7 paused the channel
     status = outbox.status_report(engine)
-    assert status.counts == {"pending": 0, "sending": 0, "sent": 18, "dead": 0} and status.ok
+    assert status.counts == {"pending": 0, "sending": 0, "sent": 18, "dead": 0, "held": 0,
+                             "digested": 0} and status.ok
 
 
 def test_a_rejected_message_is_dead_lettered_with_its_reason_and_alerts_the_fallback(

@@ -23,6 +23,9 @@ Documents (board reports) go through the same outbox (:func:`enqueue_document`, 
 ``report``): one row per document and channel, the file attached where the channel can carry
 it.
 
+A subscription with ``mode = "daily"`` or ``"weekly"`` gets the same rows, ``held`` rather
+than ``pending``: they are sent as one digest per digest time (:mod:`assurance.outbox.digest`).
+
 Nothing notifies while a finding is silenced, except the expiry of its silence. ``no_data``
 and ``error`` transitions do not notify here: a missing return is a finding of its own
 (data-quality rules), and errors surface through job alerts.
@@ -56,8 +59,18 @@ from assurance.outbox.delivery import (
     deliver,
     fallback_channel,
 )
+from assurance.outbox.digest import mode_of
 from assurance.outbox.messages import EVENT_NAMES, from_json, message_for, to_json
-from assurance.outbox.models import DEAD, FINDING, PENDING, REPORT, STATUSES, Notification, as_utc
+from assurance.outbox.models import (
+    DEAD,
+    FINDING,
+    HELD,
+    PENDING,
+    REPORT,
+    STATUSES,
+    Notification,
+    as_utc,
+)
 from assurance.problems import Problem
 from assurance.routing import Subscription, list_subscriptions, matching
 
@@ -151,7 +164,8 @@ def enqueue(session: Session, transitions: Sequence[Transition], settings: Setti
             rows.append(dict(idempotency_key=key, kind=FINDING, finding_id=f.id, event_id=ev.id,
                              episode=f.times_opened, event=message.event, subscription=sub.name,
                              channel=sub.channel, audience=sub.audience, message=to_json(message),
-                             status=PENDING, attempts=0, next_attempt_at=at, created_at=at))
+                             status=PENDING if mode_of(settings, sub.name) == "each" else HELD, attempts=0,
+                             next_attempt_at=at, created_at=at))
             existing.add(key)
         if rows:  # Core insert: thousands of rows per run would be slow as ORM objects
             session.flush()

@@ -1,6 +1,7 @@
 """Delivering the outbox: claim due rows, pace them per channel, send, record, retry, dead-letter.
 
-One round of :func:`deliver`:
+A call of :func:`deliver` first writes the digests that have fallen due
+(:func:`assurance.outbox.digest.assemble_due`, on the same clock), then delivers in rounds:
 
 1. **Claim.** Due rows are ``pending`` rows whose ``next_attempt_at`` has passed and
    ``sending`` rows whose lease expired (their deliverer died). A row waits while an earlier
@@ -75,7 +76,8 @@ from assurance.channels import (
     ThreadRef,
 )
 from assurance.config import Settings
-from assurance.outbox.messages import dead_letter_message, from_json, to_json
+from assurance.outbox import digest
+from assurance.outbox.messages import dead_letter_message, to_json
 from assurance.outbox.models import (
     DEAD,
     DEAD_LETTER,
@@ -134,6 +136,7 @@ class DeliveryReport:
     already_sent: int = 0  # reclaimed rows whose provider id was recorded: not sent again
     found_sent: int = 0  # retried rows the platform already had (FindsSent): not sent again
     alerts: int = 0  # dead-letter alerts queued
+    digests: int = 0  # digests assembled (then delivered like any other row)
     pending: int = 0  # rows still pending or sending when it returned
     failures: list[str] = field(default_factory=list)  # "notification 12 (slack): reason"
 
@@ -279,7 +282,7 @@ class _Deliverer:
         # A row reclaimed from a dead deliverer, or retried after an error, may already have
         # reached the platform: send() asks the channel first, where it can tell.
         return [_Claim(r.id, r.kind, r.finding_id, r.channel, r.subscription, r.attempts,
-                       from_json(r.message),
+                       digest.load(r.kind, r.message),
                        threads.get((r.finding_id, r.channel)) if r.kind == FINDING else None,
                        maybe_sent=r.status == SENDING or r.last_error is not None,
                        queued_at=as_utc(r.created_at))
@@ -427,7 +430,7 @@ class _Deliverer:
 
     def alert(self, c: _Claim, reason: str, at: datetime) -> dict[str, Any]:
         key = hashlib.sha256(f"dead_letter|{c.id}|{self.fallback}".encode()).hexdigest()
-        message = dead_letter_message(c.message, key=key, channel=c.channel,
+        message = dead_letter_message(digest.plain(c.message), key=key, channel=c.channel,
                                       subscription=c.subscription, attempts=c.attempts + 1,
                                       reason=reason)
         return {"idempotency_key": key, "kind": DEAD_LETTER, "finding_id": c.finding_id,
@@ -487,6 +490,7 @@ def deliver(engine: Engine, settings: Settings, channels: Mapping[str, Channel],
                    flush_every=flush_every, deliverer=deliverer or uuid.uuid4().hex[:16],
                    should_stop=should_stop, workers=workers)
     deadline = d.t() + wait_for_retries
+    d.report.digests = len(digest.assemble_due(engine, settings, at=d.now()))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
         while not should_stop():
             claims, progressed = d.claim()

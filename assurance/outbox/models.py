@@ -1,9 +1,12 @@
 """The outbox's tables (SQLModel): notifications and their threads.
 
-Schema changes go through ``assurance/migrations`` (revision 0003 created these tables).
-A notification row is written in the same transaction as the finding change that caused it
-(:func:`assurance.outbox.enqueue`) and then moves ``pending`` → ``sending`` → ``sent``, or back
-to ``pending`` for a retry, or to ``dead`` with its reason (:mod:`assurance.outbox.delivery`).
+Schema changes go through ``assurance/migrations`` (revision 0003 created these tables,
+0006 added ``digest_id``). A notification row is written in the same transaction as the
+finding change that caused it (:func:`assurance.outbox.enqueue`) and then moves ``pending`` →
+``sending`` → ``sent``, or back to ``pending`` for a retry, or to ``dead`` with its reason
+(:mod:`assurance.outbox.delivery`). A row for a subscription that takes digests is written
+``held`` instead, and becomes ``digested`` when the digest carrying it is written (its
+``digest_id`` names that digest's row; :mod:`assurance.outbox.digest`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-STATUSES = (PENDING, SENDING, SENT, DEAD)
-"""Every notification status, in lifecycle order."""
+HELD, DIGESTED = "held", "digested"
+"""A finding message waiting for its subscription's digest, and one a digest now carries:
+neither is ever sent on its own."""
+STATUSES = (PENDING, SENDING, SENT, DEAD, HELD, DIGESTED)
+"""Every notification status: the delivery lifecycle, then the two digest ones."""
 
-FINDING, DEAD_LETTER, REPORT = "finding", "dead_letter", "report"
-"""Notification kinds: about a finding event, an alert that another notification died, or a
-document (a board report) distributed to a channel with the file attached."""
+FINDING, DEAD_LETTER, REPORT, DIGEST = "finding", "dead_letter", "report", "digest"
+"""Notification kinds: about a finding event, an alert that another notification died, a
+document (a board report) distributed to a channel with the file attached, or one digest of
+a subscription's finding messages."""
 
 
 def as_utc(value: datetime) -> datetime:
@@ -43,6 +50,7 @@ class Notification(SQLModel, table=True):
         Index("ix_notification_due", "status", "next_attempt_at"),
         Index("ix_notification_order", "finding_id", "channel", "status"),
         Index("ix_notification_recent", "channel", "sent_at"),
+        Index("ix_notification_held", "status", "subscription", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,6 +72,7 @@ class Notification(SQLModel, table=True):
     provider_message_id: str | None = None
     last_error: str | None = None
     alert_for: int | None = Field(default=None, foreign_key="notification.id")
+    digest_id: int | None = None  # the digest row carrying this (status digested)
     created_at: datetime
     sent_at: datetime | None = None
     dead_at: datetime | None = None

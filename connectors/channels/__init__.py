@@ -33,7 +33,8 @@ from collections.abc import Callable, Collection, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 
-from assurance.channels import Channel, Trend
+from assurance.channels import Channel, OutboundMessage, Trend
+from assurance.outbox.digest import DigestEntry, DigestMessage, DigestSection
 from assurance.problems import did_you_mean
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Options",
     "build_channel",
     "builder",
+    "digest_sections",
     "event_words",
     "is_loopback",
     "parse_retry_after",
@@ -285,6 +287,7 @@ EVENT_WORDS: Mapping[str, str] = {
     "job_error": "Job error",
     "heartbeat": "Heartbeat",
     "report_ready": "Report ready",
+    "digest": "Digest",
 }
 
 
@@ -296,6 +299,27 @@ def trend_words(trend: Trend | None) -> str:
 def event_words(event: str) -> str:
     """``"New finding"`` for ``"opened"`` etc."""
     return EVENT_WORDS.get(event, event)
+
+
+def digest_sections(message: OutboundMessage, limit: int | None = None) -> tuple[
+        list[tuple[DigestSection, tuple[DigestEntry, ...]]], int]:
+    """A digest's sections with at most ``limit`` lines in all, and how many were left out.
+
+    Channels with message size limits (Slack, Teams) pass ``limit``; a message that is not a
+    digest has no sections.
+    """
+    if not isinstance(message, DigestMessage):
+        return [], 0
+    shown: list[tuple[DigestSection, tuple[DigestEntry, ...]]] = []
+    left = limit if limit is not None else sum(len(s.entries) for s in message.sections)
+    omitted = 0
+    for section in message.sections:
+        take = section.entries[:max(0, left)]
+        left -= len(take)
+        omitted += len(section.entries) - len(take)
+        if take:
+            shown.append((section, take))
+    return shown, omitted
 
 
 # The channel modules use the helpers above, so they are imported last.

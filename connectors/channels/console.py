@@ -28,16 +28,45 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import Options, builder, event_words, trend_words, validator
+from assurance.outbox.digest import is_digest
+from connectors.channels import (
+    Options,
+    builder,
+    digest_sections,
+    event_words,
+    trend_words,
+    validator,
+)
 from connectors.channels.escaping import plain, safe_url, single_line
 from connectors.channels.webhook import payload
 
 OPTIONS = ("path",)
 
 
+def render_digest(m: OutboundMessage) -> str:
+    """The plain-text block for a digest: every line, per organisation."""
+    heading = f"[{m.severity.upper()}] {event_words(m.event)}: {single_line(m.title)}"
+    lines = [f"── {heading} " + "─" * max(3, 76 - len(heading))]
+    if m.synthetic:
+        lines.append("SYNTHETIC DEMO DATA")
+    lines += [plain(m.headline), f"Period: {single_line(m.period)}"]
+    lines += [f"  {single_line(label)}: {single_line(value)}" for label, value in m.facts]
+    for section, entries in digest_sections(m)[0]:
+        lines.append(f"{single_line(section.organisation_name)} "
+                     f"({single_line(section.organisation_code)})")
+        for e in entries:
+            lines.append(f"  • {event_words(e.event)}: {single_line(e.title)} — "
+                         f"{single_line(e.headline)} · {single_line(e.thread_key)}")
+            if url := safe_url(e.report_url):
+                lines.append(f"    Report: {url}")
+    return "\n".join(lines) + "\n\n"
+
+
 def render(message: OutboundMessage, thread: ThreadRef | None) -> str:
-    """The plain-text block for one message."""
+    """The plain-text block for one message (a digest: :func:`render_digest`)."""
     m = message
+    if is_digest(m):
+        return render_digest(m)
     heading = f"[{m.severity.upper()}] {event_words(m.event)}: {single_line(m.title)}"
     lines = [f"── {heading} " + "─" * max(3, 76 - len(heading))]
     if m.synthetic:

@@ -11,7 +11,9 @@ Options (``type = "email"``): ``host``, ``port`` (default 587, 465 for ssl, 25 f
 ``username`` and ``password_env`` (together), ``timeout`` (seconds, default 30),
 ``message_id_domain`` (default: the domain of ``from``), ``ca_file`` (PEM of CAs to trust
 instead of the system's, for relays with an internal CA). Documents (board reports) are
-attached to the mail. ``security = "none"`` with a login is
+attached to the mail. A digest (:mod:`assurance.outbox.digest`) is one mail, not
+threaded: its counts, then a heading per organisation and a list item per event, every line
+included, each linking to its report where there is one. ``security = "none"`` with a login is
 refused unless ``host`` is loopback: the password would cross the network in clear.
 """
 
@@ -28,7 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import Options, builder, event_words, is_loopback, trend_words, validator
+from assurance.outbox.digest import is_digest
+from connectors.channels import (
+    Options,
+    builder,
+    digest_sections,
+    event_words,
+    is_loopback,
+    trend_words,
+    validator,
+)
 from connectors.channels.escaping import html_text as _h
 from connectors.channels.escaping import plain, safe_url, single_line
 
@@ -51,14 +62,47 @@ def _rows(m: OutboundMessage) -> list[tuple[str, str]]:
 
 def subject(m: OutboundMessage, *, reply: bool) -> str:
     """``[assurance] {severity}: {title} — {organisation_name}``, ``Re:`` for replies."""
-    what = event_words(m.event) if m.attachments else m.severity
+    what = event_words(m.event) if m.attachments or is_digest(m) else m.severity
     text = f"[assurance] {what}: {m.title} — {m.organisation_name}"
     return single_line(("Re: " if reply else "") + text)
+
+
+def _digest_plain(m: OutboundMessage) -> list[str]:
+    lines = [f"{m.severity.upper()} · {event_words(m.event)}: {m.title}", m.headline, "",
+             *(f"{label}: {value}" for label, value in m.facts), f"Period: {m.period}"]
+    for section, entries in digest_sections(m)[0]:
+        lines += ["", f"{section.organisation_name} ({section.organisation_code})"]
+        for e in entries:
+            lines.append(f"- {event_words(e.event)}: {e.title} — {e.headline} · {e.thread_key}")
+            if url := safe_url(e.report_url):
+                lines.append(f"  Report: {url}")
+    return lines
+
+
+def _digest_html(m: OutboundMessage) -> list[str]:
+    rows = "".join(f'<tr><th scope="row" style="text-align:left">{_h(k)}</th><td>{_h(v)}</td>'
+                   "</tr>" for k, v in (*m.facts, ("Period", m.period)))
+    parts = [f"<h1>{_h(m.title)}</h1>",
+             f"<p><strong>{_h(m.severity.upper())}</strong> · {_h(event_words(m.event))}</p>",
+             f"<p>{_h(m.headline)}</p>", f"<table>{rows}</table>"]
+    for section, entries in digest_sections(m)[0]:
+        parts.append(f"<h2>{_h(section.organisation_name)} "
+                     f"({_h(section.organisation_code)})</h2>")
+        items = []
+        for e in entries:
+            link = (f' <a href="{_h(url)}">Open the report</a>'
+                    if (url := safe_url(e.report_url)) else "")
+            items.append(f"<li>{_h(event_words(e.event))}: {_h(e.title)} — {_h(e.headline)} · "
+                         f"{_h(e.thread_key)}{link}</li>")
+        parts.append(f"<ul>{''.join(items)}</ul>")
+    return parts
 
 
 def plain_body(m: OutboundMessage) -> str:
     """The text/plain part."""
     lines = ["SYNTHETIC DEMO DATA", ""] if m.synthetic else []
+    if is_digest(m):
+        return plain("\n".join(lines + _digest_plain(m))) + "\n"
     lines += [f"{m.severity.upper()} · {event_words(m.event)}: {m.title}",
               f"{m.headline} {trend_words(m.trend)}".rstrip(), ""]
     lines += [f"{label}: {value}" for label, value in _rows(m)]
@@ -75,6 +119,10 @@ def html_body(m: OutboundMessage) -> str:
     rows = "".join(f'<tr><th scope="row" style="text-align:left">{_h(k)}</th><td>{_h(v)}</td>'
                    "</tr>" for k, v in _rows(m))
     parts = ['<p><strong>SYNTHETIC DEMO DATA</strong></p>'] if m.synthetic else []
+    if is_digest(m):
+        parts += _digest_html(m)
+        return ('<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
+                f"<title>{_h(m.title)}</title></head><body>{''.join(parts)}</body></html>\n")
     parts += [f"<h1>{_h(m.title)}</h1>",
               f"<p><strong>{_h(m.severity.upper())}</strong> · {_h(event_words(m.event))}</p>",
               f"<p>{_h(m.headline)} {_h(trend_words(m.trend))}</p>",

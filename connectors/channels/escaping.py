@@ -115,3 +115,16 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url
+
+
+def slack_link(url: str | None, label: str) -> str:
+    """A Slack ``<url|label>`` link to a :func:`safe_url` (``""`` when there is none).
+
+    The URL's ``&``, ``<`` and ``>`` become Slack's entities and ``|`` is percent-encoded, so
+    the link cannot be closed early or given another label; ``label`` is escaped as data.
+    """
+    url = safe_url(url)
+    if url is None:
+        return ""
+    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return f"<{target}|{slack_mrkdwn(label)}>"

@@ -5,6 +5,10 @@ reference. Each later event updates that parent (``chat.update``) to show the ne
 replies in its thread (escalations are also broadcast to the channel). Data is escaped with
 :func:`escaping.slack_mrkdwn`, ``mrkdwn`` is ``verbatim`` and ``link_names`` never sent.
 
+A digest (:mod:`assurance.outbox.digest`) is one new top-level post: its counts, then one
+section per organisation with a line per event (the figure as the audience may see it, and
+a link to the report where there is one), at most ``CHAT_LINES`` lines with the rest counted.
+
 Documents (board reports) are uploaded into the channel with ``files.uploadV2``, a short
 comment saying what they are. Options (``type = "slack"``): ``channel`` (ID, ``C0123``),
 ``token_env`` (variable holding the bot token, scopes ``chat:write``, and ``files:write`` to send
@@ -34,9 +38,17 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
 from assurance.channels import ChannelError, DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import Options, builder, event_words, parse_retry_after, validator
+from assurance.outbox.digest import CHAT_LINES, is_digest
+from connectors.channels import (
+    Options,
+    builder,
+    digest_sections,
+    event_words,
+    parse_retry_after,
+    validator,
+)
 from connectors.channels import trend_words as _trend
-from connectors.channels.escaping import safe_url
+from connectors.channels.escaping import safe_url, slack_link
 from connectors.channels.escaping import slack_mrkdwn as _e
 
 log = logging.getLogger(__name__)
@@ -117,6 +129,33 @@ def message_blocks(m: OutboundMessage, *, parent: bool) -> list[dict[str, Any]]:
             "text": {"type": "plain_text", "text": "Open report"}}]})
     context = [f"Rule {_e(m.rule_id)} · finding {_e(m.thread_key)}"]
     context += [f"Latest: {event_words(m.event)}; every update is in the thread"] if parent else []
+    context += ["*SYNTHETIC DEMO DATA*"] if m.synthetic else []
+    blocks.append({"type": "context", "elements": [_md(c) for c in context]})
+    return blocks
+
+
+def digest_blocks(m: OutboundMessage) -> list[dict[str, Any]]:
+    """Block Kit for a digest: counts, then a section per organisation, one line per event."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _fit(_e(m.title), 150)}},
+        {"type": "section", "text": _md(f"*{_e(m.severity.upper())}* · {event_words(m.event)}"
+                                        f"\n{_e(m.headline)}", 3000)},
+    ]
+    if m.facts:
+        blocks.append({"type": "section", "fields": [
+            _md(f"*{_e(label)}*\n{_e(value)}") for label, value in m.facts[:10]]})
+    sections, omitted = digest_sections(m, CHAT_LINES)
+    for section, entries in sections:
+        lines = [f"*{_e(section.organisation_name)} ({_e(section.organisation_code)})*"]
+        for e in entries:
+            link = slack_link(e.report_url, "Open report")
+            lines.append(f"• {event_words(e.event)}: {_e(e.title)} — {_e(e.headline)}"
+                         + (f" {link}" if link else "") + f" · {_e(e.thread_key)}")
+        blocks.append({"type": "section", "text": _md("\n".join(lines), 3000)})
+    context = [f"From {_e(m.period)}"]
+    if omitted:
+        context.append(f"{omitted} more line(s) not shown here: `assurance notifications "
+                       "preview` lists them all")
     context += ["*SYNTHETIC DEMO DATA*"] if m.synthetic else []
     blocks.append({"type": "context", "elements": [_md(c) for c in context]})
     return blocks
@@ -207,6 +246,8 @@ class SlackChannel:
         attachments is a file upload with the message as its comment."""
         if message.attachments:
             return self._upload(message)
+        if is_digest(message):
+            thread = None  # each digest is a post of its own, never a reply
         channel, thread_ts = self._channel, None
         if thread is not None:
             channel, _, thread_ts = thread.provider_message_id.partition(":")
@@ -217,7 +258,8 @@ class SlackChannel:
             self._update_parent(message, channel, thread_ts)
         reply = self._call(channel, lambda: self._client.chat_postMessage(
             channel=channel, text=message_text(message), thread_ts=thread_ts,
-            blocks=message_blocks(message, parent=False), unfurl_links=False,
+            blocks=(digest_blocks(message) if is_digest(message)
+                    else message_blocks(message, parent=False)), unfurl_links=False,
             unfurl_media=False, reply_broadcast=(message.event == "escalated") or None,
             metadata={"event_type": "assurance_finding", "event_payload": {
                 "idempotency_key": message.idempotency_key, "thread_key": message.thread_key}}))

@@ -12,6 +12,10 @@ controls removed); severity is always a word, and colour only repeats it. Teams 
 threads for webhook posts, so each card names the finding's ``thread_key`` as "Reference"
 for people to search on.
 
+A digest (:mod:`assurance.outbox.digest`) is one card: its counts as facts, then a heading
+per organisation and a line per event, with an "Open report" button where the event has a
+report, at most ``CHAT_LINES`` lines (cards are limited to about 28 KB) with the rest counted.
+
 Options (``type = "teams"``): ``url_env`` (required), ``timeout`` (seconds, default 10).
 """
 
@@ -22,7 +26,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from assurance.channels import DeliveryResult, OutboundMessage, ThreadRef
-from connectors.channels import Options, builder, event_words, trend_words, validator
+from assurance.outbox.digest import CHAT_LINES, is_digest
+from connectors.channels import (
+    Options,
+    builder,
+    digest_sections,
+    event_words,
+    trend_words,
+    validator,
+)
 from connectors.channels.escaping import adaptive_card as _e
 from connectors.channels.escaping import safe_url
 from connectors.channels.webhook import post
@@ -36,8 +48,40 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
+def digest_card(m: OutboundMessage) -> dict[str, Any]:
+    """The Adaptive Card for a digest: counts, then each organisation's lines."""
+    body: list[dict[str, Any]] = []
+    if m.synthetic:
+        body.append(_text("SYNTHETIC DEMO DATA", weight="Bolder", color="warning"))
+    body += [
+        _text(_e(m.title), size="Large", weight="Bolder"),
+        _text(f"{_e(m.severity.upper())} · {event_words(m.event)}", weight="Bolder",
+              color=_COLOURS.get(m.severity, "default")),
+        _text(_e(m.headline)),
+        {"type": "FactSet", "facts": [{"title": _e(t), "value": _e(v)} for t, v in
+                                      (*m.facts, ("Period", m.period))]},
+    ]
+    sections, omitted = digest_sections(m, CHAT_LINES)
+    for section, entries in sections:
+        body.append(_text(f"{_e(section.organisation_name)} ({_e(section.organisation_code)})",
+                          weight="Bolder", spacing="Medium"))
+        for e in entries:
+            body.append(_text(f"{event_words(e.event)}: {_e(e.title)} — {_e(e.headline)} · "
+                              f"{_e(e.thread_key)}", spacing="Small"))
+            if url := safe_url(e.report_url):
+                body.append({"type": "ActionSet", "actions": [
+                    {"type": "Action.OpenUrl", "title": "Open report", "url": url}]})
+    if omitted:
+        body.append(_text(f"{omitted} more line(s) not shown here: assurance notifications "
+                          "preview lists them all", isSubtle=True))
+    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": CARD_VERSION, "msteams": {"width": "Full"}, "body": body}
+
+
 def card(m: OutboundMessage) -> dict[str, Any]:
-    """The Adaptive Card (schema 1.4) for one message."""
+    """The Adaptive Card (schema 1.4) for one message (a digest: :func:`digest_card`)."""
+    if is_digest(m):
+        return digest_card(m)
     headline = _e(m.headline) + (f" {trend_words(m.trend)}" if m.trend else "")
     facts = [
         ("Organisation", f"{_e(m.organisation_name)} ({_e(m.organisation_code)})"),

@@ -9,6 +9,12 @@ Each delivery is one ``POST`` of ``{"schema": "assurance.notification/v1", ...}`
 * ``X-Assurance-Timestamp``: Unix seconds when sent, so receivers can refuse stale deliveries.
 * ``Idempotency-Key``: the same on every retry of one notification; receivers dedupe on it.
 
+A digest (:mod:`assurance.outbox.digest`) has ``event = "digest"`` and, besides the fields
+above, ``sections`` (per organisation: ``organisation_code``, ``organisation_name``,
+``synthetic`` and ``entries``, each with the event, title, severity, headline, rule, period,
+state, level, ``thread_key``, the ``idempotency_key`` of the message it stands for,
+``report_url`` and ``facts``), ``since``, ``until`` (ISO 8601 UTC) and ``subscription``.
+
 Options (``type = "webhook"``): ``url`` or ``url_env`` (a variable holding it, for URLs that
 embed a token), ``secret_env`` (variable holding the signing secret), ``timeout`` (seconds,
 default 10). The URL must be https; plain http is allowed only to loopback addresses, where
@@ -92,11 +98,20 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+def _clean(value: Any) -> Any:
+    """Strings with control characters removed, all the way down (digest sections too)."""
+    if isinstance(value, str):
+        return plain(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 def payload(message: OutboundMessage, thread: ThreadRef | None) -> dict[str, Any]:
     """The JSON document sent: every message field, control characters removed."""
-    fields = dataclasses.asdict(message)
-    fields["facts"] = [[plain(label), plain(value)] for label, value in message.facts]
-    cleaned = {k: plain(v) if isinstance(v, str) else v for k, v in fields.items()}
+    cleaned = _clean(dataclasses.asdict(message))
     ref = None if thread is None else {
         "provider_message_id": thread.provider_message_id, "extra": dict(thread.extra)}
     return {"schema": SCHEMA, **cleaned, "thread": ref}
