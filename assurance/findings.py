@@ -3,17 +3,28 @@
 One finding per (rule, organisation, scope) with a stable fingerprint. Applying a run's
 outcomes gives transitions:
 
-* **opened** — a breach where none was open (``times_opened`` counts re-openings);
-* **continuing** — still in breach in a later period (consecutive periods counted);
-* **escalated** — the consecutive count crossed the rule's ``after_periods`` step, raising
-  the level on the ladder (EDI lead → executive lead → board committee → regulator);
-* **resolved** — back to ok, with how long it was open;
+* **opened** — a breach where none was open: the first, or one long after the last was
+  resolved (a new *episode*: ``times_opened`` counts them, and every subscriber is told
+  afresh);
+* **reopened** — a breach within ``reopen_within_periods`` (default: the next period) of the
+  period the finding was resolved in: the same episode carries on in the same thread, its
+  level is not lowered, and those told of the breach are told it is back;
+* **continuing** — still in breach in a later period (periods in breach counted; a
+  recovering period does not reset the count, as the finding never closed);
+* **escalated** — the count crossed the rule's ``after_periods`` step, raising the level on
+  the ladder (EDI lead → executive lead → board committee → regulator);
+* **recovering** — the rule was met, but not yet for the periods in a row a resolution
+  needs (:class:`Damping`: 1 annual period, 2 months by default); the finding stays open and
+  nobody is notified (the event is on the finding's history and in the audit log);
+* **resolved** — met for those periods in a row, with how long it was open;
 * **no_data** / **error** — the evaluation could not judge an open finding (never "ok");
 * **silence_expired** — a silence's expiry passed, so the finding speaks again.
 
 Re-running the same period changes nothing (idempotent). People add **acknowledged**,
-**assigned** (action owner, due date) and **silenced** (reason, approver, expiry). Every
-transition is a ``finding_event`` row and an audit event in the same transaction.
+**assigned** (action owner, a due date not in the past), **silenced** (reason, approver,
+expiry) and **resolved** by hand (a note; a later period in breach reopens it). Every
+transition is a ``finding_event`` row and an audit event in the same transaction; which of
+them notify is :data:`assurance.outbox.messages.EVENT_NAMES`.
 """
 
 from __future__ import annotations
@@ -25,14 +36,56 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assurance import audit
+from assurance.config import Settings
+from assurance.db import session
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
-from assurance.models import Finding, FindingEvent
+from assurance.models import Finding, FindingEvent, Organisation
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
+
+LIFECYCLE_KINDS = ("opened", "reopened", "continuing", "escalated", "recovering", "resolved",
+                   "no_data", "error")
+"""Event kinds evaluations write (people's events, such as acknowledged, come in between)."""
+
+
+@dataclass(frozen=True)
+class Damping:
+    """How a finding settles, so a figure hovering at a threshold does not flap.
+
+    Attributes:
+        resolve_after_annual: periods in a row a rule must be met before a finding on an
+            annual period (WRES/WDES year, survey year) resolves.
+        resolve_after_monthly: the same for monthly series, whose single months are noisier.
+        reopen_within_periods: a breach this many periods or fewer after the period a finding
+            was resolved in reopens it (same episode, same thread); later ones open a new
+            episode. 0: every later breach is a new episode.
+    """
+
+    resolve_after_annual: int = 1
+    resolve_after_monthly: int = 2
+    reopen_within_periods: int = 1
+
+    def resolve_after(self, period: str | None) -> int:
+        """Periods in a row the rule must be met before a finding on ``period`` resolves."""
+        spec = parse_period_key(period) if period else None
+        monthly = spec is not None and spec.kind == "month"
+        return max(self.resolve_after_monthly if monthly else self.resolve_after_annual, 1)
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Damping:
+        """The damping configured in ``settings`` (its fields of these names), else defaults."""
+        d = cls()
+        return cls(*(int(getattr(settings, name, getattr(d, name)))
+                     for name in ("resolve_after_annual", "resolve_after_monthly",
+                                  "reopen_within_periods")))
+
+
+DEFAULT_DAMPING = Damping()
 
 
 def fingerprint(rule_id: str, org_code: str, scope: str = "") -> str:
@@ -74,8 +127,14 @@ def record_transition(s: Session, f: Finding, kind: str, *, at: datetime, as_of:
 
 
 def apply_outcomes(s: Session, outcomes: Sequence[Outcome], levels: Sequence[str], *,
-                   as_of: date, at: datetime, actor: str) -> list[Transition]:
-    """Apply one evaluation run's outcomes (caller commits). Returns the transitions."""
+                   as_of: date, at: datetime, actor: str,
+                   damping: Damping | None = None) -> list[Transition]:
+    """Apply one evaluation run's outcomes (caller commits). Returns the transitions.
+
+    ``damping`` defaults to :data:`DEFAULT_DAMPING` (``Damping.from_settings(settings)``
+    gives the configured one).
+    """
+    damping = damping or DEFAULT_DAMPING
     prints = {fingerprint(o.rule.id, o.org.code, o.scope): o for o in outcomes}
     existing = {f.fingerprint: f for f in s.exec(
         select(Finding).where(col(Finding.fingerprint).in_(list(prints))))}
@@ -91,12 +150,62 @@ def apply_outcomes(s: Session, outcomes: Sequence[Outcome], levels: Sequence[str
                         evidence=_json(o.rule.evidence), status="new", updated_at=at)
             s.add(f)
             s.flush()
-        out.extend(_apply(s, f, o, levels, as_of=as_of, at=at, actor=actor))
+        out.extend(_apply(s, f, o, levels, as_of=as_of, at=at, actor=actor, damping=damping))
     return out
 
 
+def _last_event(s: Session, f: Finding, kinds: Sequence[str]) -> FindingEvent | None:
+    return s.exec(select(FindingEvent).where(FindingEvent.finding_id == f.id,
+                                             col(FindingEvent.kind).in_(list(kinds)))
+                  .order_by(col(FindingEvent.id).desc()).limit(1)).first()
+
+
+def _met_in_a_row(s: Session, f: Finding) -> int:
+    """Periods in a row the rule has been met while the finding stayed open (recovering)."""
+    last = _last_event(s, f, LIFECYCLE_KINDS)
+    if last is None or last.kind != "recovering":
+        return 0
+    return int(json.loads(last.details or "{}").get("met_periods", 0))
+
+
+def periods_between(earlier: str | None, later: str | None) -> int | None:
+    """How many periods ``later`` comes after ``earlier`` (None: not comparable)."""
+    a = parse_period_key(earlier) if earlier else None
+    b = parse_period_key(later) if later else None
+    if a is None or b is None or a.kind != b.kind:
+        return None
+    if a.kind == "month":
+        return (b.end.year - a.end.year) * 12 + b.end.month - a.end.month
+    return b.end.year - a.end.year
+
+
+def _open(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: date,
+          at: datetime, actor: str, damping: Damping) -> Transition:
+    """Open a finding that is not open: a new episode, or the last one reopened."""
+    last = _last_event(s, f, ("resolved",)) if f.times_opened else None
+    gap = periods_between(last.period, o.period) if last is not None else None
+    within = gap is not None and gap <= damping.reopen_within_periods
+    f.open, f.consecutive_periods, f.resolved_on = True, 1, None
+    f.last_breach_period = o.period
+    f.ack_by = f.ack_at = f.ack_note = None  # a breach that is back needs acknowledging again
+    start = level_for(o.rule, 1, levels)
+    if within and last is not None:
+        # The same episode carries on: the same receivers, the level it had reached.
+        order = list(levels)
+        f.level = max((lv for lv in (start, f.level) if lv in order), key=order.index,
+                      default=start)
+        return record_transition(s, f, "reopened", at=at, as_of=as_of, actor=actor,
+                                 summary=o.summary,
+                                 details={"resolved_in": last.period, "periods_after": gap})
+    f.times_opened += 1
+    f.first_breach_period, f.opened_on, f.level = o.period, as_of, start
+    details = {"previously_resolved_in": last.period} if last is not None else {}
+    return record_transition(s, f, "opened", at=at, as_of=as_of, actor=actor,
+                             summary=o.summary, details=details)
+
+
 def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: date,
-           at: datetime, actor: str) -> list[Transition]:
+           at: datetime, actor: str, damping: Damping) -> list[Transition]:
     out: list[Transition] = []
     if _older(o.period, f.last_period):
         # Evaluating an earlier date again (a report for last year, a mistaken --as-of) must
@@ -124,13 +233,8 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
     if o.status == "breach":
         prev_level = f.level
         if not f.open:
-            f.open, f.consecutive_periods, f.times_opened = True, 1, f.times_opened + 1
-            f.first_breach_period = f.last_breach_period = o.period
-            f.opened_on, f.resolved_on = as_of, None
-            f.level = level_for(o.rule, 1, levels)
-            f.ack_by = f.ack_at = f.ack_note = None
-            kind = "opened" if f.times_opened == 1 else "reopened"
-            out.append(record_transition(s, f, kind, at=at, as_of=as_of, actor=actor, summary=o.summary))
+            out.append(_open(s, f, o, levels, as_of=as_of, at=at, actor=actor,
+                             damping=damping))
         elif f.last_breach_period != o.period:
             f.consecutive_periods += 1
             f.last_breach_period = o.period
@@ -146,6 +250,14 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
                                details={"consecutive_periods": f.consecutive_periods}))
     elif o.status == "ok":
         if f.open:
+            needed, met = damping.resolve_after(o.period), _met_in_a_row(s, f) + 1
+            if met < needed:
+                out.append(record_transition(
+                    s, f, "recovering", at=at, as_of=as_of, actor=actor,
+                    summary=f"Met for {met} of the {needed} periods in a row needed to "
+                    f"resolve; still open: {o.summary}",
+                    details={"met_periods": met, "needed": needed}))
+                return out
             days = (as_of - f.opened_on).days if f.opened_on else None
             periods = f.consecutive_periods
             f.open, f.resolved_on, f.consecutive_periods = False, as_of, 0
@@ -153,7 +265,8 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
                                summary=f"Resolved after {periods} period"
                                + ("s" if periods != 1 else "") + " in breach"
                                + (f" ({days} days)" if days is not None else "") + ": "
-                               + o.summary, details={"periods": periods, "days": days}))
+                               + o.summary, details={"periods": periods, "days": days,
+                                                     "met_periods": met}))
     elif o.status == "outside":
         # Outside the range but no longer significant: NHS England still flags the figure,
         # so an open finding stays open (neither resolved nor escalated); none is opened.
@@ -194,6 +307,15 @@ def acknowledge(s: Session, ref: str, *, who: str, note: str, at: datetime,
 
 def assign(s: Session, ref: str, *, owner: str, due: date | None, note: str | None,
            actor: str, at: datetime, as_of: date) -> Transition:
+    """Give a finding's action an owner and a due date (``as_of`` or later)."""
+    problems = []
+    if not owner.strip():
+        problems.append(Problem("--owner", "expected the name or role of who owns the action"))
+    if due is not None and due < as_of:
+        problems.append(Problem("--due", f"due date {due:%Y-%m-%d} is in the past; expected "
+                                f"{as_of:%Y-%m-%d} or later"))
+    if problems:
+        raise ProblemsError(problems)
     f = _get(s, ref)
     f.action_owner, f.action_due, f.action_note, f.updated_at = owner, due, note, at
     due_text = f", due {due:%d %B %Y}" if due else ""
@@ -215,8 +337,83 @@ def silence(s: Session, ref: str, *, reason: str, approver: str, until: date, ac
                    details={"reason": reason, "approver": approver, "until": until})
 
 
+def resolve(s: Session, ref: str, *, note: str, actor: str, at: datetime,
+            as_of: date) -> Transition:
+    """Resolve an open finding by hand (the action is done, the figure was wrong …).
+
+    It stays resolved until a later period is evaluated in breach, which reopens it
+    (:class:`Damping`); evaluating the same period again does not.
+    """
+    if not note.strip():
+        raise ProblemsError([Problem("--note", "expected why the finding is resolved")])
+    f = _get(s, ref)
+    if not f.open:
+        raise ProblemsError([Problem("finding", f"{ref!r} is not open (resolved on "
+                                     f"{f.resolved_on or 'never opened'}); nothing to resolve")])
+    days = (as_of - f.opened_on).days if f.opened_on else None
+    periods = f.consecutive_periods
+    f.open, f.resolved_on, f.consecutive_periods, f.updated_at = False, as_of, 0, at
+    return record_transition(s, f, "resolved", at=at, as_of=as_of, actor=actor,
+                             summary=f"Resolved by {actor}: {note}",
+                             details={"by_hand": True, "note": note, "periods": periods,
+                                      "days": days})
+
+
 def get(s: Session, ref: str) -> tuple[Finding, list[FindingEvent]]:
     f = _get(s, ref)
     events = s.exec(select(FindingEvent).where(FindingEvent.finding_id == f.id)
                     .order_by(col(FindingEvent.id))).all()
     return f, list(events)
+
+
+@dataclass(frozen=True)
+class FindingList:
+    """What ``assurance findings list`` shows.
+
+    Attributes:
+        findings: the rows, by organisation and rule.
+        scope: the organisations shown (``organisations.accountable``); empty: every one.
+        others: findings of other organisations (peers) left out; ``every_organisation``
+            shows them.
+    """
+
+    findings: list[Finding]
+    scope: tuple[str, ...]
+    others: int
+
+
+def list_findings(engine: Engine, settings: Settings, *, org: str | None = None,
+                  every_organisation: bool = False, resolved: bool = False) -> FindingList:
+    """Findings of the accountable organisations (all of them when none are configured).
+
+    Args:
+        engine: the store.
+        settings: gives ``organisations.accountable``.
+        org: one organisation only (any, accountable or not).
+        every_organisation: peers too.
+        resolved: resolved ones too, not only open ones.
+    """
+    scope = () if every_organisation or org else tuple(settings.accountable)
+    with session(engine) as s:
+        q = select(Finding).order_by(col(Finding.org_code), col(Finding.rule_id))
+        if not resolved:
+            q = q.where(col(Finding.open).is_(True))
+        if org:
+            q = q.where(Finding.org_code == org.upper())
+        rows = list(s.exec(q).all())
+    shown = [f for f in rows if not scope or f.org_code in scope]
+    return FindingList(shown, scope, len(rows) - len(shown))
+
+
+def open_findings(engine: Engine, *, synthetic_only: bool = False,
+                  org: str | None = None) -> list[Finding]:
+    """Open findings, by organisation, most severe first."""
+    with session(engine) as s:
+        q = select(Finding).where(col(Finding.open).is_(True))
+        if synthetic_only:
+            q = q.join(Organisation).where(col(Organisation.synthetic).is_(True))
+        if org:
+            q = q.where(Finding.org_code == org)
+        rows = list(s.exec(q).all())
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    return sorted(rows, key=lambda f: (f.org_code, order.get(f.severity, 9), f.rule_id))

@@ -29,8 +29,12 @@ from assurance.periods import short_label
 EVENT_NAMES: Mapping[str, Event] = {
     "opened": "opened", "reopened": "opened", "continuing": "repeat", "escalated": "escalated",
     "acknowledged": "acknowledged", "resolved": "resolved", "silence_expired": "silence_expired",
+    # People's lifecycle steps; the channels have no event of their own for them yet, so
+    # they arrive as acknowledgements, the headline saying which step it was.
+    "assigned": "acknowledged", "silenced": "acknowledged",
 }
-"""Finding event kinds that notify, and the channel event each becomes."""
+"""Finding event kinds that notify, and the channel event each becomes (``recovering``, a
+rule met but not yet for long enough to resolve, does not notify)."""
 
 _STATES = {"breach": "firing", "outside": "firing", "ok": "ok", "no_data": "no_data",
            "not_calculable": "no_data", "error": "error"}
@@ -78,21 +82,46 @@ def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level
     def lvl(name: str | None) -> str:
         return (name or "no level").replace("_", " ")
 
+    from datetime import date  # (kept inside: this change may touch only _headline)
+
+    def day(value: Any) -> str:
+        return f"{date.fromisoformat(str(value)):%d %B %Y}" if value else ""
+
     kind = event.kind
     if kind == "reopened":
+        if details.get("resolved_in"):
+            n = int(details.get("periods_after") or 1)
+            return (f"In breach again {n} period{'s' if n != 1 else ''} after it was resolved "
+                    f"in {short_label(details['resolved_in'])}: {figure}")
         return f"In breach again (opened {finding.times_opened} times): {figure}"
+    if kind == "opened" and details.get("previously_resolved_in"):
+        return (f"In breach again (last resolved in "
+                f"{short_label(details['previously_resolved_in'])}): {figure}")
     if kind == "continuing":
         n = details.get("consecutive_periods", finding.consecutive_periods)
         return f"Still in breach after {n} consecutive periods: {figure}"
     if kind == "escalated":
-        why = (f"not acknowledged after {details['working_days']} working days"
-               if details.get("reason") == "unacknowledged"
-               else f"{details.get('consecutive_periods', finding.consecutive_periods)} "
-               "consecutive periods in breach")
+        if details.get("reason") == "unacknowledged":
+            why = f"not acknowledged after {details['working_days']} working days"
+        elif details.get("reason") == "overdue":
+            why = (f"action due {day(details.get('due'))} is {details['working_days']} "
+                   "working days overdue")
+        else:
+            why = (f"{details.get('consecutive_periods', finding.consecutive_periods)} "
+                   "consecutive periods in breach")
         return f"Escalated from {lvl(previous_level)} to {lvl(event.level)} ({why}): {figure}"
     if kind == "acknowledged":
         note = details.get("note") or ""
         return f"Acknowledged by {event.actor}" + (f": {note}" if note else "")
+    if kind == "assigned":
+        due = f", due {day(details['due'])}" if details.get("due") else ""
+        note = f": {details['note']}" if details.get("note") else ""
+        return f"Action assigned to {details.get('owner', '?')}{due}{note}"
+    if kind == "silenced":
+        return (f"Silenced until {day(details.get('until'))}, approved by "
+                f"{details.get('approver', '?')}: {details.get('reason', '')}")
+    if kind == "resolved" and details.get("by_hand"):
+        return f"Resolved by {event.actor}: {details.get('note', '')}"
     if kind == "resolved":
         days = details.get("days")
         span = f" ({days} days)" if days is not None else ""
