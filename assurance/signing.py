@@ -150,6 +150,25 @@ def pack_key(*, key_env: str | None, env: Mapping[str, str], key_dir: Path,
     return _local_key(key_dir / KEY_FILE)
 
 
+def key_problems(*, key_env: str | None, env: Mapping[str, str], key_dir: Path,
+                 config: str = "<config>") -> list[Problem]:
+    """What ``config check`` says about the signing key, without making one: an error when
+    ``key_env`` is named but unset or not a key (every pack build would fail), a warning when
+    no variable is named (packs are signed with the key file beside config.toml)."""
+    if key_env:
+        try:
+            pack_key(key_env=key_env, env=env, key_dir=key_dir, config=config)
+        except ProblemsError as exc:
+            return list(exc.problems)
+        return []
+    where = key_dir / KEY_FILE
+    state = "it exists" if where.exists() else "not made yet: the first pack built makes it"
+    return [Problem(config, f"reports.signing_key_env is not set: evidence packs are signed "
+                    f"with the key file {where} ({state}); expected signing_key_env naming an "
+                    "environment variable for packs that leave the organisation",
+                    severity="warning")]
+
+
 def _local_key(path: Path) -> Ed25519PrivateKey:
     """The key in ``path``, made (owner-only, 0600) the first time: like an SSH host key."""
     if not path.exists():

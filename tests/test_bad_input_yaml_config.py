@@ -552,3 +552,16 @@ def test_a_catalogue_of_the_wrong_shape_is_refused_naming_the_file(tmp_path: Pat
         load_catalogue(path)
     assert str(exc.value.problems[0]).startswith(f"{path}: error: found a catalogue that cannot "
                                                  "be read")
+
+
+def test_config_check_reports_the_signing_key_without_making_one(tmp_path: Path) -> None:
+    cfg = write(tmp_path, '[reports]\nsigning_key_env = "PACK_KEY"\n', name="config.toml")
+    proc = cli(["--config", str(cfg), "config", "check"], cwd=tmp_path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "reports.signing_key_env: environment variable PACK_KEY is not set" in proc.stderr
+    plain = write(tmp_path, '[reports]\ncommittee = "People"\n', name="plain.toml")
+    proc = cli(["--config", str(plain), "config", "check"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "warning: reports.signing_key_env is not set" in text and "config OK" in text
+    assert not (tmp_path / "signing-key.pem").exists()  # checking makes no key

@@ -41,14 +41,24 @@ def config_check() -> None:
     """Validate the configuration and print every problem with its key path."""
     s = settings()
     from assurance.api import check_channels
+    from assurance.routing import scope_warnings
     from assurance.scheduler import check as check_jobs
+    from assurance.signing import key_problems
 
     # A notify job checks the channels too (so `assurance run` does): each problem once.
-    problems = list(dict.fromkeys(check_channels(s, os.environ) + check_jobs(s)
-                                  + _database_problems(s)))
-    if problems:
-        raise fail(ProblemsError(problems), EXIT_BAD_CONFIG)
-    out.print(f"config OK: {s.source or 'built-in defaults'}; database {redact(s.database_url)}")
+    found = list(dict.fromkeys(
+        check_channels(s, os.environ) + check_jobs(s) + _database_problems(s)
+        + key_problems(key_env=s.reports.signing_key_env, env=os.environ, key_dir=s.base_dir,
+                       config=str(s.source or "<config>"))
+        + scope_warnings(s)))
+    errors = [p for p in found if p.severity == "error"]
+    if errors:
+        raise fail(ProblemsError(errors), EXIT_BAD_CONFIG)
+    for warning in found:
+        out.print(str(warning), markup=False, highlight=False)
+    warned = f" ({len(found)} warning(s) above)" if found else ""
+    out.print(f"config OK{warned}: {s.source or 'built-in defaults'}; database "
+              f"{redact(s.database_url)}")
 
 
 
