@@ -9,6 +9,7 @@ callers keep one entry point:
 
 * :mod:`assurance.rulepacks` — the packs in force, loading them, their YAML test cases;
 * :mod:`assurance.evaluation` — evaluating and recording findings in one transaction;
+* :mod:`assurance.findings` — the findings register (``list_findings``, ``open_findings``);
 * :mod:`assurance.backtest` — replaying the packs over stored history;
 * :mod:`assurance.distribution` — board papers queued for channels board members read;
 * :mod:`assurance.status` — what ``assurance status`` shows;
@@ -25,7 +26,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from assurance import audit, outbox, routing, signing
 from assurance.backtest import BacktestEvent, backtest
@@ -36,8 +36,8 @@ from assurance.demo import DEMO_AS_OF, DemoResult, demo_settings, run_demo
 from assurance.distribution import board_paper_problems, distribute
 from assurance.engine.rules import RulePack
 from assurance.evaluation import EvaluationResult, check_accountable, evaluate_and_record
+from assurance.findings import FindingList, Transition, list_findings, open_findings
 from assurance.ingest import ImportResult, Source, run_import
-from assurance.models import Finding, Organisation
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.rulepacks import (
     RuleTestReport,
@@ -50,11 +50,12 @@ from assurance.signing import PackCheck
 from assurance.status import service_status
 
 __all__ = [
-    "DEMO_AS_OF", "BacktestEvent", "DemoResult", "EvaluationResult", "PackCheck",
+    "DEMO_AS_OF", "BacktestEvent", "DemoResult", "EvaluationResult", "FindingList", "PackCheck",
     "RuleTestReport",
-    "alert_operators", "backtest", "board_paper_problems", "build_channels", "check_accountable",
-    "check_channels", "connect", "demo_settings", "distribute", "escalate",
-    "evaluate_and_record", "import_file", "load_rules", "notify", "open_findings", "render",
+    "alert_operators", "backtest", "board_paper_problems", "build_channels", "change_finding",
+    "check_accountable", "check_channels", "connect", "demo_settings", "distribute", "escalate",
+    "evaluate_and_record", "import_file", "list_findings", "load_rules", "notify",
+    "open_findings", "render",
     "rule_paths", "run_demo", "service_status", "shipped_rules_dir", "sources", "test_rules",
     "verify_audit", "verify_pack", "open_existing",
 ]  # fmt: skip
@@ -101,20 +102,6 @@ def verify_audit(engine: Engine) -> audit.ChainReport:
     """Recompute the whole audit hash chain."""
     with session(engine) as s:
         return audit.verify(s)
-
-
-def open_findings(engine: Engine, *, synthetic_only: bool = False,
-                  org: str | None = None) -> list[Finding]:
-    """Open findings, most severe and highest level first."""
-    with session(engine) as s:
-        q = select(Finding).where(col(Finding.open).is_(True))
-        if synthetic_only:
-            q = q.join(Organisation).where(col(Organisation.synthetic).is_(True))
-        if org:
-            q = q.where(Finding.org_code == org)
-        rows = list(s.exec(q).all())
-    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    return sorted(rows, key=lambda f: (f.org_code, order.get(f.severity, 9), f.rule_id))
 
 
 # ----------------------------------------------------------------------------- reports
@@ -231,9 +218,23 @@ def notify(engine: Engine, settings: Settings, env: Mapping[str, str], *,
                           wait_for_retries=wait_for_retries)
 
 
+def change_finding(engine: Engine, settings: Settings, change: Callable[..., Transition],
+                   ref: str, *, at: datetime, as_of: date, **options: object) -> Transition:
+    """A person's step (``findings.acknowledge``, ``assign``, ``silence``, ``resolve``) and its
+    notifications to the finding's thread, in one transaction."""
+    try:
+        rules = {r.id: r for p in load_rules(settings) for r in p.rules}
+    except ProblemsError:  # a broken pack must not stop an acknowledgement; messages lack why
+        rules = {}
+    with session(engine, write=True) as s, s.begin():
+        t = change(s, ref, at=at, as_of=as_of, **options)
+        outbox.enqueue(s, [t], settings, at=at, rules_by_id=rules)
+    return t
+
+
 def escalate(engine: Engine, settings: Settings, *, as_of: date, at: datetime, actor: str,
              packs: Sequence[RulePack] | None = None) -> int:
-    """Raise open findings left unacknowledged past their rule's working days; notify."""
+    """Raise open findings left unacknowledged or with an overdue action; notify."""
     from assurance.escalation import escalate_unacknowledged
 
     packs = list(packs) if packs is not None else load_rules(settings)

@@ -27,7 +27,6 @@ from assurance.cli.base import (
 )
 from assurance.engine.evaluate import Outcome
 from assurance.findings import Transition
-from assurance.models import Finding
 
 
 @rules_app.command("check")
@@ -110,21 +109,17 @@ def print_outcomes(outcomes: list[Outcome], transitions: list[Transition]) -> No
 @findings_app.command("list")
 def findings_list(
     org: Annotated[str | None, typer.Option(help="organisation code")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="include resolved")] = False,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="every organisation (peers too), resolved findings too")] = False,
+    resolved: Annotated[bool, typer.Option(help="resolved findings too")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Open findings (or all with --all)."""
-    from sqlmodel import col, select
-
-    from assurance.db import session
-
-    with session(api.connect(settings())) as sess:
-        q = select(Finding).order_by(col(Finding.org_code), col(Finding.rule_id))
-        if not all_:
-            q = q.where(col(Finding.open).is_(True))
-        if org:
-            q = q.where(Finding.org_code == org.upper())
-        rows = sess.exec(q).all()
+    """Open findings of the accountable organisations (--all: every organisation, resolved
+    too)."""
+    s = settings()
+    got = api.list_findings(api.connect(s), s, org=org, every_organisation=all_,
+                            resolved=resolved or all_)
+    rows = got.findings
     if as_json:
         out.print_json(json.dumps([{"id": f.id, "fingerprint": f.fingerprint, "org": f.org_code,
                                     "rule": f.rule_id, "open": f.open, "level": f.level,
@@ -139,6 +134,9 @@ def findings_list(
                   f.action_owner or "", str(f.action_due or ""), "yes" if f.ack_by else "",
                   f.summary[:80])
     out.print(t)
+    if got.scope:
+        out.print(f"Accountable organisations: {', '.join(got.scope)}. {got.others} finding(s) "
+                  "of other organisations not shown (--all shows them).", markup=False)
 
 
 @findings_app.command("show")
@@ -163,19 +161,27 @@ def findings_show(ref: str) -> None:
 
 
 def _finding_change(fn: Callable[..., Transition], ref: str, **kw: object) -> None:
-    from assurance.db import session
-
-    with session(api.connect(settings()), write=True) as sess, sess.begin(), refused():
-        tr = fn(sess, ref, at=now(), as_of=now().date(), **kw)
+    s, at = settings(), now()
+    with refused():
+        tr = api.change_finding(api.connect(s), s, fn, ref, at=at, as_of=at.date(), **kw)
     out.print(tr.event.summary, markup=False)
 
 
 @findings_app.command("ack")
 def findings_ack(ref: str, note: Annotated[str, typer.Option(help="what will happen")]) -> None:
-    """Acknowledge a finding (who and when are recorded)."""
+    """Acknowledge a finding (who and when are recorded); its thread is told."""
     from assurance import findings as fnd
 
     _finding_change(fnd.acknowledge, ref, who=actor(), note=note)
+
+
+@findings_app.command("resolve")
+def findings_resolve(ref: str, note: Annotated[str, typer.Option(help="why it is resolved")]
+                     ) -> None:
+    """Resolve an open finding by hand; a later period in breach reopens it."""
+    from assurance import findings as fnd
+
+    _finding_change(fnd.resolve, ref, note=note, actor=actor())
 
 
 @findings_app.command("assign")
@@ -185,7 +191,7 @@ def findings_assign(
     due: Annotated[str | None, typer.Option(help="due date YYYY-MM-DD")] = None,
     note: Annotated[str | None, typer.Option(help="the action")] = None,
 ) -> None:
-    """Assign an action (owner, due date) to a finding."""
+    """Assign an action (owner, due date not in the past) to a finding; its thread is told."""
     from assurance import findings as fnd
 
     _finding_change(fnd.assign, ref, owner=owner, due=parse_day(due, "--due") if due else None,

@@ -104,8 +104,9 @@ def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level
         if details.get("reason") == "unacknowledged":
             why = f"not acknowledged after {details['working_days']} working days"
         elif details.get("reason") == "overdue":
-            why = (f"action due {day(details.get('due'))} is {details['working_days']} "
-                   "working days overdue")
+            n = int(details["working_days"])
+            why = (f"action due {day(details.get('due'))} is {n} working "
+                   f"day{'s' if n != 1 else ''} overdue")
         else:
             why = (f"{details.get('consecutive_periods', finding.consecutive_periods)} "
                    "consecutive periods in breach")
