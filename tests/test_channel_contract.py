@@ -2,9 +2,10 @@
 
 For each channel in ``connectors.channels.REGISTRY``: it builds from its config table, its
 offline check passes, an *opened* message and then a *resolved* message in the same thread both
-arrive, the second is tied to the first, and hostile data (mentions, links, HTML, Markdown,
-terminal escapes) arrives with no live markup. A channel added to the registry without an entry
-in ``HARNESSES`` fails :func:`test_every_registered_channel_has_a_contract_harness`.
+arrive, the second is tied to the first, a digest arrives as one message naming every
+organisation and every line, and hostile data (mentions, links, HTML, Markdown, terminal
+escapes), in a message or a digest, arrives with no live markup. A channel added to the
+registry without an entry in ``HARNESSES`` fails :func:`test_every_registered_channel_has_a_contract_harness`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import pytest
 
 from assurance.channels import Attachment, Channel, ThreadRef
+from assurance.outbox import digest
 from channel_support import hostile_message
 from connectors.channels import REGISTRY, build_channel, validate_channel
 from connectors.channels.console import ConsoleChannel
@@ -39,6 +42,29 @@ finding = partial(
     headline="Relative likelihood 1.62 @here",
     why="<script>alert('x')</script> matters\x1b[31m", action="Read [x](http://evil) now\u202e",
     facts=(("@everyone", "<!here> *"),))
+
+
+def hostile_digest() -> digest.DigestMessage:
+    """A digest of hostile messages about two organisations, with a good, a hostile and a
+    pipe-and-bracket report link."""
+    messages = [
+        finding(idempotency_key="k1", thread_key="ref-rxx-opened"),
+        finding(idempotency_key="k2", event="resolved", thread_key="ref-rxx-resolved",
+                report_url="javascript:alert(1)"),
+        finding(idempotency_key="k3", event="escalated", thread_key="ref-ryy-escalated",
+                organisation_code="RYY", organisation_name="*Bold* [Trust](http://evil) <b>",
+                report_url="https://reports.example/a|b>c"),
+    ]
+    at = datetime(2025, 6, 2, 7, tzinfo=UTC)
+    return digest.build(messages, key="digest-key-1", subscription="race <!here>",
+                        mode="daily", audience="network", since=at - timedelta(days=1),
+                        until=at, timezone="Europe/London")
+
+
+DIGEST_MARKERS = (b"ref-rxx-opened", b"ref-rxx-resolved", b"ref-ryy-escalated", b"RXX", b"RYY")
+"""What every rendering of :func:`hostile_digest` must carry: each line's reference and each
+organisation's code."""
+OUR_LINK = re.compile(r"^<https://reports\.example/[^<>|\s]*\|Open report>$")
 
 
 @dataclass
@@ -70,6 +96,9 @@ def _strings(doc: Any, keys: tuple[str, ...] = ("text", "title", "value")) -> li
     return []
 
 
+SECTION_TEXT = ("organisation_name", "title", "headline", "thread_key")
+
+
 def _slack(stack: ExitStack, tmp: Path) -> Harness:
     server = stack.enter_context(FakeSlackServer(token=f"xoxb-{SECRET}"))
 
@@ -78,8 +107,9 @@ def _slack(stack: ExitStack, tmp: Path) -> Harness:
                          p.get("thread_ts"))
                 for c in server.calls("chat.postMessage")]
 
-    def live(text: str) -> list[str]:
-        return re.findall(r"<[^>]*>|@(?:here|channel|everyone)\b", text)
+    def live(text: str) -> list[str]:  # our own links to a safe report URL are not data's
+        found = re.findall(r"<[^>]*>|@(?:here|channel|everyone)\b", text)
+        return [f for f in found if not OUR_LINK.match(f)]
 
     options = {"type": "slack", "channel": "C0123", "token_env": "SLACK_TOKEN",
                "base_url": server.base_url, "retry_backoff": 0.01}
@@ -126,8 +156,9 @@ def _email(stack: ExitStack, tmp: Path) -> Harness:
 
     def live(text: str) -> list[str]:  # HTML part: only our own tags, never data's
         tags = re.findall(r"<(/?[a-zA-Z!][^>]*)>", text)
-        allowed = re.compile(r"^(/?(html|head|body|meta|title|h1|h2|p|strong|table|tr|th|td)"
-                             r"\b.*|!DOCTYPE html|a href=\"https://reports\.example/rxx\"|/a)$")
+        allowed = re.compile(r"^(/?(html|head|body|meta|title|h1|h2|p|strong|table|tr|th|td|ul|"
+                             r"li)\b.*|!DOCTYPE html|a href=\"https://reports\.example/[^\"<>]*\"|"
+                             r"/a)$")
         return [t for t in tags if not allowed.match(t)] if "<html" in text else []
 
     options = {"type": "email", "host": server.host, "port": server.port, "security": "none",
@@ -146,7 +177,8 @@ def _webhook(stack: ExitStack, tmp: Path) -> Harness:
             assert r.headers["x-assurance-signature"] == f"sha256={expected}"
             doc = r.json()
             thread = doc["thread"]["provider_message_id"] if doc["thread"] else None
-            out.append(Delivery([doc["organisation_name"], doc["why"], doc["action"]], thread))
+            out.append(Delivery([doc["organisation_name"], doc["why"], doc["action"],
+                                 *_strings(doc.get("sections", []), SECTION_TEXT)], thread))
         return out
 
     options = {"type": "webhook", "url": f"{server.url}/hook", "secret_env": "HOOK_SECRET"}
@@ -159,7 +191,8 @@ def _console(stack: ExitStack, tmp: Path) -> Harness:
 
     def received() -> list[Delivery]:
         docs = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-        return [Delivery([d["organisation_name"], d["why"], d["action"]],
+        return [Delivery([d["organisation_name"], d["why"], d["action"],
+                          *_strings(d.get("sections", []), SECTION_TEXT)],
                          d["thread"]["provider_message_id"] if d["thread"] else None)
                 for d in docs]
 
@@ -226,6 +259,30 @@ def test_a_document_arrives_as_the_file_or_as_its_name_and_checksum(
     raw = harness.raw()
     assert doc.read_bytes() in raw or (doc.name.encode() in raw
                                         and attachment.sha256.encode() in raw)
+
+
+def test_a_digest_arrives_as_one_message_with_every_organisation_and_line(
+        harness: Harness) -> None:
+    channel = _build(harness)
+    result = channel.send(hostile_digest(), None)
+    assert result.provider_message_id
+    (delivery,) = harness.received()
+    assert delivery.reply_to in (None, "digest:race <!here>", "digest:race \\<!here\\>")
+    raw = harness.raw()
+    for marker in DIGEST_MARKERS:
+        assert marker in raw, marker
+    for link in (b'href="javascript', b"<javascript", b'"url": "javascript', b'"url":"javascript'):
+        assert link not in raw  # a hostile report link is never made a link
+
+
+def test_a_hostile_digest_arrives_without_live_markup_or_control_characters(
+        harness: Harness) -> None:
+    _build(harness).send(hostile_digest(), None)
+    (delivery,) = harness.received()
+    assert len(delivery.visible) >= 3
+    for text in delivery.visible:
+        assert harness.live_markup(text) == [], text
+        assert CONTROL.search(text) is None, repr(text)
 
 
 def test_secrets_never_appear_in_repr(harness: Harness) -> None:

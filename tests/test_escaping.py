@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -90,3 +91,113 @@ def test_single_line_flattens_newlines_for_headers() -> None:
 ])
 def test_safe_url_allows_only_http_links(url: str, ok: bool) -> None:
     assert escaping.safe_url(url) == (url if ok else None)
+
+
+# --------------------------------------------------------------------- the digest path
+# A digest carries many organisations' names, titles and headlines in one message: each
+# platform's rendering of it must neutralise them exactly as it does a single message's.
+
+HOSTILE_LINE = "=HYPERLINK(\"http://evil\") <!here> **b** [x](http://evil) <b>\x1b[2J\u202e"
+
+
+def _hostile_digest() -> Any:
+    from datetime import UTC, datetime, timedelta
+
+    from assurance.channels import OutboundMessage
+    from assurance.outbox import digest
+
+    def message(key: str, code: str, name: str, url: str | None) -> OutboundMessage:
+        return OutboundMessage(
+            idempotency_key=key, event="opened", thread_key=f"ref-{key}", title=HOSTILE_LINE,
+            severity="high", organisation_code=code, organisation_name=name, rule_id="r",
+            period="2024", state="firing", level="edi_lead", headline=HOSTILE_LINE + " @here",
+            report_url=url)
+
+    until = datetime(2025, 6, 2, 7, tzinfo=UTC)
+    return digest.build(
+        [message("a", "RXX", HOSTILE_ORG, "https://r.example/x|<!channel>"),
+         message("b", "RYY", "@channel " + HOSTILE_LINE, "javascript:alert(1)")],
+        key="k", subscription="race", mode="daily", audience="network",
+        since=until - timedelta(days=1), until=until, timezone="Europe/London")
+
+
+def _texts(doc: Any) -> list[str]:
+    if isinstance(doc, dict):
+        return [v for k, v in doc.items() if k in ("text", "title", "value")
+                and isinstance(v, str)] + [t for v in doc.values() for t in _texts(v)]
+    if isinstance(doc, list):
+        return [t for v in doc for t in _texts(v)]
+    return []
+
+
+def _no_controls(text: str) -> bool:
+    return not any((ord(c) < 32 and c not in "\n\t") or c in "\u202e\x85" for c in text)
+
+
+def test_a_slack_digest_cannot_ping_mention_or_link_except_its_own_report_links() -> None:
+    from connectors.channels import slack
+
+    texts = _texts(slack.digest_blocks(_hostile_digest()))
+    assert any("RYY" in t for t in texts) and all(_no_controls(t) for t in texts)
+    for t in texts:
+        links = re.findall(r"<[^>]*>", t)
+        assert all(re.fullmatch(r"<https://r\.example/x%7C%3C!channel%3E\|Open report>", x)
+                   for x in links), links
+        assert re.search(r"@(here|channel|everyone)\b", t) is None
+
+
+def test_a_teams_digest_carries_no_live_markdown_links_or_date_functions() -> None:
+    from connectors.channels import teams
+
+    card = teams.digest_card(_hostile_digest())
+    texts = [t for t in _texts(card) if t != "Open report"]
+    for t in texts:
+        assert re.search(r"(?<!\\)[\[\]<>*_`]|https?://", t) is None, t
+        assert _no_controls(t)
+    urls = [a["url"] for b in card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
+    assert urls == ["https://r.example/x|<!channel>"]  # the javascript: link is dropped
+
+
+def test_an_email_digest_escapes_html_and_strips_controls() -> None:
+    from connectors.channels import email
+
+    d = _hostile_digest()
+    html_part, text_part = email.html_body(d), email.plain_body(d)
+    tags = set(re.findall(r"<(/?[a-zA-Z!][a-zA-Z0-9]*)", html_part))
+    assert tags <= {"!DOCTYPE", "html", "head", "meta", "title", "/title", "/head", "body",
+                    "h1", "/h1", "p", "/p", "strong", "/strong", "table", "/table", "tr", "/tr",
+                    "th", "/th", "td", "/td", "h2", "/h2", "ul", "/ul", "li", "/li", "a", "/a",
+                    "/body", "/html"}
+    assert 'href="javascript' not in html_part and "<!here>" not in html_part
+    assert _no_controls(html_part) and _no_controls(text_part)
+    assert "\n" not in email.subject(d, reply=False)
+
+
+def test_a_webhook_digest_has_no_control_characters_at_any_depth() -> None:
+    import json
+
+    from connectors.channels import webhook
+
+    doc = webhook.payload(_hostile_digest(), None)
+    body = json.dumps(doc, ensure_ascii=False)
+    assert "\x1b" not in body and "\u202e" not in body
+    assert doc["sections"][0]["entries"][0]["headline"].startswith("=HYPERLINK")  # data is data
+
+
+def test_a_digest_previewed_as_csv_cannot_run_a_formula() -> None:
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    from assurance import outbox
+    from reports.extracts import csv_bytes
+
+    item = outbox.PreviewItem("next digest", datetime(2025, 6, 2, 7, tzinfo=UTC), "digest",
+                              "race", _hostile_digest())
+    data = csv_bytes(outbox.PREVIEW_COLUMNS, outbox.preview_rows([item])).decode()
+    rows = list(csv.DictReader(io.StringIO(data)))
+    assert len(rows) == 2
+    for row in rows:
+        for cell in row.values():
+            assert not cell.lstrip().startswith(("=", "+", "-", "@")), cell
+    assert rows[1]["organisation_name"].startswith("'@channel")

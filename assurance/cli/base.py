@@ -33,10 +33,12 @@ report_app = typer.Typer(no_args_is_help=True, help="Word documents for boards a
 pack_app = typer.Typer(no_args_is_help=True, help="Verifiable evidence packs (zip + manifest).")
 findings_app = typer.Typer(no_args_is_help=True, help="Findings: list, show, acknowledge, "
                            "assign, silence.")
+notifications_app = typer.Typer(no_args_is_help=True, help="What channels receive: preview.")
 for sub, name in ((db_app, "db"), (audit_app, "audit"), (config_app, "config"),
                   (returns_app, "returns"), (orgs_app, "orgs"), (synth_app, "synth"),
                   (rules_app, "rules"), (findings_app, "findings"), (report_app, "report"),
-                  (pack_app, "pack"), (subs_app, "subscriptions")):
+                  (pack_app, "pack"), (subs_app, "subscriptions"),
+                  (notifications_app, "notifications")):
     app.add_typer(sub, name=name)
 
 out = Console()

@@ -23,6 +23,7 @@ from assurance.cli.base import (
     actor,
     app,
     fail,
+    notifications_app,
     now,
     out,
     pack_app,
@@ -115,7 +116,8 @@ def notify_cmd(
     wait: Annotated[float, typer.Option(help="seconds to keep retrying failures")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Deliver pending notifications; exit 1 if any are dead-lettered."""
+    """Deliver pending notifications (first writing the digests that are due); exit 1 if any
+    are dead-lettered."""
     from assurance import outbox
 
     s = settings()
@@ -127,7 +129,8 @@ def notify_cmd(
         with refused(EXIT_BAD_CONFIG):
             report = api.notify(engine, s, os.environ, wait_for_retries=wait)
         out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
-                  f"already sent {report.already_sent}, still pending {report.pending}")
+                  f"already sent {report.already_sent}, still pending {report.pending}"
+                  + (f"; {report.digests} digest(s) written" if report.digests else ""))
     st = outbox.status_report(engine)
     if as_json:
         out.print_json(json.dumps({"counts": st.counts, "failed": [f.__dict__ for f in st.failed]},
@@ -143,6 +146,61 @@ def notify_cmd(
             out.print(t)
     if not st.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+PREVIEW_FORMATS = ("text", "json", "csv")
+
+
+@notifications_app.command("preview")
+def notifications_preview(
+    channel: Annotated[str, typer.Option("--channel", help="a channel from config.toml")],
+    since: Annotated[str | None, typer.Option(
+        "--since", help="also show what was sent from this date (YYYY-MM-DD, schedule "
+        "timezone)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text (readable), json (the "
+                                     "webhook document of each) or csv (a row per line)")]
+    = "text",
+) -> None:
+    """Show what a channel would receive — each message or digest, disclosure applied —
+    without sending anything or changing the store (it is opened read-only)."""
+    from datetime import datetime
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from assurance import outbox
+    from connectors.channels.console import render
+    from connectors.channels.webhook import payload
+    from reports.extracts import csv_bytes
+
+    s = settings()
+    if fmt not in PREVIEW_FORMATS:
+        raise fail(ProblemsError([Problem("--format", f"found {fmt!r}; expected one of "
+                                          + ", ".join(PREVIEW_FORMATS))]), EXIT_BAD_INPUT)
+    start = (datetime.combine(parse_day(since, "--since"), clock_time(0),
+                              tzinfo=ZoneInfo(s.timezone)) if since else None)
+    with refused(EXIT_BAD_CONFIG):
+        engine = api.open_existing(s)
+    try:
+        with refused():
+            items = outbox.preview(engine, s, channel, at=now(), since=start)
+    finally:
+        engine.dispose()
+    if fmt == "csv":
+        sys.stdout.buffer.write(csv_bytes(outbox.PREVIEW_COLUMNS, outbox.preview_rows(items)))
+        return
+    if fmt == "json":
+        docs = [{"status": i.status, "when": i.when.isoformat(timespec="seconds"),
+                 "kind": i.kind, "subscription": i.subscription,
+                 "message": payload(i.message, None)} for i in items]
+        sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
+        return
+    for i in items:  # plain writes: data is never read as rich markup
+        sys.stdout.write(f"{i.status} · {i.kind} for {i.subscription} · "
+                         f"{i.when.isoformat(timespec='minutes')}\n")
+        sys.stdout.write(render(i.message, None))
+    digests = sum(1 for i in items if i.kind == "digest")
+    sys.stdout.write(f"{len(items)} message(s) for channel {channel} ({digests} digest(s)); "
+                     "nothing was sent\n")
 
 
 @subs_app.command("list")

@@ -52,6 +52,7 @@ from assurance.disclosure import policy_for
 from assurance.engine.rules import Rule
 from assurance.findings import Transition
 from assurance.models import Finding, FindingEvent, Organisation
+from assurance.outbox import digest
 from assurance.outbox.delivery import (
     OUTBOX_OPTIONS,
     DeliveryReport,
@@ -63,20 +64,23 @@ from assurance.outbox.digest import mode_of
 from assurance.outbox.messages import EVENT_NAMES, from_json, message_for, to_json
 from assurance.outbox.models import (
     DEAD,
+    DIGEST,
     FINDING,
     HELD,
     PENDING,
     REPORT,
+    SENDING,
+    SENT,
     STATUSES,
     Notification,
     as_utc,
 )
-from assurance.problems import Problem
+from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.routing import Subscription, list_subscriptions, matching
 
-__all__ = ["DeliveryReport", "OutboxStatus", "FailedNotification", "channel_rates",
-           "check_outbox_options", "deliver", "enqueue", "enqueue_document", "fallback_channel",
-           "message_for",
+__all__ = ["DeliveryReport", "OutboxStatus", "FailedNotification", "PreviewItem",
+           "channel_rates", "check_outbox_options", "deliver", "enqueue", "enqueue_document",
+           "fallback_channel", "message_for", "preview", "preview_rows",
            "notification_key", "retry_dead", "status_report", "transport_options"]
 
 
@@ -278,6 +282,81 @@ def retry_dead(engine: Engine, *, at: datetime, actor: str,
                      details={"ids": list(ids) if ids is not None else "all",
                               "rows": result.rowcount})
         return int(result.rowcount)
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One message a channel would receive (or received), as :func:`preview` found it.
+
+    ``status`` is the row's (``pending``, ``sending``, ``sent``, ``dead``), or ``digest due``
+    for a digest whose time has passed but that no notify run has written yet, or ``next
+    digest`` for the one the held messages will make at ``when``.
+    """
+
+    status: str
+    when: datetime  # queued at; for a digest not yet written, its digest time
+    kind: str
+    subscription: str
+    message: OutboundMessage
+
+
+def preview(engine: Engine, settings: Settings, channel: str, *, at: datetime,
+            since: datetime | None = None) -> list[PreviewItem]:
+    """What ``channel`` would receive, in order: every pending message and digest, and the
+    digests its held messages make (due now, or at the next digest time); with ``since``,
+    also what was sent (or died) since then. Reads only: call it on a store opened with
+    :func:`assurance.db.open_existing_store` and nothing is written, sent or claimed.
+
+    Every message is the stored one, rendered and disclosure-controlled for its
+    subscription's audience when it was queued.
+
+    Raises:
+        ProblemsError: ``channel`` is not configured.
+    """
+    if channel not in settings.channels:
+        raise ProblemsError([Problem("--channel", f"no channel named {channel!r}"
+                                     + did_you_mean(channel, settings.channels)
+                                     + "; expected one of " + (", ".join(settings.channels)
+                                                                or "(none configured)"))])
+    at = as_utc(at)
+    items = []
+    with Session(engine) as s:
+        waiting = col(Notification.status).in_((PENDING, SENDING))
+        where = waiting if since is None else or_(waiting, and_(
+            col(Notification.status).in_((SENT, DEAD)),
+            col(Notification.created_at) >= as_utc(since)))
+        for r in s.exec(select(Notification).where(Notification.channel == channel, where)
+                        .order_by(col(Notification.id))).all():
+            items.append(PreviewItem(r.status, as_utc(r.created_at), r.kind, r.subscription,
+                                     digest.load(r.kind, r.message)))
+        for d in digest.plan(s, settings, at=at, channel=channel, include_future=True):
+            items.append(PreviewItem("digest due" if d.due else "next digest", d.end, DIGEST,
+                                     d.subscription, d.message))
+    return sorted(items, key=lambda i: i.when)
+
+
+PREVIEW_COLUMNS = ("status", "when", "kind", "subscription", "message_key", "event",
+                   "organisation_code", "organisation_name", "title", "headline", "report_url",
+                   "reference")
+"""The columns of :func:`preview_rows` (``assurance notifications preview --format csv``)."""
+
+
+def preview_rows(items: Sequence[PreviewItem]) -> list[tuple[str, ...]]:
+    """One row per message, and per line of a digest (its entries), in
+    :data:`PREVIEW_COLUMNS` order. Cells are data: a CSV writer must neutralise them."""
+    rows: list[tuple[str, ...]] = []
+    for i in items:
+        m = i.message
+        when = i.when.isoformat(timespec="seconds")
+        head = (i.status, when, i.kind, i.subscription, m.idempotency_key)
+        if isinstance(m, digest.DigestMessage):
+            rows += [(*head, e.event, sec.organisation_code, sec.organisation_name, e.title,
+                      e.headline, e.report_url or "", e.thread_key)
+                     for sec in m.sections for e in sec.entries]
+        else:
+            rows.append((*head, m.event, m.organisation_code, m.organisation_name, m.title,
+                         m.headline, m.report_url or "", m.thread_key))
+    return rows
 
 
 def transport_options(options: Mapping[str, Any]) -> dict[str, Any]:

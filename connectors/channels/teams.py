@@ -59,7 +59,8 @@ def digest_card(m: OutboundMessage) -> dict[str, Any]:
               color=_COLOURS.get(m.severity, "default")),
         _text(_e(m.headline)),
         {"type": "FactSet", "facts": [{"title": _e(t), "value": _e(v)} for t, v in
-                                      (*m.facts, ("Period", m.period))]},
+                                      (*m.facts, ("Period", m.period),
+                                                            ("Reference", m.thread_key))]},
     ]
     sections, omitted = digest_sections(m, CHAT_LINES)
     for section, entries in sections:
