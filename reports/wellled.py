@@ -21,11 +21,7 @@ from assurance.report_context import (
     WellLedContext,
     well_led_context,
 )
-from assurance.report_context.wellled import (
-    ACCOUNTABLE_STATEMENTS,
-    StatementAssessment,
-    WellLedDocument,
-)
+from assurance.report_context.wellled import ACCOUNTABLE_STATEMENTS
 from reports import docxkit, prose
 from reports.document import DocumentRenderer, Front, primary_colour
 
@@ -41,14 +37,7 @@ def _evidence_row(i: EvidenceItem) -> list[list[str]]:
     return [what, [i.category], [i.status_label, i.finding_text], source]
 
 
-def assessed(st: StatementView) -> StatementAssessment:
-    """The statement with its counts and score reasoning (built by ``well_led_context``)."""
-    if not isinstance(st, StatementAssessment):
-        raise TypeError(f"statement {st.id} was not built by well_led_context")
-    return st
-
-
-def _accountability(doc: DocumentType, st: StatementAssessment, ctx: WellLedDocument) -> None:
+def _accountability(doc: DocumentType, st: StatementView, ctx: WellLedContext) -> None:
     docxkit.heading(doc, "Board-level breaches without an owner or past due", 2)
     levels = " or ".join(ctx.board_levels) or "the board"
     if not st.accountability:
@@ -64,9 +53,9 @@ def _accountability(doc: DocumentType, st: StatementAssessment, ctx: WellLedDocu
         docxkit.bullet(doc, g.text)
 
 
-def _statement(doc: DocumentType, raw: StatementView, ctx: WellLedDocument, env: object,
+def _statement(doc: DocumentType, raw: StatementView, ctx: WellLedContext, env: object,
                fill: str) -> None:
-    st = assessed(raw)
+    st = raw
     docxkit.heading(doc, f"{st.number}. {st.name}", 1)
     docxkit.write_blocks(doc, prose.blocks(env, "wellled/statement.j2", ctx=ctx, st=st))  # type: ignore[arg-type]
     evidence = [i for i in st.items if i.kind != "action"]
@@ -98,12 +87,12 @@ def _statement(doc: DocumentType, raw: StatementView, ctx: WellLedDocument, env:
         docxkit.bullet(doc, r)
 
 
-def _scores(doc: DocumentType, ctx: WellLedDocument, fill: str) -> None:
+def _scores(doc: DocumentType, ctx: WellLedContext, fill: str) -> None:
     docxkit.heading(doc, "Summary of suggested scores", 1)
     docxkit.paragraph(doc, ctx.key_question_label, bold_prefix="Key question (suggested): ")
     docxkit.paragraph(doc, ctx.evidence_text[0].upper() + ctx.evidence_text[1:] + ".",
                       bold_prefix="Evidence in this document: ")
-    statements = [assessed(s) for s in ctx.statements]
+    statements = list(ctx.statements)
     rows = [[[f"{s.number}. {s.name}"], [s.counts.short], [", ".join(s.categories) or "none"],
              [s.score_label], [str(len(s.gaps))]] for s in statements]
     docxkit.table(doc, ["Quality statement", "Evidence items", "Categories",
@@ -113,7 +102,7 @@ def _scores(doc: DocumentType, ctx: WellLedDocument, fill: str) -> None:
                   header_fill=fill, bold_first_column=True)
 
 
-def _sources(doc: DocumentType, ctx: WellLedDocument, fill: str) -> None:
+def _sources(doc: DocumentType, ctx: WellLedContext, fill: str) -> None:
     docxkit.heading(doc, "Sources", 1)
     imports = ctx.board.imports if ctx.board else ()
     if imports:
@@ -130,7 +119,7 @@ def _branding(ctx: WellLedContext) -> Branding | None:
     return ctx.board.branding if ctx.board else None
 
 
-class WellLedRenderer(DocumentRenderer[WellLedDocument]):
+class WellLedRenderer(DocumentRenderer[WellLedContext]):
     """Registry entry ``well-led``: CQC well-led evidence for one organisation."""
 
     name = "well-led"
@@ -139,14 +128,14 @@ class WellLedRenderer(DocumentRenderer[WellLedDocument]):
 
     context = staticmethod(well_led_context)
 
-    def front(self, ctx: WellLedDocument) -> Front:
+    def front(self, ctx: WellLedContext) -> Front:
         return Front(subject=f"CQC well-led key question, {ctx.as_of_text}",
                      keywords="CQC; well-led; workforce equality; WRES; WDES",
                      branding=_branding(ctx),
                      footer=("CQC well-led evidence", ctx.as_of_text,
                              "scores suggested, not a CQC rating"))
 
-    def cover(self, ctx: WellLedDocument, env: jinja2.Environment) -> list[prose.Block]:
+    def cover(self, ctx: WellLedContext, env: jinja2.Environment) -> list[prose.Block]:
         org = ctx.organisation
         return [prose.Block(f"{org.name} ({org.code})", lead="Organisation:"),
                 prose.Block(ctx.as_of_text, lead="Evidence as at:"),
@@ -154,7 +143,7 @@ class WellLedRenderer(DocumentRenderer[WellLedDocument]):
                 prose.Block(ctx.key_question_label, lead="Suggested key-question result:"),
                 prose.Block(f"{ctx.product}", lead="Prepared by:")]
 
-    def body(self, doc: DocumentType, ctx: WellLedDocument, env: jinja2.Environment) -> None:
+    def body(self, doc: DocumentType, ctx: WellLedContext, env: jinja2.Environment) -> None:
         fill = primary_colour(_branding(ctx))
         docxkit.heading(doc, "About this document", 1)
         docxkit.write_blocks(doc, prose.blocks(env, "wellled/introduction.j2", ctx=ctx))

@@ -45,8 +45,10 @@ def demo(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory
     with session(engine) as s, s.begin():
         f = s.exec(select(Finding).where(Finding.org_code == "SYN01",
                                          Finding.rule_id == "wres.2.adverse")).one()
+        # Assigned in April with a May date: overdue at the pack's 1 June.
         findings.assign(s, f.fingerprint, owner=INJECTION, due=date(2025, 5, 1),
-                        note="+Recruitment review", actor="test", at=AT, as_of=AS_OF)
+                        note="+Recruitment review", actor="test", at=AT,
+                        as_of=date(2025, 4, 1))
     yield engine, settings
     engine.dispose()
 

@@ -23,16 +23,17 @@ from assurance.config import Settings, load_settings
 from assurance.engine.rules import RulePack, load_packs
 from assurance.models import Finding
 from assurance.report_context import SUGGESTED_NOTE, load_inputs, well_led_context
-from assurance.report_context.model import MovementView, OutcomeView
-from assurance.report_context.wellled import (
-    StatementAssessment,
-    WellLedDocument,
-    board_levels,
-    score_statement,
+from assurance.report_context.model import (
+    MovementView,
+    OutcomeView,
+    StatementView,
+    WellLedContext,
 )
+from assurance.report_context.views import board_levels
+from assurance.report_context.wellled import score_statement
 from conftest import AT
 from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
-from reports.wellled import assessed, write_well_led_docx
+from reports.wellled import write_well_led_docx
 
 ORG = "SYT01"
 GOVERNANCE = "well-led.5"
@@ -102,27 +103,29 @@ def build(engine: Engine, tmp_path: Path,
 
 
 def context(engine: Engine, packs: Sequence[RulePack], year: int,
-            settings: Settings | None = None) -> WellLedDocument:
+            settings: Settings | None = None) -> WellLedContext:
     settings = settings or load_settings(None)
     as_of = date(year, 6, 1)
     inputs = load_inputs(engine, settings, as_of=as_of, org_codes=[ORG], packs=packs)
     return well_led_context(engine, settings, org_code=ORG, as_of=as_of, inputs=inputs)
 
 
-def statement(ctx: WellLedDocument, sid: str = GOVERNANCE) -> StatementAssessment:
-    return assessed(next(s for s in ctx.statements if s.id == sid))
+def statement(ctx: WellLedContext, sid: str = GOVERNANCE) -> StatementView:
+    return next(s for s in ctx.statements if s.id == sid)
 
 
-def evidence_of(ctx: WellLedDocument, sid: str = GOVERNANCE) -> list[OutcomeView]:
+def evidence_of(ctx: WellLedContext, sid: str = GOVERNANCE) -> list[OutcomeView]:
     assert ctx.board is not None
     return [o for o in ctx.board.outcomes if sid in o.evidence]
 
 
 def assign(engine: Engine, rule_id: str, due: date) -> None:
+    # Assigned at the start of the year, so a due date before the report's 1 June 2024 is
+    # one that has passed (a date already past when it is set is refused).
     with Session(engine) as s, s.begin():
         fid = s.exec(select(col(Finding.id)).where(Finding.rule_id == rule_id)).one()
         findings.assign(s, str(fid), owner="Chief People Officer", due=due, note=None,
-                        actor="test", at=AT, as_of=date(2024, 6, 1))
+                        actor="test", at=AT, as_of=date(2024, 1, 1))
 
 
 def doc_text(path: Path) -> tuple[list[str], list[list[list[str]]]]:
@@ -301,13 +304,13 @@ def test_the_word_document_says_the_contexts_counts_and_why_each_score(
 # ----------------------------------------------------------------------------- the demo
 
 @pytest.fixture(scope="module")
-def syn01(demo_store: tuple[Engine, Settings]) -> WellLedDocument:
+def syn01(demo_store: tuple[Engine, Settings]) -> WellLedContext:
     engine, settings = demo_store
     return well_led_context(engine, settings, org_code="SYN01", as_of=api.DEMO_AS_OF)
 
 
 def test_the_demo_document_uses_one_count_of_evidence_items_everywhere(
-        demo_store: tuple[Engine, Settings], syn01: WellLedDocument, tmp_path: Path) -> None:
+        demo_store: tuple[Engine, Settings], syn01: WellLedContext, tmp_path: Path) -> None:
     _, settings = demo_store
     path = write_well_led_docx(syn01, settings, tmp_path / "syn01.docx")
     paragraphs, tables = doc_text(path)
@@ -316,7 +319,7 @@ def test_the_demo_document_uses_one_count_of_evidence_items_everywhere(
     assert syn01.evidence_count == len(distinct)
     assert any(syn01.evidence_text in p for p in paragraphs)
     for raw in syn01.statements:
-        st = assessed(raw)
+        st = raw
         rows = [i for i in st.items if i.kind != "action"]
         c = st.counts
         assert c.items == len(rows) == c.judged + c.not_judged
@@ -331,7 +334,7 @@ def test_the_demo_document_uses_one_count_of_evidence_items_everywhere(
 
 
 def test_demo_governance_is_not_good_beside_unowned_board_level_breaches(
-        demo_store: tuple[Engine, Settings], syn01: WellLedDocument) -> None:
+        demo_store: tuple[Engine, Settings], syn01: WellLedContext) -> None:
     _, settings = demo_store
     high = board_levels(settings.escalation_levels)
     assert syn01.board is not None
@@ -351,7 +354,7 @@ def test_demo_governance_is_not_good_beside_unowned_board_level_breaches(
                if s.id not in ("well-led.2", "well-led.5"))
 
 
-def test_the_well_led_context_is_frozen_data_only(syn01: WellLedDocument) -> None:
+def test_the_well_led_context_is_frozen_data_only(syn01: WellLedContext) -> None:
     def walk(value: object, path: str) -> None:
         if dataclasses.is_dataclass(value):
             assert type(value).__dataclass_params__.frozen, path  # type: ignore[attr-defined]
@@ -364,4 +367,4 @@ def test_the_well_led_context_is_frozen_data_only(syn01: WellLedDocument) -> Non
             assert isinstance(value, (str, int, float, bool, date, type(None))), path
 
     walk(dataclasses.replace(syn01, board=None), "ctx")  # the board context is tested apart
-    assert all(isinstance(s, StatementAssessment) for s in syn01.statements)
+    assert all(isinstance(s, StatementView) for s in syn01.statements)

@@ -387,6 +387,34 @@ class EvidenceItem:
 
 
 @dataclass(frozen=True)
+class ItemCounts:
+    """The statement's evidence items counted once, with the named subsets the text uses."""
+
+    items: int  # evidence items (figure or narrative rows), the one count
+    judged: int  # breach, outside or met
+    breaches: int
+    outside: int  # outside the range, not significant
+    met: int
+    not_judged: int  # no data, not calculable, error
+    open_findings: int  # items with an open finding: the actions listed
+    text: str  # "7 evidence items: 4 breaches, 3 met"
+    short: str  # "7 (4 breaches)", for the summary table
+
+
+@dataclass(frozen=True)
+class AccountabilityGap:
+    """A board-level breach with no action owner, or past its due date."""
+
+    rule_id: str
+    metric_label: str
+    title: str
+    level_label: str
+    owner_text: str  # "No action owner" or "Owner A. Khan, due 30 September 2025 (overdue)"
+    statements: tuple[str, ...]  # numbers of the statements the rule evidences ("4", "7")
+    text: str  # one line naming the item and why it counts
+
+
+@dataclass(frozen=True)
 class StatementView:
     """One CQC well-led quality statement with its evidence, gaps and suggested score."""
 
@@ -401,6 +429,11 @@ class StatementView:
     score: int | None  # 1-4, suggested; None when not scored
     score_label: str  # "3 – Good (suggested)" or "Not scored"
     score_reasons: tuple[str, ...]
+    counts: ItemCounts  # the statement's evidence items, counted once
+    accountability: tuple[AccountabilityGap, ...]  # statements 2 and 5 only
+    single_period: bool  # the evidence covers one period only (score at most "good")
+    decisive: tuple[str, ...]  # rule ids of the items that decided the score
+    score_sentence: str  # "Suggested 2 (some shortfalls): …"
 
 
 @dataclass(frozen=True)
@@ -420,3 +453,7 @@ class WellLedContext:
     scoring_method: tuple[str, ...]  # the heuristic, one sentence per step
     suggested_note: str = SUGGESTED_NOTE
     board: BoardContext | None = field(default=None, compare=False)
+    evidence_count: int = 0  # distinct evidence items in the document (the one count)
+    evidence_text: str = ""  # "38 evidence items: 17 breaches, …"
+    item_definition: str = ""  # what an evidence item is, in words
+    board_levels: tuple[str, ...] = ()  # level labels counted as board level

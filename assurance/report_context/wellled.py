@@ -11,7 +11,7 @@ finding and source. It is listed under every statement its rule evidences, so th
 statement counts add up to more than the document's count of distinct items. The actions
 listed under a statement are not further items: they are the open findings *of* its items
 (a named subset, "4 of them with an open finding"). Every number of items the document says
-comes from :class:`ItemCounts` (per statement) or :attr:`WellLedDocument.evidence_count`.
+comes from :class:`ItemCounts` (per statement) or :attr:`WellLedContext.evidence_count`.
 
 Evidence categories (CQC Single Assessment Framework) are assigned by what the figure is:
 
@@ -70,9 +70,9 @@ A previous period whose figure is withheld from the audience is not counted as m
 is one beyond either limit of the rule's band (the band a chart shades has both limits even
 when the rule judges only the adverse one), so the check errs towards "not sustained".
 
-The extra fields the document needs (:class:`StatementAssessment`, :class:`WellLedDocument`)
-subclass the contract's frozen dataclasses, so every template that reads a
-:class:`~assurance.report_context.model.StatementView` still works.
+The counts and the reasoning behind each score are fields of the contract's
+:class:`~assurance.report_context.model.StatementView` and
+:class:`~assurance.report_context.model.WellLedContext`.
 """
 
 from __future__ import annotations
@@ -96,8 +96,10 @@ from assurance.report_context.board import board_context
 from assurance.report_context.inputs import ReportInputs, load_inputs
 from assurance.report_context.model import (
     SUGGESTED_NOTE,
+    AccountabilityGap,
     BoardContext,
     EvidenceItem,
+    ItemCounts,
     OutcomeView,
     StatementView,
     WellLedContext,
@@ -118,55 +120,6 @@ ITEM_DEFINITION = (
     "answer, status, trend, finding and source. A rule that evidences more than one quality "
     "statement is listed under each, so the statement counts add up to more than the "
     "document's total. Actions are not further items: they are the open findings of items.")
-
-
-@dataclass(frozen=True)
-class ItemCounts:
-    """The statement's evidence items counted once, with the named subsets the text uses."""
-
-    items: int  # evidence items (figure or narrative rows), the one count
-    judged: int  # breach, outside or met
-    breaches: int
-    outside: int  # outside the range, not significant
-    met: int
-    not_judged: int  # no data, not calculable, error
-    open_findings: int  # items with an open finding: the actions listed
-    text: str  # "7 evidence items: 4 breaches, 3 met"
-    short: str  # "7 (4 breaches)", for the summary table
-
-
-@dataclass(frozen=True)
-class AccountabilityGap:
-    """A board-level breach with no action owner, or past its due date."""
-
-    rule_id: str
-    metric_label: str
-    title: str
-    level_label: str
-    owner_text: str  # "No action owner" or "Owner A. Khan, due 30 September 2025 (overdue)"
-    statements: tuple[str, ...]  # numbers of the statements the rule evidences ("4", "7")
-    text: str  # one line naming the item and why it counts
-
-
-@dataclass(frozen=True)
-class StatementAssessment(StatementView):
-    """A :class:`StatementView` with the counts and the reasoning behind its score."""
-
-    counts: ItemCounts
-    accountability: tuple[AccountabilityGap, ...]  # statements 2 and 5 only
-    single_period: bool
-    decisive: tuple[str, ...]  # rule ids of the items that decided the score
-    score_sentence: str  # "Suggested 2 (some shortfalls): …"
-
-
-@dataclass(frozen=True)
-class WellLedDocument(WellLedContext):
-    """A :class:`WellLedContext` with the document-wide count of evidence items."""
-
-    evidence_count: int = 0  # distinct evidence items in the document
-    evidence_text: str = ""  # "38 evidence items: 17 breaches, …"
-    item_definition: str = ITEM_DEFINITION
-    board_levels: tuple[str, ...] = ()  # level labels counted as board level
 
 
 @dataclass(frozen=True)
@@ -529,7 +482,7 @@ def _rating(percent: float) -> str:
 
 def _statement(st: QualityStatement, board: BoardContext, cat: Catalogue,
                levels: Sequence[str], gaps: Sequence[AccountabilityGap]
-               ) -> StatementAssessment:
+               ) -> StatementView:
     items = tuple(_items(board.outcomes, st.id, cat))
     evidence = [o for o in board.outcomes if st.id in o.evidence]
     present = {i.category for i in items}
@@ -545,7 +498,7 @@ def _statement(st: QualityStatement, board: BoardContext, cat: Catalogue,
     a = score_statement(evidence, levels, own_gaps)
     label = ("Not scored" if a.score is None
              else f"{a.score} \u2013 {SCORE_WORDS[a.score]} (suggested)")
-    return StatementAssessment(
+    return StatementView(
         st.id, st.id.rsplit(".", 1)[-1], st.name, st.we, st.verbatim, items,
         tuple(c for c in categories() if c in present), tuple(notes), a.score, label,
         a.reasons, counts=count_items(evidence), accountability=own_gaps,
@@ -554,7 +507,7 @@ def _statement(st: QualityStatement, board: BoardContext, cat: Catalogue,
 
 def well_led_context(engine: Engine, settings: Settings, *, org_code: str, as_of: date,
                      inputs: ReportInputs | None = None,
-                     board: BoardContext | None = None) -> WellLedDocument:
+                     board: BoardContext | None = None) -> WellLedContext:
     """The documented context of the CQC well-led evidence document for one organisation.
 
     Args:
@@ -579,11 +532,12 @@ def well_led_context(engine: Engine, settings: Settings, *, org_code: str, as_of
     label = (f"{_rating(percent)} ({percent:g}%) \u2013 {SUGGESTED_NOTE[0].lower()}"
              f"{SUGGESTED_NOTE[1:]}" if percent is not None else
              "Not scored: no statement has evidence that could be judged.")
-    return WellLedDocument(
+    return WellLedContext(
         product=board.product, title="CQC well-led evidence: workforce equality",
         organisation=board.organisation, as_of=as_of, as_of_text=board.as_of_text,
         period_label=board.period_label, statements=statements, categories=categories(),
         key_question_percent=percent, key_question_label=label,
         scoring_method=scoring_method(levels), board=board,
         evidence_count=len(mapped), evidence_text=count_items(mapped).text,
+        item_definition=ITEM_DEFINITION,
         board_levels=tuple(level_label(x) for x in board_levels(levels)))
