@@ -201,3 +201,22 @@ def test_a_digest_previewed_as_csv_cannot_run_a_formula() -> None:
         for cell in row.values():
             assert not cell.lstrip().startswith(("=", "+", "-", "@")), cell
     assert rows[1]["organisation_name"].startswith("'@channel")
+
+
+def test_a_long_slack_digest_fits_slacks_limits_and_counts_what_it_leaves_out() -> None:
+    from dataclasses import replace
+
+    from assurance.outbox.digest import CHAT_LINES
+    from connectors.channels import slack
+
+    d = _hostile_digest()
+    entry = d.sections[0].entries[0]
+    long = replace(d, sections=(replace(d.sections[0], entries=tuple(
+        replace(entry, headline="& " * 150 + str(i)) for i in range(100))),))
+    blocks = slack.digest_blocks(long)
+    assert len(blocks) <= 50
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    assert all(len(t) <= 3000 and not t.endswith("…") for t in texts)
+    assert sum(t.count("\n• ") + t.startswith("• ") for t in texts) == CHAT_LINES
+    context = blocks[-1]["elements"][0]["text"] + blocks[-1]["elements"][1]["text"]
+    assert f"{100 - CHAT_LINES} more line(s)" in context

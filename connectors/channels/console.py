@@ -55,7 +55,7 @@ def render_digest(m: OutboundMessage) -> str:
         lines.append(f"{single_line(section.organisation_name)} "
                      f"({single_line(section.organisation_code)})")
         for e in entries:
-            lines.append(f"  • {event_words(e.event)}: {single_line(e.title)} — "
+            lines.append(f"  • {event_words(e.event)} ({single_line(e.period)}): {single_line(e.title)} — "
                          f"{single_line(e.headline)} · {single_line(e.thread_key)}")
             if url := safe_url(e.report_url):
                 lines.append(f"    Report: {url}")

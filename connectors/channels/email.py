@@ -73,7 +73,7 @@ def _digest_plain(m: OutboundMessage) -> list[str]:
     for section, entries in digest_sections(m)[0]:
         lines += ["", f"{section.organisation_name} ({section.organisation_code})"]
         for e in entries:
-            lines.append(f"- {event_words(e.event)}: {e.title} — {e.headline} · {e.thread_key}")
+            lines.append(f"- {event_words(e.event)} ({e.period}): {e.title} — {e.headline} · {e.thread_key}")
             if url := safe_url(e.report_url):
                 lines.append(f"  Report: {url}")
     return lines
@@ -92,8 +92,8 @@ def _digest_html(m: OutboundMessage) -> list[str]:
         for e in entries:
             link = (f' <a href="{_h(url)}">Open the report</a>'
                     if (url := safe_url(e.report_url)) else "")
-            items.append(f"<li>{_h(event_words(e.event))}: {_h(e.title)} — {_h(e.headline)} · "
-                         f"{_h(e.thread_key)}{link}</li>")
+            items.append(f"<li>{_h(event_words(e.event))} ({_h(e.period)}): {_h(e.title)} — "
+                         f"{_h(e.headline)} · {_h(e.thread_key)}{link}</li>")
         parts.append(f"<ul>{''.join(items)}</ul>")
     return parts
 

@@ -149,9 +149,15 @@ def digest_blocks(m: OutboundMessage) -> list[dict[str, Any]]:
         lines = [f"*{_e(section.organisation_name)} ({_e(section.organisation_code)})*"]
         for e in entries:
             link = slack_link(e.report_url, "Open report")
-            lines.append(f"• {event_words(e.event)}: {_e(e.title)} — {_e(e.headline)}"
+            lines.append(f"• {event_words(e.event)} ({_e(e.period)}): {_e(e.title)} — {_e(e.headline)}"
                          + (f" {link}" if link else "") + f" · {_e(e.thread_key)}")
-        blocks.append({"type": "section", "text": _md("\n".join(lines), 3000)})
+        chunk: list[str] = []  # a section's text holds 3000 characters: split, never cut
+        for line in lines:
+            if chunk and sum(len(x) + 1 for x in chunk) + len(line) > 3000:
+                blocks.append({"type": "section", "text": _md("\n".join(chunk), 3000)})
+                chunk = []
+            chunk.append(line)
+        blocks.append({"type": "section", "text": _md("\n".join(chunk), 3000)})
     context = [f"From {_e(m.period)}"]
     if omitted:
         context.append(f"{omitted} more line(s) not shown here: `assurance notifications "

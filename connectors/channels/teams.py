@@ -67,7 +67,7 @@ def digest_card(m: OutboundMessage) -> dict[str, Any]:
         body.append(_text(f"{_e(section.organisation_name)} ({_e(section.organisation_code)})",
                           weight="Bolder", spacing="Medium"))
         for e in entries:
-            body.append(_text(f"{event_words(e.event)}: {_e(e.title)} — {_e(e.headline)} · "
+            body.append(_text(f"{event_words(e.event)} ({_e(e.period)}): {_e(e.title)} — {_e(e.headline)} · "
                               f"{_e(e.thread_key)}", spacing="Small"))
             if url := safe_url(e.report_url):
                 body.append({"type": "ActionSet", "actions": [
