@@ -10,6 +10,7 @@ What it does:
 
     One module per concept, all re-exported here: :mod:`~assurance.stats.proportions`
     (relative likelihood, Wilson interval), :mod:`~assurance.stats.significance` (z tests),
+    :mod:`~assurance.stats.paygap` (gender, ethnicity and disability pay gaps and quartiles),
     :mod:`~assurance.stats.trend` (least-squares slope) and
     :mod:`~assurance.stats.distributions` (normal, Student t, incomplete beta).
 
@@ -66,17 +67,21 @@ from assurance.stats.distributions import (
     student_t_cdf,
     student_t_quantile,
 )
+from assurance.stats.paygap import GroupPay, PayGap, pay_gap
 from assurance.stats.proportions import RelativeLikelihood, relative_likelihood, wilson_interval
 from assurance.stats.significance import TestResult, log_ratio_change_test, two_proportion_z_test
 from assurance.stats.trend import Trend, linear_trend
 
 __all__ = [
+    "GroupPay",
+    "PayGap",
     "RelativeLikelihood",
     "TestResult",
     "Trend",
     "linear_trend",
     "log_ratio_change_test",
     "normal_quantile",
+    "pay_gap",
     "regularized_incomplete_beta",
     "relative_likelihood",
     "student_t_cdf",
