@@ -18,7 +18,10 @@ time has passed, one write transaction builds the digest from its held rows up t
 (reusing each row's headline and facts: nothing here decides what an audience sees), inserts
 it as a ``pending`` notification of kind ``digest`` and marks the rows ``digested`` with the
 digest's id. The digest is then delivered like any other row: paced, retried,
-dead-lettered, read back before a retry where the platform allows.
+dead-lettered, read back before a retry where the platform allows. A digest therefore goes
+out at the first notify run at or after its digest time: schedule the ``notify`` job at
+least that often (every few minutes is usual). ``assurance notifications preview`` shows
+the digest the held rows will make before it is due, without writing it.
 
 Assembling late rather than keeping a digest row open while events arrive keeps three
 things true. The finding change and its notification still commit together, so a crash can
