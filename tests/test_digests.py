@@ -195,3 +195,17 @@ def test_a_weekly_digest_falls_due_on_its_weekday() -> None:
         datetime(2025, 12, 3, 16, 30, tzinfo=UTC))
     assert digest.next_window_end(sub, "Europe/London", datetime(2025, 12, 3, 17, tzinfo=UTC)) == (
         datetime(2025, 12, 10, 16, 30, tzinfo=UTC))
+
+
+def test_digests_sent_early_carry_what_is_held_once_and_the_next_one_starts_after(
+        engine: Engine, tmp_path: Path) -> None:
+    w = _world(engine, tmp_path)
+    w.breach(2021)
+    early = AT + timedelta(minutes=30)  # long before the next 08:00
+    (key,) = digest.assemble_due(engine, w.settings, at=early, early=True)
+    assert digest.assemble_due(engine, w.settings, at=early, early=True) == []
+    assert digest.assemble_due(engine, w.settings, at=early + timedelta(minutes=1),
+                               early=True) == []  # nothing is left held
+    _deliver(w, early)
+    _deliver(w, NEXT_MORNING)  # the scheduled digest has nothing left to carry
+    assert [d["idempotency_key"] for d in _lines(tmp_path / "network.jsonl")] == [key]

@@ -126,3 +126,15 @@ def test_an_unknown_channel_is_refused_with_a_hint(world: tuple[World, Path]) ->
     result = preview(cfg, "--channel", "netwrok")
     assert result.exit_code == 2
     assert "no channel named 'netwrok' (did you mean 'network'?)" in result.output
+
+
+def test_notify_digests_now_sends_the_previewed_digest_before_its_time(
+        world: tuple[World, Path], tmp_path: Path) -> None:
+    w, cfg = world
+    cli_base._state.clear()
+    result = CliRunner().invoke(app, ["--config", str(cfg), "notify", "--digests-now"])
+    assert result.exit_code == 0, result.output
+    assert "1 digest(s) written early" in result.output
+    (sent,) = [json.loads(x) for x in (tmp_path / "network.jsonl").read_text().splitlines()]
+    assert sent["event"] == "digest" and len(sent["sections"]) == 2
+    assert "0 message(s) for channel network" in preview(cfg, "--channel", "network").output

@@ -114,6 +114,9 @@ def notify_cmd(
     retry_dead: Annotated[bool, typer.Option("--retry-dead", help="queue dead rows again "
                                              "first (after fixing their cause)")] = False,
     wait: Annotated[float, typer.Option(help="seconds to keep retrying failures")] = 0.0,
+    digests_now: Annotated[bool, typer.Option(
+        "--digests-now", help="send every digest subscription what it holds now, without "
+        "waiting for its digest time")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Deliver pending notifications (first writing the digests that are due); exit 1 if any
@@ -125,6 +128,9 @@ def notify_cmd(
     if retry_dead:
         n = outbox.retry_dead(engine, at=now(), actor=actor())
         out.print(f"{n} dead notification(s) queued again")
+    if digests_now:
+        written = outbox.digest.assemble_due(engine, s, at=now(), early=True)
+        out.print(f"{len(written)} digest(s) written early")
     if not status_only:
         with refused(EXIT_BAD_CONFIG):
             report = api.notify(engine, s, os.environ, wait_for_retries=wait)

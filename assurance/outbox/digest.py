@@ -299,7 +299,8 @@ class PlannedDigest:
 
 
 def plan(session: Session, settings: Settings, *, at: datetime,
-         channel: str | None = None, include_future: bool = False) -> list[PlannedDigest]:
+         channel: str | None = None, include_future: bool = False,
+         early: bool = False) -> list[PlannedDigest]:
     """The digests the held rows make at ``at``, without writing anything.
 
     Args:
@@ -307,6 +308,8 @@ def plan(session: Session, settings: Settings, *, at: datetime,
         at: now; a digest is due when its window end is at or before it.
         channel: only digests for this channel.
         include_future: also the next, not yet due, digest of every held row (previews).
+        early: every held row is due now: the window ends at ``at`` rather than at the
+            last digest time (``assurance notify --digests-now``).
     """
     at = as_utc(at)
     q = select(N.c.id, N.c.subscription, N.c.channel, N.c.audience, N.c.message,
@@ -321,7 +324,7 @@ def plan(session: Session, settings: Settings, *, at: datetime,
         sub = subscription_settings(settings, name)
         if sub is None or mode_of(settings, name) == "each":
             continue
-        end = window_end(sub, settings.timezone, at)
+        end = at if early else window_end(sub, settings.timezone, at)
         due = [r for r in rows if as_utc(r.created_at) <= end]
         later = [r for r in rows if as_utc(r.created_at) > end]
         batches = [(end, due, True)]
@@ -353,11 +356,17 @@ def release_undigested(session: Session, settings: Settings, *, at: datetime) ->
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def assemble_due(engine: Engine, settings: Settings, *, at: datetime) -> list[str]:
+def assemble_due(engine: Engine, settings: Settings, *, at: datetime,
+                 early: bool = False) -> list[str]:
     """Write every digest due at ``at`` (see the module docstring); returns their keys.
 
     One transaction: the digest rows are inserted and the rows they carry marked
     ``digested``. A digest whose key exists already is not written again.
+
+    Args:
+        early: send what is held now, without waiting for each digest time: the window
+            ends at ``at`` (the key is made from it). Still once: the rows it carries are
+            marked in the same transaction, so a re-run finds nothing left to send.
     """
     at = as_utc(at)
     with Session(engine.execution_options(assurance_write=True)) as s, s.begin():
@@ -365,7 +374,7 @@ def assemble_due(engine: Engine, settings: Settings, *, at: datetime) -> list[st
             s.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK)))
         released = release_undigested(s, settings, at=at)
         written = []
-        for d in plan(s, settings, at=at):
+        for d in plan(s, settings, at=at, early=early):
             if not d.due:
                 continue
             exists = s.execute(select(N.c.id).where(
