@@ -169,3 +169,39 @@ def test_outside_the_range_but_not_significant_keeps_an_open_finding_open_and_op
     assert not f.open and f.status == "outside" and f.times_opened == 1
     assert events[1].level == events[0].level == "edi_lead"  # not escalated while not significant
     assert "not statistically significant" in events[1].summary
+
+
+def test_findings_list_shows_the_accountable_organisations_unless_asked_for_all(
+        engine: Engine, tmp_path: Path) -> None:
+    from assurance.config import parse_settings
+
+    register_orgs(engine, tmp_path, "SYT01", "PEER1")
+    rows = rl_rows(2021, 300, 150) + [("PEER1", *r[1:]) for r in rl_rows(2021, 300, 150)]
+    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, rows))
+    (tmp_path / "t.yaml").write_text(PACK)
+    run(engine, load_packs([tmp_path / "t.yaml"]), 2021)
+    scoped = parse_settings({"organisations": {"accountable": ["SYT01"]}}, base_dir=tmp_path,
+                            where="<test>", env={})
+    got = findings.list_findings(engine, scoped)
+    assert [f.org_code for f in got.findings] == ["SYT01"]
+    assert got.scope == ("SYT01",) and got.others == 1
+    every = findings.list_findings(engine, scoped, every_organisation=True)
+    assert [f.org_code for f in every.findings] == ["PEER1", "SYT01"] and every.others == 0
+    assert [f.org_code for f in findings.list_findings(engine, scoped, org="peer1").findings] \
+        == ["PEER1"]
+    unscoped = findings.list_findings(engine, load_settings(None))
+    assert len(unscoped.findings) == 2 and unscoped.scope == ()
+
+
+def test_a_due_date_today_is_accepted_and_an_empty_owner_is_refused(store) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    run(engine, packs, 2021)
+    with Session(engine) as s:
+        fid = str(s.exec(select(Finding)).one().id)
+        t = findings.assign(s, fid, owner="CPO", due=date(2021, 6, 2), note=None, actor="x",
+                            at=AT, as_of=date(2021, 6, 2))
+        assert t.event.kind == "assigned" and t.finding.action_due == date(2021, 6, 2)
+        with pytest.raises(ProblemsError) as err:
+            findings.assign(s, fid, owner=" ", due=date(2021, 6, 1), note=None, actor="x",
+                            at=AT, as_of=date(2021, 6, 2))
+    assert [p.where for p in err.value.problems] == ["--owner", "--due"]
