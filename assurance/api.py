@@ -38,6 +38,7 @@ from assurance.engine.rules import RulePack
 from assurance.evaluation import EvaluationResult, check_accountable, evaluate_and_record
 from assurance.findings import FindingList, Transition, list_findings, open_findings
 from assurance.ingest import ImportResult, Source, run_import
+from assurance.outbox import digest
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.rulepacks import (
     RuleTestReport,
@@ -211,8 +212,11 @@ def alert_operators(engine: Engine, settings: Settings, *, title: str, text: str
 def notify(engine: Engine, settings: Settings, env: Mapping[str, str], *,
            now: Callable[[], datetime] = lambda: datetime.now(UTC),
            sleep: Callable[[float], None] = time.sleep,
-           wait_for_retries: float = 0.0) -> outbox.DeliveryReport:
-    """Deliver pending notifications, paced per channel, with retries and dead letters."""
+           wait_for_retries: float = 0.0, digests_now: bool = False) -> outbox.DeliveryReport:
+    """Deliver pending notifications, paced per channel, with retries and dead letters;
+    ``digests_now`` first sends held digest lines without waiting for their digest time."""
+    if digests_now:
+        digest.assemble_due(engine, settings, at=now(), early=True)
     return outbox.deliver(engine, settings, build_channels(settings, env), now=now, sleep=sleep,
                           per_channel_rate=outbox.channel_rates(settings),
                           wait_for_retries=wait_for_retries)

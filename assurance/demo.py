@@ -99,12 +99,14 @@ name = "race-equality-network"
 channel = "race-network"
 audience = "network"
 match = {{characteristic = ["race"]}}
+mode = "daily"                          # one digest a day for the network
 
 [[subscriptions]]
 name = "disability-network"
 channel = "disability-network"
 audience = "network"
 match = {{characteristic = ["disability"]}}
+mode = "daily"                          # one digest a day for the network
 
 [[subscriptions]]
 name = "executive-leads"
@@ -182,7 +184,8 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
                               and t.event.kind in ("opened", "resolved", "reopened"))
     result.findings = api.open_findings(engine, synthetic_only=True)
     progress("delivering notifications to the demo's console channels")
-    result.delivery = api.notify(engine, settings, {})
+    # The networks take a daily digest; the demo sends it now rather than at 08:00.
+    result.delivery = api.notify(engine, settings, {}, digests_now=True)
     synthetic = sorted({f.org_code for f in result.findings} | set(_synthetic_codes(engine)))
     for code in synthetic:
         progress(f"writing the board report, well-led evidence and evidence pack for {code}")

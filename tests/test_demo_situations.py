@@ -212,11 +212,17 @@ class Demo:
         return self._packs[org]
 
     def messages(self, channel: str, org: str, rule_id: str) -> list[dict[str, Any]]:
-        """What the demo delivered on a console channel for one organisation and rule."""
+        """What the demo delivered on a console channel for one organisation and rule: each
+        message, and each line of a digest (the networks take daily digests)."""
         path = self.folder / f"notifications-{channel}.jsonl"
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [m for m in map(json.loads, lines)
-                if m["organisation_code"] == org and m["rule_id"] == rule_id]
+        out = []
+        for m in map(json.loads, path.read_text(encoding="utf-8").splitlines()):
+            if m.get("sections"):
+                out += [{**e, "organisation_code": sec["organisation_code"]}
+                        for sec in m["sections"] for e in sec["entries"]]
+            else:
+                out.append(m)
+        return [m for m in out if m["organisation_code"] == org and m["rule_id"] == rule_id]
 
 
 @pytest.fixture(scope="module")

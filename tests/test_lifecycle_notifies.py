@@ -94,8 +94,6 @@ def test_a_due_date_in_the_past_is_refused_and_nothing_is_recorded(w: World) -> 
         assert s.exec(select(Finding)).one().action_owner is None
 
 
-@pytest.mark.xfail(strict=True, reason="assurance/outbox/__init__.py enqueue skips every event "
-                   "of a silenced finding but silence_expired, the 'silenced' event included")
 def test_silencing_a_finding_tells_its_thread_who_approved_it_and_until_when(w: World) -> None:
     change(w, findings.silence, reason="Known cause: one campaign", approver="Chair",
            until=date(2022, 3, 31), actor="EDI lead")

@@ -114,11 +114,14 @@ def test_a_silence_holds_everything_back_until_it_expires(engine: Engine, tmp_pa
                                     as_of=date(2021, 6, 2))
         acked = findings.acknowledge(s, fid, who="EDI lead", note="Looking", at=AT,
                                      as_of=date(2021, 6, 2))
-        assert outbox.enqueue(s, [silenced, acked], w.settings, at=AT) == 0
+        # The silence itself is announced (issue 12: who approved it, until when), so the
+        # thread knows why it goes quiet; everything after it is held back until it expires.
+        assert outbox.enqueue(s, [silenced, acked], w.settings, at=AT) == 1
     assert [k.event.kind for k in w.breach(2022)] == ["continuing"]
-    assert sent_to(w) == [("race", "opened")]
+    assert sent_to(w) == [("race", "opened"), ("race", "acknowledged")]
     assert [k.event.kind for k in w.breach(2023)] == ["silence_expired", "continuing"]
-    assert sent_to(w) == [("race", "opened"), ("race", "silence_expired"), ("race", "repeat")]
+    assert sent_to(w) == [("race", "opened"), ("race", "acknowledged"),
+                          ("race", "silence_expired"), ("race", "repeat")]
 
 
 def test_acknowledgement_is_announced_to_those_told(engine: Engine, tmp_path: Path) -> None:

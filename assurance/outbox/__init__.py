@@ -17,7 +17,8 @@ What notifies:
 * **acknowledged** and **resolved** (with its duration): every matching subscription and
   every subscription that was told about this breach earlier, even if it no longer matches
   or was removed since, so every level that heard of a problem hears it is over;
-* **silence_expired**: every matching subscription.
+* **silenced** (who approved it and until when) and **silence_expired**: every matching
+  subscription and every one told about the finding earlier.
 
 Documents (board reports) go through the same outbox (:func:`enqueue_document`, kind
 ``report``): one row per document and channel, the file attached where the channel can carry
@@ -26,7 +27,8 @@ it.
 A subscription with ``mode = "daily"`` or ``"weekly"`` gets the same rows, ``held`` rather
 than ``pending``: they are sent as one digest per digest time (:mod:`assurance.outbox.digest`).
 
-Nothing notifies while a finding is silenced, except the expiry of its silence. ``no_data``
+Nothing notifies while a finding is silenced, except the silence itself (so its audience
+knows why it will hear nothing) and its expiry. ``no_data``
 and ``error`` transitions do not notify here: a missing return is a finding of its own
 (data-quality rules), and errors surface through job alerts.
 """
@@ -141,13 +143,13 @@ def enqueue(session: Session, transitions: Sequence[Transition], settings: Setti
         f, ev = t.finding, t.event
         if ev.kind not in EVENT_NAMES or ev.id is None or f.id is None:
             continue
-        if ev.kind != "silence_expired" and _silenced(f, ev):
+        if ev.kind not in ("silenced", "silence_expired") and _silenced(f, ev):
             continue
         details = json.loads(ev.details or "{}")
         targets = matching(f, settings, subs, level=ev.level)
         if ev.kind == "continuing":
             targets = [s for s in targets if _repeat_due(s, f, details)]
-        if ev.kind in ("acknowledged", "resolved"):
+        if ev.kind in ("acknowledged", "resolved", "silenced", "silence_expired"):
             names = {s.name for s in targets}
             targets += [s for s in _told(session, f) if s.name not in names]
         keys = {s.name: notification_key(f.fingerprint, ev.id, s.name) for s in targets}
