@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from assurance.ingest import Source
 from connectors.esr_csv import EsrCsv
+from connectors.gpg_csv import GenderPayGapCsv
 from connectors.metrics_csv import MetricsCsv
 from connectors.nss_xlsx import StaffSurveyXlsx
 from connectors.organisations_csv import OrganisationsCsv
+from connectors.pay_csv import PayCsv
 from connectors.returns_xlsx import AnnualReturnXlsx
 
 SOURCES: dict[str, Source] = {source.name: source for source in (
-    MetricsCsv(), OrganisationsCsv(), StaffSurveyXlsx(), AnnualReturnXlsx(), EsrCsv())}
+    MetricsCsv(), OrganisationsCsv(), StaffSurveyXlsx(), AnnualReturnXlsx(), EsrCsv(), PayCsv(),
+    GenderPayGapCsv())}
 """Importers by the ``name`` each declares (what ``--source`` and provenance records use)."""

@@ -1,7 +1,9 @@
 """Which importer reads a file: guessed from its name and first bytes (``--source`` overrides).
 
-A ``.csv`` is an organisation register when its header has ``code`` and ``name``, a
-person-level ESR extract when it has ``ethnic_category``, and tidy metrics otherwise; a
+A ``.csv`` is an organisation register when its header has ``code`` and ``name``, the gov.uk
+gender pay gap download when it has ``DiffMeanHourlyPercent`` (any case), a person-level pay
+extract when it has ``hourly_pay``, a person-level ESR extract when it has
+``ethnic_category``, and tidy metrics otherwise; a
 workbook is an annual return when it has a ``Workforce`` sheet, and the Staff Survey file
 otherwise. A wrong guess is harmless: the chosen importer refuses the file and says why.
 """
@@ -33,9 +35,13 @@ def detect_source(path: Path) -> str:
                 head = fh.readline(65536).decode("utf-8-sig", errors="replace")
         except (OSError, ProblemsError):
             return "metrics_csv"  # the importer names the encoding problem and where
-        cols = {c.strip() for c in head.split(",")}
+        cols = {c.strip().strip('"').lower() for c in head.split(",")}
         if {"code", "name"} <= cols:
             return "organisations_csv"
+        if "diffmeanhourlypercent" in cols:
+            return "gpg_csv"
+        if "hourly_pay" in cols:
+            return "pay_csv"
         return "esr_csv" if "ethnic_category" in cols else "metrics_csv"
     if suffix in (".xlsx", ".xlsm"):
         try:
