@@ -1,18 +1,19 @@
 """Person-level ESR-style workforce extract → WRES 1 / WDES 1 head counts. Nothing personal is kept.
 
-Ethnicity and disability are special-category data (UK GDPR Art. 9). This source **streams**
-the extract row by row, keeps only running counts per organisation, year, band and group,
-and returns those counts; no person-level value is stored or echoed in any message (errors
-name the row and column and describe the problem, never the person). Other columns (staff
-numbers, names …) are never read.
+Ethnicity and disability are special-category data (UK GDPR Art. 9). The extract is read and
+aggregated by DuckDB in-process (:mod:`connectors.person_level`): the rows are grouped,
+checked and counted in SQL, and only counts per organisation, year, band (or division) and
+group come back; no person-level value is stored or echoed in any message (errors name the
+row and column and describe the problem, never the person). Other columns (staff numbers,
+names …) are never read, except to check that no field is over the shared field limit.
 
 No value from the file appears in any message: not the bad value ("found a 9-character
 text", "found an impossible date", "found a date out of range"), not the organisation code,
 and not the first row when it names none of the required columns (a file without a header
 row starts with a person). Only column names of a recognised header are quoted. The file is
-checked to be UTF-8 text first (:func:`assurance.safeinput.scan_text`, streamed), so decoding
-never fails half-way; every read field is at most ``MAX_FIELD`` characters without control
-characters; problems are capped at ``MAX_PROBLEMS`` with a count of the rest.
+checked to be UTF-8 text first (:func:`assurance.safeinput.scan_text`, streamed); every read
+field is at most ``MAX_FIELD`` characters without control characters; problems are capped at
+``MAX_PROBLEMS`` with a count of the rest; one bad row refuses the whole file.
 
 Columns (header required, order free; extra columns ignored):
 
@@ -23,266 +24,221 @@ Columns (header required, order free; extra columns ignored):
   White; D–S → BME; Z (not stated), 99 or blank → unknown. Codes in config
   ``[ethnicity.map]`` take precedence (census-2021 style codes have no published WRES
   mapping: domain.md §1);
-* ``disability`` — ``Yes`` / ``No`` / ``Not declared`` / blank.
+* ``disability`` — ``Yes`` / ``No`` / ``Not declared`` / blank;
+* ``division`` (optional) — the division the person works in. Each division's head counts
+  are stored beside the bands as the breakdown ``division:<name>`` (the name stripped, inner
+  spaces made single, at most ``MAX_DIVISION`` characters so that the breakdown fits the
+  store, not starting like a spreadsheet formula); a blank division counts in the trust's
+  figures only. Bands and ``overall`` are unchanged by it: no figure sums every breakdown;
+* ``department``, ``occupation`` (optional) — read and checked like every read field (at
+  most ``MAX_FIELD`` characters, no control characters) but **not yet stored**: departments
+  need the division hierarchy in the register and occupations a mapping to the WRES
+  clinical / non-clinical split (issue 14, items 2–3).
 
-Memory is bounded by the number of (organisation, year, band, group) combinations, not by
-the number of staff, so a national extract of 1.4 million rows streams in constant memory.
+Memory is bounded by the number of distinct combinations of those values, not by the number
+of staff, so a national extract of 1.4 million rows is aggregated in DuckDB's memory limit.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import Counter
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
-from assurance.problems import Problem, ProblemsError, did_you_mean
-from assurance.safeinput import (
-    LIMITS,
-    InputError,
-    check_ods_code,
-    check_text,
-    describe,
-    open_regular,
-    scan_text,
+from assurance.problems import Problem
+from assurance.safeinput import ODS_FORM
+from connectors.person_level import (
+    MAX_FIELD,
+    MAX_PROBLEMS,
+    Check,
+    Extract,
+    collapse,
+    describe_facts,
+    described,
+    sql_text,
+    strip,
+    tally,
 )
-from connectors.tabular import CSV_ADVICE
+
+__all__ = ["MAX_DIVISION", "MAX_DIVISIONS", "MAX_FIELD", "MAX_PROBLEMS", "REQUIRED", "EsrCsv"]
 
 REQUIRED = ("org_code", "snapshot_date", "band", "ethnic_category", "disability")
-MAX_PROBLEMS = LIMITS.max_problems
-MAX_FIELD = 100
-"""The longest field read: every column this source reads holds a short code."""
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+OPTIONAL = ("division", "department", "occupation")
 FIRST_YEAR, LAST_YEAR = 1990, 2100  # the years a WRES period may name
-BMEFIRST = set("DEFGHJKLMNPRS")
-WHITEFIRST = set("ABC")
-DISABILITY = {"yes": "disabled", "y": "disabled", "no": "non_disabled", "n": "non_disabled",
-              "not declared": "unknown", "prefer not to say": "unknown", "unspecified": "unknown",
-              "": "unknown"}
+MAX_DIVISION = 64 - len("division:")
+"""The longest division name: the breakdown ``division:<name>`` fits the store's 64."""
+MAX_DIVISIONS = 200
+"""Divisions per organisation: a trust has a handful; hundreds are departments."""
+
 BANDS = {"vsm": "vsm", "very senior manager": "vsm", "consultant": "medical:consultant",
          "medical consultant": "medical:consultant",
          "career grade": "medical:non_consultant_career",
          "non-consultant career grade": "medical:non_consultant_career",
          "trainee": "medical:trainee", "trainee grade": "medical:trainee"}
-BAND_RE = re.compile(r"^(?:afc\s+)?(?:band\s*)?([1-9]|8[a-d])$", re.ASCII)
+BAND_RE = r"(?:afc\s+)?(?:band\s*)?([1-9]|8[a-d])"
+BAND_FORMS = ("a pay band: an Agenda for Change band number 1 to 9 or 8a to 8d (optionally "
+              "preceded by 'band'), very senior manager, or a medical grade (consultant, "
+              "career grade, trainee)")
+WHITE_FIRST = "ABC"
+BME_FIRST = "DEFGHJKLMNPRS"
+DISABILITY = {"yes": "disabled", "y": "disabled", "no": "non_disabled", "n": "non_disabled",
+              "not declared": "unknown", "prefer not to say": "unknown", "unspecified": "unknown",
+              "": "unknown"}
+ETHNIC = ("white", "bme", "unknown")
+DISABLED = ("disabled", "non_disabled", "unknown")
 
 
-def band_key(raw: str) -> str | None:
-    text = " ".join(raw.strip().lower().split())
-    if text in BANDS:
-        return BANDS[text]
-    m = BAND_RE.match(text)
-    return f"band:{m.group(1)}" if m else None
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(sql_text(v) for v in values) + ")"
 
 
-def ethnic_group(code: str, mapping: dict[str, str]) -> str | None:
-    code = code.strip().upper()
-    if code in mapping:
-        return mapping[code]
-    if code in ("", "Z", "99"):
-        return "unknown"
-    first = code[0]
-    if first in WHITEFIRST:
-        return "white"
-    if first in BMEFIRST:
-        return "bme"
-    return None
+def _case(column: str, mapping: dict[str, str]) -> str:
+    by_key: dict[str, list[str]] = {}
+    for text, key in mapping.items():
+        by_key.setdefault(key, []).append(text)
+    arms = " ".join(f"WHEN {column} IN {_in(texts)} THEN {sql_text(key)}"
+                    for key, texts in by_key.items())
+    return f"CASE {arms} END"
+
+
+_BAND = (f"CASE WHEN band_text IN {_in(list(BANDS))} THEN {_case('band_text', BANDS)} "
+         f"WHEN regexp_full_match(band_text, {sql_text(BAND_RE)}) THEN 'band:' || "
+         f"regexp_extract(band_text, {sql_text('^' + BAND_RE + '$')}, 1) END")
+_ETHNIC = ("coalesce((SELECT m.grp FROM ethnic_map m WHERE m.code = eth_code), "
+           "CASE WHEN eth_code IN ('', 'Z', '99') THEN 'unknown' "
+           f"WHEN left(eth_code, 1) IN {_in(list(WHITE_FIRST))} THEN 'white' "
+           f"WHEN left(eth_code, 1) IN {_in(list(BME_FIRST))} THEN 'bme' END)")
+
+DERIVED = (
+    ("org", f"upper({strip('org_code')})"),
+    ("snap", strip("snapshot_date")),
+    ("year", "try_cast(substr(snap, 1, 4) AS INTEGER)"),
+    ("band_text", f"lower({collapse('band')})"),
+    ("band_key", _BAND),
+    ("eth_code", f"upper({strip('ethnic_category')})"),
+    ("ethnic", _ETHNIC),
+    ("disabled", _case(f"lower({strip('disability')})", DISABILITY)),
+    ("division_name", f"nullif({collapse('division')}, '')"),
+)
+
+
+def _formula_org(facts: Sequence[int]) -> str:
+    return (f"found {described(facts[0], 0)}, which looks like a spreadsheet formula (it "
+            f"starts with {chr(facts[1])!r}); expected {ODS_FORM}")
+
+
+CHECKS = (
+    Check("org_code", "org = ''", lambda f: f"blank; expected {ODS_FORM}"),
+    Check("org_code", "left(org, 1) IN ('=', '+', '-', '@')", _formula_org,
+          ("length(org_code)", "unicode(org)")),
+    Check("org_code", "NOT regexp_full_match(org, '[A-Z0-9]{3,10}')",
+          lambda f: f"found {described(f[0], 0)}; expected {ODS_FORM}", ("length(org_code)",)),
+    Check("org_code", "org NOT IN (SELECT code FROM known_org)",
+          lambda f: f"found an organisation code of {f[0]} characters that is not registered; "
+          "expected a registered organisation (assurance orgs import)", ("length(org)",)),
+    Check("snapshot_date", "NOT regexp_full_match(snap, '[0-9]{4}-[0-9]{2}-[0-9]{2}')",
+          lambda f: f"found {described(f[0], f[1])}; expected the snapshot date written "
+          "YYYY-MM-DD", ("length(snap)", "(snap = '')::INTEGER")),
+    Check("snapshot_date", "try_cast(snap AS DATE) IS NULL OR year = 0",
+          lambda f: "found an impossible date (the month or day is out of range); expected "
+          "the snapshot date written YYYY-MM-DD"),
+    Check("snapshot_date", f"year NOT BETWEEN {FIRST_YEAR} AND {LAST_YEAR}",
+          lambda f: f"found a date out of range (a year before {FIRST_YEAR} or after "
+          f"{LAST_YEAR}); expected a 31 March snapshot from {FIRST_YEAR} to {LAST_YEAR}"),
+    Check("snapshot_date", "substr(snap, 6) <> '03-31'",
+          lambda f: "found a date that is not 31 March; expected the 31 March snapshot date"),
+    Check("band", "band_key IS NULL",
+          lambda f: f"found {described(f[0], f[1])}; expected {BAND_FORMS}",
+          describe_facts("band")),
+    Check("ethnic_category", "ethnic IS NULL",
+          lambda f: "ethnic category code has no WRES mapping; add it to [ethnicity.map] in "
+          "config.toml"),
+    Check("disability", "disabled IS NULL",
+          lambda f: f"found {described(f[0], f[1])}; expected yes, no or not declared (any "
+          "case), or blank", describe_facts("disability")),
+    Check("division", "left(division_name, 1) IN ('=', '+', '-', '@')",
+          lambda f: f"found a {f[0]:,}-character division name that starts like a "
+          "spreadsheet formula (with =, +, - or @); expected a division name",
+          ("length(division_name)",)),
+    Check("division", f"length(division_name) > {MAX_DIVISION}",
+          lambda f: f"found a {f[0]:,}-character division name; expected at most "
+          f"{MAX_DIVISION} characters (it is stored as the breakdown 'division:<name>')",
+          ("length(division_name)",)),
+)
+
+BY_BAND_ETHNIC = ("org", "year", "band_key", "ethnic")
+BY_BAND_DISABLED = ("org", "year", "band_key", "disabled")
+BY_DIVISION_ETHNIC = ("org", "year", "division_name", "ethnic")
+BY_DIVISION_DISABLED = ("org", "year", "division_name", "disabled")
 
 
 class EsrCsv:
-    """Source ``esr_csv``: streams an ESR-style extract into head counts (see module docstring).
+    """Source ``esr_csv``: aggregates an ESR-style extract into head counts in DuckDB (see the
+    module docstring).
 
     Problems are capped at ``MAX_PROBLEMS`` with a count of the rest, so a wholly wrong national
     extract gives a readable report rather than a million lines.
     """
 
     name = "esr_csv"
-    version = "1"
+    version = "2"
     description = ("a person-level ESR-style extract CSV (org_code, snapshot_date, band, "
-                   "ethnic_category, disability), aggregated on import")
+                   "ethnic_category, disability; optional division, department, occupation), "
+                   "aggregated on import")
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
         out = Parsed()
-        where = str(path)
         mapping = {k.upper(): v for k, v in ctx.ethnicity_map.items()}
-        eth: Counter[tuple[str, int, str, str]] = Counter()
-        dis: Counter[tuple[str, int, str, str]] = Counter()
-        extra = 0
-
-        def bad(line: int, column: str, message: str) -> None:
-            nonlocal extra
-            if len(out.problems) < MAX_PROBLEMS:
-                out.problems.append(Problem(where, message, line, column or None))
-            else:
-                extra += 1
-
-        # The whole file is checked to be UTF-8 text first (streamed, constant memory), so
-        # decoding cannot fail half-way through the rows below.
-        try:
-            refused = scan_text(path, what="CSV text file", advice=CSV_ADVICE)
-        except ProblemsError as exc:
-            refused = list(exc.problems)
-        if refused:
-            out.problems.extend(refused)
-            return out
-        try:
-            raw = open_regular(path)
-        except ProblemsError as exc:
-            out.problems.extend(exc.problems)
-            return out
-        with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except (StopIteration, UnicodeDecodeError, csv.Error):
-                out.problems.append(Problem(where, "no header row; expected " + ", ".join(REQUIRED)))
-                return out
-            if not _header_problems(header, where, out.problems):
-                return out
-            idx = {c: header.index(c) for c in REQUIRED}
-            line = 1
-            try:
-                for line, cells in enumerate(reader, start=2):
-                    if not any(cells):
-                        continue
-                    if len(cells) < len(header):
-                        bad(line, "", f"found {len(cells)} cells; expected {len(header)}")
-                        continue
-                    out.rows_read += 1
-                    value = {c: cells[i] for c, i in idx.items()}
-                    problem = _field_problem(value) or _oversized(cells, header)
-                    if problem is not None:
-                        bad(line, *problem)
-                        continue
-                    try:
-                        org = check_ods_code(value["org_code"], echo=False)
-                    except InputError as exc:
-                        bad(line, "org_code", str(exc))
-                        continue
-                    if org not in ctx.known_orgs:
-                        bad(line, "org_code", f"found an organisation code of {len(org)} "
-                            "characters that is not registered; expected a registered "
-                            "organisation (assurance orgs import)")
-                        continue
-                    snap = _snapshot(value["snapshot_date"])
-                    if isinstance(snap, str):
-                        bad(line, "snapshot_date", snap)
-                        continue
-                    band = band_key(value["band"])
-                    if band is None:
-                        bad(line, "band", f"found {describe(value['band'], echo=False)}; "
-                            f"expected {BAND_FORMS}")
-                        continue
-                    group = ethnic_group(value["ethnic_category"], mapping)
-                    if group is None:
-                        bad(line, "ethnic_category", "ethnic category code has no WRES "
-                            "mapping; add it to [ethnicity.map] in config.toml")
-                        continue
-                    d = DISABILITY.get(value["disability"].strip().lower())
-                    if d is None:
-                        bad(line, "disability", f"found "
-                            f"{describe(value['disability'], echo=False)}; expected "
-                            "yes, no or not declared (any case), or blank")
-                        continue
-                    eth[(org, snap.year, band, group)] += 1
-                    dis[(org, snap.year, band, d)] += 1
-            except (UnicodeDecodeError, csv.Error) as exc:
-                # csv and codec messages name positions, never cell contents.
-                reason = exc.__class__.__name__ if isinstance(exc, UnicodeDecodeError) else exc
-                out.problems.append(Problem(where, f"not readable as CSV after row {line} "
-                                            f"({reason}); expected UTF-8 comma-separated "
-                                            "text", line + 1))
-                return out
-        if extra:
-            out.problems.append(Problem(where, f"… and {extra:,} more problems (the first "
-                                        f"{MAX_PROBLEMS} are shown)"))
+        extract = Extract(
+            what="ESR extract", required=REQUIRED, optional=OPTIONAL, derived=DERIVED,
+            checks=CHECKS,
+            counts=(BY_BAND_ETHNIC, BY_BAND_DISABLED, BY_DIVISION_ETHNIC, BY_DIVISION_DISABLED),
+            tables={"known_org": (("code",), [(c,) for c in sorted(ctx.known_orgs)]),
+                    "ethnic_map": (("code", "grp"), sorted(mapping.items()))})
+        result = tally(path, extract)
+        out.problems.extend(result.problems)
         if out.problems:
             return out
-        out.observations = [*_rows("wres.1", eth, ("white", "bme", "unknown")),
-                            *_rows("wdes.1", dis, ("disabled", "non_disabled", "unknown"))]
+        out.rows_read = result.rows
+        divisions: dict[object, set[object]] = {}
+        for (org, _, division, _), _ in result.counts[BY_DIVISION_ETHNIC]:
+            if division is not None:
+                divisions.setdefault(org, set()).add(division)
+        crowded = sum(1 for names in divisions.values() if len(names) > MAX_DIVISIONS)
+        if crowded:
+            out.problems.append(_crowded(str(path), crowded))
+            return out
+        out.observations = [
+            *_rows("wres.1", result.counts[BY_BAND_ETHNIC], ETHNIC),
+            *_division_rows("wres.1", result.counts[BY_DIVISION_ETHNIC], ETHNIC),
+            *_rows("wdes.1", result.counts[BY_BAND_DISABLED], DISABLED),
+            *_division_rows("wdes.1", result.counts[BY_DIVISION_DISABLED], DISABLED)]
         out.note = f"aggregated {out.rows_read:,} person-level rows; no person-level data kept"
         return out
 
 
-BAND_FORMS = ("a pay band: an Agenda for Change band number 1 to 9 or 8a to 8d (optionally "
-              "preceded by 'band'), very senior manager, or a medical grade (consultant, "
-              "career grade, trainee)")
+def _crowded(where: str, orgs: int) -> Problem:
+    return Problem(where, f"found more than {MAX_DIVISIONS} different divisions for {orgs} "
+                   f"organisation(s); expected at most {MAX_DIVISIONS} divisions each (a "
+                   "division is a trust's top-level management unit: departments go in the "
+                   "department column)")
 
 
-def _header_problems(header: list[str], where: str, problems: list[Problem]) -> bool:
-    """Check the header row; True when it names every required column exactly once.
-
-    A row 1 that names none of the required columns is taken for data (a file without a
-    header) and nothing from it is echoed: it may be a person's row. Once the header is
-    recognised its cells are column names, which may be quoted.
-    """
-    if not any(c in header for c in REQUIRED):
-        problems.append(Problem(where, f"no recognised header row: none of the {len(header)} "
-                                "cells in row 1 is a column name; expected a header row "
-                                f"naming the columns {', '.join(REQUIRED)}", 1))
-        return False
-    ok = True
-    names = [h for h in header if h and len(h) <= 40 and h.isprintable()]
-    for c in REQUIRED:
-        at = [i for i, h in enumerate(header, start=1) if h == c]
-        if len(at) > 1:
-            problems.append(Problem(where, f"duplicate column '{c}' (columns {at[0]} and "
-                                    f"{at[1]}); expected each column once", 1, at[1]))
-            ok = False
-        elif not at:
-            problems.append(Problem(where, f"missing column '{c}'{did_you_mean(c, names)}; "
-                                    f"expected a header row naming {', '.join(REQUIRED)}", 1))
-            ok = False
-    return ok
+Counts = list[tuple[tuple[object, ...], int]]
 
 
-def _field_problem(value: dict[str, str]) -> tuple[str, str] | None:
-    """(column, message) for the first read field that is too long or has control characters;
-    the message describes the field, never quotes it."""
-    for column, text in value.items():
-        try:
-            check_text(text, expected="a short code", max_chars=MAX_FIELD, echo=False)
-        except InputError as exc:
-            return column, str(exc)
-    return None
+def _counter(counts: Counts) -> Counter[tuple[str, int, str, str]]:
+    out: Counter[tuple[str, int, str, str]] = Counter()
+    for (org, year, key, group), n in counts:
+        if key is not None:
+            out[(str(org), int(str(year)), str(key), str(group))] += n
+    return out
 
 
-def _oversized(cells: list[str], header: list[str]) -> tuple[str, str] | None:
-    """(column, message) for a field of a column this source does not read that is over the
-    shared field limit: the file is not an ESR extract as exported, so it is refused."""
-    for i, text in enumerate(cells):
-        if len(text) > LIMITS.max_field_chars:
-            name = header[i] if i < len(header) and len(header[i]) <= 40 else str(i + 1)
-            return name, (f"found a {len(text):,}-character text; expected a field of at most "
-                          f"{LIMITS.max_field_chars:,} characters")
-    return None
-
-
-def _snapshot(text: str) -> date | str:
-    """The 31 March snapshot date, or a message describing (not quoting) what is wrong."""
-    text = text.strip()
-    if not DATE_RE.fullmatch(text):
-        return (f"found {describe(text, echo=False)}; expected the snapshot date written "
-                "YYYY-MM-DD")
-    try:
-        snap = date.fromisoformat(text)
-    except ValueError:
-        return ("found an impossible date (the month or day is out of range); expected the "
-                "snapshot date written YYYY-MM-DD")
-    if not FIRST_YEAR <= snap.year <= LAST_YEAR:
-        return (f"found a date out of range (a year before {FIRST_YEAR} or after {LAST_YEAR}); "
-                f"expected a 31 March snapshot from {FIRST_YEAR} to {LAST_YEAR}")
-    if (snap.month, snap.day) != (3, 31):
-        return "found a date that is not 31 March; expected the 31 March snapshot date"
-    return snap
-
-
-def _rows(metric: str, counts: Counter[tuple[str, int, str, str]],
-          groups: tuple[str, ...]) -> list[ObservationRow]:
+def _rows(metric: str, tallied: Counts, groups: tuple[str, ...]) -> list[ObservationRow]:
     """Head counts per band and overall, every group present (zeros included)."""
+    counts = _counter(tallied)
     bands: dict[tuple[str, int], set[str]] = {}
     for org, year, band, _ in counts:
         bands.setdefault((org, year), set()).add(band)
@@ -299,4 +255,17 @@ def _rows(metric: str, counts: Counter[tuple[str, int, str, str]],
         total = sum(overall.values())
         out.extend(ObservationRow(org, f"wres:{year}", metric, g, "overall", numerator=n,
                                   denominator=total) for g, n in overall.items())
+    return out
+
+
+def _division_rows(metric: str, tallied: Counts, groups: tuple[str, ...]
+                   ) -> list[ObservationRow]:
+    """Head counts per division (breakdown ``division:<name>``), every group present."""
+    counts = _counter(tallied)
+    out: list[ObservationRow] = []
+    for org, year, division in sorted({(o, y, d) for o, y, d, _ in counts}):
+        total = sum(counts[(org, year, division, g)] for g in groups)
+        out.extend(ObservationRow(org, f"wres:{year}", metric, g, f"division:{division}",
+                                  numerator=counts[(org, year, division, g)], denominator=total)
+                   for g in groups)
     return out

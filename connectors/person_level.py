@@ -1,0 +1,567 @@
+"""Person-level CSV files aggregated by DuckDB, in-process: only counts leave the database.
+
+Ethnicity, disability and pay are special-category data (UK GDPR Art. 9; domain.md §9): a
+person-level file is needed only to compute aggregates. Every person-level source describes
+its file as an :class:`Extract` (the columns it reads, SQL that normalises them, the checks a
+row must pass, the counts it wants) and calls :func:`tally`, which:
+
+1. runs the shared safe-input checks first (:func:`assurance.safeinput.scan_text`: a regular
+   file within the size limit, UTF-8 text, no NUL byte), so DuckDB never sees a FIFO, a
+   device, UTF-16 or binary data, and those refusals name the line and byte column;
+2. reads the header row (Python's csv module, one record) and refuses a missing or duplicate
+   column, or a first row that names no column at all, without quoting that row;
+3. opens an in-memory DuckDB connection limited to :data:`MEMORY_LIMIT` and :data:`THREADS`,
+   that cannot spill to disk (no temporary directory: person-level rows never reach a file),
+   may read only the opened file (``enable_external_access`` off, configuration locked) and
+   never loads extensions;
+4. reads the file with a fixed dialect — every column ``VARCHAR``, comma, double quote
+   (doubled inside quoted fields), header row, ``strict_mode`` on, no null padding, no
+   compression, a line size bound derived from the field limit — collecting malformed rows
+   (a missing or extra cell, a stray quote, an over-long line) in DuckDB's rejects table;
+5. groups the rows by the raw values of the read columns (one pass over the file; a real
+   extract has a few thousand distinct combinations), then normalises and checks those
+   distinct values **in SQL**: the first failing :class:`Check` is a row's problem;
+6. on a clean file, sums the counts per requested key set (:attr:`Extract.counts`) and returns
+   them; otherwise locates the first :data:`MAX_PROBLEMS` bad rows by re-reading the file
+   with ``WITH ORDINALITY`` (only rows whose values failed), and refuses the whole file.
+
+What leaves DuckDB: aggregate counts keyed by normalised codes, and for problems only numbers
+(a row's ordinal, a check's index, a field's length, a control character's code point and
+position). No value from the file is ever fetched, so none can reach a message, a log or the
+store. Row numbers are physical line numbers (the header is line 1; a quoted field holding
+line breaks moves the rows after it down): DuckDB reports the ordinal of a row, and one
+streamed pass over the file (Python's csv module, counting line breaks, reading nothing into
+memory) turns ordinals into line numbers. Any DuckDB error becomes a problem naming the file
+that describes the failure without quoting DuckDB's message (which may quote a line).
+
+Memory is bounded by the distinct combinations of read values, not by the number of people,
+and DuckDB's own use by :data:`MEMORY_LIMIT`; a file whose values are so varied that they do
+not fit is refused ("too many different values"), never half-read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+
+from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.safeinput import LIMITS, open_regular, scan_text
+from connectors.tabular import CSV_ADVICE
+
+MEMORY_LIMIT = "400MB"
+"""DuckDB's memory limit per import (the rows are grouped, never held)."""
+THREADS = 2
+MAX_PROBLEMS = LIMITS.max_problems
+MAX_REJECTS = 10_000
+"""Malformed rows DuckDB records before it only counts on (each record holds the raw line,
+inside DuckDB, until the connection closes)."""
+MAX_FIELD = 100
+"""The longest field a person-level source reads: every such column holds a short code."""
+
+PY_SPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+"""What Python's ``str.strip()`` and ``str.split()`` treat as white space, so that SQL
+normalises exactly as the Python code it replaced."""
+_SPACE_SQL = " || ".join(f"chr({ord(c)})" for c in PY_SPACE)
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_SPACE) + "]"
+_CONTROL_CLASS = "[\\x00-\\x1f\\x7f-\\x9f\\x{fffe}\\x{ffff}]"
+"""Unicode Cc characters and the two non-characters (as :mod:`assurance.safeinput`; surrogates
+cannot occur in UTF-8 text)."""
+
+
+def strip(column: str) -> str:
+    """SQL for Python's ``text.strip()`` of a column."""
+    return f"trim({column}, {_SPACE_SQL})"
+
+
+def collapse(column: str) -> str:
+    """SQL for Python's ``" ".join(text.split())``: stripped, inner runs of space made one."""
+    return f"regexp_replace({strip(column)}, '{_SPACE_CLASS}+', ' ', 'g')"
+
+
+def sql_text(text: str) -> str:
+    """A SQL string literal (configuration text, never a value from the file)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def described(length: int, blank: int) -> str:
+    """How a problem shows a value it may not quote (:func:`assurance.safeinput.describe`
+    with ``echo=False``), from the numbers SQL gives: its length and whether it is blank."""
+    return "a blank cell" if blank else f"a {length:,}-character text"
+
+
+def describe_facts(column: str) -> tuple[str, str]:
+    """The SQL facts :func:`described` needs for ``column``: length and blankness."""
+    return f"length({column})", f"({strip(column)} = '')::INTEGER"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule a row must pass; the first failing check is the row's problem.
+
+    Attributes:
+        column: the column the problem names.
+        bad: SQL, true when the row fails (over the read columns and :attr:`Extract.derived`).
+        message: the problem's text from the facts, ``found …; expected …``; it never sees
+            the value itself.
+        facts: SQL integer expressions the message needs (lengths, code points).
+    """
+
+    column: str
+    bad: str
+    message: Callable[[Sequence[int]], str]
+    facts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extract:
+    """What a person-level source reads and counts.
+
+    Attributes:
+        what: the file, for messages ("ESR extract").
+        required: columns every file has (names as written in the header).
+        optional: columns read when present (absent ones read as blank).
+        derived: ``(name, SQL)`` pairs computed in order from the read columns; each may use
+            the ones before it. They must never fail (use ``try_cast``): they are also
+            computed for rows that fail a check.
+        checks: the checks after the shared ones (every read field at most
+            :data:`MAX_FIELD` characters without control characters; every other field at
+            most ``Limits.max_field_chars``), in order.
+        counts: key sets (names of read or derived columns) to count rows by.
+        tables: lookup tables the SQL may use: name → (column names, rows of text).
+    """
+
+    what: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    derived: tuple[tuple[str, str], ...] = ()
+    checks: tuple[Check, ...] = ()
+    counts: tuple[tuple[str, ...], ...] = ()
+    tables: Mapping[str, tuple[tuple[str, ...], Sequence[tuple[str, ...]]]] = field(
+        default_factory=dict)
+
+
+@dataclass
+class Tally:
+    """What :func:`tally` found: counts per key set, or the problems refusing the file."""
+
+    rows: int = 0
+    counts: dict[tuple[str, ...], list[tuple[tuple[object, ...], int]]] = field(
+        default_factory=dict)
+    columns: tuple[str, ...] = ()
+    problems: list[Problem] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------- header
+def read_header(raw: BinaryIO) -> list[str] | None:
+    """The first record of the file, each cell stripped; None when there is none."""
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
+        try:
+            return [h.strip() for h in next(csv.reader(fh))]
+        except (StopIteration, UnicodeDecodeError, csv.Error):
+            return None
+
+
+def header_problems(header: list[str], extract: Extract, where: str) -> list[Problem]:
+    """Problems with the header row (``[]`` when every required column is there once).
+
+    A row 1 that names none of the required columns is taken for data (a file without a
+    header) and nothing from it is echoed: it may be a person's row. Once the header is
+    recognised its cells are column names, which may be quoted.
+    """
+    required = extract.required
+    if not any(c in header for c in required):
+        return [Problem(where, f"no recognised header row: none of the {len(header)} cells "
+                        "in row 1 is a column name; expected a header row naming the "
+                        f"columns {', '.join(required)}", 1)]
+    out = []
+    names = [h for h in header if h and len(h) <= 40 and h.isprintable()]
+    for c in (*required, *extract.optional):
+        at = [i for i, h in enumerate(header, start=1) if h == c]
+        if len(at) > 1:
+            out.append(Problem(where, f"duplicate column '{c}' (columns {at[0]} and {at[1]}); "
+                               "expected each column once", 1, at[1]))
+        elif not at and c in required:
+            out.append(Problem(where, f"missing column '{c}'{did_you_mean(c, names)}; "
+                               f"expected a header row naming {', '.join(required)}", 1))
+    return out
+
+
+# ------------------------------------------------------------------------------ DuckDB
+def _connect(source: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that may read ``source`` only, never spills and loads nothing."""
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
+                                 "autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False})
+    for statement in ("SET temp_directory = ''", f"SET allowed_paths = [{sql_text(source)}]",
+                      "SET enable_external_access = false", "SET lock_configuration = true"):
+        con.execute(statement)
+    return con
+
+
+def _source(raw: BinaryIO, path: Path) -> str:
+    """The name DuckDB opens: the descriptor already checked to be a regular file (so the
+    file cannot be swapped for a FIFO in between, and no glob character in a name is
+    expanded), or the path where there is no ``/dev/fd``."""
+    fd = f"/dev/fd/{raw.fileno()}"
+    return fd if os.path.exists(fd) else str(path)
+
+
+def _read_csv(source: str, width: int) -> str:
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, width + 1))
+    # A line longer than every field at its limit (4 bytes a character, quoted, with its
+    # delimiter) must hold a field over the limit: DuckDB rejects it instead of buffering it.
+    max_line = max(width * (4 * LIMITS.max_field_chars + 3) + 2, 2_097_152)
+    return (f"read_csv({sql_text(source)}, header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"', "
+            "strict_mode = true, null_padding = false, skip = 0, compression = 'none', "
+            "encoding = 'utf-8', filename = false, hive_partitioning = false, "
+            f"max_line_size = {max_line}, store_rejects = true, "
+            f"rejects_limit = {MAX_REJECTS})")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The SQL for one file: where each read column is, and every check in order."""
+
+    extract: Extract
+    header: list[str]
+    read: dict[str, int]  # column name → 1-based position in the header
+    unread: tuple[int, ...]
+    fields: tuple[Check, ...]  # every read field: length, control characters
+    oversized: tuple[Check, ...]  # every other field: the shared field limit
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """Every check in order; a problem is its 1-based index here."""
+        return (*self.fields, *self.oversized, *self.extract.checks)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.extract.required, *self.extract.optional)
+
+    def rows(self, rows_sql: str, *, raw: bool = False) -> str:
+        """One row per data row: the read columns by name (blank for an absent optional
+        column), the longest unread field and, with ``raw``, the unread fields too."""
+        cols = [f"coalesce(c{self.read[n]}, '') AS {n}" if n in self.read
+                else f"''::VARCHAR AS {n}" for n in self.names]
+        longest = ("0" if not self.unread else
+                   f"coalesce(greatest({', '.join(f'strlen(c{i})' for i in self.unread)}), 0)")
+        cols.append(f"{longest} AS unread_len")
+        if raw:
+            cols += [*(f"c{i}" for i in self.unread), "ordinality"]
+        return f"SELECT {', '.join(cols)} FROM {rows_sql}"
+
+    def blank(self, unread: str) -> str:
+        """SQL: the row has no cell at all (skipped, as a blank line is)."""
+        return "(" + " AND ".join([*(f"{n} = ''" for n in self.names), f"{unread} = 0"]) + ")"
+
+    def derive(self, inner: str) -> str:
+        for name, sql in self.extract.derived:
+            inner = f"SELECT *, {sql} AS {name} FROM ({inner})"
+        return inner
+
+    def problem(self, *, grouped: bool) -> str:
+        """SQL naming a row's first failing check (0: none). Grouped rows check the longest
+        unread field of the group once, instead of each unread column."""
+        arms = [f"WHEN {c.bad} THEN {i}" for i, c in enumerate(self.fields, start=1)]
+        if grouped and self.oversized:
+            arms.append(f"WHEN unread_max > {LIMITS.max_field_chars} THEN -1")
+        else:
+            arms += [f"WHEN {c.bad} THEN {i}"
+                     for i, c in enumerate(self.oversized, start=len(self.fields) + 1)]
+        first = len(self.fields) + len(self.oversized) + 1
+        arms += [f"WHEN {c.bad} THEN {i}"
+                 for i, c in enumerate(self.extract.checks, start=first)]
+        return "CASE " + " ".join(arms) + " ELSE 0 END" if arms else "0"
+
+    def facts(self) -> str:
+        """SQL: the numbers the failing check's message needs (never a value)."""
+        arms = [f"WHEN {i} THEN [{', '.join(f'({f})::BIGINT' for f in c.facts)}]::BIGINT[]"
+                for i, c in enumerate(self.checks, start=1) if c.facts]
+        return "CASE problem " + " ".join(arms) + " END" if arms else "NULL::BIGINT[]"
+
+
+_NOT_CONTROL = "[^" + _CONTROL_CLASS[1:]
+
+
+def _plan(extract: Extract, header: list[str]) -> _Plan:
+    read = {n: header.index(n) + 1 for n in (*extract.required, *extract.optional)
+            if n in header}
+    unread = tuple(i for i in range(1, len(header) + 1) if i not in read.values())
+    fields: list[Check] = []
+    for name in read:
+        fields.append(Check(name, f"strlen({name}) > {MAX_FIELD} AND length({name}) > "
+                            f"{MAX_FIELD}", _too_long, (f"length({name})",)))
+        clean = f"length(regexp_extract({name}, '^{_NOT_CONTROL}*'))"
+        fields.append(Check(name, f"regexp_matches({name}, '{_CONTROL_CLASS}')", _control,
+                            (f"{clean} + 1", f"unicode(substr({name}, {clean} + 1, 1))")))
+    oversized = tuple(
+        Check(header[i - 1] if len(header[i - 1]) <= 40 else str(i),
+              f"strlen(c{i}) > {LIMITS.max_field_chars} AND length(c{i}) > "
+              f"{LIMITS.max_field_chars}", _oversized, (f"length(c{i})",)) for i in unread)
+    return _Plan(extract, header, read, unread, tuple(fields), oversized)
+
+
+def _too_long(facts: Sequence[int]) -> str:
+    return (f"found a {facts[0]:,}-character text; expected a short code of at most "
+            f"{MAX_FIELD:,} characters")
+
+
+def _control(facts: Sequence[int]) -> str:
+    return (f"found a text with a control character (U+{facts[1]:04X}) at character "
+            f"{facts[0]:,}; expected a short code without control characters")
+
+
+def _oversized(facts: Sequence[int]) -> str:
+    return (f"found a {facts[0]:,}-character text; expected a field of at most "
+            f"{LIMITS.max_field_chars:,} characters")
+
+
+def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
+    """A DuckDB failure in words; its own message is never shown (it may quote a line)."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return Problem(where, "too many different values to check within DuckDB's "
+                       f"{MEMORY_LIMIT} memory limit; expected a person-level extract whose "
+                       "coded columns hold a few thousand different values at most")
+    if isinstance(exc, duckdb.InvalidInputException):
+        line = _mixed_line_end(path)
+        if line is not None:
+            return Problem(where, f"not readable as CSV: line {line} ends differently from "
+                           "line 1 (a mix of CRLF and LF line ends, or a stray carriage "
+                           f"return); expected one kind of line end throughout: {CSV_ADVICE}",
+                           line)
+        return Problem(where, "not readable as CSV: the CSV reader stopped on malformed "
+                       f"text; expected UTF-8 comma-separated text: {CSV_ADVICE}")
+    return Problem(where, f"not readable as CSV ({exc.__class__.__name__}); expected UTF-8 "
+                   f"comma-separated text: {CSV_ADVICE}")
+
+
+def _mixed_line_end(path: Path) -> int | None:
+    """The first line ending unlike line 1 (CRLF or LF), or holding a lone carriage return:
+    what DuckDB's strict reader cannot split into rows. None when every line ends alike."""
+    first: bytes | None = None
+    with open_regular(path) as fh:
+        for n, line in enumerate(fh, start=1):
+            end = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
+            if b"\r" in line[:len(line) - len(end)]:
+                return n
+            if first is None:
+                first = end
+            elif end and end != first:
+                return n
+    return None
+
+
+# ------------------------------------------------------------------------------ tally
+def tally(path: Path, extract: Extract) -> Tally:
+    """Check and count a person-level CSV file (see the module docstring).
+
+    Returns:
+        the counts per key set of :attr:`Extract.counts` and the number of person rows read;
+        or, when anything is wrong, only the problems (every bad row located by line and
+        column, the first :data:`MAX_PROBLEMS` and a count of the rest).
+    """
+    where = str(path)
+    out = Tally()
+    # The whole file is checked to be UTF-8 text first (streamed, constant memory).
+    try:
+        refused = scan_text(path, what="CSV text file", advice=CSV_ADVICE)
+    except ProblemsError as exc:
+        refused = list(exc.problems)
+    if refused:
+        out.problems = refused
+        return out
+    try:
+        raw = open_regular(path)
+    except ProblemsError as exc:
+        out.problems = list(exc.problems)
+        return out
+    with raw:
+        header = read_header(open_regular(path))
+        if header is None:
+            out.problems = [Problem(where, "no header row; expected " +
+                                    ", ".join(extract.required))]
+            return out
+        out.problems = header_problems(header, extract, where)
+        if out.problems:
+            return out
+        plan = _plan(extract, header)
+        out.columns = tuple(plan.read)
+        source = _source(raw, path)
+        try:
+            with _connect(source) as con:
+                _count(con, plan, _read_csv(source, len(header)), path, out)
+        except duckdb.Error as exc:
+            out.problems = [_duckdb_problem(where, exc, path)]
+            out.counts = {}
+    return out
+
+
+def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Path,
+           out: Tally) -> None:
+    for name, (columns, rows) in plan.extract.tables.items():
+        cols = ", ".join(f"unnest(?::VARCHAR[]) AS {c}" for c in columns)
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT {cols}",
+                    [[r[i] for r in rows] for i in range(len(columns))])
+    names = ", ".join(plan.names)
+    # One pass over the file: the rows grouped by their raw read values.
+    con.execute(f"CREATE TEMP TABLE grouped AS SELECT {names}, count(*) AS n, "
+                f"max(unread_len) AS unread_max FROM ({plan.rows(rows_sql)}) GROUP BY ALL")
+    # The distinct values normalised and checked in SQL; blank rows are skipped.
+    con.execute(f"CREATE TEMP TABLE judged AS SELECT *, {plan.problem(grouped=True)} AS "
+                f"problem FROM ({plan.derive('SELECT * FROM grouped')}) "
+                f"WHERE NOT {plan.blank('unread_max')}")
+    rejected = _one(con, "SELECT count(DISTINCT line) FROM reject_errors")
+    bad = _one(con, "SELECT count(*) FROM judged WHERE problem <> 0")
+    if rejected or bad:
+        out.problems = _locate(con, plan, rows_sql, path, rejected, bool(bad))
+        return
+    out.rows = _one(con, "SELECT coalesce(sum(n), 0) FROM judged")
+    for keys in plan.extract.counts:
+        cols = ", ".join(keys)
+        out.counts[keys] = [(tuple(r[:-1]), int(r[-1])) for r in con.execute(
+            f"SELECT {cols}, sum(n) FROM judged GROUP BY {cols} ORDER BY {cols}").fetchall()]
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchall()[0]
+    return int(row[0] or 0)
+
+
+def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Path,
+            rejected: int, bad: bool) -> list[Problem]:
+    """The problems of a refused file, in line order, capped with a count of the rest."""
+    where = str(path)
+    found: list[Problem] = []
+    total = 0
+    reject_lines: set[int] = set()
+    if rejected:
+        structural = con.execute(
+            "SELECT line, min(line_byte_position), any_value(error_type)::VARCHAR, "
+            "min(CASE WHEN error_type = 'MISSING COLUMNS' THEN try_cast(regexp_extract("
+            "error_message, 'Found: ([0-9]+)', 1) AS BIGINT) END), "
+            "max(CASE WHEN error_type = 'TOO MANY COLUMNS' THEN try_cast(regexp_extract("
+            "error_message, 'Found: ([0-9]+)', 1) AS BIGINT) END), "
+            "max(CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN try_cast("
+            "regexp_extract(error_message, 'Actual Size:\\s*([0-9]+)', 1) AS BIGINT) END) "
+            "FROM reject_errors GROUP BY line ORDER BY line").fetchall()
+        reject_lines = {int(r[0]) for r in structural}
+        lines = _lines_at(path, [int(r[1]) for r in structural[:MAX_PROBLEMS]])
+        for (_, pos, kind, fewer, more, size) in structural[:MAX_PROBLEMS]:
+            found.append(Problem(where, _structural(kind, fewer, more, size, len(plan.header)),
+                                 lines.get(int(pos))))
+        total += rejected
+        if rejected >= MAX_REJECTS:
+            found.append(Problem(where, f"more than {MAX_REJECTS:,} malformed rows; "
+                                 "expected a CSV file with one row per person, each with "
+                                 "the header's cells"))
+    if bad:
+        names = ", ".join(plan.names)
+        # Only rows whose values failed in the grouped pass are looked at again.
+        suspects = (f"SELECT r.* FROM ({plan.rows(rows_sql + ' WITH ORDINALITY', raw=True)}) r "
+                    f"SEMI JOIN (SELECT {names} FROM judged WHERE problem <> 0) b "
+                    f"USING ({names})")
+        judged = (f"SELECT ordinality, problem, {plan.facts()} AS facts FROM (SELECT *, "
+                  f"{plan.problem(grouped=False)} AS problem FROM ({plan.derive(suspects)}) "
+                  f"WHERE NOT {plan.blank('unread_len')}) WHERE problem <> 0")
+        con.execute(f"CREATE TEMP TABLE located AS {judged}")
+        total += _one(con, "SELECT count(*) FROM located")
+        first = con.execute(f"SELECT ordinality, problem, facts FROM located ORDER BY "
+                            f"ordinality LIMIT {MAX_PROBLEMS}").fetchall()
+        lines = _ordinal_lines(path, [int(r[0]) for r in first], reject_lines)
+        for ordinal, problem, facts in first:
+            check = plan.checks[int(problem) - 1]
+            found.append(Problem(where, check.message(tuple(int(f) for f in facts or ())),
+                                 lines.get(int(ordinal)), check.column))
+    found.sort(key=lambda p: p.line or 0)
+    if len(found) > MAX_PROBLEMS:
+        found = found[:MAX_PROBLEMS]
+    if total > len(found):
+        found.append(Problem(where, f"… and {total - len(found):,} more problems (the first "
+                             f"{len(found)} are shown)"))
+    return found
+
+
+def _structural(kind: str, fewer: int | None, more: int | None, size: int | None,
+                width: int) -> str:
+    if kind == "MISSING COLUMNS" and fewer is not None:
+        return f"found {fewer} cells; expected {width}"
+    if kind == "TOO MANY COLUMNS" and more is not None:
+        return f"found {more} cells; expected {width}"
+    if kind == "LINE SIZE OVER MAXIMUM":
+        shown = f"a row of {size:,} bytes" if size else "an over-long row"
+        return (f"found {shown}; expected each field at most {LIMITS.max_field_chars:,} "
+                "characters")
+    if kind == "UNQUOTED VALUE":
+        return ("found a quoted field with text after its closing quote, or a quote that is "
+                "never closed; expected quoted fields to end at a quote followed by a comma "
+                "or the end of the line, with quotes inside them doubled")
+    return f"not readable as CSV here; expected UTF-8 comma-separated text: {CSV_ADVICE}"
+
+
+def _lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
+    """Line number (1-based) of each byte position, in one streamed pass."""
+    out: dict[int, int] = {}
+    wanted = sorted(set(positions))
+    if not wanted:
+        return out
+    newlines, offset, i = 0, 0, 0
+    with open_regular(path) as fh:
+        while i < len(wanted):
+            chunk = fh.read(1 << 20)
+            while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):
+                out[wanted[i]] = newlines + chunk[:max(0, wanted[i] - offset)].count(b"\n") + 1
+                i += 1
+            if not chunk:
+                break
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+    return out
+
+
+def _ordinal_lines(path: Path, ordinals: Sequence[int], rejected: set[int]) -> dict[int, int]:
+    """The line each data row starts on, by its ordinal among the rows DuckDB read.
+
+    DuckDB numbers rows it read (blank lines and rejected rows skipped) and numbers
+    rejected rows by record (the header is record 1, blank lines count); the csv module
+    walks the same records, so the two are matched here, counting line breaks.
+    """
+    wanted = set(ordinals)
+    out: dict[int, int] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    newlines = 0
+
+    def lines(fh: io.TextIOWrapper) -> Iterator[str]:
+        nonlocal newlines
+        for line in fh:
+            newlines += line.endswith("\n")
+            yield line
+
+    with open_regular(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",
+                                                     newline="") as fh:
+        reader = csv.reader(lines(fh))
+        record = ordinal = 0
+        try:
+            while ordinal < last:
+                start = newlines + 1
+                cells = next(reader, None)
+                if cells is None:
+                    break
+                record += 1
+                if record == 1 or not cells or record in rejected:
+                    continue
+                ordinal += 1
+                if ordinal in wanted:
+                    out[ordinal] = start
+        except csv.Error:
+            pass  # rows after a malformed one keep no line number rather than a wrong one
+    return out
