@@ -55,6 +55,7 @@ from typing import Any
 
 import duckdb
 
+from assurance.figures_export import division_breakdown
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import (
@@ -136,12 +137,6 @@ def ethnic_pay_group(code: str, mapping: dict[str, str], reference: str) -> str 
     if group == "white_british" or (group == "white" and code.startswith("A")):
         return "white_british"
     return "other_than_white_british"
-
-
-def division_key(name: str) -> str:
-    """``division:<name>`` as stored: lower case, runs of anything but a-z and 0-9 as ``_``."""
-    slug = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
-    return f"division:{slug}" if slug else ""
 
 
 @dataclass
@@ -343,7 +338,7 @@ class PayCsv:
                            max_chars=MAX_FIELD, formula=True, echo=False)
             except InputError as exc:
                 return str(exc)
-            key = division_key(text)
+            key = division_breakdown(text)
             if text.strip() and not key:
                 return ("found a name without letters or digits; expected a division's name "
                         "(or blank)")
