@@ -30,6 +30,7 @@ from assurance.report_context.summary import (
 from assurance.report_context.views import long_date
 from reports import charts, docxkit, icons, prose
 from reports.document import DocumentRenderer, Front
+from reports.widths import column_widths
 
 MAX_TREND_CHARTS = 4
 STATUS_FILL = {"breach": "FCE4D6", "outside": "FFF2CC", "ok": "E2EFDA", "no_data": "EDEDED",
@@ -60,7 +61,7 @@ def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
             groups.setdefault(o.pack_title, []).append(o)
     header = ["Indicator and rule", "Status", "Figure", "Trend"]
     # One set of widths for every standard's table, so their columns line up page to page.
-    widths = docxkit.column_widths(header, [_outcome_row(o) for v in groups.values()
+    widths = column_widths(header, [_outcome_row(o) for v in groups.values()
                                             for o in v], bold_first_column=True)
     for title, items in groups.items():
         docxkit.heading(doc, title, 2)

@@ -209,6 +209,8 @@ def finding_view(f: Finding, events: Sequence[FindingEvent], as_of: date) -> Fin
     if f.open:
         label = {"breach": "Open: breach", "no_data": "Open: no data this period",
                  "not_calculable": "Open: not calculable this period",
+                 "outside": "Open: outside the range, not significant this period",
+                 "ok": "Open: met this period, not yet resolved (recovering)",
                  "error": "Open: rule error"}.get(f.status, f"Open: {f.status}")
     elif f.resolved_on is not None:
         label = f"Resolved {long_date(f.resolved_on)}"
