@@ -25,15 +25,18 @@ The year: a row's ``DueDate`` falls in the year after its snapshot (public bodie
 (the 31 March snapshot of that year; a private employer's 5 April snapshot is the same
 reporting year).
 
-Quirks handled: a UTF-8 byte-order mark; header names in mixed case (``EmployerID``);
-addresses and SIC codes quoted across several lines; negative gaps (women paid more); blank
-bonus fields (no bonus paid: no bonus figure stored); mixed-case employer names kept as
-published. ``ResponsiblePerson`` names an individual and is **never read**; addresses,
-postcodes, links and SIC codes are not stored either.
+Quirks handled: a UTF-8 byte-order mark; every cell quoted; dates written
+``YYYY/MM/DD HH:MM:SS`` (or ``DD/MM/YYYY``); figures with two decimals (``18.00``); header
+names in mixed case (``EmployerID``); addresses and SIC codes quoted across several lines;
+negative gaps (women paid more); blank bonus fields (no bonus paid: no bonus figure
+stored); mixed-case employer names kept as published. ``ResponsiblePerson`` names an
+individual and is **never read**; addresses, postcodes, links and SIC codes are not stored
+either.
 
 Employers are matched to the organisation register by an optional mapping table (the
 ``mapping`` option: a CSV ``org_code`` with ``employer_id`` and/or ``company_number``; NHS
-trusts have no company number, so their EmployerId is the usual key). An employer that is not
+trusts have no company number, so their EmployerId is the usual key; company numbers are
+compared zero-padded to 8 characters, as the download drops leading zeros). An employer that is not
 matched is kept as an **external peer**: registered as an organisation of type ``external``
 with the code ``GPG<EmployerId>`` (``GPGX`` and the id in base 36 above 99999; ``GPH`` and a
 hash of its name, company number and postcode when the file has no EmployerId), never in
@@ -250,7 +253,10 @@ class GenderPayGapCsv:
 
 
 def _company(text: str) -> str:
-    return "".join(text.split()).upper()
+    """A company number as Companies House writes it: 8 characters, digits zero-padded (the
+    download drops leading zeros: ``3861209`` is ``03861209``)."""
+    number = "".join(text.split()).upper()
+    return number.zfill(8) if number.isascii() and number.isdigit() else number
 
 
 def _clean_name(text: str) -> str:

@@ -146,7 +146,7 @@ def test_reimport_is_idempotent(engine: Engine, tmp_path: Path) -> None:
 
 def test_a_bad_cell_is_located_and_nothing_is_stored(engine: Engine, tmp_path: Path) -> None:
     register_orgs(engine, tmp_path, "Z9T01", "Z9T02")
-    raw = CURRENT.read_bytes().replace(b",-12.3,", b",minus 12.3,")
+    raw = CURRENT.read_bytes().replace(b'"-12.3"', b'"minus 12.3"')
     bad = tmp_path / "bad.csv"
     bad.write_bytes(raw)
     before = store_counts(engine)
