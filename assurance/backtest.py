@@ -20,7 +20,7 @@ from assurance.db import session
 from assurance.engine.evaluate import evaluate
 from assurance.engine.rules import RulePack
 from assurance.evaluation import check_accountable
-from assurance.findings import apply_outcomes
+from assurance.findings import Damping, apply_outcomes
 from assurance.models import AuditHead, Organisation
 from assurance.rulepacks import load_rules
 
@@ -60,7 +60,8 @@ def backtest(engine: Engine, settings: Settings, *, start: date, end: date, step
                                 accountable=settings.accountable)
             for t in apply_outcomes(sc, outcomes, settings.escalation_levels, as_of=d,
                                     at=datetime.combine(d, datetime.min.time(), tzinfo=UTC),
-                                    actor="backtest"):
+                                    actor="backtest",
+                                    damping=Damping.from_settings(settings)):
                 if t.event.kind in ("opened", "reopened", "escalated", "resolved"):
                     events.append(BacktestEvent(d, t.finding.rule_id, t.finding.org_code,
                                                 t.event.kind, t.event.summary))

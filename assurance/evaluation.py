@@ -20,7 +20,7 @@ from assurance.config import Settings
 from assurance.db import session
 from assurance.engine.evaluate import Outcome, evaluate
 from assurance.engine.rules import RulePack
-from assurance.findings import Transition, apply_outcomes
+from assurance.findings import Damping, Transition, apply_outcomes
 from assurance.models import Organisation
 from assurance.problems import Problem, ProblemsError
 from assurance.rulepacks import load_rules
@@ -61,7 +61,8 @@ def evaluate_and_record(engine: Engine, settings: Settings, *, as_of: date, at: 
         outcomes = evaluate(s, packs, as_of, settings.statistics, orgs=orgs,
                             accountable=settings.accountable)
         transitions = apply_outcomes(s, outcomes, settings.escalation_levels, as_of=as_of,
-                                     at=at, actor=actor)
+                                     at=at, actor=actor,
+                                     damping=Damping.from_settings(settings))
         queued = outbox.enqueue(s, transitions, settings, at=at,
                                 rules_by_id={r.id: r for p in packs for r in p.rules})
         counts: dict[str, int] = {}

@@ -77,12 +77,10 @@ class Damping:
         return max(self.resolve_after_monthly if monthly else self.resolve_after_annual, 1)
 
     @classmethod
-    def from_settings(cls, settings: object) -> Damping:
-        """The damping configured in ``settings`` (its fields of these names), else defaults."""
-        d = cls()
-        return cls(*(int(getattr(settings, name, getattr(d, name)))
-                     for name in ("resolve_after_annual", "resolve_after_monthly",
-                                  "reopen_within_periods")))
+    def from_settings(cls, settings: Settings) -> Damping:
+        """The damping configured in ``[findings]``."""
+        f = settings.findings
+        return cls(f.resolve_after_annual, f.resolve_after_monthly, f.reopen_within_periods)
 
 
 DEFAULT_DAMPING = Damping()

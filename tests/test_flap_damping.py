@@ -9,16 +9,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assurance import outbox
+from assurance.config import load_settings
 from assurance.db import session
 from assurance.engine.evaluate import evaluate
 from assurance.engine.rules import load_packs
 from assurance.findings import Damping, Transition, apply_outcomes, periods_between
 from assurance.models import Finding, FindingEvent
 from assurance.outbox.models import Notification, NotificationThread
+from assurance.problems import ProblemsError
 from conftest import AT
 from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
 from outbox_support import (
@@ -207,10 +210,11 @@ def test_periods_between_counts_years_and_months_of_one_kind() -> None:
     assert periods_between(None, "wres:2024") is None
 
 
-def test_damping_comes_from_settings_fields_when_they_exist() -> None:
-    class Configured:
-        resolve_after_annual = 2
-        reopen_within_periods = 3
-
-    assert Damping.from_settings(Configured()) == Damping(2, 2, 3)
-    assert Damping.from_settings(object()) == Damping()
+def test_damping_comes_from_the_findings_section_of_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[findings]\nresolve_after_annual = 2\nreopen_within_periods = 3\n")
+    assert Damping.from_settings(load_settings(cfg)) == Damping(2, 2, 3)
+    assert Damping.from_settings(load_settings(None)) == Damping()
+    cfg.write_text("[findings]\nresolve_after_monthly = 0\n")
+    with pytest.raises(ProblemsError, match="findings.resolve_after_monthly: expected 1 to 24"):
+        load_settings(cfg)

@@ -24,6 +24,7 @@ from assurance.config.model import (
     DEFAULT_LEVELS,
     AudienceSettings,
     BrandingSettings,
+    FindingsSettings,
     JobSettings,
     ReportSettings,
     Settings,
@@ -38,6 +39,7 @@ from assurance.config.sections import (
     read_disclosure,
     read_escalation,
     read_ethnicity,
+    read_findings,
     read_imports,
     read_organisations,
     read_reports,
@@ -50,7 +52,7 @@ from assurance.problems import Problem, ProblemsError, did_you_mean
 
 _TOP_KEYS = {
     "database", "organisations", "rules", "statistics", "ethnicity", "disclosure",
-    "channels", "subscriptions", "escalation", "schedule", "reports", "imports",
+    "channels", "subscriptions", "escalation", "schedule", "reports", "imports", "findings",
 }  # fmt: skip
 
 
@@ -104,6 +106,7 @@ def parse_settings(
     audiences = read_disclosure(r, doc)
     channels = read_channels(r, doc)
     levels = read_escalation(r, doc)
+    findings = read_findings(r, doc)
     subs = read_subscriptions(r, doc, channels, levels)
     tz, jobs = read_schedule(r, doc)
     watch_dir = read_imports(r, doc)
@@ -117,11 +120,11 @@ def parse_settings(
         ethnicity_map=MappingProxyType(eth_map),
         audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),
         subscriptions=subs, escalation_levels=levels, jobs=jobs,
-        reports=reports, watch_dir=watch_dir,
+        reports=reports, watch_dir=watch_dir, findings=findings,
     )
 
 
 __all__ = ["AUDIENCES", "DEFAULT_AUDIENCES", "DEFAULT_HEARTBEAT", "DEFAULT_LEVELS", "MAX_BYTES",
-           "MAX_NUMBER", "AudienceSettings", "BrandingSettings", "JobSettings",
+           "MAX_NUMBER", "AudienceSettings", "BrandingSettings", "FindingsSettings", "JobSettings",
            "ReportSettings", "Settings", "StatisticsSettings", "SubscriptionSettings",
            "load_settings", "parse_settings", "scheduled_jobs"]

@@ -91,6 +91,15 @@ class StatisticsSettings:
 
 
 @dataclass(frozen=True)
+class FindingsSettings:
+    """``[findings]``: how findings settle, so a figure hovering at a limit does not flap."""
+
+    resolve_after_annual: int = 1  # periods in a row met before an annual finding resolves
+    resolve_after_monthly: int = 2  # the same for monthly series (noisier)
+    reopen_within_periods: int = 1  # a breach this soon after resolving reopens the finding
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the product is configured with. Build with :func:`load_settings`."""
 
@@ -110,6 +119,7 @@ class Settings:
     reports: ReportSettings
     watch_dir: Path | None = None
     accountable: tuple[str, ...] = ()  # organisations expected to submit every return
+    findings: FindingsSettings = field(default_factory=FindingsSettings)
 
 
 DEFAULT_HEARTBEAT = JobSettings("heartbeat", "heartbeat", "0 7 * * *", {})

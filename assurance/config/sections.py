@@ -16,6 +16,7 @@ from assurance.config.model import (
     DEFAULT_LEVELS,
     AudienceSettings,
     BrandingSettings,
+    FindingsSettings,
     JobSettings,
     ReportSettings,
     StatisticsSettings,
@@ -316,3 +317,23 @@ def _branding(r: Reader, rep: Mapping[str, Any]) -> BrandingSettings:
             r.error(f"reports.branding.{ck}",
                     f"expected a hex colour like '005EB8', found {colour!r}")
     return branding
+
+
+def read_findings(r: Reader, doc: Mapping[str, Any]) -> FindingsSettings:
+    """``[findings]``: periods met before a finding resolves, and the reopening window."""
+    t = r.table(doc, "findings", set(FindingsSettings.__dataclass_fields__))
+    d = FindingsSettings()
+    out = FindingsSettings(
+        resolve_after_annual=r.get(t, "resolve_after_annual", "findings", int,
+                                   d.resolve_after_annual),
+        resolve_after_monthly=r.get(t, "resolve_after_monthly", "findings", int,
+                                    d.resolve_after_monthly),
+        reopen_within_periods=r.get(t, "reopen_within_periods", "findings", int,
+                                    d.reopen_within_periods))
+    for key in ("resolve_after_annual", "resolve_after_monthly"):
+        if not 1 <= getattr(out, key) <= 24:
+            r.error(f"findings.{key}", f"expected 1 to 24 periods, found {getattr(out, key)}")
+    if not 0 <= out.reopen_within_periods <= 24:
+        r.error("findings.reopen_within_periods",
+                f"expected 0 to 24 periods, found {out.reopen_within_periods}")
+    return out
