@@ -10,14 +10,18 @@ import csv
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 
-from helpers import ORG_HEADER, write_csv
+from assurance.config import parse_settings
+from assurance.figures_export import list_figures
+from helpers import METRIC_HEADER, ORG_HEADER, import_metrics, register_orgs, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAY = FIXTURES / "pay_extract.csv"
@@ -113,3 +117,51 @@ def test_an_unknown_audience_is_refused_with_exit_2(store: Path) -> None:
     proc = run(["figures", "--audience", "everyone", "--json"], store)
     assert proc.returncode == 2
     assert "unknown audience 'everyone'" in proc.stderr
+
+
+# ------------------------------------------------------- random stores through the export
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_stores_never_show_the_network_a_small_count_or_a_rate_built_on_one(
+        engine: Engine, tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    orgs = [f"Z9R{i:02d}" for i in range(12)]
+    register_orgs(engine, tmp_path, *orgs)
+    rows: list[tuple[object, ...]] = []
+    for org in orgs:
+        parts = [rng.choice([0, 1, 3, 7, 8, 12, 40, 300]) for _ in range(3)]
+        total = sum(parts) or 1
+        for g, n in zip(("white", "bme", "unknown"), parts, strict=True):
+            rows.append((org, "wres:2025", "wres.1", g, "band:5", n, total, "", ""))
+        for g in ("white", "bme"):
+            d = rng.choice([5, 9, 20, 120])
+            n = rng.randint(0, d)
+            rows.append((org, "wres:2025", "wres.2", g, "", n, d, "", ""))
+        rows.append((org, "survey:2024", "wres.5", "bme", "", "", rng.choice([4, 30]),
+                     rng.uniform(5, 60), ""))
+    import_metrics(engine, write_csv(tmp_path / "random.csv", METRIC_HEADER, rows))
+    settings = parse_settings({}, base_dir=tmp_path, where="<test>", env={})
+    exact = {(r.org, r.metric, r.group): r
+             for r in list_figures(engine, settings, audience="board")}
+    shown = list_figures(engine, settings)
+    small = {str(n) for n in range(1, 8)}
+    tables_with_small: set[tuple[str, str]] = set()
+    for e in exact.values():
+        for n in (e.numerator, e.denominator,
+                  None if e.numerator is None or e.denominator is None
+                  else e.denominator - e.numerator):
+            if n is not None and 1 <= n <= 7:
+                tables_with_small.add((e.org, e.metric))
+    assert tables_with_small
+    assert any(r.value is not None for r in shown)  # safe figures are still shown
+    for r in shown:
+        assert r.numerator is None and r.denominator is None
+        assert r.numerator_text not in small and r.denominator_text not in small
+        if (r.org, r.metric) in tables_with_small and r.metric == "wres.1":
+            assert r.value is None  # one small group hides every rate of its table
+        e = exact[(r.org, r.metric, r.group)]
+        if e.numerator is not None and e.denominator is not None and (
+                1 <= e.numerator <= 7 or 1 <= e.denominator - e.numerator <= 7):
+            assert r.value is None
+        if r.metric == "wres.5" and e.denominator is not None and e.denominator <= 7:
+            assert r.value is None
