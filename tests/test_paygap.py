@@ -325,3 +325,20 @@ def test_quartiles_are_as_equal_as_possible_and_ties_are_spread_across_a_boundar
     ranked = [(10.0, "men")] * 4 + [(10.0, "women")] * 4 + [(20.0, "men")] * 8
     counts = quartile_counts(interleave_ties(ranked))
     assert counts[0] == {"men": 2, "women": 2} and counts[1] == {"men": 2, "women": 2}
+
+
+def test_without_the_optional_columns_there_are_no_bonus_or_division_figures(
+        engine: Engine, tmp_path: Path) -> None:
+    register_orgs(engine, tmp_path, ORG)
+    columns = ("org_code", "snapshot_date", "sex", "ethnic_category", "disability",
+               "hourly_pay")
+    people = _people()
+    path = write_csv(tmp_path / "plain.csv", tuple(c.upper() for c in columns),
+                     [tuple(p[c] for c in columns) for p in people])
+    run_import(engine, SOURCES["pay_csv"], path, actor="test", at=AT)
+    got = _figures(engine)
+    assert {b for (_, _, b) in got} == {""}
+    assert not any("bonus" in m for (m, _, _) in got)
+    mean, _ = _independent_gap(people, _sex, "men", "women")
+    assert got[("paygap.gender.mean_hourly", "women", "")].value == pytest.approx(
+        mean, abs=TOLERANCE)
