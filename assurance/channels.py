@@ -17,15 +17,19 @@ from typing import Literal, Protocol, runtime_checkable
 
 Event = Literal[
     "opened",
+    "reopened",
     "repeat",
     "escalated",
     "acknowledged",
+    "assigned",
+    "silenced",
     "resolved",
     "silence_expired",
     "dead_letter",
     "job_error",
     "heartbeat",
     "report_ready",
+    "digest",
 ]
 Trend = Literal["up", "down", "flat"]
 

@@ -118,9 +118,9 @@ def test_a_silence_holds_everything_back_until_it_expires(engine: Engine, tmp_pa
         # thread knows why it goes quiet; everything after it is held back until it expires.
         assert outbox.enqueue(s, [silenced, acked], w.settings, at=AT) == 1
     assert [k.event.kind for k in w.breach(2022)] == ["continuing"]
-    assert sent_to(w) == [("race", "opened"), ("race", "acknowledged")]
+    assert sent_to(w) == [("race", "opened"), ("race", "silenced")]
     assert [k.event.kind for k in w.breach(2023)] == ["silence_expired", "continuing"]
-    assert sent_to(w) == [("race", "opened"), ("race", "acknowledged"),
+    assert sent_to(w) == [("race", "opened"), ("race", "silenced"),
                           ("race", "silence_expired"), ("race", "repeat")]
 
 

@@ -149,7 +149,8 @@ def enqueue(session: Session, transitions: Sequence[Transition], settings: Setti
         targets = matching(f, settings, subs, level=ev.level)
         if ev.kind == "continuing":
             targets = [s for s in targets if _repeat_due(s, f, details)]
-        if ev.kind in ("acknowledged", "resolved", "silenced", "silence_expired"):
+        if ev.kind in ("acknowledged", "assigned", "reopened", "resolved", "silenced",
+                       "silence_expired"):
             names = {s.name for s in targets}
             targets += [s for s in _told(session, f) if s.name not in names]
         keys = {s.name: notification_key(f.fingerprint, ev.id, s.name) for s in targets}

@@ -61,7 +61,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
@@ -82,9 +82,8 @@ __all__ = ["CHAT_LINES", "DIGEST_EVENT", "MODES", "DigestEntry", "DigestMessage"
 N = Notification.__table__  # type: ignore[attr-defined]
 MODES = ("each", "daily", "weekly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DIGEST_EVENT = cast(Event, "digest")
-"""The channel event of a digest (``Event`` in :mod:`assurance.channels` does not name it
-yet, hence the cast)."""
+DIGEST_EVENT: Event = "digest"
+"""The channel event of a digest."""
 CHAT_LINES = 40
 """Most lines a Slack or Teams digest shows (their message size limits); the rest are counted."""
 DIGEST_LOCK = 0x646967657374

@@ -27,11 +27,9 @@ from assurance.models import Finding, FindingEvent, Organisation
 from assurance.periods import short_label
 
 EVENT_NAMES: Mapping[str, Event] = {
-    "opened": "opened", "reopened": "opened", "continuing": "repeat", "escalated": "escalated",
-    "acknowledged": "acknowledged", "resolved": "resolved", "silence_expired": "silence_expired",
-    # People's lifecycle steps; the channels have no event of their own for them yet, so
-    # they arrive as acknowledgements, the headline saying which step it was.
-    "assigned": "acknowledged", "silenced": "acknowledged",
+    "opened": "opened", "reopened": "reopened", "continuing": "repeat",
+    "escalated": "escalated", "acknowledged": "acknowledged", "assigned": "assigned",
+    "silenced": "silenced", "resolved": "resolved", "silence_expired": "silence_expired",
 }
 """Finding event kinds that notify, and the channel event each becomes (``recovering``, a
 rule met but not yet for long enough to resolve, does not notify)."""

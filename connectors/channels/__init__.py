@@ -278,9 +278,12 @@ TREND_WORDS: Mapping[Trend, str] = {"up": "↑ rising", "down": "↓ falling", "
 
 EVENT_WORDS: Mapping[str, str] = {
     "opened": "New finding",
+    "reopened": "In breach again",
     "repeat": "Still in breach",
     "escalated": "Escalated",
     "acknowledged": "Acknowledged",
+    "assigned": "Action assigned",
+    "silenced": "Silenced",
     "resolved": "Resolved",
     "silence_expired": "Silence expired",
     "dead_letter": "Delivery failed",
