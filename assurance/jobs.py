@@ -232,7 +232,8 @@ def check_notify(settings: Settings, job: JobSettings) -> list[str]:
 def run_escalate(engine: Engine, settings: Settings, job: JobSettings, at: datetime
                  ) -> JobResult:
     n = api.escalate(engine, settings, as_of=at.date(), at=at, actor=f"job:{job.name}")
-    return JobResult(f"{n} finding(s) escalated for being unacknowledged", {"escalated": n})
+    return JobResult(f"{n} finding(s) escalated for being unacknowledged or having an overdue "
+                     "action", {"escalated": n})
 
 
 JOB_TYPES: dict[str, tuple[JobFn, CheckFn]] = {
