@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,6 +70,7 @@ from assurance.safeinput import (
     scan_text,
 )
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
+from connectors.person_level import MEMORY_LIMIT, THREADS, sql_text, strip
 from connectors.tabular import CSV_ADVICE
 
 REQUIRED = ("org_code", "snapshot_date", "sex", "ethnic_category", "disability", "hourly_pay")
@@ -76,6 +78,8 @@ OPTIONAL = ("bonus_pay", "division", "band")
 MAX_FIELD = 100
 """The longest field read: codes, amounts and a division's name."""
 MAX_PROBLEMS = LIMITS.max_problems
+MAX_BREAKDOWN = 64
+"""The longest breakdown the store holds (``division:<name>``)."""
 MAX_HOURLY = 10_000.0
 MAX_BONUS = 10_000_000.0
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
@@ -339,6 +343,9 @@ class PayCsv:
             except InputError as exc:
                 return str(exc)
             key = division_breakdown(text)
+            if len(key) > MAX_BREAKDOWN:
+                return (f"found a {len(text.strip()):,}-character name; expected a division's "
+                        f"name of at most {MAX_BREAKDOWN - len('division:')} characters")
             if text.strip() and not key:
                 return ("found a name without letters or digits; expected a division's name "
                         "(or blank)")
@@ -348,19 +355,45 @@ class PayCsv:
     # ------------------------------------------------------------- aggregating, in DuckDB
     def _aggregate(self, path: Path, header: list[str], maps: _Maps, rows: int
                    ) -> list[ObservationRow]:
-        """The figures, from DuckDB's aggregates of the (already checked) file."""
-        con = duckdb.connect(":memory:")
-        try:
-            return self._figures(con, path, header, maps, rows)
-        except duckdb.Error:
-            # DuckDB's messages may quote a line of the file: never pass them on.
-            raise _Inconsistent("the file passed every check but could not be aggregated "
-                                "consistently (DuckDB read it differently); nothing stored: "
-                                "save it again as 'CSV UTF-8 (Comma delimited)'") from None
-        finally:
-            con.close()
+        """The figures, from DuckDB's aggregates of the (already checked) file.
 
-    def _figures(self, con: duckdb.DuckDBPyConnection, path: Path, header: list[str],
+        DuckDB is set up as :mod:`connectors.person_level` sets it up: in memory within
+        :data:`MEMORY_LIMIT`, never spilling to disk (no temporary directory: the ranked pay
+        values behind the quartiles never reach a file), reading only the file already opened
+        and checked (through its descriptor, so it cannot be swapped for another), loading no
+        extension, its configuration locked.
+        """
+        try:
+            raw = open_regular(path)
+        except ProblemsError as exc:
+            raise _Inconsistent("; ".join(p.message for p in exc.problems)) from None
+        with raw:
+            fd = f"/dev/fd/{raw.fileno()}"
+            source = fd if os.path.exists(fd) else str(path)
+            con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
+                                         "autoinstall_known_extensions": False,
+                                         "autoload_known_extensions": False})
+            try:
+                for statement in ("SET temp_directory = ''",
+                                  f"SET allowed_paths = [{sql_text(source)}]",
+                                  "SET enable_external_access = false",
+                                  "SET lock_configuration = true"):
+                    con.execute(statement)
+                return self._figures(con, source, header, maps, rows)
+            except duckdb.OutOfMemoryException:
+                raise _Inconsistent(f"the file is too large to rank within DuckDB's memory "
+                                    f"limit ({MEMORY_LIMIT}); nothing stored: split it by "
+                                    "organisation") from None
+            except duckdb.Error:
+                # DuckDB's messages may quote a line of the file: never pass them on.
+                raise _Inconsistent("the file passed every check but could not be aggregated "
+                                    "consistently (DuckDB read it differently); nothing "
+                                    "stored: save it again as 'CSV UTF-8 (Comma delimited)'"
+                                    ) from None
+            finally:
+                con.close()
+
+    def _figures(self, con: duckdb.DuckDBPyConnection, source: str, header: list[str],
                  maps: _Maps, rows: int) -> list[ObservationRow]:
         for name, values, kind in (("m_org", maps.org, "VARCHAR"), ("m_year", maps.year, "INTEGER"),
                                    ("m_sex", maps.sex, "VARCHAR"), ("m_eth", maps.eth, "VARCHAR"),
@@ -372,21 +405,22 @@ class PayCsv:
         cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
         c = {name: f"coalesce(r.c{header.index(name)}, '')" for name in (*REQUIRED, *OPTIONAL)
              if name in header}
-        bonus = (f"TRY_CAST(nullif(trim({c['bonus_pay']}), '') AS DOUBLE)"
+        bonus = (f"TRY_CAST(nullif({strip(c['bonus_pay'])}, '') AS DOUBLE)"
                  if "bonus_pay" in c else "NULL::DOUBLE")
         division = "nullif(dv.v, '')" if "division" in c else "NULL::VARCHAR"
         join_division = (f"LEFT JOIN m_div dv ON dv.raw = {c['division']}" if "division" in c
                          else "")
-        pay_text = f"trim({c['hourly_pay']})"
+        pay_text = strip(c["hourly_pay"])
         con.execute(f"""
             CREATE TEMP VIEW p AS
             SELECT o.v AS org, y.v AS year, s.v AS sex, e.v AS eth, d.v AS dis,
                    TRY_CAST(nullif({pay_text}, '') AS DOUBLE) AS pay,
                    nullif({pay_text}, '') IS NOT NULL AS has_pay,
                    {bonus} AS bonus, {division} AS division
-            FROM read_csv('{_sql_text(str(path))}', header = false, skip = 1,
+            FROM read_csv({sql_text(source)}, header = false, skip = 1,
                           columns = {{{cols}}}, delim = ',', quote = '"', escape = '"',
-                          auto_detect = false, strict_mode = true, null_padding = false) r
+                          auto_detect = false, strict_mode = true, null_padding = false,
+                          compression = 'none', encoding = 'utf-8') r
             JOIN m_org o ON o.raw = {c['org_code']}
             JOIN m_year y ON y.raw = {c['snapshot_date']}
             JOIN m_sex s ON s.raw = {c['sex']}
@@ -418,10 +452,6 @@ class PayCsv:
 
 class _Inconsistent(Exception):
     """DuckDB's reading of a checked file differs from the check's: refuse, quote nothing."""
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def _column_map(maps: _Maps, column: str) -> dict[str, Any]:
