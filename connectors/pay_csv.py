@@ -405,17 +405,16 @@ class PayCsv:
         cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
         c = {name: f"coalesce(r.c{header.index(name)}, '')" for name in (*REQUIRED, *OPTIONAL)
              if name in header}
-        bonus = (f"TRY_CAST(nullif({strip(c['bonus_pay'])}, '') AS DOUBLE)"
-                 if "bonus_pay" in c else "NULL::DOUBLE")
+        bonus = _amount(c["bonus_pay"]) if "bonus_pay" in c else "NULL::DOUBLE"
         division = "nullif(dv.v, '')" if "division" in c else "NULL::VARCHAR"
         join_division = (f"LEFT JOIN m_div dv ON dv.raw = {c['division']}" if "division" in c
                          else "")
-        pay_text = strip(c["hourly_pay"])
         con.execute(f"""
             CREATE TEMP VIEW p AS
             SELECT o.v AS org, y.v AS year, s.v AS sex, e.v AS eth, d.v AS dis,
-                   TRY_CAST(nullif({pay_text}, '') AS DOUBLE) AS pay,
-                   nullif({pay_text}, '') IS NOT NULL AS has_pay,
+                   {_amount(c["hourly_pay"])} AS pay,
+                   CASE WHEN TRY_CAST(trim({c["hourly_pay"]}) AS DOUBLE) IS NOT NULL THEN true
+                        ELSE nullif({strip(c["hourly_pay"])}, '') IS NOT NULL END AS has_pay,
                    {bonus} AS bonus, {division} AS division
             FROM read_csv({sql_text(source)}, header = false, skip = 1,
                           columns = {{{cols}}}, delim = ',', quote = '"', escape = '"',
@@ -448,6 +447,14 @@ class PayCsv:
             for key in sorted({k[:3] for k in stats}):
                 out.extend(_scheme_rows(scheme, key, stats, quarts, has_bonus))
         return out
+
+
+def _amount(cell: str) -> str:
+    """SQL for an amount the check accepted: a cast of the cell trimmed of spaces, or (only
+    where that fails: other white space around it) of the cell stripped as Python strips."""
+    quick = f"TRY_CAST(trim({cell}) AS DOUBLE)"
+    return (f"CASE WHEN {quick} IS NOT NULL THEN {quick} "
+            f"ELSE TRY_CAST(nullif({strip(cell)}, '') AS DOUBLE) END")
 
 
 class _Inconsistent(Exception):

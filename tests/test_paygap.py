@@ -342,3 +342,24 @@ def test_without_the_optional_columns_there_are_no_bonus_or_division_figures(
     mean, _ = _independent_gap(people, _sex, "men", "women")
     assert got[("paygap.gender.mean_hourly", "women", "")].value == pytest.approx(
         mean, abs=TOLERANCE)
+
+
+def test_amounts_padded_with_white_space_are_read_as_the_check_read_them(
+        engine: Engine, tmp_path: Path) -> None:
+    register_orgs(engine, tmp_path, ORG)
+    people = _people()
+    header = tuple(people[0])
+    for p in people[::3]:
+        if p["hourly_pay"]:
+            p["hourly_pay"] = f"\t{p['hourly_pay']}\u00a0"
+    people[4]["hourly_pay"] = " \t "  # blank: not full-pay relevant
+    path = write_csv(tmp_path / "padded.csv", header, [tuple(p.values()) for p in people])
+    run_import(engine, SOURCES["pay_csv"], path, actor="test", at=AT)
+    got = _figures(engine)
+    for p in people:
+        p["hourly_pay"] = p["hourly_pay"].strip()
+    mean, median = _independent_gap(people, _sex, "men", "women")
+    assert got[("paygap.gender.mean_hourly", "women", "")].value == pytest.approx(
+        mean, abs=TOLERANCE)
+    assert got[("paygap.gender.median_hourly", "women", "")].value == pytest.approx(
+        median, abs=TOLERANCE)
