@@ -196,3 +196,23 @@ def test_many_alerts_stay_within_the_front_pages_and_the_rest_are_named(
             assert f"{o.metric_label}{o.breakdown}" in rest, o.rule_id
     kinds = [d.kind for d in es.decisions]
     assert kinds == sorted(kinds, key=["note_escalation", "new_date", "assign_owner"].index)
+
+
+def test_a_finding_met_again_but_not_yet_resolved_is_advised_as_recovering(
+        sqlite_engine: Engine, tmp_path: Path) -> None:
+    engine = sqlite_engine
+    register_orgs(engine, tmp_path, ORG)
+    rows = (_rl("wres.2", 2024, ("white", 300), ("bme", 150))  # 2.00: a breach
+            + _rl("wres.2", 2025, ("white", 300), ("bme", 290)))  # 1.03: met
+    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, rows))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[findings]\nresolve_after_annual = 2\n")
+    settings = load_settings(cfg)
+    for year in (2024, 2025):
+        api.evaluate_and_record(engine, settings, as_of=date(year, 6, 1), at=AT, actor="t")
+    ctx = board_context(engine, settings, org_code=ORG, as_of=AS_OF)
+    o = next(o for o in ctx.outcomes if o.rule_id == "wres.2.adverse")
+    assert o.status == "ok" and o.finding is not None and o.finding.open
+    assert o.classification == "advise" and "recovering" in o.finding.status_label
+    item = next(i for i in ctx.summary.advise if i.rule_ids == ("wres.2.adverse",))
+    assert "stays open until the rule has been met for long enough" in item.text

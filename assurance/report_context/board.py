@@ -131,6 +131,8 @@ def _classify(o: OutcomeView, reasons: Sequence[str]) -> Classification:
         return "advise"
     if o.finding is not None and "resolved" in o.finding.events_at_as_of:
         return "assure"
+    if o.finding is not None and o.finding.open:  # met, not yet for long enough to resolve
+        return "advise"
     return "advise" if o.direction == "worsening" else "assure"
 
 
@@ -256,8 +258,11 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
                for o in advised if o.status == "outside"]
     advise += [item("advise", o, o.summary) for o in advised
                if o.status in ("not_calculable", "error")]
+    advise += [item("advise", o, f"Met this period, but the finding stays open until the rule "
+                    f"has been met for long enough in a row (recovering). {o.summary}")
+               for o in advised if o.status == "ok" and o.finding is not None and o.finding.open]
     advise += [item("advise", o, f"Met, but significantly worse. {o.trend_text}.")
-               for o in advised if o.status == "ok"]
+               for o in advised if o.status == "ok" and not (o.finding and o.finding.open)]
     missing = [o for o in outcomes if o.status == "no_data"]
     if missing:
         advise.append(SummaryItem("advise", f"No data for {len(missing)} rule(s)",
