@@ -10,6 +10,7 @@ in Python; the importer aggregates in DuckDB and computes the gaps in
 from __future__ import annotations
 
 import csv
+import importlib.util
 import math
 import shutil
 import statistics
@@ -363,3 +364,12 @@ def test_amounts_padded_with_white_space_are_read_as_the_check_read_them(
         mean, abs=TOLERANCE)
     assert got[("paygap.gender.median_hourly", "women", "")].value == pytest.approx(
         median, abs=TOLERANCE)
+
+
+def test_the_fixture_is_what_its_generator_writes(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "make_pay_extract", FIXTURE.with_name("make_pay_extract.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.write(tmp_path / "again.csv").read_bytes() == FIXTURE.read_bytes()
