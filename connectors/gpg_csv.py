@@ -136,7 +136,8 @@ class GenderPayGapCsv:
             year = self._year(cells, file_year, where, line, out.problems)
             employer = self._employer(cells, by_id, by_company, ctx)
             seen = employers.get(employer.code)
-            if seen is not None and seen[0].name != employer.name and not employer.matched:
+            if (seen is not None and employer.code.startswith("GPH")
+                    and seen[0].name != employer.name):
                 out.problems.append(Problem(where, f"employer code {employer.code} derived for "
                                             f"two employers (rows {seen[1]} and {line}); expected "
                                             "an EmployerId column to tell them apart", line))

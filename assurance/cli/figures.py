@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from assurance import api
-from assurance.cli.base import EXIT_BAD_INPUT, app, out, refused, settings
+from assurance.cli.base import EXIT_BAD_INPUT, app, err, out, refused, settings
 from assurance.figures_export import FIELDS, list_figures
 
 
@@ -34,7 +34,7 @@ def figures(
     and what is built on them are hidden unless the audience may see them."""
     s = settings()
     if as_json and as_csv:
-        out.print("--json and --csv: choose one", markup=False)
+        err.print("--json and --csv: choose one of them", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     with refused():
         rows = list_figures(api.connect(s), s, orgs=org or (), division=division,
