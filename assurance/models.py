@@ -213,3 +213,30 @@ class SubscriptionRecord(SQLModel, table=True):
     repeat_every: int = 1
     created_by: str
     created_at: datetime
+
+
+class Attestation(SQLModel, table=True):
+    """A statement an organisation attests to (``assurance attestations add``), e.g. "every
+    board member has a specific, measurable EDI objective" (EDI Improvement Plan, HIA 1).
+
+    ``attested_by`` is a role (Chair, Chief People Officer …), not a person's name. The evidence
+    file is not stored: its SHA-256 and name are, and the hash also enters the audit chain.
+    An attestation is current from ``attested_on`` through ``valid_until`` unless withdrawn
+    earlier (``withdrawn_on``); a renewal is a new row, so the history is kept.
+    """
+
+    __table_args__ = (Index("ix_attestation_org_statement", "org_code", "statement"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_code: str = Field(foreign_key="organisation.code", max_length=8)
+    statement: str = Field(max_length=120)  # e.g. hia.1.board-objectives
+    text: str
+    attested_by: str = Field(max_length=120)
+    attested_on: date
+    valid_until: date
+    evidence_sha256: str | None = Field(default=None, max_length=64)
+    evidence_name: str | None = None
+    withdrawn_on: date | None = None
+    withdrawn_reason: str | None = None
+    recorded_by: str
+    recorded_at: datetime
