@@ -50,17 +50,27 @@ when published, ``bonus_received`` (``men`` and ``women``), the four ``quartile_
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.models import Organisation
-from assurance.problems import Problem
-from assurance.safeinput import LIMITS, InputError, check_ods_code, describe, parse_decimal
-from connectors.tabular import read_csv
+from assurance.problems import Problem, did_you_mean
+from assurance.safeinput import (
+    LIMITS,
+    InputError,
+    check_ods_code,
+    describe,
+    parse_decimal,
+    read_text,
+)
+from connectors.tabular import CSV_ADVICE, read_csv
 
 FIGURES = {
     "diffmeanhourlypercent": ("mean_hourly", "women"),
@@ -128,7 +138,7 @@ class GenderPayGapCsv:
         by_id, by_company = self._mapping(ctx, out.problems)
         file_year = _file_year(path.name)
         employers: dict[str, tuple[Employer, int]] = {}
-        rows = list(read_csv(path, REQUIRED, OPTIONAL, out.problems))
+        rows = list(_published_rows(path, out.problems))
         if out.problems:
             return out
         for line, cells in rows:
@@ -251,6 +261,78 @@ class GenderPayGapCsv:
             out.append(ObservationRow(org, period, "paygap.gender.submitted_late", "all", "",
                                       value=1.0 if late in TRUE else 0.0, line=line))
         return out
+
+
+def _published_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, cells by lower-case header) of the download, as published.
+
+    The file must be UTF-8 text with the published header (:func:`connectors.tabular.read_csv`
+    rules: names in any case, each once, required ones present, none unknown), every field at
+    most the shared field limit. Unlike the tidy formats, a control character in a free-text
+    field the importer does not store (an address, SIC codes) does not refuse the row: the
+    service published it, and every published row must import. The text that is stored, the
+    employer's name, is cleaned (:func:`_clean_name`); the figures are parsed strictly.
+    """
+    where = str(path)
+    text, refused = read_text(path, what="CSV text file", advice=CSV_ADVICE)
+    if text is None:
+        problems.extend(refused)
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        problems.append(Problem(where, "file is empty; expected the header row"))
+        return
+    except csv.Error as exc:
+        problems.append(Problem(where, f"not a readable CSV header ({exc}); expected the "
+                                "published header row", 1))
+        return
+    while header and not header[-1]:
+        header.pop()
+    allowed = (*REQUIRED, *OPTIONAL)
+    if not any(h in allowed for h in header):
+        problems.append(Problem(where, f"no recognised header row: none of the {len(header)} "
+                                "cells in row 1 is a column of the gov.uk gender pay gap "
+                                "download; expected EmployerName, EmployerId, …", 1))
+        return
+    for i, h in enumerate(header, start=1):
+        if header.index(h) != i - 1:
+            problems.append(Problem(where, f"duplicate column {describe(h)} (columns "
+                                    f"{header.index(h) + 1} and {i}); expected each column "
+                                    "once", 1, i))
+        elif h not in allowed:
+            problems.append(Problem(where, f"unknown column {describe(h)}"
+                                    f"{did_you_mean(h, allowed) if len(h) <= 40 else ''}; "
+                                    "expected the columns of the download", 1, i))
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        problems.append(Problem(where, f"missing column(s) {', '.join(missing)}; expected the "
+                                "published header row", 1))
+    if problems:
+        return
+    line = 1
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(header) and not any(c.strip() for c in cells[len(header):]):
+                cells = cells[:len(header)]
+            if len(cells) != len(header):
+                problems.append(Problem(where, f"found {len(cells)} cells; expected "
+                                        f"{len(header)} (one per header column)", line))
+                continue
+            long = [h for h, c in zip(header, cells, strict=True)
+                    if len(c) > LIMITS.max_field_chars]
+            for h in long:
+                problems.append(Problem(where, f"found a field of more than "
+                                        f"{LIMITS.max_field_chars:,} characters; expected at "
+                                        "most that", line, h))
+            if not long:
+                yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+    except csv.Error as exc:
+        problems.append(Problem(where, f"not readable as CSV after row {line} ({exc}); "
+                                "expected comma-separated text", line + 1))
 
 
 def _company(text: str) -> str:

@@ -174,3 +174,17 @@ def test_a_mapping_to_an_unregistered_organisation_is_refused(engine: Engine,
     with Session(engine) as s:
         assert not s.exec(select(Organisation).where(
             col(Organisation.org_type) == "external")).all()
+
+
+def test_a_control_character_in_a_published_address_does_not_stop_the_row(
+        engine: Engine, tmp_path: Path) -> None:
+    register_orgs(engine, tmp_path, "Z9T01", "Z9T02")
+    odd = tmp_path / "odd.csv"
+    odd.write_bytes(CURRENT.read_bytes().replace(b"2 High Street, York",
+                                                 b"2 High Street,\x0b York")
+                    .replace(b'"bloggs & co ltd"', b'"bloggs &\x07 co ltd"'))
+    result = run_import(engine, GenderPayGapCsv(MAPPING), odd, actor="test", at=AT)
+    assert result.rows_read == 5
+    with Session(engine) as s:
+        name = s.get(Organisation, "GPGX7EQ6").name  # type: ignore[union-attr]
+    assert name == "bloggs & co ltd"
