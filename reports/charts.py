@@ -122,6 +122,8 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
     pts = [p for p in o.series if p.value is not None]
     if len(pts) < 2:
         return None
+    expected = dict(zip((p.period for p in o.series), o.expected, strict=False))
+    line = [expected.get(p.period) for p in pts]
     unit = o.figure.unit if o.figure else "percent"
     f = lambda v: fmt_value(v, unit)  # noqa: E731
     with rc_context(STYLE):
@@ -135,6 +137,7 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
         span = [v for v in (*lows, *highs, *(r for r in refs if r is not None)) if v is not None]
         if o.band is not None:
             span += [v for v in (o.band.low, o.band.high) if v is not None]
+        span += [v for v in line if v is not None]
         lo, hi = min(span), max(span)
         pad = (hi - lo) * 0.12 or abs(hi) * 0.1 or 1.0
         ax.set_ylim(lo - pad, hi + pad)
@@ -155,6 +158,9 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
             ax.plot(xs, [r if r is not None else float("nan") for r in refs], marker="s",
                     linestyle="--", color="#425563", linewidth=1.5, zorder=3,
                     label=o.reference_label or "comparison")
+        if any(v is not None for v in line):
+            ax.plot(xs, [v if v is not None else float("nan") for v in line], linestyle=":",
+                    color="#ED8B00", linewidth=2, zorder=2, label=o.expected_label)
         for x, y in zip(xs, ys, strict=True):
             ax.annotate(f(y), (x, y), textcoords="offset points", xytext=(0, 7), ha="center",
                         fontsize=8)
@@ -172,6 +178,8 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
     ref = ""
     if latest.reference is not None:
         ref = f" Dashed line: {o.reference_label}, latest {f(latest.reference)}."
+    if line and line[-1] is not None:
+        ref += f" Dotted line: {o.expected_label}, expecting {f(line[-1])} at {latest.label}."
     ci = (f" (95% CI {f(latest.ci_low)} to {f(latest.ci_high)})"
           if latest.ci_low is not None and latest.ci_high is not None else "")
     values = "; ".join(f"{p.label} {f(p.value)}" for p in pts)

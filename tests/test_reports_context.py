@@ -227,3 +227,17 @@ def test_templates_receive_only_documented_frozen_dataclasses(syn01: BoardContex
 
     walk(syn01, "ctx")
     assert Path(__file__).name  # the walk itself is the assertion
+
+
+def test_a_trajectory_rule_gives_its_line_for_the_chart(syn01: BoardContext) -> None:
+    from reports.charts import trend_chart
+
+    o = next(o for o in syn01.outcomes if o.rule_id == "wres.1.senior-trajectory")
+    assert len(o.expected) == len(o.series) and o.expected_label.endswith("by 2028")
+    shown = [(p, e) for p, e in zip(o.series, o.expected, strict=True) if e is not None]
+    first, last = shown[0], shown[-1]
+    assert first[0].value is not None and abs(first[1] - first[0].value) < 1e-9  # from baseline
+    assert o.figure is not None and o.figure.value is not None
+    assert last[1] > o.figure.value  # SYN01 is behind its line
+    chart = trend_chart(o, syn01.organisation.name)
+    assert chart is not None and f"Dotted line: {o.expected_label}" in chart.alt

@@ -173,6 +173,11 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
         series_label=SERIES_LABELS.get(m.kind) or (
             fig.focus.label if fig is not None and fig.focus is not None else m.label),
         reference_label=reference_label(m, ref_group), movement=movement)
+    line = rule.condition.expected_line(o.verdict.facts, [p.period for p in series]) \
+        if o is not None and o.verdict is not None else None
+    if line is not None and any(p.period == line.starts_at and p.value is not None
+                                for p in series):  # the line starts from a figure shown
+        view = replace(view, expected=line.values, expected_label=line.label)
     reasons = alert_reasons(view, as_of, settings.escalation_levels,
                             settings.reports.alert_unowned_after_working_days)
     return replace(view, classification=_classify(view, reasons), alert_reasons=reasons)

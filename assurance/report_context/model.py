@@ -231,6 +231,10 @@ class OutcomeView:
     reference_label: str = ""  # what ``SeriesPoint.reference`` is, e.g. "White"
     movement: MovementView | None = None  # the latest change, judged (None: one period)
     alert_reasons: tuple[str, ...] = ()  # why it is an Alert ("new breach", "action overdue" …)
+    # What the rule expected at each period of ``series`` (a trajectory to a target; None
+    # before it starts), shown only when the baseline figure it starts from is shown.
+    expected: tuple[float | None, ...] = ()
+    expected_label: str = ""  # "Trajectory to 27.3% by 2028"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,15 @@ class Band:
 
 
 @dataclass(frozen=True)
+class ExpectedLine:
+    """What a rule expected at each period of a chart (None before its line starts)."""
+
+    label: str  # e.g. "Trajectory to 27.3% by 2028"
+    values: tuple[float | None, ...]  # one per period asked for
+    starts_at: str  # the period the line starts from (its baseline figure)
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What a condition found for one organisation."""
 
@@ -133,6 +142,12 @@ class Condition:
         low, high = m.non_adverse_range or (stats.non_adverse_low, stats.non_adverse_high)
         return Band(low, high, f"Non-adverse range {fmt_value(low, m.unit)} to "
                     f"{fmt_value(high, m.unit)}")
+
+    def expected_line(self, facts: Mapping[str, Any], periods: Sequence[str]
+                      ) -> ExpectedLine | None:
+        """The line a chart draws for what the rule expected at each of ``periods`` (a
+        trajectory to a target), from a verdict's ``facts``; None for kinds with none."""
+        return None
 
 
 def higher_is_worse(m: MetricDef) -> bool:
@@ -229,6 +244,7 @@ def verdict(status: Status, summary: str, ctx: EvalContext, fig: Figure,
                    movement=movement_of(series, ctx.metric, ctx.stats))
 
 
-__all__ = ["FIGURE_EXTRAS", "FIGURE_KEYS", "Band", "Condition", "EvalContext", "FactRole",
+__all__ = ["FIGURE_EXTRAS", "FIGURE_KEYS", "Band", "Condition", "EvalContext", "ExpectedLine",
+           "FactRole",
            "FactSpec", "ParseContext", "Verdict", "fmt_value", "headline", "higher_is_worse",
            "missing", "usable_figure", "verdict"]

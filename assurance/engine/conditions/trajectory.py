@@ -27,11 +27,13 @@ References: domain.md §1 (Model Employer), §5.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
+    ExpectedLine,
     FactSpec,
     ParseContext,
     Verdict,
@@ -68,6 +70,21 @@ class Trajectory(Condition):
         self.baseline, self.target, self.target_year = baseline, target, target_year
         self.tolerance, self.unit, self.breakdown = tolerance, unit, bd
         self.higher_better = higher_better
+
+    def expected_line(self, facts: Mapping[str, Any], periods: Sequence[str]
+                      ) -> ExpectedLine | None:
+        """The straight line from the baseline figure to the target, at each period."""
+        base_period, base, target = (facts.get("baseline_period"), facts.get("baseline"),
+                                     facts.get("target"))
+        if not isinstance(base_period, str) or not isinstance(base, int | float) \
+                or not isinstance(target, int | float):
+            return None
+        y0, y1 = period_year(base_period), self.target_year
+        values = tuple(None if period_year(p) < y0 else base + (target - base) * (
+            min(max((period_year(p) - y0) / (y1 - y0), 0.0), 1.0) if y1 > y0 else 1.0)
+            for p in periods)
+        return ExpectedLine(f"Trajectory to {fmt_value(float(target), self.unit)} by {y1}",
+                            values, base_period)
 
     def describe(self) -> str:
         goal = ("parity with the whole workforce" if self.target == "parity"
