@@ -26,10 +26,11 @@ Columns (header required, order free; extra columns ignored):
   mapping: domain.md §1);
 * ``disability`` — ``Yes`` / ``No`` / ``Not declared`` / blank;
 * ``division`` (optional) — the division the person works in. Each division's head counts
-  are stored beside the bands as the breakdown ``division:<name>`` (the name stripped, inner
-  spaces made single, at most ``MAX_DIVISION`` characters so that the breakdown fits the
-  store, not starting like a spreadsheet formula); a blank division counts in the trust's
-  figures only. Bands and ``overall`` are unchanged by it: no figure sums every breakdown;
+  are stored beside the bands under the breakdown ``division:<name>``, the name in lower case
+  with runs of anything but a-z and 0-9 as ``_`` (as the pay extract stores it, so one
+  division's figures meet), at most ``MAX_DIVISION`` characters so that the breakdown fits
+  the store; a blank division counts in the trust's figures only. Bands and ``overall`` are
+  unchanged by it (no figure sums every breakdown);
 * ``department``, ``occupation`` (optional) — read and checked like every read field (at
   most ``MAX_FIELD`` characters, no control characters) but **not yet stored**: departments
   need the division hierarchy in the register and occupations a mapping to the WRES
@@ -119,7 +120,11 @@ DERIVED = (
     ("eth_code", f"upper({strip('ethnic_category')})"),
     ("ethnic", _ETHNIC),
     ("disabled", _case(f"lower({strip('disability')})", DISABILITY)),
-    ("division_name", f"nullif({collapse('division')}, '')"),
+    ("division_text", f"lower({strip('division')})"),
+    ("division_body", "CASE WHEN starts_with(division_text, 'division:') "
+                      "THEN substr(division_text, 10) ELSE division_text END"),
+    ("division_slug", "trim(regexp_replace(division_body, '[^a-z0-9]+', '_', 'g'), '_')"),
+    ("division_name", "nullif(division_slug, '')"),
 )
 
 
@@ -157,13 +162,13 @@ CHECKS = (
     Check("disability", "disabled IS NULL",
           lambda f: f"found {described(f[0], f[1])}; expected yes, no or not declared (any "
           "case), or blank", describe_facts("disability")),
-    Check("division", "left(division_name, 1) IN ('=', '+', '-', '@')",
-          lambda f: f"found a {f[0]:,}-character division name that starts like a "
-          "spreadsheet formula (with =, +, - or @); expected a division name",
-          ("length(division_name)",)),
+    Check("division", "division_text <> '' AND division_slug = ''",
+          lambda f: "found a division name without letters or digits; expected a division's "
+          "name, or blank for none"),
     Check("division", f"length(division_name) > {MAX_DIVISION}",
-          lambda f: f"found a {f[0]:,}-character division name; expected at most "
-          f"{MAX_DIVISION} characters (it is stored as the breakdown 'division:<name>')",
+          lambda f: f"found a division name of {f[0]:,} letters, digits and separators; "
+          f"expected at most {MAX_DIVISION} (it is stored as the breakdown "
+          "'division:<name>')",
           ("length(division_name)",)),
 )
 

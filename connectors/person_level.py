@@ -418,7 +418,7 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
     con.execute(f"CREATE TEMP TABLE judged AS SELECT *, {plan.problem(grouped=True)} AS "
                 f"problem FROM ({plan.derive('SELECT * FROM grouped')}) "
                 f"WHERE NOT {plan.blank('unread_max')}")
-    rejected = _one(con, "SELECT count(DISTINCT line) FROM reject_errors")
+    rejected = _one(con, f"SELECT count(DISTINCT line) FROM reject_errors WHERE NOT {_EMPTY}")
     bad = _one(con, "SELECT count(*) FROM judged WHERE problem <> 0")
     if rejected or bad:
         out.problems = _locate(con, plan, rows_sql, path, rejected, bool(bad))
@@ -428,6 +428,11 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
         cols = ", ".join(keys)
         out.counts[keys] = [(tuple(r[:-1]), int(r[-1])) for r in con.execute(
             f"SELECT {cols}, sum(n) FROM judged GROUP BY {cols} ORDER BY {cols}").fetchall()]
+
+
+_EMPTY = "regexp_full_match(csv_line, '[\\r\\n]*(?:\"\"|)(?:,(?:\"\"|))*[\\r\\n]*')"
+"""SQL: a rejected row holding no text at all (only commas and empty quotes), which is a
+blank row like any other, whatever its number of cells. Only this test sees the raw line."""
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -441,7 +446,9 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
     where = str(path)
     found: list[Problem] = []
     total = 0
-    reject_lines: set[int] = set()
+    # Every row DuckDB rejected, blank ones included, is missing from its ordinals.
+    reject_lines = {int(r[0]) for r in con.execute(
+        "SELECT DISTINCT line FROM reject_errors").fetchall()}
     if rejected:
         structural = con.execute(
             "SELECT line, min(line_byte_position), any_value(error_type)::VARCHAR, "
@@ -451,8 +458,7 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
             "error_message, 'Found: ([0-9]+)', 1) AS BIGINT) END), "
             "max(CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN try_cast("
             "regexp_extract(error_message, 'Actual Size:\\s*([0-9]+)', 1) AS BIGINT) END) "
-            "FROM reject_errors GROUP BY line ORDER BY line").fetchall()
-        reject_lines = {int(r[0]) for r in structural}
+            f"FROM reject_errors WHERE NOT {_EMPTY} GROUP BY line ORDER BY line").fetchall()
         lines = _lines_at(path, [int(r[1]) for r in structural[:MAX_PROBLEMS]])
         for (_, pos, kind, fewer, more, size) in structural[:MAX_PROBLEMS]:
             found.append(Problem(where, _structural(kind, fewer, more, size, len(plan.header)),
