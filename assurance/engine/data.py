@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from assurance.catalogue import Catalogue, MetricDef
 from assurance.engine.figures import Figure, Obs, belongs, compute, stored_metric_ids
-from assurance.models import Observation, Organisation
+from assurance.models import Attestation, Observation, Organisation
 from assurance.periods import PeriodSpec, parse_period_key
 
 
@@ -32,12 +32,31 @@ def period_spec(key: str) -> PeriodSpec:
 
 
 @dataclass(frozen=True)
+class AttestationInfo:
+    """One attestation in the register (``assurance attestations``), as the engine sees it."""
+
+    id: int
+    statement: str
+    attested_by: str
+    attested_on: date
+    valid_until: date
+    withdrawn_on: date | None = None
+    evidence_sha256: str | None = None
+
+    def current_on(self, day: date) -> bool:
+        """Attested on or before ``day``, valid through ``valid_until``, not withdrawn."""
+        withdrawn = self.withdrawn_on is not None and self.withdrawn_on <= day
+        return self.attested_on <= day <= self.valid_until and not withdrawn
+
+
+@dataclass(frozen=True)
 class OrgInfo:
     code: str
     name: str
     benchmark_group: str | None
     synthetic: bool
     org_type: str | None = None
+    attestations: tuple[AttestationInfo, ...] = ()  # every one recorded, oldest first
 
 
 @dataclass
@@ -51,7 +70,16 @@ class MetricData:
 
 
 def load_orgs(s: Session) -> dict[str, OrgInfo]:
-    return {o.code: OrgInfo(o.code, o.name, o.benchmark_group, o.synthetic, o.org_type)
+    """The organisation register with each organisation's attestations (one query each)."""
+    attested: dict[str, list[AttestationInfo]] = defaultdict(list)
+    for a in s.exec(select(Attestation).order_by(col(Attestation.attested_on),
+                                                 col(Attestation.id))).all():
+        assert a.id is not None
+        attested[a.org_code].append(AttestationInfo(
+            a.id, a.statement, a.attested_by, a.attested_on, a.valid_until, a.withdrawn_on,
+            a.evidence_sha256))
+    return {o.code: OrgInfo(o.code, o.name, o.benchmark_group, o.synthetic, o.org_type,
+                            tuple(attested.get(o.code, ())))
             for o in s.exec(select(Organisation)).all()}
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from assurance.engine.conditions import (
+    attestation,
     benchmark,
     change,
     compound,
@@ -49,6 +50,7 @@ KINDS: dict[str, Kind] = {
     "spc": Kind(spc.parse, spc.Spc),
     "data_quality": Kind(data_quality.parse, data_quality.DataQuality),
     "narrative_present": Kind(narrative.parse, narrative.NarrativePresent),
+    "attestation": Kind(attestation.parse, attestation.AttestationRequired),
     "all": Kind(compound.make_parser("all"), compound.Compound),
     "any": Kind(compound.make_parser("any"), compound.Compound),
 }

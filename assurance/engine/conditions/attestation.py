@@ -1,0 +1,127 @@
+"""``attestation``: a current attestation of a named statement, not about to lapse.
+
+What it does: breaches when the organisation has no current attestation of ``statement`` in
+the attestation register (``assurance attestations``) on the evaluation date — none was ever
+recorded, the last one expired, or it was withdrawn — and also when the current one expires
+within ``warn_days`` days of the evaluation date, so the finding opens **before** the
+attestation lapses and there is time to renew it. An attestation is current from its
+``attested_on`` date through its ``valid_until`` date, unless it was withdrawn on or before
+the evaluation date; of several current ones (a renewal recorded early), the one valid longest
+counts.
+
+Why it matters: NHS England's EDI Improvement Plan (June 2023) measures several of its six
+High Impact Actions by things that are not figures — every board member has specific,
+measurable EDI objectives; the plan was published; a policy was reviewed — and each is true
+only for a time. An attestation nobody renews is a gap in the well-led evidence, not a pass.
+
+Example::
+
+    - id: hia.1a.board-objectives
+      metric: wres.9          # the figure the statement is about; its periods pace escalation
+      when: {attestation: {statement: hia.1.board-objectives,
+                           text: Every board member has specific, measurable EDI objectives.,
+                           warn_days: 60}}
+
+Options: ``statement`` (required; dotted lower-case id, the one ``attestations add`` records),
+``text`` (the statement's wording, offered as the default text when one is recorded),
+``warn_days`` (default 30; 0 breaches only once the attestation has lapsed).
+
+Who is checked: like a missing return, an absent attestation is itself the breach, so every
+organisation in ``organisations.accountable`` is evaluated even without any figures, besides
+every organisation with figures for the rule's metric.
+
+Known limitations: the register records that someone in a named role attested the statement
+and the evidence file's SHA-256; whether the evidence supports it is for people to judge.
+A rule needs a ``metric`` (rule packs require one): name the figure the statement is about;
+the finding's periods, and so its escalation, follow that metric's periods. Organisations
+with figures for that metric but no attestations at all (peers in a national file) breach too.
+
+References: domain.md §12 (EDI Improvement Plan, High Impact Actions and success metrics).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assurance.engine.conditions.base import (
+    Condition,
+    EvalContext,
+    FactSpec,
+    ParseContext,
+    Verdict,
+)
+from assurance.engine.conditions.common import params
+from assurance.engine.data import AttestationInfo
+from assurance.engine.yamlsrc import Pos
+
+KIND = "attestation"
+STATEMENT_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_-]+)+$")
+DEFAULT_WARN_DAYS = 30
+
+
+def _days(n: int) -> str:
+    return f"{n} day" + ("" if n == 1 else "s")
+
+
+class AttestationRequired(Condition):
+    kind = KIND
+    # Days until the current attestation lapses (derived: exact audiences; the summary says
+    # the date to everyone).
+    facts = {"days_left": FactSpec("Days until the attestation lapses", "derived", "")}
+
+    def __init__(self, statement: str, text: str, warn_days: int):
+        self.statement, self.text, self.warn_days = statement, text, warn_days
+
+    def reports_absence(self) -> bool:
+        return True
+
+    def describe(self) -> str:
+        soon = (f", or the current one expires within {_days(self.warn_days)}"
+                if self.warn_days else "")
+        return f"there is no current attestation of {self.statement}{soon}"
+
+    def evaluate(self, ctx: EvalContext) -> Verdict:
+        day = ctx.data.as_of
+        mine = [a for a in ctx.org.attestations
+                if a.statement == self.statement and a.attested_on <= day]
+        current = [a for a in mine if a.current_on(day)]
+        if not current:
+            return Verdict("breach", self._why_none(mine, day))
+        best = max(current, key=lambda a: (a.valid_until, a.id))
+        left = (best.valid_until - day).days
+        said = (f"{self.statement} attested by the {best.attested_by} on "
+                f"{best.attested_on.isoformat()}, valid until {best.valid_until.isoformat()}")
+        if left <= self.warn_days:
+            return Verdict("breach", f"{said}: it lapses in {_days(left)}, within the "
+                           f"{_days(self.warn_days)} warning; renew it before it lapses.",
+                           facts={"days_left": left})
+        evidence = "" if best.evidence_sha256 else " (no evidence file recorded)"
+        return Verdict("ok", f"{said}{evidence}.", facts={"days_left": left})
+
+    def _why_none(self, mine: list[AttestationInfo], day: Any) -> str:
+        if not mine:
+            return f"No attestation of {self.statement} is recorded for this organisation."
+        last = max(mine, key=lambda a: (a.attested_on, a.id))
+        if last.withdrawn_on is not None and last.withdrawn_on <= day:
+            return (f"The attestation of {self.statement} made on "
+                    f"{last.attested_on.isoformat()} was withdrawn on "
+                    f"{last.withdrawn_on.isoformat()}; none is current.")
+        return (f"The attestation of {self.statement} made on {last.attested_on.isoformat()} "
+                f"expired after {last.valid_until.isoformat()}; none is current.")
+
+
+def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
+    p = params(spec, pos, pc, KIND, ("statement", "text", "warn_days"), required=("statement",))
+    if p is None:
+        return None
+    statement = pc.chk.text(p, "statement")
+    if statement is not None and not STATEMENT_ID.match(statement):
+        pc.chk.error(p.value_pos["statement"], f"statement id '{statement}' must be dotted "
+                     "lower-case words, e.g. hia.1.board-objectives")
+        return None
+    text = pc.chk.text(p, "text", "") or ""
+    warn = pc.chk.integer(p, "warn_days", DEFAULT_WARN_DAYS, minimum=0)
+    if statement is None or warn is None:
+        return None
+    return AttestationRequired(statement, " ".join(text.split()), warn)
