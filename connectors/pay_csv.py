@@ -500,17 +500,18 @@ def _group_stats(con: duckdb.DuckDBPyConnection, column: str) -> dict[tuple[str,
 
 def _quartiles(con: duckdb.DuckDBPyConnection, column: str, *, men_and_women: bool
                ) -> dict[tuple[str, int, str, str, int], int]:
-    """Quartile counts: ranked by pay, those on equal pay interleaved by group (a tie's k-th
-    member of each group before any group's (k+1)-th), quartile = rank × 4 // n — the rule of
-    :func:`assurance.stats.paygap.quartile_of` and :func:`~assurance.stats.paygap.interleave_ties`."""
+    """Quartile counts: ranked by pay, those on equal pay spread evenly through their tie (the
+    k-th of a group's n members at (2k − 1) ÷ 2n of the way, equal places in group order),
+    quartile = rank × 4 // n — the rules of :func:`assurance.stats.paygap.quartile_of` and
+    :func:`~assurance.stats.paygap.interleave_ties`."""
     only = "AND sex IN ('men', 'women')" if men_and_women else ""
     rows = con.execute(f"""
         WITH r AS (SELECT org, year, scope, {column} AS grp, pay FROM s
                    WHERE pay IS NOT NULL {only}),
-             t AS (SELECT *, row_number() OVER (PARTITION BY org, year, scope, pay, grp) AS tie
-                   FROM r),
+             t AS (SELECT *, (2 * row_number() OVER w - 1) / (2 * count(*) OVER w) AS place
+                   FROM r WINDOW w AS (PARTITION BY org, year, scope, pay, grp)),
              k AS (SELECT *, row_number() OVER (PARTITION BY org, year, scope
-                                                ORDER BY pay, tie, grp) - 1 AS rk,
+                                                ORDER BY pay, place, grp) - 1 AS rk,
                           count(*) OVER (PARTITION BY org, year, scope) AS n FROM t)
         SELECT org, year, scope, grp, (rk * 4) // n AS q, count(*) FROM k GROUP BY ALL
     """).fetchall()

@@ -15,6 +15,7 @@ import math
 import shutil
 import statistics
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -90,21 +91,17 @@ def _independent_quartiles(people: list[dict[str, str]], group_of, only=None
                            ) -> list[Counter[str]]:
     ranked = sorted((float(p["hourly_pay"]), group_of(p)) for p in people
                     if p["hourly_pay"].strip() and (only is None or group_of(p) in only))
-    # ties interleaved group by group, written out independently of the module
+    # people on one pay spread evenly through the tie, group by group: written out here
+    # with exact fractions, independently of the module
     order: list[str] = []
     i = 0
     while i < len(ranked):
         j = i
         while j < len(ranked) and ranked[j][0] == ranked[i][0]:
             j += 1
-        pools = {g: sum(1 for _, h in ranked[i:j] if h == g) for _, g in ranked[i:j]}
-        k = 0
-        while sum(pools.values()):
-            for g in sorted(pools):
-                if pools[g] > 0 and k < len(ranked):
-                    order.append(g)
-                    pools[g] -= 1
-            k += 1
+        tie = Counter(g for _, g in ranked[i:j])
+        order += [g for _, g in sorted((Fraction(2 * k - 1, 2 * n), g)
+                                       for g, n in tie.items() for k in range(1, n + 1))]
         i = j
     n = len(order)
     out: list[Counter[str]] = [Counter() for _ in range(4)]
@@ -326,6 +323,9 @@ def test_quartiles_are_as_equal_as_possible_and_ties_are_spread_across_a_boundar
     ranked = [(10.0, "men")] * 4 + [(10.0, "women")] * 4 + [(20.0, "men")] * 8
     counts = quartile_counts(interleave_ties(ranked))
     assert counts[0] == {"men": 2, "women": 2} and counts[1] == {"men": 2, "women": 2}
+    # two women among ten men on one pay are spread through the tie, not bunched at its start
+    assert interleave_ties([(5.0, "men")] * 10 + [(5.0, "women")] * 2) == (
+        ["men"] * 3 + ["women"] + ["men"] * 5 + ["women"] + ["men"] * 2)
 
 
 def test_without_the_optional_columns_there_are_no_bonus_or_division_figures(

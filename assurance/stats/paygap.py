@@ -17,8 +17,9 @@ What it does:
       highest hourly pay and split into four groups as equal in size as possible; the person
       of 0-based rank ``r`` among ``n`` is in quartile ``r * 4 // n`` (:func:`quartile_of`;
       sizes differ by at most one, the larger ones lowest). Staff on the same hourly pay
-      across a boundary are interleaved by group so that each group is spread evenly across
-      it, as the gov.uk guidance asks.
+      are spread evenly through their tie group by group (:func:`interleave_ties`), so a
+      boundary that cuts the tie splits men and women in proportion, as the gov.uk guidance
+      asks.
     * **Not calculable**: a gap is reported only when each of its two groups has at least
       ``min_group`` people (10 for ethnicity and disability under the government's 2026
       method; the statutory gender method sets no minimum), and never when the reference
@@ -47,8 +48,8 @@ Known limitations:
     * Hourly pay is taken as given: the extract must hold ordinary pay ÷ hours in the pay
       period (gov.uk guidance); nothing here can check it.
     * The gov.uk rule for staff with equal pay across a quartile boundary says only that men
-      and women should be spread evenly; interleaving is one reading of it, so a quartile
-      split can differ by one person from an employer's own.
+      and women should be spread evenly; spreading each group in proportion is one reading
+      of it, so a quartile split can differ by one person from an employer's own.
     * Reasons never contain counts, so a reason can be shown to any audience.
 
 References:
@@ -153,23 +154,26 @@ def quartile_of(rank: int, n: int) -> int:
 
 
 def interleave_ties(ranked: Sequence[tuple[float, str]]) -> list[str]:
-    """Groups in pay order, those on the same pay interleaved group by group so that a tie
-    across a quartile boundary spreads each group evenly (``ranked`` sorted by pay)."""
+    """Groups in pay order, those on the same pay spread evenly through their tie, so that a
+    quartile boundary cutting the tie splits each group in proportion (``ranked`` sorted by
+    pay).
+
+    Within a tie the k-th of a group's n members (k from 1) takes the place (2k − 1) ÷ 2n of
+    the way through it; equal places go in group order. Four men and four women on one pay
+    alternate; two women among ten men sit a quarter and three quarters of the way through.
+    """
     out: list[str] = []
     i = 0
     while i < len(ranked):
         j = i
         while j < len(ranked) and ranked[j][0] == ranked[i][0]:
             j += 1
-        by_group: dict[str, int] = {}
+        sizes: dict[str, int] = {}
         for _, g in ranked[i:j]:
-            by_group[g] = by_group.get(g, 0) + 1
-        seq = 0
-        while len(out) < j:
-            for g in sorted(by_group):
-                if by_group[g] > seq:
-                    out.append(g)
-            seq += 1
+            sizes[g] = sizes.get(g, 0) + 1
+        places = sorted(((2 * k - 1) / (2 * n), g) for g, n in sizes.items()
+                        for k in range(1, n + 1))
+        out.extend(g for _, g in places)
         i = j
     return out
 
