@@ -116,12 +116,30 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
     control characters other than tab and line breaks. A row with a bad field is reported and
     not yielded.
     """
+    rows = read_csv_rows(path, required, optional, problems, limits)
+    first = next(rows, None)
+    if first is None:
+        return
+    header = first[1]
+    for line, cells in rows:
+        yield line, dict(zip(header, cells, strict=True))
+
+
+def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
+                  problems: list[Problem], limits: Limits = LIMITS
+                  ) -> Iterator[tuple[int, list[str]]]:
+    """:func:`read_csv` as lists: first ``(1, header)`` (lower-cased column names), then
+    ``(row number, cells)`` with each row's cells stripped and in header order.
+
+    Nothing is yielded when the file or its header has a problem. For large files: a row is
+    a list, not a dict, and the checks run over the whole text at once where they can.
+    """
     where = str(path)
     text, refused = read_text(path, what="CSV text file", advice=CSV_ADVICE, limits=limits)
     if text is None:
         problems.extend(refused)
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     try:
         # Names are matched without case ("Org_Code" is org_code); blank cells at the end of
         # the header are the columns a spreadsheet exports after the last one used.
@@ -162,31 +180,60 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str],
                                 f"optionally {', '.join(optional)})", 1))
     if problems:
         return
+    yield 1, header
+    width, max_chars = len(header), limits.max_field_chars
+    # The field checks run once over the whole text: outside its fields a CSV holds only
+    # commas, quotes and line breaks, so a text without control characters has no field
+    # with one, and a text no longer than the limit has no field longer. Rows are checked
+    # one by one only for what the whole text cannot rule out.
+    controls = not fields_are_plain((text,), len(text), multiline=True)
+    lengths = len(text) > max_chars
+    strip = str.strip
     line = 1
     try:
-        for line, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
+        for line, raw in enumerate(reader, start=2):
+            cells = list(map(strip, raw))
+            if not any(cells):
                 continue
-            if len(cells) > len(header) and not any(c.strip() for c in cells[len(header):]):
-                cells = cells[:len(header)]  # empty cells past the last named column
-            if len(cells) != len(header):
-                problems.append(Problem(where, f"found {len(cells)} cells; expected "
-                                        f"{len(header)} (one per header column)", line))
-                continue
-            bad = False
-            if not fields_are_plain(cells, limits.max_field_chars, multiline=True):
-                for h, c in zip(header, cells, strict=True):  # locate what is wrong
+            if len(cells) != width:
+                if len(cells) > width and not any(cells[width:]):
+                    raw, cells = raw[:width], cells[:width]  # empty cells past the last column
+                else:
+                    problems.append(Problem(where, f"found {len(cells)} cells; expected "
+                                            f"{width} (one per header column)", line))
+                    continue
+            if controls:
+                plain = fields_are_plain(raw, max_chars, multiline=True)
+            else:
+                plain = not lengths or max(map(len, raw)) <= max_chars
+            if not plain:
+                bad = False
+                for h, c in zip(header, raw, strict=True):  # locate what is wrong
                     try:
-                        check_text(c, expected="a field", max_chars=limits.max_field_chars,
-                                   multiline=True)
+                        check_text(c, expected="a field", max_chars=max_chars, multiline=True)
                     except InputError as exc:
                         problems.append(Problem(where, str(exc), line, h))
                         bad = True
-            if not bad:
-                yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+                if bad:
+                    continue
+            yield line, cells
     except csv.Error as exc:
         problems.append(Problem(where, f"not readable as CSV after row {line} ({exc}); "
                                 "expected comma-separated text", line + 1))
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings, as ``io.StringIO(text, newline="")`` reads
+    them (``\n``, ``\r\n`` or a lone ``\r``), without StringIO's copy of the whole text at
+    four bytes a character."""
+    if "\r" in text:
+        yield from io.StringIO(text, newline="")
+        return
+    find, pos, size = text.find, 0, len(text)
+    while pos < size:
+        end = find("\n", pos) + 1 or size
+        yield text[pos:end]
+        pos = end
 
 
 def _damage(exc: BaseException) -> str:
