@@ -34,11 +34,12 @@ pack_app = typer.Typer(no_args_is_help=True, help="Verifiable evidence packs (zi
 findings_app = typer.Typer(no_args_is_help=True, help="Findings: list, show, acknowledge, "
                            "assign, silence.")
 notifications_app = typer.Typer(no_args_is_help=True, help="What channels receive: preview.")
+attestations_app = typer.Typer(no_args_is_help=True, help="Attestations: add, list, expire, evidence.")
 for sub, name in ((db_app, "db"), (audit_app, "audit"), (config_app, "config"),
                   (returns_app, "returns"), (orgs_app, "orgs"), (synth_app, "synth"),
                   (rules_app, "rules"), (findings_app, "findings"), (report_app, "report"),
                   (pack_app, "pack"), (subs_app, "subscriptions"),
-                  (notifications_app, "notifications")):
+                  (notifications_app, "notifications"), (attestations_app, "attestations")):
     app.add_typer(sub, name=name)
 
 out = Console()
