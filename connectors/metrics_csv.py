@@ -22,16 +22,25 @@ are ASCII and may not start like a spreadsheet formula.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from pathlib import Path
 
+from assurance.catalogue import Catalogue
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.periods import PERIOD_FORMS, parse_period_key
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import InputError, check_identifier, check_ods_code
-from connectors.tabular import CellError, parse_count, parse_number, read_csv
+from connectors.tabular import CellError, parse_count, parse_number, read_csv_rows
 
 REQUIRED = ("org_code", "period", "metric")
 OPTIONAL = ("group", "breakdown", "numerator", "denominator", "value", "note")
+COLUMNS = (*REQUIRED, *OPTIONAL)
+
+#: A column's problem, before the file and row are added.
+Found = tuple[str, str]
+#: What a row's metric, period, group and breakdown cells say: their problems, then the
+#: metric id, period key (None when unreadable), group and breakdown.
+Identifiers = tuple[list[Found], str, str | None, str, str]
 
 
 class MetricsCsv:
@@ -39,6 +48,12 @@ class MetricsCsv:
 
     Each row is checked whole (metric, period kind, group, counts) so that every problem in
     it is reported at once; a row with any problem stores nothing.
+
+    Every check depends on a cell's text alone, or on the four identifier cells together, so
+    each distinct text is checked once per file and its verdict (value or message) reused:
+    a national file repeats 215 organisation codes, a few dozen metrics and a few thousand
+    counts across hundreds of thousands of rows. The rows also share the checked strings and
+    numbers rather than holding copies.
     """
 
     name = "metrics_csv"
@@ -48,87 +63,127 @@ class MetricsCsv:
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
         out = Parsed()
         where = str(path)
-        groups = ctx.catalogue.known_groups()
-        for line, cells in read_csv(path, REQUIRED, OPTIONAL, out.problems):
+        rows = read_csv_rows(path, REQUIRED, OPTIONAL, out.problems)
+        first = next(rows, None)
+        if first is None:
+            return out
+        at = {h: i for i, h in enumerate(first[1])}
+        absent = any(c not in at for c in COLUMNS)
+        # An absent optional column reads as the blank cell appended to each row (index -1).
+        cells_of = itemgetter(*(at.get(c, -1) for c in COLUMNS))
+        identifiers: dict[tuple[str, str, str, str], Identifiers] = {}
+        orgs: dict[str, tuple[str, str | None]] = {}
+        counts: dict[str, tuple[int | None, str | None]] = {}
+        values: dict[str, tuple[float | None, str | None]] = {}
+        observations = out.observations
+        for line, cells in rows:
             out.rows_read += 1
-            row_problems: list[Problem] = []
-
-            def bad(col: str, msg: str, line: int = line, rp: list[Problem] = row_problems) -> None:
-                rp.append(Problem(where, msg, line, col))
-
-            # Identifiers are checked for shape first (blank, formula-looking, control
-            # characters, non-ASCII such as full-width digits) so a lookup never sees them.
-            ident: dict[str, str | None] = {}
-            for col, expected in (("metric", "a catalogue metric id such as wres.2"),
-                                  ("period", PERIOD_FORMS), ("group", "a group such as bme"),
-                                  ("breakdown", "a breakdown such as band:8c")):
-                text = cells.get(col, "")
-                if not text and col in ("metric", "period"):
-                    bad(col, f"blank; expected {expected}")
-                    ident[col] = None
-                    continue
-                try:
-                    ident[col] = check_identifier(text, expected=expected) if text else ""
-                except InputError as exc:
-                    bad(col, str(exc))
-                    ident[col] = None
-            metric_id = ident["metric"] or ""
-            metric = ctx.catalogue.metrics.get(metric_id)
-            if metric is None and ident["metric"]:
-                bad("metric", f"unknown metric {metric_id!r}"
-                    f"{did_you_mean(metric_id, ctx.catalogue.metrics)}")
-            period = parse_period_key(ident["period"]) if ident["period"] else None
-            if period is None and ident["period"]:
-                bad("period", f"found {cells['period']!r}; expected {PERIOD_FORMS}")
-            elif period is not None and metric is not None and period.kind != metric.period_kind:
-                bad("period", f"{metric_id} is reported per {metric.period_kind}, found "
-                    f"{period.key!r}")
-            group = ident["group"] or "all"
-            if ident["group"] is None:
-                pass
-            elif group not in groups:
-                bad("group", f"unknown group {group!r}{did_you_mean(group, groups)}")
-            elif metric is not None and metric.characteristic and group != "all":
-                allowed = ctx.catalogue.characteristics[metric.characteristic]["groups"]
-                if group not in allowed:
-                    bad("group", f"{metric_id} is about {metric.characteristic}; expected one of "
-                        + ", ".join(allowed))
-            breakdown = ident["breakdown"] or ""
-            if ident["breakdown"] is None:
-                pass
-            elif metric is not None and metric.breakdowns and breakdown not in metric.breakdowns:
-                bad("breakdown", f"unknown breakdown {breakdown!r} for {metric_id}"
-                    f"{did_you_mean(breakdown, metric.breakdowns)}")
-            values: dict[str, float | int | None] = {}
-            for col in ("numerator", "denominator", "value"):
-                try:
-                    # Negative counts are reported by the shared figure checks, which name
-                    # the count ("negative count -3").
-                    values[col] = (parse_number(cells.get(col)) if col == "value"
-                                   else parse_count(cells.get(col), negative_ok=True))
-                except CellError as exc:
-                    bad(col, str(exc))
-            org_code = ""
-            if not cells["org_code"]:
-                bad("org_code", "empty; expected an organisation code")
-            else:
-                try:
-                    org_code = check_ods_code(cells["org_code"])
-                except InputError as exc:
-                    bad("org_code", str(exc))
-            num, den, val = values.get("numerator"), values.get("denominator"), values.get("value")
-            if num is not None and den is not None and num > den >= 0:
-                bad("numerator", f"numerator {num} is larger than denominator {den}; expected "
-                    "at most the denominator (a group cannot have more events than people)")
-            if row_problems or period is None:
+            if absent:
+                cells.append("")
+            org_text, period_text, metric_text, group_text, breakdown_text, num_text, \
+                den_text, value_text, note = cells_of(cells)
+            key = (metric_text, period_text, group_text, breakdown_text)
+            ids = identifiers.get(key)
+            if ids is None:
+                ids = identifiers[key] = _identifiers(ctx.catalogue, *key)
+            found, metric_id, period_key, group, breakdown = ids
+            num, num_bad = counts.get(num_text) or counts.setdefault(num_text, _count(num_text))
+            den, den_bad = counts.get(den_text) or counts.setdefault(den_text, _count(den_text))
+            val, val_bad = (values.get(value_text)
+                            or values.setdefault(value_text, _number(value_text)))
+            org_code, org_bad = orgs.get(org_text) or orgs.setdefault(org_text, _org(org_text))
+            if (found or num_bad or den_bad or val_bad or org_bad
+                    or (num is not None and den is not None and num > den >= 0)):
+                row_problems = [Problem(where, msg, line, col) for col, msg in found]
+                for col, msg in (("numerator", num_bad), ("denominator", den_bad),
+                                 ("value", val_bad), ("org_code", org_bad)):
+                    if msg is not None:
+                        row_problems.append(Problem(where, msg, line, col))
+                if num is not None and den is not None and num > den >= 0:
+                    row_problems.append(Problem(
+                        where, f"numerator {num} is larger than denominator {den}; expected "
+                        "at most the denominator (a group cannot have more events than people)",
+                        line, "numerator"))
                 out.problems.extend(row_problems)
                 continue
-            out.observations.append(ObservationRow(
-                org_code=org_code, period_key=period.key, metric=metric_id,
-                group=group, breakdown=breakdown,
-                numerator=int(num) if num is not None else None,
-                denominator=int(den) if den is not None else None,
-                value=float(val) if val is not None else None,
-                note=cells.get("note") or None, line=line,
-            ))
+            assert period_key is not None  # an unreadable period is one of ``found``
+            observations.append(ObservationRow(
+                org_code, period_key, metric_id, group, breakdown, val, num, den,
+                note=note or None, line=line))
         return out
+
+
+def _identifiers(cat: Catalogue, metric_text: str, period_text: str, group_text: str,
+                 breakdown_text: str) -> Identifiers:
+    """Check a row's identifier cells against each other and the catalogue."""
+    found: list[Found] = []
+    # Identifiers are checked for shape first (blank, formula-looking, control characters,
+    # non-ASCII such as full-width digits) so a lookup never sees them.
+    ident: dict[str, str | None] = {}
+    for col, text, expected in (
+            ("metric", metric_text, "a catalogue metric id such as wres.2"),
+            ("period", period_text, PERIOD_FORMS), ("group", group_text, "a group such as bme"),
+            ("breakdown", breakdown_text, "a breakdown such as band:8c")):
+        if not text and col in ("metric", "period"):
+            found.append((col, f"blank; expected {expected}"))
+            ident[col] = None
+            continue
+        try:
+            ident[col] = check_identifier(text, expected=expected) if text else ""
+        except InputError as exc:
+            found.append((col, str(exc)))
+            ident[col] = None
+    metric_id = ident["metric"] or ""
+    metric = cat.metrics.get(metric_id)
+    if metric is None and ident["metric"]:
+        found.append(("metric", f"unknown metric {metric_id!r}"
+                      f"{did_you_mean(metric_id, cat.metrics)}"))
+    period = parse_period_key(ident["period"]) if ident["period"] else None
+    if period is None and ident["period"]:
+        found.append(("period", f"found {period_text!r}; expected {PERIOD_FORMS}"))
+    elif period is not None and metric is not None and period.kind != metric.period_kind:
+        found.append(("period", f"{metric_id} is reported per {metric.period_kind}, found "
+                      f"{period.key!r}"))
+    groups = cat.known_groups()
+    group = ident["group"] or "all"
+    if ident["group"] is None:
+        pass
+    elif group not in groups:
+        found.append(("group", f"unknown group {group!r}{did_you_mean(group, groups)}"))
+    elif metric is not None and metric.characteristic and group != "all":
+        allowed = cat.characteristics[metric.characteristic]["groups"]
+        if group not in allowed:
+            found.append(("group", f"{metric_id} is about {metric.characteristic}; expected "
+                          "one of " + ", ".join(allowed)))
+    breakdown = ident["breakdown"] or ""
+    if ident["breakdown"] is None:
+        pass
+    elif metric is not None and metric.breakdowns and breakdown not in metric.breakdowns:
+        found.append(("breakdown", f"unknown breakdown {breakdown!r} for {metric_id}"
+                      f"{did_you_mean(breakdown, metric.breakdowns)}"))
+    return found, metric_id, period.key if period is not None else None, group, breakdown
+
+
+def _count(text: str) -> tuple[int | None, str | None]:
+    """A count cell's number or problem. Negative counts are reported by the shared figure
+    checks, which name the count ("negative count -3")."""
+    try:
+        return parse_count(text, negative_ok=True), None
+    except CellError as exc:
+        return None, str(exc)
+
+
+def _number(text: str) -> tuple[float | None, str | None]:
+    try:
+        return parse_number(text), None
+    except CellError as exc:
+        return None, str(exc)
+
+
+def _org(text: str) -> tuple[str, str | None]:
+    if not text:
+        return "", "empty; expected an organisation code"
+    try:
+        return check_ods_code(text), None
+    except InputError as exc:
+        return "", str(exc)
