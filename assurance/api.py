@@ -78,11 +78,11 @@ def open_existing(settings: Settings) -> Engine:
     return open_existing_store(settings.database_url)
 
 
-def sources() -> dict[str, Source]:
-    """The importers by name (:data:`connectors.SOURCES`)."""
-    from connectors import SOURCES
+def sources(settings: Settings | None = None) -> dict[str, Source]:
+    """The importers by name (:data:`connectors.SOURCES`), with options from ``settings``."""
+    from connectors import SOURCES, configured
 
-    return SOURCES
+    return configured(settings) if settings is not None else SOURCES
 
 
 def import_file(engine: Engine, settings: Settings, path: Path, *, actor: str, at: datetime,
@@ -91,7 +91,7 @@ def import_file(engine: Engine, settings: Settings, path: Path, *, actor: str, a
     from connectors.detect import detect_source
 
     name = source or detect_source(path)
-    registry = sources()
+    registry = sources(settings)
     if name not in registry:
         raise ProblemsError([Problem(str(path), f"unknown source {name!r}; expected one of "
                                      + ", ".join(registry))])

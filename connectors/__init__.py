@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from assurance.config import Settings
 from assurance.ingest import Source
 from connectors.esr_csv import EsrCsv
 from connectors.gpg_csv import GenderPayGapCsv
@@ -19,3 +20,10 @@ SOURCES: dict[str, Source] = {source.name: source for source in (
     MetricsCsv(), OrganisationsCsv(), StaffSurveyXlsx(), AnnualReturnXlsx(), EsrCsv(), PayCsv(),
     GenderPayGapCsv())}
 """Importers by the ``name`` each declares (what ``--source`` and provenance records use)."""
+
+
+def configured(settings: Settings) -> dict[str, Source]:
+    """:data:`SOURCES` with the importers that take options built from ``settings``
+    (``[paygap]``: the ethnicity reference group, the gov.uk employer mapping)."""
+    return {**SOURCES, "pay_csv": PayCsv(reference=settings.paygap.ethnicity_reference),
+            "gpg_csv": GenderPayGapCsv(mapping=settings.paygap.gpg_mapping)}

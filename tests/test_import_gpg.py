@@ -188,3 +188,47 @@ def test_a_control_character_in_a_published_address_does_not_stop_the_row(
     with Session(engine) as s:
         name = s.get(Organisation, "GPGX7EQ6").name  # type: ignore[union-attr]
     assert name == "bloggs & co ltd"
+
+
+def test_the_config_names_the_mapping_and_the_ethnicity_reference(engine: Engine,
+                                                                  tmp_path: Path) -> None:
+    from assurance import api
+    from assurance.config import load_settings
+
+    register_orgs(engine, tmp_path, "Z9T01", "Z9T02")
+    shutil.copy(MAPPING, tmp_path / "map.csv")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[paygap]\ngpg_mapping = "map.csv"\nethnicity_reference = "white_british"\n')
+    settings = load_settings(cfg)
+    assert settings.paygap.gpg_mapping == tmp_path / "map.csv"
+    registry = api.sources(settings)
+    assert registry["pay_csv"].reference == "white_british"  # type: ignore[attr-defined]
+    api.import_file(engine, settings, CURRENT, actor="test", at=AT)
+    with Session(engine) as s:
+        matched = {o.code for o in s.exec(select(Organisation)) if o.code in ("Z9T01", "Z9T02")}
+    assert matched == {"Z9T01", "Z9T02"}
+    assert ("Z9T01", "paygap.gender.mean_hourly") in {(k[0], k[2]) for k in _stored(engine)}
+    cfg.write_text('[paygap]\ngpg_mapping = "nowhere.csv"\nethnicity_reference = "whit"\n')
+    with pytest.raises(ProblemsError) as e:
+        load_settings(cfg)
+    assert "paygap.gpg_mapping: mapping file not found" in str(e.value)
+    assert "paygap.ethnicity_reference" in str(e.value) and "did you mean 'white'" in str(e.value)
+
+
+def test_a_column_the_service_adds_later_is_not_read_but_a_typo_is_refused(
+        engine: Engine, tmp_path: Path) -> None:
+    with CURRENT.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    added = tmp_path / "gpg_added.csv"
+    with added.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([[*row, "EmployerSector" if i == 0 else "Health"]
+                                  for i, row in enumerate(table)])
+    register_orgs(engine, tmp_path, "Z9T01", "Z9T02")
+    result = run_import(engine, GenderPayGapCsv(MAPPING), added, actor="test", at=AT)
+    assert result.observations > 0
+    typo = tmp_path / "gpg_typo.csv"
+    with typo.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([[c.replace("DiffMeanBonusPercent", "DiffMeanBonusPercnt")
+                                   for c in table[0]], *table[1:]])
+    with pytest.raises(ProblemsError, match="unknown column .*did you mean"):
+        run_import(engine, GenderPayGapCsv(MAPPING), typo, actor="test", at=AT)

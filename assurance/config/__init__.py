@@ -26,6 +26,7 @@ from assurance.config.model import (
     BrandingSettings,
     FindingsSettings,
     JobSettings,
+    PaygapSettings,
     ReportSettings,
     Settings,
     StatisticsSettings,
@@ -42,6 +43,7 @@ from assurance.config.sections import (
     read_findings,
     read_imports,
     read_organisations,
+    read_paygap,
     read_reports,
     read_rules,
     read_schedule,
@@ -53,6 +55,7 @@ from assurance.problems import Problem, ProblemsError, did_you_mean
 _TOP_KEYS = {
     "database", "organisations", "rules", "statistics", "ethnicity", "disclosure",
     "channels", "subscriptions", "escalation", "schedule", "reports", "imports", "findings",
+    "paygap",
 }  # fmt: skip
 
 
@@ -107,6 +110,7 @@ def parse_settings(
     channels = read_channels(r, doc)
     levels = read_escalation(r, doc)
     findings = read_findings(r, doc)
+    paygap = read_paygap(r, doc)
     subs = read_subscriptions(r, doc, channels, levels)
     tz, jobs = read_schedule(r, doc)
     watch_dir = read_imports(r, doc)
@@ -121,10 +125,12 @@ def parse_settings(
         audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),
         subscriptions=subs, escalation_levels=levels, jobs=jobs,
         reports=reports, watch_dir=watch_dir, findings=findings,
+        paygap=paygap,
     )
 
 
 __all__ = ["AUDIENCES", "DEFAULT_AUDIENCES", "DEFAULT_HEARTBEAT", "DEFAULT_LEVELS", "MAX_BYTES",
            "MAX_NUMBER", "AudienceSettings", "BrandingSettings", "FindingsSettings", "JobSettings",
+           "PaygapSettings",
            "ReportSettings", "Settings", "StatisticsSettings", "SubscriptionSettings",
            "load_settings", "parse_settings", "scheduled_jobs"]

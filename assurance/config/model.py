@@ -100,6 +100,14 @@ class FindingsSettings:
 
 
 @dataclass(frozen=True)
+class PaygapSettings:
+    """``[paygap]``: the ethnicity pay gap's reference group and the gov.uk employer map."""
+
+    ethnicity_reference: str = "white"  # "white" (WRES practice) or "white_british"
+    gpg_mapping: Path | None = None  # CSV org_code,employer_id,company_number
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the product is configured with. Build with :func:`load_settings`."""
 
@@ -120,6 +128,7 @@ class Settings:
     watch_dir: Path | None = None
     accountable: tuple[str, ...] = ()  # organisations expected to submit every return
     findings: FindingsSettings = field(default_factory=FindingsSettings)
+    paygap: PaygapSettings = field(default_factory=PaygapSettings)
 
 
 DEFAULT_HEARTBEAT = JobSettings("heartbeat", "heartbeat", "0 7 * * *", {})

@@ -18,6 +18,7 @@ from assurance.config.model import (
     BrandingSettings,
     FindingsSettings,
     JobSettings,
+    PaygapSettings,
     ReportSettings,
     StatisticsSettings,
     SubscriptionSettings,
@@ -337,3 +338,20 @@ def read_findings(r: Reader, doc: Mapping[str, Any]) -> FindingsSettings:
         r.error("findings.reopen_within_periods",
                 f"expected 0 to 24 periods, found {out.reopen_within_periods}")
     return out
+
+
+PAYGAP_REFERENCES = ("white", "white_british")
+
+
+def read_paygap(r: Reader, doc: Mapping[str, Any]) -> PaygapSettings:
+    """``[paygap]``: the ethnicity reference group and the gov.uk gender pay gap employer map."""
+    t = r.table(doc, "paygap", {"ethnicity_reference", "gpg_mapping"})
+    reference = r.get(t, "ethnicity_reference", "paygap", str, "white")
+    if reference not in PAYGAP_REFERENCES:
+        r.error("paygap.ethnicity_reference", f"expected 'white' or 'white_british', found "
+                f"{reference!r}{did_you_mean(reference, PAYGAP_REFERENCES)}")
+    mapping = r.path(r.get(t, "gpg_mapping", "paygap", str, None))
+    if mapping is not None and not mapping.is_file():
+        r.error("paygap.gpg_mapping", f"mapping file not found: {mapping}; expected a CSV "
+                "org_code,employer_id,company_number")
+    return PaygapSettings(reference, mapping)
