@@ -66,7 +66,7 @@ def attestations_add(
             digest = a.evidence_sha256
     out.print(f"added {line}" + (f"; evidence sha256 {digest}" if digest else
                                  "; no evidence file yet (assurance attestations evidence)"),
-              markup=False)
+              markup=False, soft_wrap=True)
 
 
 @attestations_app.command("list")
@@ -114,7 +114,7 @@ def attestations_expire(
     with refused(), session(api.connect(s), write=True) as sess, sess.begin():
         a = register.expire(sess, ref, on=day, reason=reason, actor=actor(), at=at)
         line = _line(a)
-    out.print(f"withdrew {line} from {day}", markup=False)
+    out.print(f"withdrew {line} from {day}", markup=False, soft_wrap=True)
 
 
 @attestations_app.command("evidence")
@@ -127,4 +127,4 @@ def attestations_evidence(
     with refused(), session(api.connect(s), write=True) as sess, sess.begin():
         a = register.attach_evidence(sess, ref, file, actor=actor(), at=at)
         line, digest = _line(a), a.evidence_sha256
-    out.print(f"{line}: evidence {file.name} sha256 {digest}", markup=False)
+    out.print(f"{line}: evidence {file.name} sha256 {digest}", markup=False, soft_wrap=True)
