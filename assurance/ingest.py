@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Literal, Protocol
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import Table, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -52,7 +53,7 @@ COUNT_KINDS = {"share", "relative_likelihood", "representation_gap", "monthly_ra
 PERCENT_KINDS = {"group_percent", "percent", "survey_response"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObservationRow:
     """One figure parsed from a file, with where it came from (for error messages)."""
 
@@ -132,29 +133,32 @@ def file_sha256(path: Path) -> str:
 
 def check_figure(row: ObservationRow, kind: str, where: str) -> list[Problem]:
     """Checks shared by every source: counts non-negative, numerator ≤ denominator, ranges."""
+    # Run once per figure of every file (371,145 for the national set): plain comparisons
+    # first, and a message is only built for a figure that fails one.
     out: list[Problem] = []
-
-    def bad(column: str, msg: str) -> None:
-        out.append(Problem(where, msg, row.line, column))
-
-    for column, v in (("numerator", row.numerator), ("denominator", row.denominator)):
-        if v is not None and v < 0:
-            bad(column, f"negative count {v}; expected a whole number of people, 0 or more")
-    if (row.numerator is not None and row.denominator is not None
-            and row.numerator > row.denominator >= 0):
-        bad("numerator", f"numerator {row.numerator} is larger than denominator "
-            f"{row.denominator}; a group cannot have more events than people")
+    num, den, value = row.numerator, row.denominator, row.value
+    if num is not None and num < 0:
+        out.append(Problem(where, f"negative count {num}; expected a whole number of people, "
+                           "0 or more", row.line, "numerator"))
+    if den is not None and den < 0:
+        out.append(Problem(where, f"negative count {den}; expected a whole number of people, "
+                           "0 or more", row.line, "denominator"))
+    if num is not None and den is not None and num > den >= 0:
+        out.append(Problem(where, f"numerator {num} is larger than denominator {den}; a group "
+                           "cannot have more events than people", row.line, "numerator"))
     if row.suppressed:
         return out
-    if kind in COUNT_KINDS and (row.numerator is None or row.denominator is None):
-        bad("numerator", f"metric {row.metric} is built from counts; expected numerator and "
-            "denominator")
-    if row.value is not None and (math.isnan(row.value) or math.isinf(row.value)):
-        bad("value", f"value {row.value} is not a number")
-    elif kind in PERCENT_KINDS and row.value is None and row.numerator is None:
-        bad("value", f"metric {row.metric} is a percentage; expected value (0-100)")
-    elif kind in PERCENT_KINDS and row.value is not None and not 0 <= row.value <= 100:
-        bad("value", f"percentage {row.value} outside 0-100")
+    if kind in COUNT_KINDS and (num is None or den is None):
+        out.append(Problem(where, f"metric {row.metric} is built from counts; expected "
+                           "numerator and denominator", row.line, "numerator"))
+    if value is not None and (math.isnan(value) or math.isinf(value)):
+        out.append(Problem(where, f"value {value} is not a number", row.line, "value"))
+    elif kind in PERCENT_KINDS:
+        if value is None and num is None:
+            out.append(Problem(where, f"metric {row.metric} is a percentage; expected value "
+                               "(0-100)", row.line, "value"))
+        elif value is not None and not 0 <= value <= 100:
+            out.append(Problem(where, f"percentage {value} outside 0-100", row.line, "value"))
     return out
 
 
@@ -166,35 +170,56 @@ def check_partitions(rows: Iterable[ObservationRow], cat: Catalogue, where: str
     """Shares split one total: every group's row in a band must carry the same denominator
     (the band's head count), and the groups' numerators cannot add up to more than it — or to
     anything but it when every group (including unknown) is given."""
+    partitioned = {m_id for m_id, m in cat.metrics.items() if m.kind in PARTITION_KINDS}
     bands: dict[tuple[str, str, str, str], list[ObservationRow]] = {}
     for r in rows:
-        m = cat.metrics.get(r.metric)
-        if m is not None and m.kind in PARTITION_KINDS and not r.suppressed:
-            bands.setdefault((r.org_code, r.period_key, r.metric, r.breakdown), []).append(r)
+        if r.metric in partitioned and not r.suppressed:
+            key = (r.org_code, r.period_key, r.metric, r.breakdown)
+            band = bands.get(key)
+            if band is None:
+                bands[key] = [r]
+            else:
+                band.append(r)
+    every_of: dict[str, set[str]] = {}
     out: list[Problem] = []
     for (org, period, metric, breakdown), group_rows in bands.items():
-        dens = {r.denominator for r in group_rows}
-        lines = ", ".join(str(r.line) for r in group_rows if r.line is not None)
-        what = f"{metric} {breakdown or 'overall'} for {org} {period}"
-        if len(dens) > 1:
-            out.append(Problem(where, f"{what}: groups give different totals "
-                               f"{sorted(d for d in dens if d is not None)} (rows {lines}); "
-                               "every group's denominator is the same head count",
-                               group_rows[0].line, "denominator"))
+        total = group_rows[0].denominator
+        if any(r.denominator != total for r in group_rows):
+            dens = {r.denominator for r in group_rows}
+            out.append(Problem(where, f"{_band(metric, breakdown, org, period)}: groups give "
+                               f"different totals {sorted(d for d in dens if d is not None)} "
+                               f"(rows {_lines(group_rows)}); every group's denominator is the "
+                               "same head count", group_rows[0].line, "denominator"))
             continue
-        total = next(iter(dens))
+        if total is None:
+            continue
         numerators = sum(r.numerator or 0 for r in group_rows)
-        characteristic = cat.metrics[metric].characteristic
-        every = set(cat.characteristics.get(characteristic or "", {}).get("groups", {}))
-        given = {r.group for r in group_rows}
-        if total is not None and numerators > total:
-            out.append(Problem(where, f"{what}: groups add up to {numerators}, more than the "
-                               f"total {total} (rows {lines})", group_rows[0].line, "numerator"))
-        elif total is not None and every and given >= every and numerators != total:
-            out.append(Problem(where, f"{what}: every group is given but they add up to "
-                               f"{numerators}, not the total {total} (rows {lines})",
-                               group_rows[0].line, "numerator"))
+        if numerators > total:
+            out.append(Problem(where, f"{_band(metric, breakdown, org, period)}: groups add up "
+                               f"to {numerators}, more than the total {total} "
+                               f"(rows {_lines(group_rows)})", group_rows[0].line, "numerator"))
+            continue
+        if numerators == total:
+            continue
+        every = every_of.get(metric)
+        if every is None:
+            characteristic = cat.metrics[metric].characteristic
+            every = every_of[metric] = set(
+                cat.characteristics.get(characteristic or "", {}).get("groups", {}))
+        if every and {r.group for r in group_rows} >= every:
+            out.append(Problem(where, f"{_band(metric, breakdown, org, period)}: every group "
+                               f"is given but they add up to {numerators}, not the total "
+                               f"{total} (rows {_lines(group_rows)})", group_rows[0].line,
+                               "numerator"))
     return out
+
+
+def _band(metric: str, breakdown: str, org: str, period: str) -> str:
+    return f"{metric} {breakdown or 'overall'} for {org} {period}"
+
+
+def _lines(rows: list[ObservationRow]) -> str:
+    return ", ".join(str(r.line) for r in rows if r.line is not None)
 
 
 def _period_rows(keys: Iterable[str]) -> list[Period]:
@@ -248,21 +273,22 @@ def run_import(
     parsed = source.parse(path, ParseContext(cat, known, ethnicity_map or {}))
     problems = list(parsed.problems)
     defined = known | {o.code for o in parsed.organisations}
-    seen: dict[tuple[str, str, str, str, str], int | None] = {}
+    kinds = {m_id: m.kind for m_id, m in cat.metrics.items()}
+    # The file's figures by key, first row first: both the duplicate check and the plan.
+    incoming: dict[FigureKey, ObservationRow] = {}
     for row in parsed.observations:
-        metric = cat.metrics.get(row.metric)
         if row.org_code not in defined:
             problems.append(Problem(where, f"unknown organisation code {row.org_code!r}; "
                                     "register it first (assurance orgs import)", row.line,
                                     "org_code"))
-        if metric is not None:
-            problems.extend(check_figure(row, metric.kind, where))
+        kind = kinds.get(row.metric)
+        if kind is not None:
+            problems.extend(check_figure(row, kind, where))
         key = (row.org_code, row.period_key, row.metric, row.group, row.breakdown)
-        if key in seen:
+        first = incoming.setdefault(key, row)
+        if first is not row:
             problems.append(Problem(where, f"duplicate figure for {'/'.join(key)} "
-                                    f"(first on row {seen[key]})", row.line))
-        else:
-            seen[key] = row.line
+                                    f"(first on row {first.line})", row.line))
     problems.extend(check_partitions(parsed.observations, cat, where))
     if problems:
         raise ProblemsError(cap_problems(sorted(problems, key=lambda p: (p.where, p.line or 0)),
@@ -276,7 +302,7 @@ def run_import(
         # store is compared (on SQLite the write session's lock already does this), so two
         # imports cannot both make a figure current.
         s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one_or_none()
-        plan = _plan(s, parsed.observations, parsed.supersede, restoring=prior is not None)
+        plan = _plan(s, incoming, parsed.supersede, restoring=prior is not None)
         if prior is not None and prior.id is not None:
             if not plan.insert and not plan.supersede:
                 return ImportResult(
@@ -376,25 +402,25 @@ class _Plan:
     withdrawn: int = 0
 
 
-def _plan(s: Session, rows: list[ObservationRow], mode: str, *, restoring: bool) -> _Plan:
-    """Compare the file's figures with the current ones in the scopes it covers.
+def _plan(s: Session, incoming: dict[FigureKey, ObservationRow], mode: str, *,
+          restoring: bool) -> _Plan:
+    """Compare the file's figures (by key, in file order) with the current ones in the scopes
+    it covers.
 
     In ``"figure"`` mode, and when an earlier file is imported again in either mode, only
     figures that differ are written. A new file in ``"scope"`` mode replaces each covered scope
     whole, as the sources that use it promise.
     """
     plan = _Plan()
-    if not rows:
+    if not incoming:
         return plan
-    incoming: dict[FigureKey, ObservationRow] = {
-        (r.org_code, r.period_key, r.metric, r.group, r.breakdown): r for r in rows}
     scopes = {f"{k[0]}|{k[1]}|{k[2]}" for k in incoming}
     # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
     columns = [col(getattr(Observation, name)) for name in _Current.__dataclass_fields__]
     stmt = sa_select(*columns).where(
         col(Observation.current).is_(True),
-        col(Observation.period_key).in_(sorted({r.period_key for r in rows})),
-        col(Observation.metric).in_(sorted({r.metric for r in rows})))
+        col(Observation.period_key).in_(sorted({k[1] for k in incoming})),
+        col(Observation.metric).in_(sorted({k[2] for k in incoming})))
     current: dict[str, list[_Current]] = {}
     for row in s.execute(stmt):
         o = _Current(*row)
@@ -449,21 +475,61 @@ def _note(note: str | None, plan: _Plan) -> str:
 
 def _write(s: Session, plan: _Plan, import_id: int) -> None:
     """Supersede first, then add: at no moment are two figures current for one key."""
-    for i in range(0, len(plan.supersede), 500):
-        chunk = plan.supersede[i:i + 500]
-        s.execute(update(Observation).where(col(Observation.id).in_(chunk))
-                  .values(current=False, superseded_by=import_id)
-                  .execution_options(synchronize_session=False))
+    table = _OBSERVATION
+    for i in range(0, len(plan.supersede), _SUPERSEDE_CHUNK):
+        s.execute(update(table)
+                  .where(table.c.id.in_(plan.supersede[i:i + _SUPERSEDE_CHUNK]))
+                  .values(current=False, superseded_by=import_id))
     if plan.insert:
-        s.execute(insert(Observation), [
-            {"import_id": import_id, "org_code": r.org_code, "period_key": r.period_key,
-             "metric": r.metric, "group": r.group, "breakdown": r.breakdown,
-             "value": r.value, "numerator": r.numerator, "denominator": r.denominator,
-             "suppressed": r.suppressed, "note": r.note,
-             "scope": f"{r.org_code}|{r.period_key}|{r.metric}", "current": True,
-             "superseded_by": None}
-            for r in plan.insert
-        ])
+        _insert(s, plan.insert, import_id)
+
+
+#: The table itself, for Core statements (no ORM objects or ORM-enabled statements).
+_OBSERVATION: Table = Observation.__table__  # type: ignore[attr-defined]
+#: Ids per ``UPDATE … WHERE id IN (…)``: well inside SQLite's 32,766 and PostgreSQL's 65,535
+#: bound parameters a statement.
+_SUPERSEDE_CHUNK = 5_000
+#: Rows per ``executemany`` on SQLite: the file's figures are held once, as ObservationRows,
+#: and only one batch of them at a time as the driver's parameter tuples.
+_INSERT_BATCH = 10_000
+#: The columns an import writes, in the order of :func:`_values`.
+_COLUMNS = ("import_id", "org_code", "period_key", "metric", "group", "breakdown", "value",
+            "numerator", "denominator", "suppressed", "note", "scope", "current",
+            "superseded_by")
+
+
+def _values(rows: Iterable[ObservationRow], import_id: int) -> Iterator[tuple[object, ...]]:
+    for r in rows:
+        yield (import_id, r.org_code, r.period_key, r.metric, r.group, r.breakdown, r.value,
+               r.numerator, r.denominator, r.suppressed, r.note,
+               f"{r.org_code}|{r.period_key}|{r.metric}", True, None)
+
+
+def _insert(s: Session, rows: list[ObservationRow], import_id: int) -> None:
+    """Add current figures in bulk, in the import's transaction: PostgreSQL through psycopg
+    takes them as one ``COPY`` stream; SQLite as ``executemany`` batches of plain tuples (no
+    ORM objects, no per-row parameter dictionaries); any other database through SQLAlchemy
+    Core's ``executemany``."""
+    conn = s.connection()
+    table = _OBSERVATION
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in _COLUMNS)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(
+                f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for row in _values(rows, import_id):
+                copy.write_row(row)
+        return
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
+    positional = compiled.positional and tuple(compiled.positiontup or ()) == _COLUMNS
+    pending = _values(rows, import_id)
+    while batch := list(islice(pending, _INSERT_BATCH)):
+        if positional:
+            conn.exec_driver_sql(str(compiled), batch)
+        else:
+            conn.execute(insert(table), [dict(zip(_COLUMNS, v, strict=True)) for v in batch])
 
 
 def _restore(s: Session, prior: Import, plan: _Plan, path: Path, *, actor: str,
