@@ -112,19 +112,20 @@ _ETHNIC = ("coalesce((SELECT m.grp FROM ethnic_map m WHERE m.code = eth_code), "
            f"WHEN left(eth_code, 1) IN {_in(list(BME_FIRST))} THEN 'bme' END)")
 
 DERIVED = (
-    ("org", f"upper({strip('org_code')})"),
-    ("snap", strip("snapshot_date")),
-    ("year", "try_cast(substr(snap, 1, 4) AS INTEGER)"),
-    ("band_text", f"lower({collapse('band')})"),
-    ("band_key", _BAND),
-    ("eth_code", f"upper({strip('ethnic_category')})"),
-    ("ethnic", _ETHNIC),
-    ("disabled", _case(f"lower({strip('disability')})", DISABILITY)),
-    ("division_text", f"lower({strip('division')})"),
-    ("division_body", "CASE WHEN starts_with(division_text, 'division:') "
-                      "THEN substr(division_text, 10) ELSE division_text END"),
-    ("division_slug", "trim(regexp_replace(division_body, '[^a-z0-9]+', '_', 'g'), '_')"),
-    ("division_name", "nullif(division_slug, '')"),
+    ("org_code", "org", f"upper({strip('org_code')})"),
+    ("snapshot_date", "snap", strip("snapshot_date")),
+    ("snapshot_date", "year", "try_cast(substr(snap, 1, 4) AS INTEGER)"),
+    ("band", "band_text", f"lower({collapse('band')})"),
+    ("band", "band_key", _BAND),
+    ("ethnic_category", "eth_code", f"upper({strip('ethnic_category')})"),
+    ("ethnic_category", "ethnic", _ETHNIC),
+    ("disability", "disabled", _case(f"lower({strip('disability')})", DISABILITY)),
+    ("division", "division_text", f"lower({strip('division')})"),
+    ("division", "division_body", "CASE WHEN starts_with(division_text, 'division:') "
+                                  "THEN substr(division_text, 10) ELSE division_text END"),
+    ("division", "division_slug",
+     "trim(regexp_replace(division_body, '[^a-z0-9]+', '_', 'g'), '_')"),
+    ("division", "division_name", "nullif(division_slug, '')"),
 )
 
 
@@ -200,7 +201,8 @@ class EsrCsv:
             checks=CHECKS,
             counts=(BY_BAND_ETHNIC, BY_BAND_DISABLED, BY_DIVISION_ETHNIC, BY_DIVISION_DISABLED),
             tables={"known_org": (("code",), [(c,) for c in sorted(ctx.known_orgs)]),
-                    "ethnic_map": (("code", "grp"), sorted(mapping.items()))})
+                    "ethnic_map": (("code", "grp"), sorted(mapping.items()))},
+            checked=("department", "occupation"))
         result = tally(path, extract)
         out.problems.extend(result.problems)
         if out.problems:

@@ -127,24 +127,28 @@ class Extract:
         what: the file, for messages ("ESR extract").
         required: columns every file has (names as written in the header).
         optional: columns read when present (absent ones read as blank).
-        derived: ``(name, SQL)`` pairs computed in order from the read columns; each may use
-            the ones before it. They must never fail (use ``try_cast``): they are also
-            computed for rows that fail a check.
+        derived: ``(column, name, SQL)``: values computed in order from one read column (and
+            the lookup tables); each may use the ones of its column before it. They must
+            never fail (use ``try_cast``): they are also computed for values that fail.
         checks: the checks after the shared ones (every read field at most
             :data:`MAX_FIELD` characters without control characters; every other field at
-            most ``Limits.max_field_chars``), in order.
+            most ``Limits.max_field_chars``), in order. A check sees only its own column's
+            value and derived values: each column's distinct values are checked once.
         counts: key sets (names of read or derived columns) to count rows by.
         tables: lookup tables the SQL may use: name → (column names, rows of text).
+        checked: read columns only checked as fields, never counted nor used by a check
+            (they may hold many different values, so they are grouped on their own).
     """
 
     what: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
-    derived: tuple[tuple[str, str], ...] = ()
+    derived: tuple[tuple[str, str, str], ...] = ()
     checks: tuple[Check, ...] = ()
     counts: tuple[tuple[str, ...], ...] = ()
     tables: Mapping[str, tuple[tuple[str, ...], Sequence[tuple[str, ...]]]] = field(
         default_factory=dict)
+    checked: tuple[str, ...] = ()
 
 
 @dataclass
@@ -246,6 +250,11 @@ class _Plan:
     def names(self) -> tuple[str, ...]:
         return (*self.extract.required, *self.extract.optional)
 
+    @property
+    def main(self) -> tuple[str, ...]:
+        """The columns grouped together: all but :attr:`Extract.checked`."""
+        return tuple(n for n in self.names if n not in self.extract.checked)
+
     def rows(self, rows_sql: str, *, raw: bool = False) -> str:
         """One row per data row: the read columns by name (blank for an absent optional
         column), the longest unread field and, with ``raw``, the unread fields too."""
@@ -254,38 +263,84 @@ class _Plan:
         longest = ("0" if not self.unread else
                    f"coalesce(greatest({', '.join(f'strlen(c{i})' for i in self.unread)}), 0)")
         cols.append(f"{longest} AS unread_len")
+        checked = [f"strlen(coalesce(c{self.read[n]}, ''))" for n in self.extract.checked
+                   if n in self.read]
+        cols.append(f"greatest({', '.join(checked)}) AS checked_len" if checked
+                    else "0 AS checked_len")
         if raw:
             cols += [*(f"c{i}" for i in self.unread), "ordinality"]
         return f"SELECT {', '.join(cols)} FROM {rows_sql}"
 
-    def blank(self, unread: str) -> str:
+    def blank(self, *, grouped: bool) -> str:
         """SQL: the row has no cell at all (skipped, as a blank line is)."""
-        return "(" + " AND ".join([*(f"{n} = ''" for n in self.names), f"{unread} = 0"]) + ")"
+        if grouped:
+            empty = [*(f"{n} = ''" for n in self.main), "unread_max = 0", "checked_max = 0"]
+        else:
+            empty = [*(f"{n} = ''" for n in self.names), "unread_len = 0"]
+        return "(" + " AND ".join(empty) + ")"
 
-    def derive(self, inner: str) -> str:
-        for name, sql in self.extract.derived:
-            inner = f"SELECT *, {sql} AS {name} FROM ({inner})"
-        return inner
+    def grouping_sets(self) -> str:
+        sets = [f"({', '.join(self.main)})", *(f"({n})" for n in self.extract.checked)]
+        return "GROUPING SETS (" + ", ".join(sets) + ")"
 
-    def problem(self, *, grouped: bool) -> str:
-        """SQL naming a row's first failing check (0: none). Grouped rows check the longest
-        unread field of the group once, instead of each unread column."""
-        arms = [f"WHEN {c.bad} THEN {i}" for i, c in enumerate(self.fields, start=1)]
+    def distinct_values(self) -> str:
+        """SQL: each column's distinct values in one pass over the groups (blank rows left
+        out), one column set per row and the others NULL."""
+        sets = ", ".join(f"({n})" for n in self.main)
+        cols = ", ".join(n if n in self.main else f"NULL::VARCHAR AS {n}" for n in self.names)
+        main = (f"SELECT {cols} FROM grouped WHERE side = 0 AND NOT "
+                f"{self.blank(grouped=True)} GROUP BY GROUPING SETS ({sets})")
+        if not self.extract.checked:
+            return main
+        return f"{main} UNION ALL SELECT {', '.join(self.names)} FROM grouped WHERE side = 1"
+
+    def values(self, name: str) -> str:
+        """SQL: the distinct values of one read column, with its derived values and the index
+        of the value's first failing field check (``fp_<name>``) and other check
+        (``vp_<name>``), 0 for none."""
+        inner = f"SELECT DISTINCT {name} FROM distinct_values WHERE {name} IS NOT NULL"
+        for column, derived, sql in self.extract.derived:
+            if column == name:
+                inner = f"SELECT *, {sql} AS {derived} FROM ({inner})"
+        fields = [(i, c) for i, c in enumerate(self.checks, start=1)
+                  if c.column == name and i <= len(self.fields)]
+        others = [(i, c) for i, c in enumerate(self.checks, start=1)
+                  if c.column == name and i > len(self.fields) + len(self.oversized)]
+        return (f"SELECT *, {_first(fields)} AS fp_{name}, {_first(others)} AS vp_{name} "
+                f"FROM ({inner})")
+
+    def joined(self) -> str:
+        """SQL: the groups of rows (blank ones left out) with their columns' checked values."""
+        joins = " ".join(f"JOIN v_{n} USING ({n})" for n in self.main)
+        return (f"SELECT * FROM (SELECT * FROM grouped WHERE side = 0 AND NOT "
+                f"{self.blank(grouped=True)}) {joins}")
+
+    def problem(self, names: Sequence[str], *, grouped: bool) -> str:
+        """SQL naming a row's first failing check (0: none), over the rows joined to the
+        :meth:`values` of ``names``. Grouped rows check the longest unread field of the group
+        once, instead of each unread column."""
+        field = f"least({', '.join(f'nullif(fp_{n}, 0)' for n in names)})"
+        other = f"least({', '.join(f'nullif(vp_{n}, 0)' for n in names)})"
+        arms = [f"WHEN {field} IS NOT NULL THEN {field}"]
         if grouped and self.oversized:
             arms.append(f"WHEN unread_max > {LIMITS.max_field_chars} THEN -1")
-        else:
+        elif not grouped:
             arms += [f"WHEN {c.bad} THEN {i}"
                      for i, c in enumerate(self.oversized, start=len(self.fields) + 1)]
-        first = len(self.fields) + len(self.oversized) + 1
-        arms += [f"WHEN {c.bad} THEN {i}"
-                 for i, c in enumerate(self.extract.checks, start=first)]
-        return "CASE " + " ".join(arms) + " ELSE 0 END" if arms else "0"
+        arms.append(f"WHEN {other} IS NOT NULL THEN {other}")
+        return "CASE " + " ".join(arms) + " ELSE 0 END"
 
     def facts(self) -> str:
         """SQL: the numbers the failing check's message needs (never a value)."""
         arms = [f"WHEN {i} THEN [{', '.join(f'({f})::BIGINT' for f in c.facts)}]::BIGINT[]"
                 for i, c in enumerate(self.checks, start=1) if c.facts]
         return "CASE problem " + " ".join(arms) + " END" if arms else "NULL::BIGINT[]"
+
+
+def _first(checks: Sequence[tuple[int, Check]]) -> str:
+    if not checks:
+        return "0"
+    return "CASE " + " ".join(f"WHEN {c.bad} THEN {i}" for i, c in checks) + " ELSE 0 END"
 
 
 _NOT_CONTROL = "[^" + _CONTROL_CLASS[1:]
@@ -370,22 +425,22 @@ def tally(path: Path, extract: Extract) -> Tally:
     """
     where = str(path)
     out = Tally()
-    # The whole file is checked to be UTF-8 text first (streamed, constant memory).
-    try:
-        refused = scan_text(path, what="CSV text file", advice=CSV_ADVICE)
-    except ProblemsError as exc:
-        refused = list(exc.problems)
-    if refused:
-        out.problems = refused
-        return out
     try:
         raw = open_regular(path)
     except ProblemsError as exc:
         out.problems = list(exc.problems)
         return out
     with raw:
+        # UTF-16/32 and binary files are refused before DuckDB reads them; invalid UTF-8 is
+        # found by DuckDB as it reads, and then located here (_not_utf8).
+        if _looks_binary(raw):
+            out.problems = _not_utf8(path)
+            return out
         header = read_header(open_regular(path))
         if header is None:
+            out.problems = _not_utf8(path)
+            if out.problems:
+                return out
             out.problems = [Problem(where, "no header row; expected " +
                                     ", ".join(extract.required))]
             return out
@@ -404,6 +459,29 @@ def tally(path: Path, extract: Extract) -> Tally:
     return out
 
 
+def _looks_binary(raw: BinaryIO) -> bool:
+    """Whether the file starts with a UTF-16 or UTF-32 byte-order mark or holds a NUL byte
+    anywhere (UTF-16 without a mark, binary data): one fast pass, nothing decoded."""
+    raw.seek(0)
+    first = True
+    while chunk := raw.read(1 << 22):
+        if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+            return True
+        first = False
+        if b"\x00" in chunk:
+            return True
+    raw.seek(0)
+    return False
+
+
+def _not_utf8(path: Path) -> list[Problem]:
+    """Where the file stops being UTF-8 text (:func:`assurance.safeinput.scan_text`)."""
+    try:
+        return scan_text(path, what="CSV text file", advice=CSV_ADVICE)
+    except ProblemsError as exc:
+        return list(exc.problems)
+
+
 def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Path,
            out: Tally) -> None:
     for name, (columns, rows) in plan.extract.tables.items():
@@ -411,23 +489,44 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT {cols}",
                     [[r[i] for r in rows] for i in range(len(columns))])
     names = ", ".join(plan.names)
-    # One pass over the file: the rows grouped by their raw read values.
-    con.execute(f"CREATE TEMP TABLE grouped AS SELECT {names}, count(*) AS n, "
-                f"max(unread_len) AS unread_max FROM ({plan.rows(rows_sql)}) GROUP BY ALL")
-    # The distinct values normalised and checked in SQL; blank rows are skipped.
-    con.execute(f"CREATE TEMP TABLE judged AS SELECT *, {plan.problem(grouped=True)} AS "
-                f"problem FROM ({plan.derive('SELECT * FROM grouped')}) "
-                f"WHERE NOT {plan.blank('unread_max')}")
+    # One pass over the file: the rows grouped by their raw read values (each checked-only
+    # column on its own; side 1 marks those groups, where the other columns are NULL).
+    con.execute(f"CREATE TEMP TABLE grouped AS SELECT {names}, GROUPING({plan.main[0]}) AS "
+                "side, count(*) AS n, max(unread_len) AS unread_max, max(checked_len) AS "
+                f"checked_max FROM ({plan.rows(rows_sql)}) GROUP BY {plan.grouping_sets()}")
+    # Each column's distinct values (in rows that are not blank) normalised and checked in
+    # SQL: a file has a bad row exactly when some column has a bad value (a check sees one
+    # column) or some group has an over-long unread field.
+    con.execute(f"CREATE TEMP TABLE distinct_values AS {plan.distinct_values()}")
+    for name in plan.names:
+        con.execute(f"CREATE TEMP TABLE v_{name} AS {plan.values(name)}")
+    if _one(con, "SELECT count(*) FROM reject_errors WHERE error_type = 'INVALID ENCODING'"):
+        out.problems = _not_utf8(path)
+        return
     rejected = _one(con, f"SELECT count(DISTINCT line) FROM reject_errors WHERE NOT {_EMPTY}")
-    bad = _one(con, "SELECT count(*) FROM judged WHERE problem <> 0")
+    bad = _one(con, "SELECT count(*) FROM (" + " UNION ALL ".join(
+        [f"SELECT 1 FROM v_{n} WHERE fp_{n} <> 0 OR vp_{n} <> 0" for n in plan.names]
+        + [f"SELECT 1 FROM grouped WHERE side = 0 AND unread_max > {LIMITS.max_field_chars}"])
+        + ")")
     if rejected or bad:
         out.problems = _locate(con, plan, rows_sql, path, rejected, bool(bad))
         return
-    out.rows = _one(con, "SELECT coalesce(sum(n), 0) FROM judged")
-    for keys in plan.extract.counts:
-        cols = ", ".join(keys)
-        out.counts[keys] = [(tuple(r[:-1]), int(r[-1])) for r in con.execute(
-            f"SELECT {cols}, sum(n) FROM judged GROUP BY {cols} ORDER BY {cols}").fetchall()]
+    # Every key set and the total in one pass: GROUPING() tells the sets apart (a bit set
+    # per key left out; all bits for the total).
+    keys = list(dict.fromkeys(k for ks in plan.extract.counts for k in ks)) or ["n"]
+    sets = {sum(1 << (len(keys) - 1 - keys.index(k)) for k in keys if k not in ks): ks
+            for ks in plan.extract.counts}
+    for ks in plan.extract.counts:
+        out.counts[ks] = []
+    grouping = "".join(f"({', '.join(ks)}), " for ks in plan.extract.counts)
+    for row in con.execute(f"SELECT GROUPING({', '.join(keys)}), {', '.join(keys)}, sum(n) "
+                           f"FROM ({plan.joined()}) GROUP BY GROUPING SETS ({grouping}()) "
+                           "ORDER BY ALL").fetchall():
+        ks = sets.get(int(row[0]), ())
+        if not ks:
+            out.rows = int(row[-1] or 0)
+            continue
+        out.counts[ks].append((tuple(row[1 + keys.index(k)] for k in ks), int(row[-1])))
 
 
 _EMPTY = "regexp_full_match(csv_line, '[\\r\\n]*(?:\"\"|)(?:,(?:\"\"|))*[\\r\\n]*')"
@@ -469,14 +568,18 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
                                  "expected a CSV file with one row per person, each with "
                                  "the header's cells"))
     if bad:
-        names = ", ".join(plan.names)
+        main = ", ".join(plan.main)
         # Only rows whose values failed in the grouped pass are looked at again.
-        suspects = (f"SELECT r.* FROM ({plan.rows(rows_sql + ' WITH ORDINALITY', raw=True)}) r "
-                    f"SEMI JOIN (SELECT {names} FROM judged WHERE problem <> 0) b "
-                    f"USING ({names})")
+        problem = plan.problem(plan.main, grouped=True)
+        failed = [f"({main}) IN (SELECT ({main}) FROM ({plan.joined()}) WHERE {problem} <> 0)",
+                  *(f"{n} IN (SELECT {n} FROM v_{n} WHERE fp_{n} <> 0)"
+                    for n in plan.extract.checked)]
+        suspects = (f"SELECT * FROM ({plan.rows(rows_sql + ' WITH ORDINALITY', raw=True)}) "
+                    f"WHERE {' OR '.join(failed)}")
+        joins = " ".join(f"JOIN v_{n} USING ({n})" for n in plan.names)
         judged = (f"SELECT ordinality, problem, {plan.facts()} AS facts FROM (SELECT *, "
-                  f"{plan.problem(grouped=False)} AS problem FROM ({plan.derive(suspects)}) "
-                  f"WHERE NOT {plan.blank('unread_len')}) WHERE problem <> 0")
+                  f"{plan.problem(plan.names, grouped=False)} AS problem FROM ({suspects}) "
+                  f"{joins} WHERE NOT {plan.blank(grouped=False)}) WHERE problem <> 0")
         con.execute(f"CREATE TEMP TABLE located AS {judged}")
         total += _one(con, "SELECT count(*) FROM located")
         first = con.execute(f"SELECT ordinality, problem, facts FROM located ORDER BY "
