@@ -169,25 +169,25 @@ def main() -> None:
     print(f"extract: {extract} ({extract.stat().st_size / 1e6:,.0f} MB, {args.rows:,} rows; "
           f"ready in {made:.1f} s)")
     print(f"{'stage':<8} {'median s':>9} {'best s':>8} {'peak MB':>8} {'x DuckDB':>9}  notes")
-    base = 0.0
-    for name in ("duckdb", "parse", "import", "cli"):
-        runs = []
-        for _ in range(args.repeat):
+    names = ("duckdb", "parse", "import", "cli")
+    runs: dict[str, list[dict[str, object]]] = {n: [] for n in names}
+    for _ in range(args.repeat):  # stages interleaved, so that a busy moment hits them alike
+        for name in names:
             proc = subprocess.run([sys.executable, __file__, "--stage", name, "--out", str(out),
                                    "--rows", str(args.rows)], capture_output=True, text=True,
                                   check=True, cwd=ROOT)
-            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        secs = statistics.median(float(r["seconds"]) for r in runs)
-        best = min(float(r["seconds"]) for r in runs)
-        peak = max(float(r.get("child_peak_mb", r["peak_mb"])) for r in runs)
-        base = base or secs
-        last = runs[-1]
+            runs[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    base = statistics.median(float(str(r["seconds"])) for r in runs["duckdb"])
+    for name in names:
+        secs = statistics.median(float(str(r["seconds"])) for r in runs[name])
+        best = min(float(str(r["seconds"])) for r in runs[name])
+        peak = max(float(str(r.get("child_peak_mb", r["peak_mb"]))) for r in runs[name])
+        last = runs[name][-1]
         notes = {"duckdb": f"{last['rows']:,} rows into {last.get('groups', 0):,} groups",
                  "parse": f"{last['rows']:,} rows into {last.get('figures', 0):,} figures",
                  "import": f"{last.get('figures', 0):,} figures stored",
                  "cli": "new process: start-up, imports, SHA-256, parse, store"}[name]
         print(f"{name:<8} {secs:>9.2f} {best:>8.2f} {peak:>8.0f} {secs / base:>9.2f}  {notes}")
-
 
 if __name__ == "__main__":
     main()
