@@ -2,41 +2,47 @@
 
 Ethnicity, disability and pay are special-category data (UK GDPR Art. 9; domain.md §9): a
 person-level file is needed only to compute aggregates. Every person-level source describes
-its file as an :class:`Extract` (the columns it reads, SQL that normalises them, the checks a
-row must pass, the counts it wants) and calls :func:`tally`, which:
+its file as an :class:`Extract` (the columns it reads, SQL that normalises each column, the
+checks a value must pass, the counts it wants) and calls :func:`tally`, which:
 
-1. runs the shared safe-input checks first (:func:`assurance.safeinput.scan_text`: a regular
-   file within the size limit, UTF-8 text, no NUL byte), so DuckDB never sees a FIFO, a
-   device, UTF-16 or binary data, and those refusals name the line and byte column;
+1. refuses before DuckDB reads anything what is not a regular file within the size limit
+   (:func:`assurance.safeinput.open_regular`: no FIFO, device or directory is ever opened for
+   reading) and any file with a UTF-16/UTF-32 byte-order mark or a NUL byte (UTF-16 without
+   a mark, binary data) — located by :func:`assurance.safeinput.scan_text`;
 2. reads the header row (Python's csv module, one record) and refuses a missing or duplicate
    column, or a first row that names no column at all, without quoting that row;
 3. opens an in-memory DuckDB connection limited to :data:`MEMORY_LIMIT` and :data:`THREADS`,
    that cannot spill to disk (no temporary directory: person-level rows never reach a file),
-   may read only the opened file (``enable_external_access`` off, configuration locked) and
-   never loads extensions;
-4. reads the file with a fixed dialect — every column ``VARCHAR``, comma, double quote
+   may read only the opened file (by its descriptor, so it cannot be swapped and no glob
+   character in a name is expanded; ``enable_external_access`` off, configuration locked)
+   and never loads extensions;
+4. reads the file once with a fixed dialect — every column ``VARCHAR``, comma, double quote
    (doubled inside quoted fields), header row, ``strict_mode`` on, no null padding, no
-   compression, a line size bound derived from the field limit — collecting malformed rows
-   (a missing or extra cell, a stray quote, an over-long line) in DuckDB's rejects table;
-5. groups the rows by the raw values of the read columns (one pass over the file; a real
-   extract has a few thousand distinct combinations), then normalises and checks those
-   distinct values **in SQL**: the first failing :class:`Check` is a row's problem;
-6. on a clean file, sums the counts per requested key set (:attr:`Extract.counts`) and returns
-   them; otherwise locates the first :data:`MAX_PROBLEMS` bad rows by re-reading the file
-   with ``WITH ORDINALITY`` (only rows whose values failed), and refuses the whole file.
+   compression, UTF-8 — grouping the rows by the raw values of the read columns (columns
+   that are only checked, :attr:`Extract.checked`, are grouped on their own) and keeping the
+   longest unread field of each group; malformed rows (a missing or extra cell, a stray
+   quote, an over-long line, invalid UTF-8) go to DuckDB's rejects table instead;
+5. normalises and checks **in SQL** each column's distinct values once (a real extract has a
+   few hundred per column): the first failing :class:`Check` is a value's problem; a file
+   has a bad row exactly when some column has a bad value or a group an over-long field;
+6. on a clean file, joins the groups to their checked values and sums the counts of every
+   key set (:attr:`Extract.counts`) in one ``GROUPING SETS`` pass; otherwise locates the
+   first :data:`MAX_PROBLEMS` bad rows by reading the file again ``WITH ORDINALITY`` (only
+   rows holding a bad value are looked at) and refuses the whole file. Invalid UTF-8 found
+   by DuckDB is located by :func:`assurance.safeinput.scan_text` (line and byte column).
 
 What leaves DuckDB: aggregate counts keyed by normalised codes, and for problems only numbers
 (a row's ordinal, a check's index, a field's length, a control character's code point and
-position). No value from the file is ever fetched, so none can reach a message, a log or the
-store. Row numbers are physical line numbers (the header is line 1; a quoted field holding
-line breaks moves the rows after it down): DuckDB reports the ordinal of a row, and one
-streamed pass over the file (Python's csv module, counting line breaks, reading nothing into
-memory) turns ordinals into line numbers. Any DuckDB error becomes a problem naming the file
-that describes the failure without quoting DuckDB's message (which may quote a line).
+position, a rejected row's byte offset and cell count). No value from the file is fetched,
+so none can reach a message, a log or the store. Row numbers are physical line numbers (the
+header is line 1; a quoted field holding line breaks moves the rows after it down): DuckDB
+reports a row's ordinal, and one streamed pass over the file (Python's csv module, counting
+line breaks, keeping nothing) turns ordinals into lines. Any DuckDB error becomes a problem
+naming the file that describes the failure without quoting DuckDB's message (which may quote
+a line); running out of memory is "too many different values".
 
 Memory is bounded by the distinct combinations of read values, not by the number of people,
-and DuckDB's own use by :data:`MEMORY_LIMIT`; a file whose values are so varied that they do
-not fit is refused ("too many different values"), never half-read.
+and DuckDB's own use by :data:`MEMORY_LIMIT`.
 """
 
 from __future__ import annotations
