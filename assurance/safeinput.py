@@ -284,8 +284,22 @@ def read_text(path: Path, *, what: str = "text file", advice: str = "save it as 
 _ECHO_CHARS = 40
 
 
-_CONTROL = "\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"  # Unicode Cc and Cs, non-characters
+# Unicode Cc and Cs, and the non-characters U+FFFE and U+FFFF, as inclusive code point ranges.
+_CONTROL_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0xD800, 0xDFFF), (0xFFFE, 0xFFFF))
 _CONTROL_RE: dict[str, re.Pattern[str]] = {}
+
+
+def _control_class(allow: str) -> str:
+    """A regex character class of the control and non-characters, less those in ``allow``:
+    the allowed ones are cut out of the ranges rather than excluded by a lookahead, which
+    made a search over a whole file about seven times slower."""
+    ranges = list(_CONTROL_RANGES)
+    for code in sorted({ord(c) for c in allow}):
+        ranges = [part for low, high in ranges
+                  for part in (((low, code - 1), (code + 1, high)) if low <= code <= high
+                               else ((low, high),))
+                  if part[0] <= part[1]]
+    return "[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges) + "]"
 
 
 def _control(text: str, allow: str = "") -> tuple[int, str] | None:
@@ -296,9 +310,7 @@ def _control(text: str, allow: str = "") -> tuple[int, str] | None:
     """
     pattern = _CONTROL_RE.get(allow)
     if pattern is None:
-        keep = "".join(f"\\x{ord(c):02x}" for c in allow)
-        pattern = _CONTROL_RE[allow] = re.compile(
-            f"(?![{keep}])[{_CONTROL}]" if keep else f"[{_CONTROL}]")
+        pattern = _CONTROL_RE[allow] = re.compile(_control_class(allow))
     found = pattern.search(text)
     if found is None:
         return None
