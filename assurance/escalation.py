@@ -88,6 +88,8 @@ def escalate_unacknowledged(session: Session, settings: Settings, as_of: date, a
         rule = rules_by_id.get(f.rule_id)
         if rule is None or (f.silenced_until is not None and f.silenced_until >= as_of):
             continue
+        if f.status == "ok":  # met again, recovering towards resolution: the clocks pause
+            continue
         clocks = {reason: got for reason, got in (("unacknowledged", _unacknowledged(rule, f, as_of)),
                                                   ("overdue", _overdue(rule, f, as_of)))
                   if got is not None}

@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 from assurance import audit
 from assurance.config import Settings
 from assurance.db import session
+from assurance.engine.conditions.base import facts_of
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Organisation
@@ -49,7 +50,7 @@ from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
 
 LIFECYCLE_KINDS = ("opened", "reopened", "continuing", "escalated", "recovering", "resolved",
-                   "no_data", "error")
+                   "outside", "no_data", "error")
 """Event kinds evaluations write (people's events, such as acknowledged, come in between)."""
 
 
@@ -159,8 +160,15 @@ def _last_event(s: Session, f: Finding, kinds: Sequence[str]) -> FindingEvent | 
 
 
 def _met_in_a_row(s: Session, f: Finding) -> int:
-    """Periods in a row the rule has been met while the finding stayed open (recovering)."""
-    last = _last_event(s, f, LIFECYCLE_KINDS)
+    """Periods in a row the rule has been met while the finding stayed open (recovering).
+    Escalations by the unacknowledged or overdue clocks happen between evaluations and do
+    not break the run."""
+    recent = s.exec(select(FindingEvent).where(FindingEvent.finding_id == f.id,
+                                               col(FindingEvent.kind).in_(LIFECYCLE_KINDS))
+                    .order_by(col(FindingEvent.id).desc()).limit(50)).all()
+    last = next((e for e in recent if not (e.kind == "escalated"
+                                           and "reason" in json.loads(e.details or "{}"))),
+                None)
     if last is None or last.kind != "recovering":
         return 0
     return int(json.loads(last.details or "{}").get("met_periods", 0))
@@ -222,9 +230,9 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
     f.labels, f.evidence = _json(o.rule.labels), _json(o.rule.evidence)
     f.summary, f.updated_at = o.summary, at
     f.value = fig.value if fig is not None else None
-    f.facts = _json({**o.verdict.facts, **({"movement": o.verdict.movement.as_facts()}
-                                          if o.verdict.movement else {})}
-                    if o.verdict else {})
+    f.facts = _json({**o.verdict.facts, **({"movement": {
+        **o.verdict.movement.as_facts(), "previous_figure": facts_of(o.verdict.movement.previous)}}
+        if o.verdict.movement else {})} if o.verdict else {})
     previous_status, f.status, f.last_period = f.status, o.status, o.period
     if same_period:
         return out
@@ -268,8 +276,9 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
     elif o.status == "outside":
         # Outside the range but no longer significant: NHS England still flags the figure,
         # so an open finding stays open (neither resolved nor escalated); none is opened.
+        # The event does not notify: nothing new to tell, and "still in breach" would be false.
         if f.open:
-            out.append(record_transition(s, f, "continuing", at=at, as_of=as_of, actor=actor,
+            out.append(record_transition(s, f, "outside", at=at, as_of=as_of, actor=actor,
                                          summary=o.summary, details={"significant": False}))
     elif previous_status != o.status:
         kind = "error" if o.status == "error" else "no_data"

@@ -208,8 +208,12 @@ def test_a_finding_met_again_but_not_yet_resolved_is_advised_as_recovering(
     cfg = tmp_path / "config.toml"
     cfg.write_text("[findings]\nresolve_after_annual = 2\n")
     settings = load_settings(cfg)
-    for year in (2024, 2025):
-        api.evaluate_and_record(engine, settings, as_of=date(year, 6, 1), at=AT, actor="t")
+    api.evaluate_and_record(engine, settings, as_of=date(2024, 6, 1), at=AT, actor="t")
+    with Session(engine) as s, s.begin():  # owned, not overdue: not an Alert on those counts
+        f = s.exec(select(Finding).where(Finding.rule_id == "wres.2.adverse")).one()
+        findings.assign(s, str(f.id), owner="Chief People Officer", due=date(2026, 3, 31),
+                        note="Panel training", actor="chair", at=AT, as_of=date(2024, 6, 2))
+    api.evaluate_and_record(engine, settings, as_of=AS_OF, at=AT, actor="t")
     ctx = board_context(engine, settings, org_code=ORG, as_of=AS_OF)
     o = next(o for o in ctx.outcomes if o.rule_id == "wres.2.adverse")
     assert o.status == "ok" and o.finding is not None and o.finding.open

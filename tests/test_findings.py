@@ -162,7 +162,7 @@ def test_outside_the_range_but_not_significant_keeps_an_open_finding_open_and_op
         statuses.append([o.status for o in result.outcomes])
         kinds.append([t.event.kind for t in result.transitions])
     assert statuses == [["breach"], ["outside"], ["ok"], ["outside"]]
-    assert kinds == [["opened"], ["continuing"], ["resolved"], []]
+    assert kinds == [["opened"], ["outside"], ["resolved"], []]
     with Session(engine) as s:
         f = s.exec(select(Finding)).one()
         events = s.exec(select(FindingEvent).order_by(FindingEvent.id)).all()  # type: ignore[arg-type]

@@ -58,3 +58,21 @@ def test_a_findings_judged_change_is_a_row_unless_a_count_is_withheld() -> None:
     small = _rl_facts((300, 1000), (5, 40))  # 5 is withheld from the network
     assert "Change since 2024" in dict(disclose_figure(small, EXACT).facts)
     assert "Change since 2024" not in dict(disclose_figure(small, network).facts)
+
+
+def test_the_change_row_is_withheld_when_the_previous_periods_counts_were_small() -> None:
+    # Review finding: the p-value of 2024's 3/95 against 2025's 8/96 names the 3.
+    facts = _rl_facts((300, 1000), (200, 1000))
+    movement = dict(facts["movement"])  # type: ignore[arg-type]
+    movement["previous_figure"] = _rl_facts((300, 1000), (3, 95))
+    small_before = {**facts, "movement": movement}
+    assert "Change since 2024" not in dict(disclose_figure(small_before, DisclosurePolicy()).facts)
+    assert "Change since 2024" in dict(disclose_figure(small_before, EXACT).facts)
+
+
+def test_a_rule_that_counts_people_states_its_threshold_as_a_count() -> None:
+    # Review finding: "at most 5 Disabled people" read "Threshold 5.0%" in network messages.
+    facts = {"value": 4.2, "unit": "percent", "period": "wres:2025", "measure": "count",
+             "threshold": 5, "measured": 4}
+    rows = dict(disclose_figure(facts, EXACT, specs=FACT_SPECS).facts)
+    assert rows["Threshold"] == "5"

@@ -63,7 +63,7 @@ def test_escalation_reaches_min_level_subscribers_when_the_finding_gets_there(
     board = from_json(w.notifications()[-1].message)
     assert board.level == "board_committee"
     assert board.headline.startswith("Escalated from executive lead to board committee (3 "
-                                     "consecutive periods in breach)")
+                                     "periods in breach)")
 
 
 def test_still_in_breach_repeats_on_each_subscriptions_interval(engine: Engine,
@@ -76,12 +76,12 @@ def test_still_in_breach_repeats_on_each_subscriptions_interval(engine: Engine,
                                      actor="t", at=AT)
     for year in (2021, 2022, 2023, 2024):
         w.breach(year)
-    got = [(n.subscription, n.event, json.loads(n.message)["headline"][:35])
+    got = [(n.subscription, n.event, json.loads(n.message)["headline"][:37])
            for n in w.notifications() if n.event == "repeat"]
-    assert got == [("race", "repeat", "Still in breach after 2 consecutive"),
-                   ("race", "repeat", "Still in breach after 3 consecutive"),
-                   ("every-2", "repeat", "Still in breach after 3 consecutive"),
-                   ("race", "repeat", "Still in breach after 4 consecutive")]
+    assert got == [("race", "repeat", "Still in breach (2 periods in breach)"),
+                   ("race", "repeat", "Still in breach (3 periods in breach)"),
+                   ("every-2", "repeat", "Still in breach (3 periods in breach)"),
+                   ("race", "repeat", "Still in breach (4 periods in breach)")]
     assert {(s, e) for s, e in sent_to(w) if e == "opened"} == {
         ("race", "opened"), ("every-2", "opened"), ("never", "opened")}
 

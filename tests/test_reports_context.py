@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from assurance import api
-from assurance.config import AudienceSettings, Settings
+from assurance.config import DEFAULT_LEVELS, AudienceSettings, Settings
 from assurance.db import session
 from assurance.engine.evaluate import evaluate
 from assurance.problems import ProblemsError
@@ -241,3 +241,17 @@ def test_a_trajectory_rule_gives_its_line_for_the_chart(syn01: BoardContext) -> 
     assert last[1] > o.figure.value  # SYN01 is behind its line
     chart = trend_chart(o, syn01.organisation.name)
     assert chart is not None and f"Dotted line: {o.expected_label}" in chart.alt
+
+
+def test_an_open_board_level_finding_is_an_alert_whatever_this_periods_status(
+        syn01: BoardContext) -> None:
+    # Review finding: an open finding at regulator level left Alert when its figure was
+    # outside the range but not significant, recovering, or had no data this period.
+    from assurance.report_context.board import alert_reasons
+
+    wres2 = next(o for o in syn01.outcomes if o.rule_id == "wres.2.adverse")
+    for status in ("outside", "ok", "no_data", "not_calculable"):
+        o = dataclasses.replace(wres2, status=status)
+        assert "open at Regulator level" in alert_reasons(o, AS_OF, DEFAULT_LEVELS, 10), status
+    assert alert_reasons(dataclasses.replace(wres2, finding=None, status="outside"), AS_OF,
+                         DEFAULT_LEVELS, 10) == ()

@@ -333,11 +333,17 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         if key in SHOWN_AS_FIGURE:
             continue
         spec = specs.get(key) or FactSpec(key.replace("_", " ").capitalize(), "derived")
-        text = _fact_text(raw, spec, policy, any_hidden, unit)
+        # A rule that counts people states its threshold as a count, not in the metric's unit.
+        text = _fact_text(raw, spec, policy, any_hidden,
+                          "count" if facts.get("measure") == "count" else unit)
         if text is not None:
             extra.append((spec.label, text))
 
-    change = _movement_row(facts.get("movement"), any_hidden and not policy.exact)
+    movement = facts.get("movement")
+    previous = movement.get("previous_figure") if isinstance(movement, Mapping) else None
+    previous_hidden = isinstance(previous, Mapping) and not policy.exact and disclose_figure(
+        previous, policy, confidence=confidence, specs=specs).hidden
+    change = _movement_row(movement, (any_hidden or previous_hidden) and not policy.exact)
     if change is not None:
         extra.append(change)
 
@@ -357,8 +363,9 @@ _MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",
 
 def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
     """("Change since 2024", "No significant change (p = 0.88)") from a finding's judged
-    movement (engine.movement); None when there is none, or when a count of the figure is
-    withheld from the audience (a direction built on small numbers could reveal them)."""
+    movement (engine.movement); None when there is none, or when a count of this period's
+    figure or of the previous period's is withheld from the audience: a p-value or direction
+    built on small numbers could reveal them."""
     if not isinstance(movement, Mapping) or withheld:
         return None
     direction = movement.get("direction")

@@ -51,6 +51,11 @@ Direction = Literal["improving", "worsening", "no_significant_change", "not_test
 Basis = Literal["significance test", "SPC signal", ""]
 
 
+SPC_DIRECTIONS: dict[str, Direction] = {"special_cause_improvement": "improving",
+                                        "special_cause_concern": "worsening"}
+"""An XmR chart's variation at the latest point as a judged direction (else no change)."""
+
+
 @dataclass(frozen=True)
 class Movement:
     """The latest change of a figure, judged (numbers as computed: disclose before showing)."""
@@ -97,6 +102,17 @@ def change_p_value(prev: Figure, curr: Figure, measure: str = "value") -> float 
     return 2 * (1 - NormalDist().cdf(abs(z)))
 
 
+def _distance_p_value(prev: Figure, curr: Figure) -> float | None:
+    """Two-sided p of a change in a ratio's distance from 1 (|ln RR|), for ratios whose
+    improvement is toward one: 0.80 to 1.25 is as far from parity as before, not a change."""
+    a, se_a = estimate(prev)
+    b, se_b = estimate(curr)
+    if a is None or b is None or se_a is None or se_b is None or not (se_a > 0 or se_b > 0):
+        return None
+    z = (abs(b) - abs(a)) / math.sqrt(se_a**2 + se_b**2)
+    return 2 * (1 - NormalDist().cdf(abs(z)))
+
+
 def _better(m: MetricDef, prev: float, curr: float) -> bool | None:
     """Whether ``curr`` is better than ``prev`` in the metric's own direction (None: no
     direction of improvement, e.g. a neutral metric)."""
@@ -117,11 +133,7 @@ def _spc_reading(usable: Sequence[Figure], m: MetricDef, stats: StatisticsSettin
     result = xmr.analyse([f.value for f in usable if f.value is not None], settings)
     if not result.limits_available:
         return None
-    if result.variation == "special_cause_improvement":
-        return "improving"
-    if result.variation == "special_cause_concern":
-        return "worsening"
-    return "no_significant_change"
+    return SPC_DIRECTIONS.get(result.variation, "no_significant_change")
 
 
 def movement_of(series: Sequence[Figure], m: MetricDef, stats: StatisticsSettings
@@ -136,7 +148,8 @@ def movement_of(series: Sequence[Figure], m: MetricDef, stats: StatisticsSetting
     spc = _spc_reading(usable, m, stats)
     if spc is not None:
         return Movement(spc, "SPC signal", None, prev, curr)
-    p = change_p_value(prev, curr)
+    p = (_distance_p_value(prev, curr) if m.improvement == "toward_one" and curr.unit == "ratio"
+         else change_p_value(prev, curr))
     better = _better(m, prev.value, curr.value)
     if p is None or better is None:  # no test possible, or no direction of improvement
         return Movement("not_tested", "", p, prev, curr)

@@ -11,7 +11,7 @@ What notifies:
 
 * **opened** and **reopened**: every matching subscription;
 * **continuing** (still in breach): when the subscription's ``repeat_every`` is due (default
-  every period; 0 never) counted on consecutive periods in breach;
+  every period; 0 never) counted on the periods in breach;
 * **escalated**: every subscription matching at the new level, so ``min_level`` subscribers
   (the board committee) first hear of a finding when it reaches them;
 * **acknowledged** and **resolved** (with its duration): every matching subscription and

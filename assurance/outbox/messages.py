@@ -97,7 +97,7 @@ def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level
                 f"{short_label(details['previously_resolved_in'])}): {figure}")
     if kind == "continuing":
         n = details.get("consecutive_periods", finding.consecutive_periods)
-        return f"Still in breach after {n} consecutive periods: {figure}"
+        return f"Still in breach ({n} period{'s' if n != 1 else ''} in breach): {figure}"
     if kind == "escalated":
         if details.get("reason") == "unacknowledged":
             why = f"not acknowledged after {details['working_days']} working days"
@@ -107,7 +107,7 @@ def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level
                    f"day{'s' if n != 1 else ''} overdue")
         else:
             why = (f"{details.get('consecutive_periods', finding.consecutive_periods)} "
-                   "consecutive periods in breach")
+                   "periods in breach")
         return f"Escalated from {lvl(previous_level)} to {lvl(event.level)} ({why}): {figure}"
     if kind == "acknowledged":
         note = details.get("note") or ""

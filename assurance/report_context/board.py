@@ -98,19 +98,23 @@ def ordered_rules(inputs: ReportInputs) -> list[Rule]:
 
 def alert_reasons(o: OutcomeView, as_of: date, levels: Sequence[str],
                   unowned_after: int) -> tuple[str, ...]:
-    """Why an outcome is an Alert (empty: it is not), in reading order."""
+    """Why an outcome is an Alert (empty: it is not), in reading order. An open finding is
+    judged whatever this period's status (outside the range, recovering, no data): it is
+    still open at its level, its action still due."""
     f = o.finding
     spc_concern = (o.movement is not None and o.movement.basis == "SPC signal"
                    and o.movement.direction == "worsening")
-    if o.status != "breach":
-        return ("special cause concern",) if spc_concern else ()
     if f is None:
-        return ("breach not yet in the findings register",)
+        if o.status == "breach":
+            return ("breach not yet in the findings register",)
+        return ("special cause concern",) if spc_concern else ()
     out = []
-    if any(k in ALERT_KINDS for k in f.events_at_as_of):
+    if o.status == "breach" and any(k in ALERT_KINDS for k in f.events_at_as_of):
         out.append({"opened": "new breach", "reopened": "breach re-opened",
                     "escalated": f"escalated to {f.level_label}"}[
             next(k for k in ALERT_KINDS[::-1] if k in f.events_at_as_of)])
+    elif f.open and "escalated" in f.events_at_as_of:  # by the unacknowledged/overdue clocks
+        out.append(f"escalated to {f.level_label}")
     if f.open and f.level in board_levels(levels) and not any(
             "escalated" in r for r in out):
         out.append(f"open at {f.level_label} level")
@@ -200,14 +204,14 @@ def _finding_phrase(f: FindingView | None) -> str:
     if f is None:
         return "Not yet recorded in the findings register."
     if "escalated" in f.events_at_as_of:
-        return (f"Escalated to {f.level_label} after {f.consecutive_periods} consecutive "
-                "periods in breach.")
+        return (f"Escalated to {f.level_label} after {f.consecutive_periods} periods in "
+                "breach.")
     if "reopened" in f.events_at_as_of:
         return f"Re-opened at {f.level_label} level."
     if "opened" in f.events_at_as_of:
         return f"New finding, at {f.level_label} level."
     owner = f"owner {f.owner}, due {f.due_text}" if f.owner else "no action owner assigned"
-    return (f"In breach for {f.consecutive_periods} consecutive period(s); {f.level_label}; "
+    return (f"{f.consecutive_periods} period(s) in breach since it opened; {f.level_label}; "
             f"{owner}.")
 
 
@@ -217,11 +221,11 @@ def _accountability(f: FindingView | None) -> str:
         return ("Not yet recorded in the findings register, so it has no owner or action "
                 "date.")
     since = short_label(f.first_breach_period) if f.first_breach_period else "this period"
-    periods = f"{f.consecutive_periods} consecutive period" + (
+    periods = f"{f.consecutive_periods} period" + (
         "s" if f.consecutive_periods != 1 else "")
     owner = f.owner or "none assigned"
     promised = f.action_note or "no action recorded"
-    return (f"In breach since {since} ({periods}), at {f.level_label} level. Owner: {owner}. "
+    return (f"In breach since {since} ({periods} in breach), at {f.level_label} level. Owner: {owner}. "
             f"Action promised: {promised}; due {f.due_text}.")
 
 
@@ -245,7 +249,8 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
 
     alerts = sorted((o for o in outcomes if o.classification == "alert"), key=key)
     alert = [item("alert", o, f"{_sentence(o.alert_reasons)} {o.summary} "
-                  + (_accountability(o.finding) if o.status == "breach" else o.trend_text + "."))
+                  + (_accountability(o.finding) if o.status == "breach" or (o.finding and o.finding.open)
+                     else o.trend_text + "."))
              for o in alerts]
     alerted = {o.metric for o in alerts}
     alert += [SummaryItem("alert", f"{v.title}: special cause concern",

@@ -160,8 +160,8 @@ def _since(o: OutcomeView, f: FindingView | None) -> str:
     if f.opened_on is not None:
         parts.append(f"finding opened {long_date(f.opened_on)}")
     if f.consecutive_periods:
-        parts.append(f"{f.consecutive_periods} consecutive period"
-                     + ("" if f.consecutive_periods == 1 else "s"))
+        parts.append(f"{f.consecutive_periods} period"
+                     + ("" if f.consecutive_periods == 1 else "s") + " in breach")
     return "; ".join(parts) or "new at this date"
 
 

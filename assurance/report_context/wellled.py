@@ -187,7 +187,7 @@ def _finding_text(o: OutcomeView) -> str:
         return "Not yet in the register" if o.status == "breach" else "No finding recorded"
     text = f"{f.status_label}; level {f.level_label}"
     if f.open:
-        text += f"; {f.consecutive_periods} consecutive period(s) in breach"
+        text += f"; {f.consecutive_periods} period(s) in breach"
     return text
 
 

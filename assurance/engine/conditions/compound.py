@@ -70,12 +70,15 @@ class Compound(Condition):
                                               for r in results]}
         summary = "; ".join(r.summary for r in results)
         status: Status
+        # 'outside' (beyond a limit, not significant) ranks between breach and ok: for 'all'
+        # every child must be at least outside, for 'any' one child outside and none in breach.
+        judged = all(s in ("breach", "outside", "ok") for s in statuses)
         if self.kind == "all":
-            status = ("ok" if "ok" in statuses else "breach" if all(s == "breach" for s in
-                                                                   statuses) else "no_data")
+            status = ("ok" if "ok" in statuses else "no_data" if not judged
+                      else "outside" if "outside" in statuses else "breach")
         else:
-            status = ("breach" if "breach" in statuses else "ok" if all(s == "ok" for s in
-                                                                       statuses) else "no_data")
+            status = ("breach" if "breach" in statuses else "no_data" if not judged
+                      else "outside" if "outside" in statuses else "ok")
         return Verdict(status, summary, figure=first.figure, period=first.period,
                        facts=facts, trend=first.trend, series=first.series)
 

@@ -46,6 +46,7 @@ from assurance.engine.conditions.base import (
     missing,
 )
 from assurance.engine.conditions.common import Breakdown, breakdown, describe_breakdown, params
+from assurance.engine.movement import SPC_DIRECTIONS, Movement
 from assurance.engine.yamlsrc import Pos
 
 KIND = "spc"
@@ -103,10 +104,14 @@ class Spc(Condition):
                            series=points)
         breach = ("concern" in self.signals and result.variation == "special_cause_concern") or (
             "consistent_fail" in self.signals and result.assurance == "consistent_fail")
+        # The judged movement is this chart's own reading (its method, run length, rebases),
+        # so the rule and its trend words never disagree.
+        movement = Movement(SPC_DIRECTIONS.get(result.variation, "no_significant_change"),
+                            "SPC signal", None, series[-2], fig) if len(series) > 1 else None
         return Verdict("breach" if breach else "ok", text, figure=fig, period=fig.period_key,
                        facts=facts, series=points,
                        trend="up" if values[-1] > values[-2] else "down"
-                       if values[-1] < values[-2] else "flat")
+                       if values[-1] < values[-2] else "flat", movement=movement)
 
 
 def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
