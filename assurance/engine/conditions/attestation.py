@@ -24,7 +24,9 @@ Example::
 
 Options: ``statement`` (required; dotted lower-case id, the one ``attestations add`` records),
 ``text`` (the statement's wording, offered as the default text when one is recorded),
-``warn_days`` (default 30; 0 breaches only once the attestation has lapsed).
+``warn_days`` (default 30; 0 breaches only once the attestation has lapsed), ``since`` (a date:
+the requirement applies from then; evaluated earlier the rule gives *no data*, so replaying
+history does not find a trust in breach of a plan that did not exist yet).
 
 Who is checked: like a missing return, an absent attestation is itself the breach, so every
 organisation in ``organisations.accountable`` is evaluated even without any figures, besides
@@ -42,6 +44,7 @@ References: domain.md §12 (EDI Improvement Plan, High Impact Actions and succes
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from assurance.engine.conditions.base import (
@@ -70,8 +73,8 @@ class AttestationRequired(Condition):
     # the date to everyone).
     facts = {"days_left": FactSpec("Days until the attestation lapses", "derived", "")}
 
-    def __init__(self, statement: str, text: str, warn_days: int):
-        self.statement, self.text, self.warn_days = statement, text, warn_days
+    def __init__(self, statement: str, text: str, warn_days: int, since: date | None = None):
+        self.statement, self.text, self.warn_days, self.since = statement, text, warn_days, since
 
     def reports_absence(self) -> bool:
         return True
@@ -83,6 +86,9 @@ class AttestationRequired(Condition):
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
         day = ctx.data.as_of
+        if self.since is not None and day < self.since:
+            return Verdict("no_data", f"{self.statement} is required from "
+                           f"{self.since.isoformat()}; not judged before then.")
         mine = [a for a in ctx.org.attestations
                 if a.statement == self.statement and a.attested_on <= day]
         current = [a for a in mine if a.current_on(day)]
@@ -112,7 +118,8 @@ class AttestationRequired(Condition):
 
 
 def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
-    p = params(spec, pos, pc, KIND, ("statement", "text", "warn_days"), required=("statement",))
+    p = params(spec, pos, pc, KIND, ("statement", "text", "warn_days", "since"),
+               required=("statement",))
     if p is None:
         return None
     statement = pc.chk.text(p, "statement")
@@ -122,6 +129,11 @@ def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
         return None
     text = pc.chk.text(p, "text", "") or ""
     warn = pc.chk.integer(p, "warn_days", DEFAULT_WARN_DAYS, minimum=0)
+    since = p.get("since")
+    if since is not None and not isinstance(since, date):
+        pc.chk.error(p.value_pos["since"], f"'since': found {since!r}; expected a date like "
+                     "2024-03-31")
+        return None
     if statement is None or warn is None:
         return None
-    return AttestationRequired(statement, " ".join(text.split()), warn)
+    return AttestationRequired(statement, " ".join(text.split()), warn, since)
