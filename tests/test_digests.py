@@ -209,3 +209,30 @@ def test_digests_sent_early_carry_what_is_held_once_and_the_next_one_starts_afte
     _deliver(w, early)
     _deliver(w, NEXT_MORNING)  # the scheduled digest has nothing left to carry
     assert [d["idempotency_key"] for d in _lines(tmp_path / "network.jsonl")] == [key]
+
+
+def test_the_window_end_is_never_after_the_clock_on_the_days_the_clocks_change() -> None:
+    # Review finding: the wall-clock comparison put a 01:30 digest 20 minutes in the future on
+    # 29 March 2026, and moved the window backwards on 25 October 2026.
+    from datetime import UTC, datetime, timedelta
+
+    from assurance.config import SubscriptionSettings
+    from assurance.outbox.digest import window_end
+
+    sub = SubscriptionSettings("n", "c", "network", {}, mode="daily", digest_time="01:30")
+    at = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    ends = []
+    while at < datetime(2026, 3, 30, 3, 0, tzinfo=UTC):
+        end = window_end(sub, "Europe/London", at)
+        assert end <= at, at
+        ends.append(end)
+        at += timedelta(minutes=10)
+    assert ends == sorted(ends)  # never moves backwards
+    sub = SubscriptionSettings("n", "c", "network", {}, mode="daily", digest_time="00:30")
+    at, ends = datetime(2026, 10, 24, 22, 0, tzinfo=UTC), []
+    while at < datetime(2026, 10, 26, 3, 0, tzinfo=UTC):
+        end = window_end(sub, "Europe/London", at)
+        assert end <= at, at
+        ends.append(end)
+        at += timedelta(minutes=10)
+    assert ends == sorted(ends)

@@ -377,8 +377,10 @@ def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
     if movement.get("basis") == "SPC signal":
         why = "common cause only" if direction == "no_significant_change" else "special cause"
         return label, f"{_MOVEMENT_WORDS[direction]} ({why} on the SPC chart)"
-    if direction == "not_tested" or p is None:
+    if p is None:
         return label, "Not tested (no counts or bases)"
+    if direction == "not_tested":
+        return label, f"Changed ({p_text(p)}; no direction of improvement is set)"
     sig = "significant, " if direction in ("improving", "worsening") else ""
     return label, f"{_MOVEMENT_WORDS[direction]} ({sig}{p_text(p)})"
 

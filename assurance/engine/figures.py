@@ -92,8 +92,8 @@ def fmt_value(value: float | None, unit: str) -> str:
         return f"{value:.2f}"
     if unit == "yes_no":
         return "yes" if value >= 0.5 else "no"
-    if unit == "p_value":
-        return "< 0.001" if value < 0.001 else f"{value:.3f}" if value < 0.01 else f"{value:.2f}"
+    if unit == "p_value":  # three decimals below 0.1, so 0.0499 never reads as 0.05
+        return "< 0.001" if value < 0.001 else f"{value:.3f}" if value < 0.1 else f"{value:.2f}"
     if unit == "count":
         return f"{value:,.0f}"
     return plain_number(value)

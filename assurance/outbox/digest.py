@@ -172,7 +172,9 @@ def window_end(sub: SubscriptionSettings, timezone: str, at: datetime) -> dateti
         days_back = (local.weekday() - WEEKDAYS.index(sub.digest_weekday.lower())) % 7
     day = (local - timedelta(days=days_back)).date()
     end = datetime(day.year, day.month, day.day, int(hh), int(mm), tzinfo=local.tzinfo)
-    if end > local:
+    # Compared in UTC: two datetimes sharing a tzinfo compare by wall clock, which is wrong
+    # on the days the clocks change.
+    if end.astimezone(UTC) > as_utc(at):
         end = datetime.combine((end - _step(sub)).date(), end.timetz())
     return end.astimezone(UTC)
 

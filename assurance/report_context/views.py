@@ -176,6 +176,9 @@ def movement_view(mv: Movement | None, m: MetricDef, policy: DisclosurePolicy,
     elif mv.p_value is not None and mv.direction != "not_tested":
         sig = "significant" if mv.direction in ("improving", "worsening") else "could be chance"
         text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} ({sig}, {p_text(mv.p_value)})"
+    elif mv.p_value is not None:  # tested, but the metric has no direction of improvement
+        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} ({p_text(mv.p_value)}; no direction " \
+               "of improvement is set for this measure)"
     else:
         text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} (not tested: no counts or bases)"
     view = MovementView(mv.direction, mv.basis, mv.p_value, pl, a, b, text)
