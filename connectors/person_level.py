@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -522,18 +523,19 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
     keys = list(dict.fromkeys(k for ks in plan.extract.counts for k in ks)) or ["n"]
     sets = {sum(1 << (len(keys) - 1 - keys.index(k)) for k in keys if k not in ks): ks
             for ks in plan.extract.counts}
+    where = {ks: operator.itemgetter(*(1 + keys.index(k) for k in ks)) for ks in sets.values()}
     for ks in plan.extract.counts:
         out.counts[ks] = []
     grouping = "".join(f"({', '.join(ks)}), " for ks in plan.extract.counts)
     for row in con.execute(f"SELECT GROUPING({', '.join(keys)}), {', '.join(keys)}, sum(n) "
                            f"FROM ({plan.joined()}) GROUP BY GROUPING SETS ({grouping}()) "
                            "ORDER BY ALL").fetchall():
-        ks = sets.get(int(row[0]), ())
+        ks = sets.get(row[0], ())
         if not ks:
             out.rows = int(row[-1] or 0)
             continue
-        out.counts[ks].append((tuple(row[1 + keys.index(k)] for k in ks), int(row[-1])))
-
+        values = where[ks](row)
+        out.counts[ks].append((values if len(ks) > 1 else (values,), row[-1]))
 
 _EMPTY = "regexp_full_match(csv_line, '[\\r\\n]*(?:\"\"|)(?:,(?:\"\"|))*[\\r\\n]*')"
 """SQL: a rejected row holding no text at all (only commas and empty quotes), which is a
