@@ -197,7 +197,7 @@ class EsrCsv:
         out = Parsed()
         mapping = {k.upper(): v for k, v in ctx.ethnicity_map.items()}
         extract = Extract(
-            what="ESR extract", required=REQUIRED, optional=OPTIONAL, derived=DERIVED,
+            required=REQUIRED, optional=OPTIONAL, derived=DERIVED,
             checks=CHECKS,
             counts=(BY_BAND_ETHNIC, BY_BAND_DISABLED, BY_DIVISION_ETHNIC, BY_DIVISION_DISABLED),
             tables={"known_org": (("code",), [(c,) for c in sorted(ctx.known_orgs)]),

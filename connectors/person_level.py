@@ -131,7 +131,6 @@ class Extract:
     """What a person-level source reads and counts.
 
     Attributes:
-        what: the file, for messages ("ESR extract").
         required: columns every file has (names as written in the header).
         optional: columns read when present (absent ones read as blank).
         derived: ``(column, name, SQL)``: values computed in order from one read column (and
@@ -147,7 +146,6 @@ class Extract:
             (they may hold many different values, so they are grouped on their own).
     """
 
-    what: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     derived: tuple[tuple[str, str, str], ...] = ()

@@ -13,7 +13,7 @@ from connectors import person_level
 from connectors.person_level import Check, Extract, describe_facts, described, strip, tally
 
 EXTRACT = Extract(
-    what="test extract", required=("code", "kind"), optional=("team", "note"),
+    required=("code", "kind"), optional=("team", "note"),
     derived=(("code", "code_up", f"upper({strip('code')})"),
              ("kind", "kind_key", f"nullif(lower({strip('kind')}), '')")),
     checks=(Check("code", "code_up NOT IN ('A', 'B')",
