@@ -45,3 +45,20 @@ def test_a_small_wobble_on_wide_intervals_is_no_significant_change() -> None:
 
 def test_one_period_has_no_movement() -> None:
     assert movement_of([ratio(2025, 1.5)], CAT["wres.2"], STATS) is None
+
+
+def test_a_gap_rule_judges_the_gap_not_the_focus_groups_figure() -> None:
+    # Review finding: "Met and improving" beside a widening gap. BME harassment falls 30% -> 28%
+    # but White falls 25% -> 18%: the gap widens from 5 to 10 points on 2,000 responses each.
+    from assurance.engine.figures import GroupValue
+
+    def survey(year: int, bme: float, white: float) -> Figure:
+        return Figure("wres.5", "T1", f"survey:{year}", "percent", bme,
+                      focus=GroupValue("bme", "BME", bme, denominator=2000),
+                      reference=GroupValue("white", "White", white, denominator=2000))
+
+    series = [survey(2023, 30.0, 25.0), survey(2024, 28.0, 18.0)]
+    gap = movement_of(series, CAT["wres.5"], STATS, "gap")
+    assert gap is not None and (gap.direction, gap.measure) == ("worsening", "gap")
+    value = movement_of(series, CAT["wres.5"], STATS)
+    assert value is None or value.direction != "worsening"

@@ -372,7 +372,8 @@ def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
     if direction not in _MOVEMENT_WORDS:
         return None
     since = movement.get("previous_period")
-    label = f"Change since {short_label(since)}" if isinstance(since, str) else "Change"
+    what = "Change in the gap" if movement.get("measure") == "gap" else "Change"
+    label = f"{what} since {short_label(since)}" if isinstance(since, str) else what
     p = _number(movement.get("p_value"))
     if movement.get("basis") == "SPC signal":
         why = "common cause only" if direction == "no_significant_change" else "special cause"

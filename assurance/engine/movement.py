@@ -65,11 +65,12 @@ class Movement:
     p_value: float | None
     previous: Figure
     current: Figure
+    measure: str = "value"  # "gap": the gap between the groups moved (gap rules)
 
     def as_facts(self) -> dict[str, str | float | None]:
         """What a finding stores (``facts["movement"]``) for messages to word and disclose."""
         return {"direction": self.direction, "basis": self.basis, "p_value": self.p_value,
-                "previous_period": self.previous.period_key}
+                "previous_period": self.previous.period_key, "measure": self.measure}
 
 
 def se_percent(g: GroupValue | None, unit: str) -> float | None:
@@ -136,10 +137,13 @@ def _spc_reading(usable: Sequence[Figure], m: MetricDef, stats: StatisticsSettin
     return SPC_DIRECTIONS.get(result.variation, "no_significant_change")
 
 
-def movement_of(series: Sequence[Figure], m: MetricDef, stats: StatisticsSettings
-                ) -> Movement | None:
+def movement_of(series: Sequence[Figure], m: MetricDef, stats: StatisticsSettings,
+                measure: str = "value") -> Movement | None:
     """The judged change from the previous usable period to the latest (None: fewer than
-    two usable periods)."""
+    two usable periods). ``measure="gap"`` judges the gap between the groups (focus minus
+    reference), which is what a gap rule judges."""
+    if measure == "gap":
+        return _gap_movement(series, m, stats)
     usable = [f for f in series if f.calculable and f.value is not None]
     if len(usable) < 2:
         return None
@@ -156,6 +160,23 @@ def movement_of(series: Sequence[Figure], m: MetricDef, stats: StatisticsSetting
     if p >= stats.trend_alpha or abs(curr.value - prev.value) < 1e-12:
         return Movement("no_significant_change", "significance test", p, prev, curr)
     return Movement("improving" if better else "worsening", "significance test", p, prev, curr)
+
+
+def _gap_movement(series: Sequence[Figure], m: MetricDef, stats: StatisticsSettings
+                  ) -> Movement | None:
+    usable = [f for f in series if f.calculable and f.gap is not None]
+    if len(usable) < 2:
+        return None
+    prev, curr = usable[-2], usable[-1]
+    assert prev.gap is not None and curr.gap is not None
+    p = change_p_value(prev, curr, "gap")
+    better = _better(m, prev.gap, curr.gap)
+    if p is None or better is None:
+        return Movement("not_tested", "", p, prev, curr, "gap")
+    if p >= stats.trend_alpha or abs(curr.gap - prev.gap) < 1e-12:
+        return Movement("no_significant_change", "significance test", p, prev, curr, "gap")
+    return Movement("improving" if better else "worsening", "significance test", p, prev, curr,
+                    "gap")
 
 
 __all__ = ["Movement", "change_p_value", "estimate", "movement_of", "se_percent"]

@@ -163,11 +163,16 @@ def movement_view(mv: Movement | None, m: MetricDef, policy: DisclosurePolicy,
     pl, cl = short_label(prev.period_key), short_label(cur.period_key)
     dp, dc = (disclose_figure(facts_of(f), policy) for f in (prev, cur))
     a, b = dp.value_text, dc.value_text
+    if mv.measure == "gap" and prev.gap is not None and cur.gap is not None:
+        gap_unit = "percentage_points" if m.unit == "percent" else m.unit
+        a, b = fmt_value(prev.gap, gap_unit), fmt_value(cur.gap, gap_unit)
     if dp.value_hidden or dc.value_hidden:
         text = (f"Change from {pl} to {cl} not shown: a figure is withheld to protect small "
                 "numbers")
         return MovementView("not_tested", "", None, pl, a, b, text), None, text
     values = f"{a} ({pl}) to {b} ({cl})"
+    if mv.measure == "gap":
+        values = f"the gap between the groups, {values}"
     if mv.basis == "SPC signal":
         why = {"improving": "special cause improvement on the SPC chart",
                "worsening": "special cause concern on the SPC chart",

@@ -235,13 +235,16 @@ def facts_of(fig: Figure) -> dict[str, Any]:
 
 
 def verdict(status: Status, summary: str, ctx: EvalContext, fig: Figure,
-            breakdown: str | Sequence[str] | None = None, **facts: Any) -> Verdict:
-    """A verdict with the figure, its facts, trend and the series behind it."""
+            breakdown: str | Sequence[str] | None = None, *, movement_measure: str = "value",
+            **facts: Any) -> Verdict:
+    """A verdict with the figure, its facts, trend, the series behind it and the judged
+    movement of what the rule judges (``movement_measure="gap"`` for the gap between
+    the groups)."""
     series = ctx.series(breakdown)
     return Verdict(status, summary, figure=fig, period=fig.period_key,
                    facts={**facts_of(fig), **facts}, trend=trend_of(series),
                    series=tuple((f.period_key, f.value) for f in series),
-                   movement=movement_of(series, ctx.metric, ctx.stats))
+                   movement=movement_of(series, ctx.metric, ctx.stats, movement_measure))
 
 
 __all__ = ["FIGURE_EXTRAS", "FIGURE_KEYS", "Band", "Condition", "EvalContext", "ExpectedLine",

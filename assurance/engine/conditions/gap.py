@@ -112,11 +112,12 @@ class Gap(Condition):
         pair = (f"{self.labels[0]} {fg.value:.1f}{sym} vs {self.labels[1]} {rg.value:.1f}{sym}")
         if not beyond(measured, self.max):
             return verdict("ok", f"{pair}: gap {shown}, within {self.max:g}.", ctx, fig,
-                           self.breakdown, **facts)
+                           self.breakdown, movement_measure="gap", **facts)
         if self.significant:
             if not (fg.denominator and rg.denominator and self.value_unit == "percent"):
                 return verdict("not_calculable", f"{pair}: gap {shown}, but without response "
-                               "bases it cannot be tested.", ctx, fig, self.breakdown, **facts)
+                               "bases it cannot be tested.", ctx, fig, self.breakdown,
+                               movement_measure="gap", **facts)
             t = two_proportion_z_test(round(fg.value / 100 * fg.denominator), fg.denominator,
                                       round(rg.value / 100 * rg.denominator), rg.denominator)
             if t is not None:
@@ -125,9 +126,9 @@ class Gap(Condition):
                     return verdict("outside", f"{pair}: gap {shown}, more than {self.max:g}, "
                                    f"but it could be chance (p = {t.p_value:.2f}): not "
                                    "statistically significant.", ctx, fig, self.breakdown,
-                                   **facts)
+                                   movement_measure="gap", **facts)
         return verdict("breach", f"{pair}: gap {shown}, more than {self.max:g}.", ctx, fig,
-                       self.breakdown, **facts)
+                       self.breakdown, movement_measure="gap", **facts)
 
 
 def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
