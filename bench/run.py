@@ -11,8 +11,8 @@ Stages, each in its own process so peak memory is per stage:
 
 Every stage also reports its CPU seconds (``process_time``), and the run starts and ends with
 ``calibrate``: a fixed pure-Python loop (20 million iterations) timed in its own process. On a
-machine shared with other work, compare runs by their calibration (1.6 s when this machine
-is quiet), or by CPU seconds, rather than by wall-clock alone.
+machine shared with other work, compare runs by their calibration (1.1 s at the quietest
+seen on the 2-core machine, 2026-12-03), or by CPU seconds, rather than by wall-clock alone.
 
 Usage: ``python bench/run.py [--db-url URL] [--out DIR]``. Targets (2-core machine): load ≤ 30 s,
 Staff Survey ≤ 15 s, evaluation ≤ 5 s, peak memory ≤ 1 GB per stage.
@@ -137,7 +137,7 @@ def main() -> None:
         secs, rows = float(r["seconds"]), int(r["rows"])
         notes = ""
         if name == "calibrate":
-            notes = "a fixed CPU loop: 1.6 s on this machine when it is quiet"
+            notes = "a fixed CPU loop (1.1 s when the 2-core machine was quiet)"
         if name == "load":
             notes = (f"metrics file alone {r['metrics_seconds']:.2f} s (the rest: organisations "
                      "and loading the connectors)")
