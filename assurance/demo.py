@@ -10,7 +10,7 @@ the product through :mod:`assurance.api`, as any other caller does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from assurance.ingest import ImportResult, store_counts
 from assurance.models import Finding, Organisation
 
 if TYPE_CHECKING:
+    from assurance.engine.rules import RulePack
     from assurance.evaluation import EvaluationResult
     from assurance.outbox import DeliveryReport
 
@@ -135,6 +136,51 @@ def demo_settings(workdir: Path) -> Settings:
     return load_settings(path)
 
 
+# Attestations the demo records (EDI Improvement Plan, rules/hia.yaml), so the HIA document
+# shows each state: current (SYN01), about to lapse within the rule's warning (SYN02: its
+# finding opens on 1 June 2025, before the attestation lapses on 30 June), expired (SYN03)
+# and every statement attested (SYN06).
+# Each attestation holds from its date, so the year-by-year replay sees them appear.
+DEMO_ATTESTATIONS: tuple[tuple[str, str, str, date, date], ...] = (
+    ("SYN01", "hia.1.board-objectives", "Chair", date(2025, 4, 1), date(2026, 3, 31)),
+    ("SYN01", "hia.1.plan-published", "Chief Executive", date(2024, 9, 30), date(2025, 9, 29)),
+    ("SYN01", "hia.6.reduction-targets", "Chief People Officer", date(2024, 3, 28),
+     date(2026, 3, 27)),
+    ("SYN02", "hia.1.board-objectives", "Chair", date(2024, 7, 1), date(2025, 6, 30)),
+    ("SYN03", "hia.3.pay-gap-plans", "Director of Workforce", date(2023, 3, 30),
+     date(2024, 3, 29)),
+    # Lakeside, the good-news case, attests every statement on time (before 31 March 2024).
+    *(("SYN06", statement, role, date(2024, 3, 28), date(2026, 3, 27)) for statement, role in (
+        ("hia.1.board-objectives", "Chair"), ("hia.1.baf-tracking", "Company Secretary"),
+        ("hia.1.plan-published", "Chief Executive"),
+        ("hia.2.recruitment-overhaul", "Chief People Officer"),
+        ("hia.3.pay-gap-plans", "Director of Workforce"),
+        ("hia.4.wellbeing-plan", "Director of Workforce"),
+        ("hia.5.international-induction", "Chief Nursing Officer"),
+        ("hia.6.reduction-targets", "Chief People Officer"),
+        ("hia.6.policy-reviewed", "Chief People Officer"))),
+)
+
+
+def record_demo_attestations(engine: Engine, packs: Sequence[RulePack], workdir: Path,
+                             at: datetime) -> None:
+    """Record :data:`DEMO_ATTESTATIONS`, each with a small synthetic evidence file whose
+    SHA-256 enters the audit chain (the file stays in the demo folder, not the store)."""
+    from assurance import attestations
+
+    statements = attestations.required_statements(packs)
+    folder = workdir / "data" / "evidence"
+    folder.mkdir(parents=True, exist_ok=True)
+    with session(engine, write=True) as s, s.begin():
+        for org, statement, role, on, until in DEMO_ATTESTATIONS:
+            evidence = folder / f"{org}-{statement}.txt"
+            evidence.write_text(f"SYNTHETIC demo evidence: {org} attests {statement} "
+                                f"(board paper of {on}).\n", encoding="utf-8")
+            attestations.add(s, org=org, statement=statement, attested_by=role,
+                             attested_on=on, valid_until=until, today=DEMO_AS_OF,
+                             actor="demo", at=at, evidence=evidence, statements=statements)
+
+
 def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
              progress: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Create a demo store from scratch and run the main job on it, offline.
@@ -173,6 +219,8 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
                                               source=source))
     result.counts = store_counts(engine)
     packs = api.load_rules(settings)
+    progress("recording the demo's attestations (EDI Improvement Plan)")
+    record_demo_attestations(engine, packs, workdir, at)
     # Replay the years so findings build a real history (continuing, escalated, resolved).
     for year in range(DEMO_FIRST_YEAR, DEMO_AS_OF.year + 1):
         as_of = date(year, DEMO_AS_OF.month, DEMO_AS_OF.day)

@@ -10,7 +10,14 @@ the shared Typer app in :mod:`assurance.cli.base`.
 
 from __future__ import annotations
 
-from assurance.cli import data, figures, outputs, rules, spc  # noqa: F401  (registers the commands)
+from assurance.cli import (  # noqa: F401  (registers the commands)
+    attestations,
+    data,
+    figures,
+    outputs,
+    rules,
+    spc,
+)
 from assurance.cli.base import app
 
 

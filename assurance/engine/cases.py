@@ -57,14 +57,16 @@ from assurance.engine.yamlsrc import (
     load_located,
 )
 from assurance.ingest import ObservationRow, check_figure
-from assurance.models import Import, Observation, Organisation, Period
+from assurance.models import Attestation, Import, Observation, Organisation, Period
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, did_you_mean
 
 COLUMNS = ("org_code", "period", "metric", "group", "breakdown", "numerator", "denominator",
            "value", "note")
 STATUSES = ("breach", "outside", "ok", "no_data", "not_calculable", "error")
-DATA_KEYS = ("as_of", "organisations", "observations", "expect")
+DATA_KEYS = ("as_of", "organisations", "observations", "attestations", "expect")
+ATTESTATION_KEYS = ("org", "statement", "attested_by", "attested_on", "valid_until",
+                    "withdrawn_on", "evidence_sha256")
 CONDITION_CASES = Path(__file__).resolve().parent / "conditions" / "cases"
 
 
@@ -119,6 +121,42 @@ def _obs(raw: Any, pos: Pos, chk: Checker) -> ObservationRow | None:
                           None if value is None or suppressed else float(value),
                           num("numerator"), num("denominator"), suppressed=suppressed,
                           note=num("note"), line=pos[0])
+
+
+def _attestations(raw: Any, pos: Pos, chk: Checker) -> list[Attestation] | None:
+    """A case's ``attestations:`` (register rows: org, statement, attested_by, attested_on,
+    valid_until, withdrawn_on, evidence_sha256), or None with the problems reported."""
+    if raw is None:
+        return []
+    if not isinstance(raw, YList):
+        chk.error(pos, "attestations must be a list")
+        return None
+    out = []
+    for i, item in enumerate(raw):
+        ipos = raw.item_pos[i]
+        if not isinstance(item, YMap):
+            chk.error(ipos, "an attestation is a mapping of " + ", ".join(ATTESTATION_KEYS))
+            return None
+        if not chk.keys(item, ATTESTATION_KEYS, required=("org", "statement", "attested_on",
+                                                          "valid_until"), what="an attestation"):
+            return None
+        days = {k: item.get(k) for k in ("attested_on", "valid_until", "withdrawn_on")}
+        bad = [k for k, v in days.items() if (v is None and k != "withdrawn_on")
+               or (v is not None and not isinstance(v, date))]
+        if bad:
+            chk.error(item.value_pos[bad[0]], f"{bad[0]} must be a date like 2025-06-01")
+            return None
+        attested_on, valid_until = days["attested_on"], days["valid_until"]
+        assert isinstance(attested_on, date) and isinstance(valid_until, date)  # required above
+        out.append(Attestation(
+            org_code=str(item["org"]), statement=str(item["statement"]), text="case",
+            attested_by=str(item.get("attested_by") or "Chair"),
+            attested_on=attested_on, valid_until=valid_until,
+            withdrawn_on=days["withdrawn_on"],
+            evidence_sha256=(str(item["evidence_sha256"]) if "evidence_sha256" in item
+                             else None),
+            recorded_by="case", recorded_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    return out
 
 
 def run_case(case: YMap, pos: Pos, packs: list[RulePack], chk: Checker,
@@ -193,15 +231,19 @@ def _run(case: YMap, name: str, rule_id: str, packs: list[RulePack], chk: Checke
             chk.problems.extend(bad)
             return None
         rows.append(row)
+    attestations = _attestations(case.get("attestations"),
+                                 case.value_pos.get("attestations", case.pos), chk)
+    if attestations is None:
+        return None
     orgs: dict[str, Organisation] = {}
     for raw in case.get("organisations") or []:
         if isinstance(raw, YMap) and "code" in raw:
             orgs[str(raw["code"])] = Organisation(
                 code=str(raw["code"]), name=str(raw.get("name", raw["code"])),
                 benchmark_group=raw.get("benchmark_group"), synthetic=True)
-    for r in rows:
-        orgs.setdefault(r.org_code, Organisation(code=r.org_code, name=r.org_code,
-                                                 benchmark_group="Peers", synthetic=True))
+    for code in [r.org_code for r in rows] + [a.org_code for a in attestations]:
+        orgs.setdefault(code, Organisation(code=code, name=code, benchmark_group="Peers",
+                                           synthetic=True))
     expect = case["expect"]
     if not isinstance(expect, YMap):
         chk.error(case.value_pos["expect"], "expect maps organisation codes to {status, summary}")
@@ -225,6 +267,7 @@ def _run(case: YMap, name: str, rule_id: str, packs: list[RulePack], chk: Checke
                               value=r.value, numerator=r.numerator, denominator=r.denominator,
                               suppressed=r.suppressed, note=r.note,
                               scope=f"{r.org_code}|{r.period_key}|{r.metric}"))
+        s.add_all(attestations)
         s.commit()
         produced = evaluate(s, packs, as_of, stats, rule_ids=[rule_id])
     engine.dispose()

@@ -72,7 +72,7 @@ from assurance.report_context.views import (
 )
 from assurance.workdays import working_days_between
 
-PACK_ORDER = ("wres", "wdes", "board", "survey", "data-quality")
+PACK_ORDER = ("wres", "wdes", "board", "survey", "hia", "data-quality")
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 ALERT_KINDS = ("opened", "reopened", "escalated")
 SERIES_LABELS = {"relative_likelihood": "Relative likelihood",
