@@ -224,9 +224,10 @@ def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
 
 def _lines(text: str) -> Iterator[str]:
     """The lines of ``text`` with their endings, as ``io.StringIO(text, newline="")`` reads
-    them (``\n``, ``\r\n`` or a lone ``\r``), without StringIO's copy of the whole text at
-    four bytes a character."""
-    if "\r" in text:
+    them (``\\n``, ``\\r\\n`` or a lone ``\\r``), without StringIO's copy of the whole text at
+    four bytes a character. A carriage return ends a line on its own only where no line feed
+    follows it; a file with only ``\\r\\n`` endings (Excel's) splits at ``\\n`` the same way."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
         yield from io.StringIO(text, newline="")
         return
     find, pos, size = text.find, 0, len(text)
