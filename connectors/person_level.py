@@ -51,7 +51,7 @@ import csv
 import io
 import operator
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -60,6 +60,7 @@ import duckdb
 
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
+from connectors.csv_lines import lines_at, mixed_line_end, ordinal_lines, rejected_row
 from connectors.tabular import CSV_ADVICE
 
 MEMORY_LIMIT = "400MB"
@@ -72,7 +73,11 @@ inside DuckDB, until the connection closes)."""
 MAX_FIELD = 100
 """The longest field a person-level source reads: every such column holds a short code."""
 
-PY_SPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+SPACE_SCAN_END = 0x3001
+"""Every character Python calls white space is below this (the last is U+3000, ideographic
+space; a test checks the whole of Unicode), so the scan below costs a millisecond, not the
+quarter of a second every command would pay to scan all 1.1 million code points."""
+PY_SPACE = "".join(chr(i) for i in range(SPACE_SCAN_END) if chr(i).isspace())
 """What Python's ``str.strip()`` and ``str.split()`` treat as white space, so that SQL
 normalises exactly as the Python code it replaced."""
 _SPACE_SQL = " || ".join(f"chr({ord(c)})" for c in PY_SPACE)
@@ -391,7 +396,7 @@ def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
                        f"{MEMORY_LIMIT} memory limit; expected a person-level extract whose "
                        "coded columns hold a few thousand different values at most")
     if isinstance(exc, duckdb.InvalidInputException):
-        line = _mixed_line_end(path)
+        line = mixed_line_end(path)
         if line is not None:
             return Problem(where, f"not readable as CSV: line {line} ends differently from "
                            "line 1 (a mix of CRLF and LF line ends, or a stray carriage "
@@ -401,22 +406,6 @@ def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
                        f"text; expected UTF-8 comma-separated text: {CSV_ADVICE}")
     return Problem(where, f"not readable as CSV ({exc.__class__.__name__}); expected UTF-8 "
                    f"comma-separated text: {CSV_ADVICE}")
-
-
-def _mixed_line_end(path: Path) -> int | None:
-    """The first line ending unlike line 1 (CRLF or LF), or holding a lone carriage return:
-    what DuckDB's strict reader cannot split into rows. None when every line ends alike."""
-    first: bytes | None = None
-    with open_regular(path) as fh:
-        for n, line in enumerate(fh, start=1):
-            end = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
-            if b"\r" in line[:len(line) - len(end)]:
-                return n
-            if first is None:
-                first = end
-            elif end and end != first:
-                return n
-    return None
 
 
 # ------------------------------------------------------------------------------ tally
@@ -564,9 +553,9 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
             "max(CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN try_cast("
             "regexp_extract(error_message, 'Actual Size:\\s*([0-9]+)', 1) AS BIGINT) END) "
             f"FROM reject_errors WHERE NOT {_EMPTY} GROUP BY line ORDER BY line").fetchall()
-        lines = _lines_at(path, [int(r[1]) for r in structural[:MAX_PROBLEMS]])
+        lines = lines_at(path, [int(r[1]) for r in structural[:MAX_PROBLEMS]])
         for (_, pos, kind, fewer, more, size) in structural[:MAX_PROBLEMS]:
-            found.append(Problem(where, _structural(kind, fewer, more, size, len(plan.header)),
+            found.append(Problem(where, rejected_row(kind, fewer, more, size, len(plan.header)),
                                  lines.get(int(pos))))
         total += rejected
         if rejected >= MAX_REJECTS:
@@ -590,7 +579,7 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
         total += _one(con, "SELECT count(*) FROM located")
         first = con.execute(f"SELECT ordinality, problem, facts FROM located ORDER BY "
                             f"ordinality LIMIT {MAX_PROBLEMS}").fetchall()
-        lines = _ordinal_lines(path, [int(r[0]) for r in first], reject_lines)
+        lines = ordinal_lines(path, [int(r[0]) for r in first], reject_lines)
         for ordinal, problem, facts in first:
             check = plan.checks[int(problem) - 1]
             found.append(Problem(where, check.message(tuple(int(f) for f in facts or ())),
@@ -602,81 +591,3 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
         found.append(Problem(where, f"… and {total - len(found):,} more problems (the first "
                              f"{len(found)} are shown)"))
     return found
-
-
-def _structural(kind: str, fewer: int | None, more: int | None, size: int | None,
-                width: int) -> str:
-    if kind == "MISSING COLUMNS" and fewer is not None:
-        return f"found {fewer} cells; expected {width}"
-    if kind == "TOO MANY COLUMNS" and more is not None:
-        return f"found {more} cells; expected {width}"
-    if kind == "LINE SIZE OVER MAXIMUM":
-        shown = f"a row of {size:,} bytes" if size else "an over-long row"
-        return (f"found {shown}; expected each field at most {LIMITS.max_field_chars:,} "
-                "characters")
-    if kind == "UNQUOTED VALUE":
-        return ("found a quoted field with text after its closing quote, or a quote that is "
-                "never closed; expected quoted fields to end at a quote followed by a comma "
-                "or the end of the line, with quotes inside them doubled")
-    return f"not readable as CSV here; expected UTF-8 comma-separated text: {CSV_ADVICE}"
-
-
-def _lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
-    """Line number (1-based) of each byte position, in one streamed pass."""
-    out: dict[int, int] = {}
-    wanted = sorted(set(positions))
-    if not wanted:
-        return out
-    newlines, offset, i = 0, 0, 0
-    with open_regular(path) as fh:
-        while i < len(wanted):
-            chunk = fh.read(1 << 20)
-            while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):
-                out[wanted[i]] = newlines + chunk[:max(0, wanted[i] - offset)].count(b"\n") + 1
-                i += 1
-            if not chunk:
-                break
-            newlines += chunk.count(b"\n")
-            offset += len(chunk)
-    return out
-
-
-def _ordinal_lines(path: Path, ordinals: Sequence[int], rejected: set[int]) -> dict[int, int]:
-    """The line each data row starts on, by its ordinal among the rows DuckDB read.
-
-    DuckDB numbers rows it read (blank lines and rejected rows skipped) and numbers
-    rejected rows by record (the header is record 1, blank lines count); the csv module
-    walks the same records, so the two are matched here, counting line breaks.
-    """
-    wanted = set(ordinals)
-    out: dict[int, int] = {}
-    if not wanted:
-        return out
-    last = max(wanted)
-    newlines = 0
-
-    def lines(fh: io.TextIOWrapper) -> Iterator[str]:
-        nonlocal newlines
-        for line in fh:
-            newlines += line.endswith("\n")
-            yield line
-
-    with open_regular(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",
-                                                     newline="") as fh:
-        reader = csv.reader(lines(fh))
-        record = ordinal = 0
-        try:
-            while ordinal < last:
-                start = newlines + 1
-                cells = next(reader, None)
-                if cells is None:
-                    break
-                record += 1
-                if record == 1 or not cells or record in rejected:
-                    continue
-                ordinal += 1
-                if ordinal in wanted:
-                    out[ordinal] = start
-        except csv.Error:
-            pass  # rows after a malformed one keep no line number rather than a wrong one
-    return out

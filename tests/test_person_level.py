@@ -152,3 +152,9 @@ def test_crlf_files_and_a_byte_order_mark_are_read(tmp_path: Path) -> None:
                      .encode())
     assert _messages(path) == [f"{path}:5:code: error: found a 1-character text; expected A "
                                "or B"]
+
+
+def test_every_white_space_character_python_knows_is_in_the_sql_set() -> None:
+    from connectors.person_level import PY_SPACE
+
+    assert "".join(chr(i) for i in range(0x110000) if chr(i).isspace()) == PY_SPACE
