@@ -47,11 +47,12 @@ Options:
 
     * **Reading of a point** that breaks several rules. ``nhsr`` (``ptd_special_cause_type``):
       beyond a limit, then trend (its direction), then two-of-three and shift (side of the
-      mean). ``mdc`` (the published rule-clash order): trend, then shift, then two-of-three,
-      then a single point beyond a limit; the first of these that fired decides improvement
-      or concern. When that rule fires both ways (the peak of a rise followed by a fall is the
-      last point of a rising trend and the first of a falling one) the point is improvement,
-      as the MDC tools' conflict rule "Improvement" shows it.
+      mean). ``mdc``: a point flagged both as improvement and as concern — by two rules (a
+      falling trend above the mean in a shift) or by one rule both ways (the peak of a rise
+      followed by a fall) — is improvement, as the MDC tools colour it (domain.md §7, the
+      MDC SQL query's conflict rule); otherwise the rules agree. The published rule-clash
+      order (trend, then shift, then two-of-three, then a single point beyond a limit)
+      names the rule that decides, the first on the side the point is read.
     * **Short segments**. ``nhsr``: no mean, no limits, no flags. ``mdc``: the mean is shown
       but no limits and no rule fires (decision, see limitations).
     * **Target on a limit**. ``nhsr``: hit and miss. ``mdc``: pass or fail, as the MDC SQL
@@ -68,12 +69,7 @@ Known limitations:
     rules at all, not even shift and trend on the mean; we apply it per segment, where the
     SQL counts the whole chart and only warns about a short segment. The MDC SQL lets only
     trends cross a recalculation; domain.md §7 (and ``runs_across_rebase``) lets shifts cross
-    too. Two-of-three never spans a rebase. Rule clashes: the MDC SQL query v2.4 settles
-    every point flagged both ways by the metric's conflict rule alone (the single chart tool:
-    improvement), with the clash order only deciding which rule's dots are drawn on top;
-    here, as domain.md §7 asks, the clash order decides the reading first and improvement
-    settles only a tie, so (higher is better) a falling trend that is also above the mean in
-    a shift reads concern where the SQL query would show improvement.
+    too. Two-of-three never spans a rebase.
 
 References:
     NHS England, "Making Data Count" (2019), the MDC SPC Excel tool v5, the MDC "SPC rule
@@ -329,15 +325,19 @@ def _reading(i: int, f: _Flags, s: SpcSettings) -> tuple[RuleName | None, bool]:
             "two_in_three": f.two3[i] and f.side[i] > 0, "trend": f.rise[i]}
     low = {"astronomical": f.astro[i] and f.side[i] < 0, "shift": f.shift[i] and f.side[i] < 0,
            "two_in_three": f.two3[i] and f.side[i] < 0, "trend": f.fall[i]}
-    for rule in CLASH_ORDER[s.method]:
-        if not (high[rule] or low[rule]):
-            continue
-        if s.method == "nhsr" and rule == "trend":
-            return rule, f.step[i] == 1
-        if high[rule] and low[rule]:  # MDC: both ways at once reads as improvement
-            return rule, s.improvement != "decrease"
-        return rule, high[rule]
-    return None, f.side[i] > 0
+    fired = [rule for rule in CLASH_ORDER[s.method] if high[rule] or low[rule]]
+    if not fired:
+        return None, f.side[i] > 0
+    if s.method == "nhsr":
+        rule = fired[0]
+        return rule, (f.step[i] == 1) if rule == "trend" else high[rule]
+    # MDC: a point flagged both as improvement and as concern (by one rule both ways, or by
+    # two rules) is improvement; the clash order names the rule that decides it.
+    if s.improvement in ("increase", "decrease") and any(high[r] for r in fired) and any(
+            low[r] for r in fired):
+        good_high = s.improvement == "increase"
+        return next(r for r in fired if (high[r] if good_high else low[r])), good_high
+    return fired[0], high[fired[0]]
 
 
 def _point_type(flagged: bool, high: bool, s: SpcSettings) -> PointType:

@@ -141,18 +141,25 @@ def test_rule_clash_trend_beats_single_point_and_shift() -> None:
     assert kinds(nhsr, last6) == {"special_cause_concern"}
 
 
-def test_rule_clash_falling_trend_beats_a_shift_above_the_mean() -> None:
+def test_a_point_flagged_both_as_improvement_and_as_concern_is_improvement() -> None:
     # After the frozen HAND13 baseline (mean 12, upper limit 15.5467, upper two-sigma line
     # 14.3644): 15, 14.8, 14.6, 14.4, 14.2, 14. All six are above the mean (shift, and the
     # first four beyond two sigma: two of three, both improvement when higher is better) and
-    # they fall (trend: concern). The trend comes first in the clash order: concern. (The MDC
-    # SQL query v2.4, with no clash order, would show improvement; see the module docstring.)
+    # they fall (trend: concern). Flagged both ways, MDC colours them improvement (domain.md
+    # §7; the MDC SQL query's conflict rule); the clash order names the shift, the first rule
+    # on the improvement side. NHSRplotthedots reads the trend's direction: concern.
     values = HAND13 + [15.0, 14.8, 14.6, 14.4, 14.2, 14.0]
     result = analyse(values, SpcSettings.for_method("mdc", freeze_after=13))
     assert flagged(result, "shift") == flagged(result, "trend") == list(range(13, 19))
     assert flagged(result, "two_in_three") == [13, 14, 15, 16]
-    assert kinds(result, range(13, 19)) == {"special_cause_concern"}
-    assert {result.points[i].reading_rule for i in range(13, 19)} == {"trend"}
+    assert kinds(result, range(13, 19)) == {"special_cause_improvement"}
+    assert {result.points[i].reading_rule for i in range(13, 19)} == {"shift"}
+    down = analyse(values, SpcSettings.for_method("mdc", freeze_after=13,
+                                                  improvement="decrease"))
+    assert kinds(down, range(13, 19)) == {"special_cause_improvement"}  # falling is better
+    assert {down.points[i].reading_rule for i in range(13, 19)} == {"trend"}
+    nhsr = analyse(values, SpcSettings(run_length=6, freeze_after=13))
+    assert kinds(nhsr, range(13, 19)) == {"special_cause_concern"}
 
 
 def test_rule_clash_shift_beats_single_point() -> None:
