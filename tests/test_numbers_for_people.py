@@ -76,3 +76,14 @@ def test_a_rule_that_counts_people_states_its_threshold_as_a_count() -> None:
              "threshold": 5, "measured": 4}
     rows = dict(disclose_figure(facts, EXACT, specs=FACT_SPECS).facts)
     assert rows["Threshold"] == "5"
+
+
+def test_a_message_with_history_carries_its_trend_unless_the_figure_is_withheld() -> None:
+    facts = _rl_facts((300, 1000), (200, 1000))
+    movement = dict(facts["movement"])  # type: ignore[arg-type]
+    movement["previous_figure"] = {**_rl_facts((300, 1000), (220, 1000)), "value": 1.36}
+    with_history = {**facts, "movement": movement}
+    assert disclose_figure(with_history, DisclosurePolicy()).trend == "up"  # 1.36 -> 1.50
+    assert disclose_figure(facts, DisclosurePolicy()).trend is None  # no earlier figure
+    small = {**_rl_facts((300, 1000), (5, 40)), "movement": movement}
+    assert disclose_figure(small, DisclosurePolicy()).trend is None

@@ -121,6 +121,7 @@ class DisclosedFigure:
     facts: tuple[tuple[str, str], ...]  # other facts this audience may see, (label, text)
     value_hidden: bool  # the value and interval are withheld from this audience
     hidden: bool  # anything at all is shown as the suppression symbol (a footnote is due)
+    trend: str | None = None  # "up" | "down" | "flat" since the previous period, if shown
 
     def headline(self) -> str:
         """One line: value, interval and the groups' counts (or values)."""
@@ -344,8 +345,13 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     previous_hidden = isinstance(previous, Mapping) and not policy.exact and disclose_figure(
         previous, policy, confidence=confidence, specs=specs).hidden
     change = _movement_row(movement, (any_hidden or previous_hidden) and not policy.exact)
+    trend = None
     if change is not None:
         extra.append(change)
+        before = _number(previous.get("value")) if isinstance(previous, Mapping) else None
+        now = _number(facts.get("value"))
+        if before is not None and now is not None and not value_hidden:
+            trend = "flat" if abs(now - before) < 1e-9 else "up" if now > before else "down"
 
     return DisclosedFigure(
         unit=unit, calculable=calculable, value=shown_value, value_text=value_text,
@@ -354,7 +360,8 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         declaration_rate=None if decl_hidden else declaration,
         declaration_text=declaration_text, facts=tuple(extra), value_hidden=value_hidden,
         hidden=not policy.exact and (policy.symbol in texts
-                                    or any(t == policy.symbol for _, t in extra)))
+                                    or any(t == policy.symbol for _, t in extra)),
+        trend=trend)
 
 
 _MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",

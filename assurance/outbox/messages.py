@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from assurance.channels import Attachment, Event, OutboundMessage
+from assurance.channels import Attachment, Event, OutboundMessage, Trend
 from assurance.disclosure import DisclosurePolicy, hidden_note, quotable
 from assurance.disclosure.figure import DisclosedFigure, DisclosedGroup, disclose_figure, limits_text
 from assurance.models import Finding, FindingEvent, Organisation
@@ -176,7 +176,8 @@ def message_for(finding: Finding, event: FindingEvent, audience_policy: Disclosu
         level=event.level or "",
         headline=_headline(event, finding, headline, previous_level, details),
         why=why, action=finding.action_note or action, report_url=report_url,
-        facts=tuple(rows), synthetic=bool(org is not None and org.synthetic))
+        facts=tuple(rows), synthetic=bool(org is not None and org.synthetic),
+        trend=cast(Trend | None, d.trend))
 
 
 def dead_letter_message(original: OutboundMessage, *, key: str, channel: str, subscription: str,
