@@ -236,3 +236,22 @@ def test_the_window_end_is_never_after_the_clock_on_the_days_the_clocks_change()
         ends.append(end)
         at += timedelta(minutes=10)
     assert ends == sorted(ends)
+
+
+@pytest.mark.parametrize("change", [{"audience": "board"}, {"audience": "board", "mode": "each"},
+                                    None])
+def test_held_lines_rendered_for_another_audience_or_a_removed_subscription_are_never_sent(
+        engine: Engine, tmp_path: Path, change: dict[str, str] | None) -> None:
+    # Review finding: a subscription changed (or removed) while its lines were held sent them
+    # as they were rendered, e.g. board-exact counts to what is now a network channel.
+    w = _world(engine, tmp_path, audience="network")
+    w.breach(2021)
+    if change is None:  # the subscription is removed from config
+        w.settings = _settings(tmp_path, "sqlite://")
+        w.settings = w.settings.__class__(**{**w.settings.__dict__, "subscriptions": tuple(
+            s for s in w.settings.subscriptions if s.name != "race")})
+    else:
+        w.settings = _settings(tmp_path, "sqlite://", **change)
+    _deliver(w, NEXT_MORNING)
+    assert _lines(tmp_path / "network.jsonl") == []
+    assert {n.status for n in w.notifications() if n.subscription == "race"} == {HELD}

@@ -325,6 +325,9 @@ def plan(session: Session, settings: Settings, *, at: datetime,
         sub = subscription_settings(settings, name)
         if sub is None or mode_of(settings, name) == "each":
             continue
+        # A row rendered for another audience (the subscription's audience was changed
+        # while it was held) is never sent: it could show a network exact counts.
+        rows = [r for r in rows if r.audience == sub.audience]
         end = at if early else window_end(sub, settings.timezone, at)
         due = [r for r in rows if as_utc(r.created_at) <= end]
         later = [r for r in rows if as_utc(r.created_at) > end]
@@ -346,15 +349,21 @@ def plan(session: Session, settings: Settings, *, at: datetime,
 
 
 def release_undigested(session: Session, settings: Settings, *, at: datetime) -> int:
-    """Held rows of subscriptions that no longer take digests become pending messages."""
+    """Held rows of subscriptions that now take each message become pending messages. Rows
+    of a subscription removed from config, or rendered for an audience it no longer has,
+    stay held and are never sent (the subscription was removed or changed for a reason)."""
     names = set(session.execute(select(N.c.subscription).distinct()
                                 .where(N.c.status == HELD)).scalars())
-    gone = [n for n in names if mode_of(settings, n) == "each"]
-    if not gone:
-        return 0
-    result = session.execute(update(N).where(N.c.status == HELD, N.c.subscription.in_(gone))
-                             .values(status=PENDING, next_attempt_at=as_utc(at)))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    released = 0
+    for name in names:
+        sub = subscription_settings(settings, name)
+        if sub is None or mode_of(settings, name) != "each":
+            continue
+        result = session.execute(update(N).where(
+            N.c.status == HELD, N.c.subscription == name, N.c.audience == sub.audience)
+            .values(status=PENDING, next_attempt_at=as_utc(at)))
+        released += int(result.rowcount)  # type: ignore[attr-defined]
+    return released
 
 
 def assemble_due(engine: Engine, settings: Settings, *, at: datetime,
