@@ -70,6 +70,7 @@ from assurance.safeinput import (
     scan_text,
 )
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
+from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
 from connectors.person_level import MEMORY_LIMIT, THREADS, sql_text, strip
 from connectors.tabular import CSV_ADVICE
 
@@ -442,8 +443,8 @@ class PayCsv:
         has_bonus = "bonus_pay" in header
         out: list[ObservationRow] = []
         for scheme in self.schemes():
-            stats = _group_stats(con, scheme.column)
-            quarts = _quartiles(con, scheme.column, men_and_women=scheme.name == "gender")
+            stats = group_stats(con, scheme.column)
+            quarts = quartile_counts(con, scheme.column, men_and_women=scheme.name == "gender")
             for key in sorted({k[:3] for k in stats}):
                 out.extend(_scheme_rows(scheme, key, stats, quarts, has_bonus))
         return out
@@ -471,64 +472,13 @@ def _column_map(maps: _Maps, column: str) -> dict[str, Any]:
 Key = tuple[str, int, str]  # organisation, year, scope ("" or division:<name>)
 
 
-@dataclass(frozen=True)
-class _Stats:
-    relevant: int
-    fullpay: int
-    mean: float | None
-    median: float | None
-    bonus_n: int
-    bonus_mean: float | None
-    bonus_median: float | None
-
-
-def _group_stats(con: duckdb.DuckDBPyConnection, column: str) -> dict[tuple[str, int, str, str],
-                                                                       _Stats]:
-    rows = con.execute(f"""
-        SELECT org, year, scope, {column} AS grp, count(*), count(pay),
-               fsum(pay) / nullif(count(pay), 0), median(pay),
-               count(*) FILTER (WHERE bonus > 0),
-               fsum(bonus) FILTER (WHERE bonus > 0)
-                   / nullif(count(*) FILTER (WHERE bonus > 0), 0),
-               median(bonus) FILTER (WHERE bonus > 0)
-        FROM s GROUP BY ALL
-    """).fetchall()
-    return {(r[0], int(r[1]), r[2], r[3]): _Stats(
-        int(r[4]), int(r[5]), _float(r[6]), _float(r[7]), int(r[8]), _float(r[9]),
-        _float(r[10])) for r in rows}
-
-
-def _quartiles(con: duckdb.DuckDBPyConnection, column: str, *, men_and_women: bool
-               ) -> dict[tuple[str, int, str, str, int], int]:
-    """Quartile counts: ranked by pay, those on equal pay spread evenly through their tie (the
-    k-th of a group's n members at (2k − 1) ÷ 2n of the way, equal places in group order),
-    quartile = rank × 4 // n — the rules of :func:`assurance.stats.paygap.quartile_of` and
-    :func:`~assurance.stats.paygap.interleave_ties`."""
-    only = "AND sex IN ('men', 'women')" if men_and_women else ""
-    rows = con.execute(f"""
-        WITH r AS (SELECT org, year, scope, {column} AS grp, pay FROM s
-                   WHERE pay IS NOT NULL {only}),
-             t AS (SELECT *, (2 * row_number() OVER w - 1) / (2 * count(*) OVER w) AS place
-                   FROM r WINDOW w AS (PARTITION BY org, year, scope, pay, grp)),
-             k AS (SELECT *, row_number() OVER (PARTITION BY org, year, scope
-                                                ORDER BY pay, place, grp) - 1 AS rk,
-                          count(*) OVER (PARTITION BY org, year, scope) AS n FROM t)
-        SELECT org, year, scope, grp, (rk * 4) // n AS q, count(*) FROM k GROUP BY ALL
-    """).fetchall()
-    return {(r[0], int(r[1]), r[2], r[3], int(r[4])): int(r[5]) for r in rows}
-
-
-def _float(v: object) -> float | None:
-    return None if v is None else float(v)  # type: ignore[arg-type]
-
-
-def _scheme_rows(scheme: Scheme, key: Key, stats: dict[tuple[str, int, str, str], _Stats],
+def _scheme_rows(scheme: Scheme, key: Key, stats: dict[tuple[str, int, str, str], GroupStats],
                  quarts: dict[tuple[str, int, str, str, int], int], has_bonus: bool
                  ) -> list[ObservationRow]:
     org, year, scope = key
     period = f"wres:{year}"
     prefix = f"paygap.{scheme.name}"
-    empty = _Stats(0, 0, None, None, 0, None, None)
+    empty = GroupStats(0, 0, None, None, 0, None, None)
     g = {grp: stats.get((org, year, scope, grp), empty) for grp in scheme.groups}
     ref, comp = g[scheme.reference], g[scheme.comparison]
     note = scheme.note
