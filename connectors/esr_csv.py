@@ -49,6 +49,7 @@ from pathlib import Path
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.problems import Problem
 from assurance.safeinput import ODS_FORM
+from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
 from connectors.person_level import (
     MAX_FIELD,
     MAX_PROBLEMS,
@@ -66,7 +67,6 @@ __all__ = ["MAX_DIVISION", "MAX_DIVISIONS", "MAX_FIELD", "MAX_PROBLEMS", "REQUIR
 
 REQUIRED = ("org_code", "snapshot_date", "band", "ethnic_category", "disability")
 OPTIONAL = ("division", "department", "occupation")
-FIRST_YEAR, LAST_YEAR = 1990, 2100  # the years a WRES period may name
 MAX_DIVISION = 64 - len("division:")
 """The longest division name: the breakdown ``division:<name>`` fits the store's 64."""
 MAX_DIVISIONS = 200
@@ -81,11 +81,6 @@ BAND_RE = r"(?:afc\s+)?(?:band\s*)?([1-9]|8[a-d])"
 BAND_FORMS = ("a pay band: an Agenda for Change band number 1 to 9 or 8a to 8d (optionally "
               "preceded by 'band'), very senior manager, or a medical grade (consultant, "
               "career grade, trainee)")
-WHITE_FIRST = "ABC"
-BME_FIRST = "DEFGHJKLMNPRS"
-DISABILITY = {"yes": "disabled", "y": "disabled", "no": "non_disabled", "n": "non_disabled",
-              "not declared": "unknown", "prefer not to say": "unknown", "unspecified": "unknown",
-              "": "unknown"}
 ETHNIC = ("white", "bme", "unknown")
 DISABLED = ("disabled", "non_disabled", "unknown")
 

@@ -70,6 +70,7 @@ from assurance.safeinput import (
     scan_text,
 )
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
+from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
 from connectors.person_level import MEMORY_LIMIT, THREADS, sql_text, strip
 from connectors.tabular import CSV_ADVICE
@@ -84,17 +85,11 @@ MAX_BREAKDOWN = 64
 MAX_HOURLY = 10_000.0
 MAX_BONUS = 10_000_000.0
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 SEX = {"male": "men", "m": "men", "man": "men", "female": "women", "f": "women",
        "woman": "women", "": "unknown", "not stated": "unknown", "not known": "unknown",
        "unknown": "unknown", "prefer not to say": "unknown", "x": "unknown",
        "other": "unknown", "indeterminate": "unknown"}
-DISABILITY = {"yes": "disabled", "y": "disabled", "no": "non_disabled", "n": "non_disabled",
-              "not declared": "unknown", "prefer not to say": "unknown", "unspecified": "unknown",
-              "": "unknown"}
-BME_FIRST = set("DEFGHJKLMNPRS")
-WHITE_FIRST = set("ABC")
 
 REFERENCES = {"white": ("white", "bme", "White (ethnic categories A-C) compared with BME"),
               "white_british": ("white_british", "other_than_white_british",
