@@ -48,20 +48,30 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def digest_card(m: OutboundMessage) -> dict[str, Any]:
-    """The Adaptive Card for a digest: counts, then each organisation's lines."""
+def _head(m: OutboundMessage, headline: str, facts: list[tuple[str, str]]
+          ) -> list[dict[str, Any]]:
+    """The blocks every card opens with (``headline`` and ``facts`` already escaped)."""
     body: list[dict[str, Any]] = []
     if m.synthetic:
         body.append(_text("SYNTHETIC DEMO DATA", weight="Bolder", color="warning"))
-    body += [
+    return body + [
         _text(_e(m.title), size="Large", weight="Bolder"),
         _text(f"{_e(m.severity.upper())} · {event_words(m.event)}", weight="Bolder",
               color=_COLOURS.get(m.severity, "default")),
-        _text(_e(m.headline)),
-        {"type": "FactSet", "facts": [{"title": _e(t), "value": _e(v)} for t, v in
-                                      (*m.facts, ("Period", m.period),
-                                                            ("Reference", m.thread_key))]},
+        _text(headline),
+        {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts]},
     ]
+
+
+def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": CARD_VERSION, "msteams": {"width": "Full"}, "body": body}
+
+
+def digest_card(m: OutboundMessage) -> dict[str, Any]:
+    """The Adaptive Card for a digest: counts, then each organisation's lines."""
+    body = _head(m, _e(m.headline), [(_e(t), _e(v)) for t, v in (
+        *m.facts, ("Period", m.period), ("Reference", m.thread_key))])
     sections, omitted = digest_sections(m, CHAT_LINES)
     for section, entries in sections:
         body.append(_text(f"{_e(section.organisation_name)} ({_e(section.organisation_code)})",
@@ -75,8 +85,7 @@ def digest_card(m: OutboundMessage) -> dict[str, Any]:
     if omitted:
         body.append(_text(f"{omitted} more line(s) not shown here: assurance notifications "
                           "preview lists them all", isSubtle=True))
-    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": CARD_VERSION, "msteams": {"width": "Full"}, "body": body}
+    return _card(body)
 
 
 def card(m: OutboundMessage) -> dict[str, Any]:
@@ -90,26 +99,11 @@ def card(m: OutboundMessage) -> dict[str, Any]:
         *((_e(label), _e(value)) for label, value in m.facts),
         ("Rule", _e(m.rule_id)), ("Reference", _e(m.thread_key)),
     ]
-    body: list[dict[str, Any]] = []
-    if m.synthetic:
-        body.append(_text("SYNTHETIC DEMO DATA", weight="Bolder", color="warning"))
-    body += [
-        _text(_e(m.title), size="Large", weight="Bolder"),
-        _text(f"{_e(m.severity.upper())} · {event_words(m.event)}", weight="Bolder",
-              color=_COLOURS.get(m.severity, "default")),
-        _text(headline),
-        {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts]},
-    ]
+    body = _head(m, headline, facts)
     for label, text in (("Why it matters", m.why), ("What to do", m.action)):
         if text:
             body += [_text(f"**{label}**", spacing="Medium"), _text(_e(text))]
-    content: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": CARD_VERSION,
-        "msteams": {"width": "Full"},
-        "body": body,
-    }
+    content = _card(body)
     if url := safe_url(m.report_url):
         content["actions"] = [{"type": "Action.OpenUrl", "title": "Open report", "url": url}]
     return content
