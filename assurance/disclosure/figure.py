@@ -73,6 +73,7 @@ from assurance.disclosure.rule import DisclosurePolicy, disclose_count, disclose
 from assurance.engine.conditions import FACT_SPECS
 from assurance.engine.conditions.base import FIGURE_KEYS, FactSpec
 from assurance.engine.figures import fmt_value, p_text
+from assurance.engine.movement import WORDS as MOVEMENT_WORDS
 from assurance.periods import short_label
 
 ROLES = ("focus", "reference", "unknown")
@@ -364,8 +365,6 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         trend=trend)
 
 
-_MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",
-                   "no_significant_change": "No significant change", "not_tested": "Not tested"}
 
 
 def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
@@ -376,7 +375,7 @@ def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
     if not isinstance(movement, Mapping) or withheld:
         return None
     direction = movement.get("direction")
-    if direction not in _MOVEMENT_WORDS:
+    if direction not in MOVEMENT_WORDS:
         return None
     since = movement.get("previous_period")
     what = "Change in the gap" if movement.get("measure") == "gap" else "Change"
@@ -384,13 +383,13 @@ def _movement_row(movement: Any, withheld: bool) -> tuple[str, str] | None:
     p = _number(movement.get("p_value"))
     if movement.get("basis") == "SPC signal":
         why = "common cause only" if direction == "no_significant_change" else "special cause"
-        return label, f"{_MOVEMENT_WORDS[direction]} ({why} on the SPC chart)"
+        return label, f"{MOVEMENT_WORDS[direction]} ({why} on the SPC chart)"
     if p is None:
         return label, "Not tested (no counts or bases)"
     if direction == "not_tested":
         return label, f"Changed ({p_text(p)}; no direction of improvement is set)"
     sig = "significant, " if direction in ("improving", "worsening") else ""
-    return label, f"{_MOVEMENT_WORDS[direction]} ({sig}{p_text(p)})"
+    return label, f"{MOVEMENT_WORDS[direction]} ({sig}{p_text(p)})"
 
 
 def limits_text(facts: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -51,6 +51,11 @@ Direction = Literal["improving", "worsening", "no_significant_change", "not_test
 Basis = Literal["significance test", "SPC signal", ""]
 
 
+WORDS: dict[str, str] = {"improving": "Improving", "worsening": "Worsening",
+                         "no_significant_change": "No significant change",
+                         "not_tested": "Changed"}
+"""How reports and messages name each direction (the one wording of a judged change)."""
+
 SPC_DIRECTIONS: dict[str, Direction] = {"special_cause_improvement": "improving",
                                         "special_cause_concern": "worsening"}
 """An XmR chart's variation at the latest point as a judged direction (else no change)."""
@@ -179,4 +184,4 @@ def _gap_movement(series: Sequence[Figure], m: MetricDef, stats: StatisticsSetti
                     "gap")
 
 
-__all__ = ["Movement", "change_p_value", "estimate", "movement_of", "se_percent"]
+__all__ = ["WORDS", "Movement", "change_p_value", "estimate", "movement_of", "se_percent"]

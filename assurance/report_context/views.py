@@ -18,6 +18,7 @@ from assurance.engine.conditions.base import facts_of
 from assurance.engine.conditions.common import describe_breakdown
 from assurance.engine.data import DataView
 from assurance.engine.figures import Figure, fmt_value, p_text
+from assurance.engine.movement import WORDS as MOVEMENT_WORDS
 from assurance.engine.movement import Movement
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
@@ -142,8 +143,6 @@ def series_points(view: DataView, m: MetricDef, org: str, breakdown: object,
     return tuple(out)
 
 
-_MOVEMENT_WORDS = {"improving": "Improving", "worsening": "Worsening",
-                   "no_significant_change": "No significant change", "not_tested": "Changed"}
 _DIRECTIONS: dict[str, Direction] = {"improving": "improving", "worsening": "worsening",
                                      "no_significant_change": "unchanged",
                                      "not_tested": "changed"}
@@ -177,15 +176,15 @@ def movement_view(mv: Movement | None, m: MetricDef, policy: DisclosurePolicy,
         why = {"improving": "special cause improvement on the SPC chart",
                "worsening": "special cause concern on the SPC chart",
                "no_significant_change": "common cause variation on the SPC chart"}
-        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values}; {why.get(mv.direction, '')}"
+        text = f"{MOVEMENT_WORDS[mv.direction]}: {values}; {why.get(mv.direction, '')}"
     elif mv.p_value is not None and mv.direction != "not_tested":
         sig = "significant" if mv.direction in ("improving", "worsening") else "could be chance"
-        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} ({sig}, {p_text(mv.p_value)})"
+        text = f"{MOVEMENT_WORDS[mv.direction]}: {values} ({sig}, {p_text(mv.p_value)})"
     elif mv.p_value is not None:  # tested, but the metric has no direction of improvement
-        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} ({p_text(mv.p_value)}; no direction " \
+        text = f"{MOVEMENT_WORDS[mv.direction]}: {values} ({p_text(mv.p_value)}; no direction " \
                "of improvement is set for this measure)"
     else:
-        text = f"{_MOVEMENT_WORDS[mv.direction]}: {values} (not tested: no counts or bases)"
+        text = f"{MOVEMENT_WORDS[mv.direction]}: {values} (not tested: no counts or bases)"
     view = MovementView(mv.direction, mv.basis, mv.p_value, pl, a, b, text)
     return view, _DIRECTIONS[mv.direction], text
 
