@@ -98,25 +98,25 @@ def estimate(fig: Figure, measure: str = "value") -> tuple[float | None, float |
     return fig.value, fig.se
 
 
-def change_p_value(prev: Figure, curr: Figure, measure: str = "value") -> float | None:
-    """Two-sided p of the change between two periods (None when it cannot be tested)."""
+def change_test(prev: Figure, curr: Figure, measure: str = "value", *,
+                distance: bool = False) -> tuple[float, float] | None:
+    """(z, two-sided p) of the change between two periods: z = (b − a) / √(SE_a² + SE_b²) on
+    the scale :func:`estimate` gives; ``distance`` compares |ln RR|, the distance from 1 of a
+    ratio whose improvement is toward one (0.80 to 1.25 is as far from parity as before).
+    None when it cannot be tested (no estimate or no standard error)."""
     a, se_a = estimate(prev, measure)
     b, se_b = estimate(curr, measure)
     if a is None or b is None or se_a is None or se_b is None or not (se_a > 0 or se_b > 0):
         return None
-    z = (b - a) / math.sqrt(se_a**2 + se_b**2)
-    return 2 * (1 - NormalDist().cdf(abs(z)))
+    z = ((abs(b) - abs(a)) if distance else (b - a)) / math.sqrt(se_a**2 + se_b**2)
+    return z, 2 * (1 - NormalDist().cdf(abs(z)))
 
 
-def _distance_p_value(prev: Figure, curr: Figure) -> float | None:
-    """Two-sided p of a change in a ratio's distance from 1 (|ln RR|), for ratios whose
-    improvement is toward one: 0.80 to 1.25 is as far from parity as before, not a change."""
-    a, se_a = estimate(prev)
-    b, se_b = estimate(curr)
-    if a is None or b is None or se_a is None or se_b is None or not (se_a > 0 or se_b > 0):
-        return None
-    z = (abs(b) - abs(a)) / math.sqrt(se_a**2 + se_b**2)
-    return 2 * (1 - NormalDist().cdf(abs(z)))
+def change_p_value(prev: Figure, curr: Figure, measure: str = "value", *,
+                   distance: bool = False) -> float | None:
+    """The p of :func:`change_test` (None when it cannot be tested)."""
+    test = change_test(prev, curr, measure, distance=distance)
+    return None if test is None else test[1]
 
 
 def _better(m: MetricDef, prev: float, curr: float) -> bool | None:
@@ -157,8 +157,8 @@ def movement_of(series: Sequence[Figure], m: MetricDef, stats: StatisticsSetting
     spc = _spc_reading(usable, m, stats)
     if spc is not None:
         return Movement(spc, "SPC signal", None, prev, curr)
-    p = (_distance_p_value(prev, curr) if m.improvement == "toward_one" and curr.unit == "ratio"
-         else change_p_value(prev, curr))
+    p = change_p_value(prev, curr, distance=m.improvement == "toward_one"
+                       and curr.unit == "ratio")
     better = _better(m, prev.value, curr.value)
     if p is None or better is None:  # no test possible, or no direction of improvement
         return Movement("not_tested", "", p, prev, curr)
@@ -184,4 +184,4 @@ def _gap_movement(series: Sequence[Figure], m: MetricDef, stats: StatisticsSetti
                     "gap")
 
 
-__all__ = ["WORDS", "Movement", "change_p_value", "estimate", "movement_of", "se_percent"]
+__all__ = ["WORDS", "Movement", "change_p_value", "change_test", "estimate", "movement_of", "se_percent"]

@@ -28,8 +28,6 @@ References: domain.md §4; stats.log_ratio_change_test.
 
 from __future__ import annotations
 
-import math
-from statistics import NormalDist
 from typing import Any
 
 from assurance.engine.conditions.base import (
@@ -51,7 +49,7 @@ from assurance.engine.conditions.common import (
     describe_breakdown,
     params,
 )
-from assurance.engine.movement import estimate
+from assurance.engine.movement import change_test, estimate
 from assurance.engine.yamlsrc import Pos
 from assurance.periods import short_label
 
@@ -97,8 +95,8 @@ class Change(Condition):
             return Verdict("no_data", "No earlier period to compare with.",
                            figure=series[-1] if series else None, period=ctx.period)
         prev, curr = usable[-2], usable[-1]
-        a, se_a = estimate(prev, self.measure)
-        b, se_b = estimate(curr, self.measure)
+        a, _ = estimate(prev, self.measure)
+        b, _ = estimate(curr, self.measure)
         if a is None or b is None:
             return Verdict("not_calculable", "The groups' figures are needed to compare the "
                            "gap.", figure=curr, period=curr.period_key)
@@ -111,11 +109,10 @@ class Change(Condition):
             worse_by = (raw_curr - raw_prev) * (1 if self.higher_worse else -1)
         facts: dict[str, Any] = {"previous_period": prev.period_key, "previous": raw_prev,
                                  "current": raw_curr, "worse_by": worse_by}
-        p_value = None
-        if se_a is not None and se_b is not None and (se_a > 0 or se_b > 0):
-            z = (b - a) / math.sqrt(se_a**2 + se_b**2)
-            p_value = 2 * (1 - NormalDist().cdf(abs(z)))
-            facts.update(z=z, p_value=p_value)
+        test = change_test(prev, curr, self.measure)
+        p_value = None if test is None else test[1]
+        if test is not None:
+            facts.update(z=test[0], p_value=p_value)
         unit = self._gap_unit() if self.measure == "gap" else self.unit
         what = "The gap" if self.measure == "gap" else "The figure"
         moved = (f"moved from {fmt_value(raw_prev, unit)} in {short_label(prev.period_key)} to "
