@@ -240,3 +240,23 @@ class Attestation(SQLModel, table=True):
     withdrawn_reason: str | None = None
     recorded_by: str
     recorded_at: datetime
+
+
+class Division(SQLModel, table=True):
+    """A division or department of an organisation (``assurance divisions import``).
+
+    ``code`` is the key its figures are stored under: a division's figures carry the breakdown
+    ``division:<code>`` (the name in lower case, as the person-level importers write it). A
+    department names its division in ``parent``. ``owner`` is the accountable role ("Divisional
+    Director, Surgery"), not a person's name: findings scoped to the division escalate to it.
+    """
+
+    __table_args__ = (UniqueConstraint("org_code", "code", name="uq_division_org_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_code: str = Field(foreign_key="organisation.code", index=True, max_length=8)
+    code: str = Field(max_length=55)
+    name: str
+    level: str = Field(default="division", max_length=12)  # division | department
+    parent: str | None = Field(default=None, max_length=55)  # a department's division code
+    owner: str | None = Field(default=None, max_length=120)
