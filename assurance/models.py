@@ -260,3 +260,29 @@ class Division(SQLModel, table=True):
     level: str = Field(default="division", max_length=12)  # division | department
     parent: str | None = Field(default=None, max_length=55)  # a department's division code
     owner: str | None = Field(default=None, max_length=120)
+
+
+class Intervention(SQLModel, table=True):
+    """An action an organisation takes to move one indicator (``assurance interventions add``),
+    e.g. "de-biased shortlisting in Surgery" against ``wres.2``, so that the board can see
+    whether it worked (issue 15; EDI Improvement Plan: actions are judged by their effect).
+
+    ``metric_id`` is a catalogue metric id. ``division`` is a division code: the figures judged
+    are then those stored under breakdown ``division:<code>``. ``owner`` is the accountable role,
+    not a person's name. ``peers`` is an optional comma-separated list of ODS codes to compare
+    against (difference in differences); without it the organisation's benchmark group is used.
+    Withdrawing keeps the row (``withdrawn_on``), so the history is kept.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_code: str = Field(foreign_key="organisation.code", index=True, max_length=8)
+    title: str = Field(max_length=200)
+    metric_id: str = Field(max_length=80)
+    division: str | None = Field(default=None, max_length=55)
+    start_date: date
+    owner: str = Field(max_length=120)
+    peers: str | None = None
+    recorded_by: str
+    recorded_at: datetime
+    withdrawn_on: date | None = None
+    withdrawn_reason: str | None = None
