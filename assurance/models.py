@@ -286,3 +286,25 @@ class Intervention(SQLModel, table=True):
     recorded_at: datetime
     withdrawn_on: date | None = None
     withdrawn_reason: str | None = None
+
+
+class WebAccount(SQLModel, table=True):
+    """A local account of the web dashboard (``assurance web-users add``), for deployments
+    without single sign-on. ``password_hash`` is an argon2id hash (never the password);
+    ``role`` decides the disclosure audience (``web.roles``); a division owner names its
+    organisation and division code. Disabling keeps the row, so the audit log's actor names
+    stay meaningful.
+    """
+
+    __tablename__ = "web_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=80)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    org_code: str | None = Field(default=None, max_length=8)
+    division: str | None = Field(default=None, max_length=55)
+    disabled: bool = False
+    created_by: str
+    created_at: datetime
+    last_login_at: datetime | None = None
