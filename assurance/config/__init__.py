@@ -50,12 +50,14 @@ from assurance.config.sections import (
     read_statistics,
     read_subscriptions,
 )
+from assurance.config.web import read_web
 from assurance.problems import Problem, ProblemsError, did_you_mean
 
 _TOP_KEYS = {
     "database", "organisations", "rules", "statistics", "ethnicity", "disclosure",
     "channels", "subscriptions", "escalation", "schedule", "reports", "imports", "findings",
     "paygap",
+    "web",
 }  # fmt: skip
 
 
@@ -111,6 +113,7 @@ def parse_settings(
     levels = read_escalation(r, doc)
     findings = read_findings(r, doc)
     paygap = read_paygap(r, doc)
+    web = read_web(r, doc)
     subs = read_subscriptions(r, doc, channels, levels)
     tz, jobs = read_schedule(r, doc)
     watch_dir = read_imports(r, doc)
@@ -125,7 +128,7 @@ def parse_settings(
         audiences=MappingProxyType(audiences), channels=MappingProxyType(channels),
         subscriptions=subs, escalation_levels=levels, jobs=jobs,
         reports=reports, watch_dir=watch_dir, findings=findings,
-        paygap=paygap,
+        paygap=paygap, web=web,
     )
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assurance.config.web import WebSettings
+
 AUDIENCES = ("network", "executive", "board", "regulator", "public")
 DEFAULT_LEVELS = ("edi_lead", "executive_lead", "board_committee", "regulator")
 
@@ -129,6 +131,7 @@ class Settings:
     accountable: tuple[str, ...] = ()  # organisations expected to submit every return
     findings: FindingsSettings = field(default_factory=FindingsSettings)
     paygap: PaygapSettings = field(default_factory=PaygapSettings)
+    web: WebSettings = field(default_factory=WebSettings)  # the dashboard (assurance serve)
 
 
 DEFAULT_HEARTBEAT = JobSettings("heartbeat", "heartbeat", "0 7 * * *", {})
