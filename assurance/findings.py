@@ -143,10 +143,13 @@ def apply_outcomes(s: Session, outcomes: Sequence[Outcome], levels: Sequence[str
         if f is None:
             if o.status not in ("breach", "error"):
                 continue  # nothing to follow yet
+            # A division's finding is owned by its accountable role (the division register)
+            # until someone assigns the action.
             f = Finding(fingerprint=fp, rule_id=o.rule.id, pack=o.rule.pack,
-                        org_code=o.org.code, scope=o.scope, title=o.rule.title,
+                        org_code=o.org.code, scope=o.scope, title=o.title,
                         severity=o.rule.severity, labels=_json(o.rule.labels),
-                        evidence=_json(o.rule.evidence), status="new", updated_at=at)
+                        evidence=_json(o.rule.evidence), status="new", updated_at=at,
+                        action_owner=o.division.owner if o.division else None)
             s.add(f)
             s.flush()
         out.extend(_apply(s, f, o, levels, as_of=as_of, at=at, actor=actor, damping=damping))
@@ -226,7 +229,7 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
     if same_period and not out:
         return out
     fig = o.verdict.figure if o.verdict else None
-    f.title, f.severity = o.rule.title, o.rule.severity
+    f.title, f.severity = o.title, o.rule.severity
     f.labels, f.evidence = _json(o.rule.labels), _json(o.rule.evidence)
     f.summary, f.updated_at = o.summary, at
     f.value = fig.value if fig is not None else None

@@ -15,8 +15,11 @@ value of a key may match (OR), compared without regard to case. Keys:
 organisation in the register, e.g. the Staff Survey's benchmark trusts) only with
 ``peers = true``. With neither ``orgs`` nor ``organisations.accountable`` a subscription hears
 about every organisation, as before scopes existed; :func:`scope_warnings` says so for
-``assurance config check``. ``divisions`` is accepted but filters nothing yet: findings are
-per organisation until division-level findings exist (issue 14). Run-time subscriptions
+``assurance config check``. ``divisions`` (names or codes from the division register) narrows
+a subscription to those divisions' own findings (rules with ``scope: division``): a division's
+network or its divisional director hears about its division, not the whole trust's findings.
+A subscription without ``divisions`` hears about its organisations' division findings too.
+Run-time subscriptions
 (``assurance subscriptions add``) have no ``orgs`` of their own yet, so they are scoped to
 ``organisations.accountable``.
 
@@ -40,6 +43,7 @@ from sqlmodel import Session, col, select
 
 from assurance import audit
 from assurance.config import AUDIENCES, Settings
+from assurance.divisions import division_code
 from assurance.engine.rules import SEVERITIES
 from assurance.models import Finding, SubscriptionRecord
 from assurance.problems import Problem, ProblemsError, did_you_mean
@@ -62,7 +66,7 @@ class Subscription:
     created_by: str | None = None
     created_at: datetime | None = None
     orgs: tuple[str, ...] = ()
-    divisions: tuple[str, ...] = ()  # accepted; filters nothing until issue 14
+    divisions: tuple[str, ...] = ()  # names or codes: only those divisions' findings
     peers: bool = False
 
 
@@ -132,6 +136,19 @@ def _in_scope(sub: Subscription, org: str, accountable: Sequence[str]) -> tuple[
                    "set peers = true to hear about peers")
 
 
+def _in_divisions(sub: Subscription, finding: Finding) -> tuple[bool, str]:
+    """A subscription with ``divisions`` hears only about those divisions' own findings."""
+    wanted = {division_code(d) for d in sub.divisions}
+    code = finding.scope.removeprefix("division:") if finding.scope.startswith("division:") \
+        else None
+    if code is None:
+        return False, (f"the finding is about the whole organisation; the subscription wants "
+                       f"divisions [{', '.join(sub.divisions)}]")
+    if code in wanted:
+        return True, f"division {code} is in [{', '.join(sub.divisions)}]"
+    return False, f"division {code} is not in [{', '.join(sub.divisions)}]"
+
+
 def decide(sub: Subscription, finding: Finding, levels: Sequence[str], *,
            level: str | None = None, accountable: Sequence[str] = ()) -> RouteDecision:
     """Check one subscription against one finding; every criterion gives a reason.
@@ -144,6 +161,10 @@ def decide(sub: Subscription, finding: Finding, levels: Sequence[str], *,
     matched, why = _in_scope(sub, finding.org_code, accountable)
     if why is not None:
         reasons.append(why)
+    if sub.divisions:
+        ok, because = _in_divisions(sub, finding)
+        reasons.append(because)
+        matched = matched and ok
     for key, wanted in sub.match.items():
         have = attrs.get(key, ())
         shown = ", ".join(wanted)
@@ -256,7 +277,7 @@ def check_subscriptions(settings: Settings) -> list[Problem]:
 def scope_warnings(settings: Settings) -> list[Problem]:
     """Warnings (not errors) about the config subscriptions' scopes, for ``config check``:
     a subscription that hears about every organisation because neither it nor
-    ``organisations.accountable`` names any, and ``divisions`` that cannot filter yet."""
+    ``organisations.accountable`` names any."""
     where = str(settings.source or "<config>")
     out: list[Problem] = []
     for i, s in enumerate(config_subscriptions(settings)):
@@ -267,10 +288,6 @@ def scope_warnings(settings: Settings) -> list[Problem]:
                                "organisations.accountable is empty; expected orgs = [...] or "
                                "organisations.accountable = [...] (or peers = true to say so)",
                                severity="warning"))
-        if s.divisions:
-            out.append(Problem(where, f"{key}.divisions: accepted but filters nothing yet: "
-                               "findings are per organisation until division-level findings "
-                               "exist (issue 14)", severity="warning"))
     return out
 
 

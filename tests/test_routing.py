@@ -199,12 +199,21 @@ def test_without_any_scope_every_organisation_is_heard_and_config_check_warns() 
     assert routing.scope_warnings(scoped(peers=True)) == []
 
 
-def test_divisions_are_accepted_but_filter_nothing_yet() -> None:
-    cfg = scoped(divisions=["Surgery"])
-    assert decisions(finding(), cfg)["race"].matched
-    assert [str(p) for p in routing.scope_warnings(cfg)] == [
-        "<config>: warning: subscriptions[0].divisions: accepted but filters nothing yet: "
-        "findings are per organisation until division-level findings exist (issue 14)"]
+def test_a_subscription_with_divisions_hears_only_about_those_divisions() -> None:
+    cfg = scoped(divisions=["Surgery & Theatres"])
+    own = decisions(finding(scope="division:surgery_theatres"), cfg)["race"]
+    other = decisions(finding(scope="division:medicine"), cfg)["race"]
+    trust = decisions(finding(), cfg)["race"]
+    assert own.matched and "division surgery_theatres is in [Surgery & Theatres]" in own.reasons
+    assert not other.matched
+    assert "division medicine is not in [Surgery & Theatres]" in other.reasons
+    assert not trust.matched
+    assert trust.reasons[1].startswith("the finding is about the whole organisation")
+    assert routing.scope_warnings(cfg) == []
+
+
+def test_a_subscription_without_divisions_hears_about_division_findings_too() -> None:
+    assert decisions(finding(scope="division:medicine"), scoped())["race"].matched
 
 
 def test_run_time_subscriptions_are_scoped_to_the_accountable_organisations(

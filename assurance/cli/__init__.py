@@ -13,7 +13,9 @@ from __future__ import annotations
 from assurance.cli import (  # noqa: F401  (registers the commands)
     attestations,
     data,
+    divisions,
     figures,
+    interventions,
     outputs,
     rules,
     spc,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from assurance.catalogue import Catalogue, MetricDef
 from assurance.engine.figures import Figure, Obs, belongs, compute, stored_metric_ids
-from assurance.models import Attestation, Observation, Organisation
+from assurance.models import Attestation, Division, Observation, Organisation
 from assurance.periods import PeriodSpec, parse_period_key
 
 
@@ -49,6 +49,25 @@ class AttestationInfo:
         return self.attested_on <= day <= self.valid_until and not withdrawn
 
 
+DIVISION_PREFIX = "division:"
+
+
+def division_breakdown(code: str) -> str:
+    """The breakdown a division's figures are stored under: ``division:<code>``."""
+    return DIVISION_PREFIX + code
+
+
+@dataclass(frozen=True)
+class DivisionInfo:
+    """A division or department in the register (``assurance divisions import``)."""
+
+    code: str  # the key its figures are stored under (division:<code>)
+    name: str
+    level: str = "division"  # division | department
+    parent: str | None = None  # a department's division
+    owner: str | None = None  # the accountable role
+
+
 @dataclass(frozen=True)
 class OrgInfo:
     code: str
@@ -57,6 +76,14 @@ class OrgInfo:
     synthetic: bool
     org_type: str | None = None
     attestations: tuple[AttestationInfo, ...] = ()  # every one recorded, oldest first
+    divisions: tuple[DivisionInfo, ...] = ()  # the register's, in name order
+
+    def division(self, code: str) -> DivisionInfo:
+        """The register's entry, or one named after its code when it has none yet."""
+        for d in self.divisions:
+            if d.code == code:
+                return d
+        return DivisionInfo(code, code.replace("_", " ").title())
 
 
 @dataclass
@@ -78,8 +105,11 @@ def load_orgs(s: Session) -> dict[str, OrgInfo]:
         attested[a.org_code].append(AttestationInfo(
             a.id, a.statement, a.attested_by, a.attested_on, a.valid_until, a.withdrawn_on,
             a.evidence_sha256))
+    divisions: dict[str, list[DivisionInfo]] = defaultdict(list)
+    for d in s.exec(select(Division).order_by(col(Division.org_code), col(Division.name))).all():
+        divisions[d.org_code].append(DivisionInfo(d.code, d.name, d.level, d.parent, d.owner))
     return {o.code: OrgInfo(o.code, o.name, o.benchmark_group, o.synthetic, o.org_type,
-                            tuple(attested.get(o.code, ())))
+                            tuple(attested.get(o.code, ())), tuple(divisions.get(o.code, ())))
             for o in s.exec(select(Organisation)).all()}
 
 
@@ -188,6 +218,14 @@ class DataView:
             if f is not None and f.calculable and f.value is not None:
                 out.append(f)
         return out
+
+    def divisions(self, metric: str, org: str) -> list[str]:
+        """Codes of the organisation's divisions with figures for the metric up to ``as_of``
+        (rows under a ``division:<code>`` breakdown), in code order."""
+        per_period = self.data[metric].rows.get(org, {})
+        found = {r.breakdown[len(DIVISION_PREFIX):] for p in self.periods(metric)
+                 for r in per_period.get(p, ()) if r.breakdown.startswith(DIVISION_PREFIX)}
+        return sorted(found)
 
     def organisations(self, metric: str) -> list[str]:
         """Organisations with any data for the metric up to ``as_of``."""

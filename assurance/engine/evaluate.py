@@ -18,7 +18,14 @@ from sqlmodel import Session
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.config import StatisticsSettings
 from assurance.engine.conditions.base import EvalContext, Verdict
-from assurance.engine.data import DataView, OrgInfo, load, load_orgs
+from assurance.engine.data import (
+    DataView,
+    DivisionInfo,
+    OrgInfo,
+    division_breakdown,
+    load,
+    load_orgs,
+)
 from assurance.engine.rules import Rule, RulePack
 
 Status = Literal["breach", "outside", "ok", "no_data", "not_calculable", "error"]
@@ -32,10 +39,19 @@ class Outcome:
     summary: str
     period: str | None
     verdict: Verdict | None = None
+    division: DivisionInfo | None = None  # a ``scope: division`` rule's division
 
     @property
     def scope(self) -> str:
-        return ""
+        """``""`` for the organisation, ``division:<code>`` for one of its divisions (part of
+        the finding's identity: one finding per rule, organisation and scope)."""
+        return division_breakdown(self.division.code) if self.division else ""
+
+    @property
+    def title(self) -> str:
+        """The rule's title, naming the division for a division's outcome."""
+        return f"{self.rule.title} ({self.division.name} division)" if self.division \
+            else self.rule.title
 
 
 def rules_of(packs: Sequence[RulePack], rule_ids: Iterable[str] | None = None) -> list[Rule]:
@@ -82,7 +98,6 @@ def evaluate(s: Session, packs: Sequence[RulePack], as_of: date, stats: Statisti
     expected = set(accountable)
     out: list[Outcome] = []
     for rule in rules:
-        metric = view.cat[rule.metric]
         codes = view.organisations(rule.metric)
         if expected and rule.condition.reports_absence():
             codes = sorted(set(codes) | expected)
@@ -90,17 +105,26 @@ def evaluate(s: Session, packs: Sequence[RulePack], as_of: date, stats: Statisti
             codes = [c for c in codes if c in only]
         for code in codes:
             org = view.orgs.get(code) or OrgInfo(code, code, None, False)
-            out.append(evaluate_one(rule, org, view, metric_stats=stats, metric=metric))
+            if rule.scope == "division":
+                out.extend(evaluate_one(rule, org, view, metric_stats=stats,
+                                        division=org.division(d))
+                           for d in view.divisions(rule.metric, code))
+            else:
+                out.append(evaluate_one(rule, org, view, metric_stats=stats))
     return out
 
 
 def evaluate_one(rule: Rule, org: OrgInfo, view: DataView, *, metric_stats: StatisticsSettings,
-                 metric: object = None) -> Outcome:
+                 division: DivisionInfo | None = None) -> Outcome:
+    """One rule for one organisation, or for one of its divisions: a division's verdict reads
+    the division's figures and its summary names the division."""
     m = view.cat[rule.metric]
+    where = f"{division.name} division: " if division else ""
     try:
-        v = rule.condition.evaluate(EvalContext(m, org, view, metric_stats))
+        v = rule.condition.evaluate(EvalContext(m, org, view, metric_stats,
+                                                division.code if division else None))
     except Exception as exc:  # noqa: BLE001 - a failing rule must not stop the others
-        return Outcome(rule, org, "error", f"rule raised {type(exc).__name__}: {exc}",
-                       view.current_period(rule.metric))
-    return Outcome(rule, org, v.status, v.summary, v.period or view.current_period(rule.metric),
-                   v)
+        return Outcome(rule, org, "error", f"{where}rule raised {type(exc).__name__}: {exc}",
+                       view.current_period(rule.metric), division=division)
+    return Outcome(rule, org, v.status, where + v.summary,
+                   v.period or view.current_period(rule.metric), v, division)

@@ -23,7 +23,8 @@ from assurance.problems import Problem, ProblemsError, did_you_mean
 
 SEVERITIES = ("low", "medium", "high", "critical")
 RULE_KEYS = ("id", "title", "metric", "when", "severity", "labels", "evidence", "escalate",
-             "why", "action", "enabled")
+             "why", "action", "enabled", "scope")
+SCOPES = ("organisation", "division")
 PACK_KEYS = ("version", "pack", "title", "description", "defaults", "rules")
 DEFAULT_KEYS = ("severity", "labels", "evidence", "escalate")
 LABEL_KEYS = ("standard", "characteristic", "audience", "topic")
@@ -58,6 +59,9 @@ class Rule:
     action: str
     source: str  # file:line of the rule
     enabled: bool = True
+    # "organisation": one outcome per organisation; "division": one per division of each
+    # organisation with figures under a ``division:<code>`` breakdown (its own finding).
+    scope: str = "organisation"
 
     def describe(self, catalogue: Catalogue | None = None) -> str:
         """The rule in one sentence: "WRES 2: breach when the figure is above 1.25 …"."""
@@ -266,13 +270,38 @@ def _rule(raw: Any, rpos: Pos, pack: str, where: str, chk: Checker, cat: Catalog
                 if "evidence" in raw else d.evidence)
     escalate = (_escalation(raw["escalate"], raw.value_pos["escalate"], chk, d.escalate,
                             levels) if "escalate" in raw else d.escalate)
+    scope = chk.choice(raw, "scope", SCOPES, "organisation") or "organisation"
+    if scope == "division" and cond is not None:
+        why = _not_per_division(cond)
+        if why:
+            chk.error(raw.value_pos["scope"], f"'scope: division': {why}")
+            ok = False
     if not ok or cond is None or rid is None or metric is None:
         return None
     return Rule(id=rid, pack=pack, title=chk.text(raw, "title", rid) or rid, metric=metric.id,
                 condition=cond, severity=severity, labels=labels, evidence=evidence,
                 escalate=escalate, why=chk.text(raw, "why", "") or "",
                 action=chk.text(raw, "action", "") or "", source=f"{where}:{rpos[0]}",
-                enabled=chk.boolean(raw, "enabled", True))
+                enabled=chk.boolean(raw, "enabled", True), scope=scope)
+
+
+def _not_per_division(cond: Condition) -> str | None:
+    """Why a condition cannot judge a division's figures, or None when it can."""
+    parts, seen = [cond], 0
+    while seen < len(parts):  # the condition and every child of a compound, however deep
+        parts.extend(getattr(parts[seen], "children", ()))
+        seen += 1
+    for c in parts:
+        if getattr(c, "children", ()):
+            continue  # a compound: its children say
+        if not c.per_division:
+            return (f"a '{c.kind}' condition judges the organisation as a whole; expected a "
+                    "condition on the division's own figures (outside_range, gap, change, "
+                    "flatline, spc, trajectory …)")
+        if getattr(c, "breakdown", None):
+            return ("a division-scoped rule reads each division's figures, so its condition "
+                    "cannot also name a breakdown; remove 'breakdown' or the scope")
+    return None
 
 
 def pack_files(paths: Iterable[Path]) -> list[Path]:

@@ -69,6 +69,7 @@ def _days(n: int) -> str:
 
 class AttestationRequired(Condition):
     kind = KIND
+    per_division = False  # an organisation attests, not a division
     # Days until the current attestation lapses (derived: exact audiences; the summary says
     # the date to everyone).
     facts = {"days_left": FactSpec("Days until the attestation lapses", "derived", "")}

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 
 from assurance.catalogue import Catalogue, MetricDef
 from assurance.config import StatisticsSettings
-from assurance.engine.data import DataView, OrgInfo
+from assurance.engine.data import DataView, OrgInfo, division_breakdown
 from assurance.engine.figures import Figure, fmt_value, headline
 from assurance.engine.movement import Movement, movement_of
 from assurance.engine.yamlsrc import Checker, Pos
@@ -80,22 +80,34 @@ class Verdict:
 
 @dataclass(frozen=True)
 class EvalContext:
+    """What a condition evaluates: one metric for one organisation, or for one of its
+    divisions (``division``: its code; the division's figures are the rows stored under the
+    breakdown ``division:<code>``, which :meth:`figure` and :meth:`series` read in place of the
+    organisation's own)."""
+
     metric: MetricDef
     org: OrgInfo
     data: DataView
     stats: StatisticsSettings
+    division: str | None = None
 
     @property
     def period(self) -> str | None:
         return self.data.current_period(self.metric.id)
 
+    def _breakdown(self, breakdown: str | Sequence[str] | None) -> str | Sequence[str] | None:
+        if self.division is None:
+            return breakdown
+        assert not breakdown, "a division-scoped rule names no breakdown (rules.py checks)"
+        return division_breakdown(self.division)
+
     def figure(self, breakdown: str | Sequence[str] | None = None) -> Figure | None:
         p = self.period
         return None if p is None else self.data.figure(self.metric.id, self.org.code, p,
-                                                       breakdown)
+                                                       self._breakdown(breakdown))
 
     def series(self, breakdown: str | Sequence[str] | None = None) -> list[Figure]:
-        return self.data.series(self.metric.id, self.org.code, breakdown)
+        return self.data.series(self.metric.id, self.org.code, self._breakdown(breakdown))
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,9 @@ class Condition:
     metric_id: str | None = None  # a compound child may name its own metric
     facts: ClassVar[Mapping[str, FactSpec]] = {}
     """Every key the verdicts put in ``facts`` beyond the figure's own (:func:`facts_of`)."""
+    per_division: ClassVar[bool] = True
+    """Whether the kind can judge a division's own figures (``scope: division``); kinds that
+    compare an organisation with its peers or read its register entries cannot."""
 
     def evaluate(self, ctx: EvalContext) -> Verdict:
         raise NotImplementedError

@@ -49,6 +49,7 @@ KIND = "benchmark"
 
 class Benchmark(Condition):
     kind = KIND
+    per_division = False  # peers are organisations, not divisions
     facts = {
         "peer_group": FactSpec("Peer group", "parameter", "text"),
         "peers": FactSpec("Peers", "parameter", "count"),

@@ -26,6 +26,7 @@ References: design.md (Rules).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from assurance.engine.conditions.base import (
@@ -45,6 +46,7 @@ class Compound(Condition):
 
     def __init__(self, kind: str, children: list[Condition]):
         self.kind, self.children = kind, children
+        self.per_division = all(c.per_division for c in children)  # type: ignore[misc]
 
     def metrics(self) -> set[str]:
         out: set[str] = set()
@@ -63,7 +65,7 @@ class Compound(Condition):
         results = []
         for c in self.children:
             m = ctx.data.cat[c.metric_id] if c.metric_id else ctx.metric
-            results.append(c.evaluate(EvalContext(m, ctx.org, ctx.data, ctx.stats)))
+            results.append(c.evaluate(replace(ctx, metric=m)))
         statuses = [r.status for r in results]
         first = results[0]
         facts: dict[str, Any] = {"children": [{"status": r.status, "summary": r.summary}

@@ -62,6 +62,7 @@ KIND = "data_quality"
 
 class DataQuality(Condition):
     kind = KIND
+    per_division = False  # a return is the organisation's
     facts = {
         "threshold": THRESHOLD,
         "missing": FactSpec("Missing return", "parameter", "yes_no"),

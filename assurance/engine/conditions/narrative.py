@@ -41,6 +41,7 @@ KIND = "narrative_present"
 
 class NarrativePresent(Condition):
     kind = KIND
+    per_division = False  # a narrative is the organisation's
     facts = {"words": FactSpec("Words in the description", "derived", "count")}
 
     def __init__(self, min_words: int):
