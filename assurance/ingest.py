@@ -18,6 +18,12 @@ every source alike:
     in value, numerator, denominator, suppression or note; an identical figure stays current
     and keeps pointing at the import it first came from. Figures of a covered scope that the
     file no longer holds are superseded in both modes;
+
+  in both modes a scope is **of one lineage** (:mod:`assurance.lineage`): a file supersedes
+  only figures that came from the same kind of source. A gov.uk gender pay gap download
+  (``gpg_csv``, figures stored as *published* under breakdown ``published:gov.uk``) and the
+  trust's own pay extract (``pay_csv``) both stay current for the same organisation, period
+  and metric; a figure of a published breakdown from any other source is refused;
 * **re-importing an earlier file** (same SHA-256) is *unchanged* only when every figure it
   holds is current; otherwise its figures are made current again (new rows attributed to the
   original import, the displaced ones superseded by it, an ``import_restore`` audit event);
@@ -44,6 +50,7 @@ from sqlmodel import Session, col, select
 from assurance import audit
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.db import session as open_session
+from assurance.lineage import OWN, Lineage, is_published, lineage_of, scope_of
 from assurance.models import AuditEvent, AuditHead, Import, Observation, Organisation, Period, SurveyQuestion
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
@@ -272,6 +279,7 @@ def run_import(
     cat = load_catalogue()
     parsed = source.parse(path, ParseContext(cat, known, ethnicity_map or {}))
     problems = list(parsed.problems)
+    lineage = lineage_of(source.name)
     defined = known | {o.code for o in parsed.organisations}
     kinds = {m_id: m.kind for m_id, m in cat.metrics.items()}
     # The file's figures by key, first row first: both the duplicate check and the plan.
@@ -284,6 +292,9 @@ def run_import(
         kind = kinds.get(row.metric)
         if kind is not None:
             problems.extend(check_figure(row, kind, where))
+        if is_published(row.breakdown) != lineage.published or (
+                lineage.published and row.breakdown != lineage.breakdown):
+            problems.append(_lineage_problem(row, lineage, where))
         key = (row.org_code, row.period_key, row.metric, row.group, row.breakdown)
         first = incoming.setdefault(key, row)
         if first is not row:
@@ -302,7 +313,8 @@ def run_import(
         # store is compared (on SQLite the write session's lock already does this), so two
         # imports cannot both make a figure current.
         s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one_or_none()
-        plan = _plan(s, incoming, parsed.supersede, restoring=prior is not None)
+        plan = _plan(s, incoming, parsed.supersede, restoring=prior is not None,
+                     lineage=lineage)
         if prior is not None and prior.id is not None:
             if not plan.insert and not plan.supersede:
                 return ImportResult(
@@ -400,21 +412,36 @@ class _Plan:
     changed: int = 0
     unchanged: int = 0
     withdrawn: int = 0
+    lineage: Lineage = OWN
+
+
+def _lineage_problem(row: ObservationRow, lineage: Lineage, where: str) -> Problem:
+    """A figure whose breakdown says it was published when its source does not (or the
+    other way round): stored, it would sit in another lineage's figures."""
+    if lineage.published:
+        return Problem(where, f"figure {row.metric} of {row.org_code} has breakdown "
+                       f"{row.breakdown!r}; expected {lineage.breakdown!r}, the breakdown of "
+                       f"figures published by {lineage.published_by} (an importer error)",
+                       row.line, "breakdown")
+    return Problem(where, f"breakdown {row.breakdown!r} is reserved for figures copied from a "
+                   "publication (the gov.uk gender pay gap download: gpg_csv); expected "
+                   "another breakdown", row.line, "breakdown")
 
 
 def _plan(s: Session, incoming: dict[FigureKey, ObservationRow], mode: str, *,
-          restoring: bool) -> _Plan:
+          restoring: bool, lineage: Lineage = OWN) -> _Plan:
     """Compare the file's figures (by key, in file order) with the current ones in the scopes
     it covers.
 
     In ``"figure"`` mode, and when an earlier file is imported again in either mode, only
     figures that differ are written. A new file in ``"scope"`` mode replaces each covered scope
-    whole, as the sources that use it promise.
+    whole, as the sources that use it promise. Only scopes of the file's ``lineage`` are
+    covered: figures another kind of source stored are never compared or superseded.
     """
-    plan = _Plan()
+    plan = _Plan(lineage=lineage)
     if not incoming:
         return plan
-    scopes = {f"{k[0]}|{k[1]}|{k[2]}" for k in incoming}
+    scopes = {scope_of(k[0], k[1], k[2], lineage) for k in incoming}
     # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
     columns = [col(getattr(Observation, name)) for name in _Current.__dataclass_fields__]
     stmt = sa_select(*columns).where(
@@ -431,7 +458,7 @@ def _plan(s: Session, incoming: dict[FigureKey, ObservationRow], mode: str, *,
         keyed = {(o.org_code, o.period_key, o.metric, o.group, o.breakdown): o for o in olds}
         differs = [k for k, o in keyed.items()
                    if k not in incoming or not _same(incoming[k], o)]
-        theirs = [k for k in incoming if f"{k[0]}|{k[1]}|{k[2]}" == scope] if (
+        theirs = [k for k in incoming if scope_of(k[0], k[1], k[2], lineage) == scope] if (
             mode == "scope") else []
         if mode == "scope" and not restoring:
             replace_all = True
@@ -481,7 +508,7 @@ def _write(s: Session, plan: _Plan, import_id: int) -> None:
                   .where(table.c.id.in_(plan.supersede[i:i + _SUPERSEDE_CHUNK]))
                   .values(current=False, superseded_by=import_id))
     if plan.insert:
-        _insert(s, plan.insert, import_id)
+        _insert(s, plan.insert, import_id, plan.lineage)
 
 
 #: The table itself, for Core statements (no ORM objects or ORM-enabled statements).
@@ -498,14 +525,16 @@ _COLUMNS = ("import_id", "org_code", "period_key", "metric", "group", "breakdown
             "superseded_by")
 
 
-def _values(rows: Iterable[ObservationRow], import_id: int) -> Iterator[tuple[object, ...]]:
+def _values(rows: Iterable[ObservationRow], import_id: int, lineage: Lineage
+            ) -> Iterator[tuple[object, ...]]:
     for r in rows:
         yield (import_id, r.org_code, r.period_key, r.metric, r.group, r.breakdown, r.value,
                r.numerator, r.denominator, r.suppressed, r.note,
-               f"{r.org_code}|{r.period_key}|{r.metric}", True, None)
+               scope_of(r.org_code, r.period_key, r.metric, lineage), True, None)
 
 
-def _insert(s: Session, rows: list[ObservationRow], import_id: int) -> None:
+def _insert(s: Session, rows: list[ObservationRow], import_id: int,
+            lineage: Lineage = OWN) -> None:
     """Add current figures in bulk, in the import's transaction: PostgreSQL through psycopg
     takes them as one ``COPY`` stream; SQLite as ``executemany`` batches of plain tuples (no
     ORM objects, no per-row parameter dictionaries); any other database through SQLAlchemy
@@ -519,12 +548,12 @@ def _insert(s: Session, rows: list[ObservationRow], import_id: int) -> None:
         assert raw is not None
         with raw.cursor() as cur, cur.copy(
                 f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for row in _values(rows, import_id):
+            for row in _values(rows, import_id, lineage):
                 copy.write_row(row)
         return
     compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
     positional = compiled.positional and tuple(compiled.positiontup or ()) == _COLUMNS
-    pending = _values(rows, import_id)
+    pending = _values(rows, import_id, lineage)
     while batch := list(islice(pending, _INSERT_BATCH)):
         if positional:
             conn.exec_driver_sql(str(compiled), batch)

@@ -46,7 +46,11 @@ hash of its name, company number and postcode when the file has no EmployerId), 
 Figures per employer and year (``assurance/catalogue/metrics.yaml``): ``mean_hourly`` and
 ``median_hourly`` (group ``women``: the published gaps), ``mean_bonus`` and ``median_bonus``
 when published, ``bonus_received`` (``men`` and ``women``), the four ``quartile_*`` figures
-(``men`` and ``women``), and ``submitted_late`` (1 when submitted after the deadline).
+(``men`` and ``women``), and ``submitted_late`` (1 when submitted after the deadline). Every
+figure is stored under breakdown ``published:gov.uk``, the mark of a *published* figure: it is
+of its own lineage (:mod:`assurance.lineage`), so a download supersedes only figures of an
+earlier download, never the trust's own ``pay_csv`` computation of the same year, and the
+figures command shows it to every audience as published.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
+from assurance.lineage import GOV_UK_GPG
 from assurance.models import Organisation
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import (
@@ -106,6 +111,10 @@ FILE_YEARS = re.compile(r"(20[0-9]{2})\s*(?:to|-|_)\s*(?:20)?([0-9]{2})(?![0-9])
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0", ""}
 EXTERNAL_TYPE = "external"
+PUBLISHED = GOV_UK_GPG.breakdown or ""
+"""The breakdown every figure of the download is stored under (``published:gov.uk``): the
+figures are the service's, kept beside (never superseding) a trust's own ``pay_csv`` figures
+for the same year (:mod:`assurance.lineage`)."""
 
 
 @dataclass(frozen=True)
@@ -253,15 +262,16 @@ class GenderPayGapCsv:
             except InputError as exc:
                 problems.append(Problem(where, str(exc), line, column))
                 continue
-            out.append(ObservationRow(org, period, f"paygap.gender.{metric}", group, "",
-                                      value=value, line=line))
+            out.append(ObservationRow(org, period, f"paygap.gender.{metric}", group,
+                                      PUBLISHED, value=value, line=line))
         late = cells.get("submittedafterthedeadline", "").strip().lower()
         if late not in TRUE | FALSE:
             problems.append(Problem(where, f"found {describe(late)}; expected True or False",
                                     line, "submittedafterthedeadline"))
         elif "submittedafterthedeadline" in cells and late:
-            out.append(ObservationRow(org, period, "paygap.gender.submitted_late", "all", "",
-                                      value=1.0 if late in TRUE else 0.0, line=line))
+            out.append(ObservationRow(org, period, "paygap.gender.submitted_late", "all",
+                                      PUBLISHED, value=1.0 if late in TRUE else 0.0,
+                                      line=line))
         return out
 
 
