@@ -1,0 +1,607 @@
+"""The interventions register, and whether each intervention moved its indicator.
+
+A trust records an **intervention** when it acts on an indicator — "de-biased shortlisting
+panels in Surgery from 1 April 2024" against WRES 2 — with the accountable role, the start
+date and, optionally, the division it targets (its figures are those stored under the
+breakdown ``division:<code>``) and the peer organisations to compare with. Actions are
+otherwise tracked but never judged; here each is **evaluated** against its own indicator,
+before and after the start date, so the board learns whether it worked (issue 15; the EDI
+Improvement Plan asks for actions judged by their effect).
+
+Two methods, chosen by how much data there is:
+
+* **SPC, a sustained shift** (Making Data Count): with at least ``min_points`` figures before
+  the start (13 for the MDC method, 12 for NHSRplotthedots: the setting the ``spc`` condition
+  uses, :class:`assurance.spc.SpcSettings`), the XmR chart's centre line and limits are frozen
+  on the pre-intervention points and the figures after the start are read against them. An
+  **effect** is a run of ``run_length`` points in a row after the start (6 for MDC, 7 for
+  NHSRplotthedots) all on the improving side of the pre-intervention centre line (a point on
+  the line breaks the run): the MDC shift rule, computed by :func:`assurance.spc.analyse`.
+  Fewer than ``run_length`` points after the start is **too early**.
+* **Difference in differences** against peers, when the series is too short for SPC (annual
+  WRES/WDES figures): the change in the intervention's unit (mean after minus mean before)
+  less the mean change in the comparison units over the same periods, with a confidence
+  interval from the spread of the comparison units' changes (Student's t, ``k − 1`` degrees of
+  freedom for ``k`` comparison units; the intervention's unit is assumed to vary as a peer
+  does: standard error ``s · √(1 + 1/k)``). The comparison units are the named ``peers``, else
+  the organisation's benchmarking group; for a division, the same division at those peers
+  where at least :data:`MIN_COMPARISONS` have it, else the organisation's other divisions.
+  An **effect** is an interval wholly on the improving side of zero. No whole period after
+  the start is **too early**.
+
+The direction of improvement is the catalogue metric's own: ``increase``, ``decrease``, or
+``toward_one`` (relative likelihoods), which is judged as the distance from parity
+``|ln value|`` decreasing. A period that straddles the start date (the month it starts in,
+the WRES year it starts in) belongs to neither side and is counted as excluded.
+
+Every change to the register (added, withdrawn) is an audit event in the caller's
+transaction; nothing is deleted. Evaluation reads only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Literal, cast
+
+from sqlmodel import Session, col, select
+
+from assurance import audit
+from assurance import spc as xmr
+from assurance.catalogue import Catalogue, MetricDef, load_catalogue
+from assurance.config import Settings, StatisticsSettings
+from assurance.engine.data import DataView, load, load_orgs, period_spec
+from assurance.engine.evaluate import rolling_years
+from assurance.engine.figures import Figure
+from assurance.models import Division, Intervention, Organisation
+from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.stats.distributions import student_t_quantile
+
+VerdictWord = Literal["effect", "no measurable effect yet", "too early"]
+Method = Literal["spc", "did", "none"]
+VERDICTS: tuple[VerdictWord, ...] = ("effect", "no measurable effect yet", "too early")
+
+MIN_COMPARISONS = 3
+"""Comparison units a difference in differences needs (fewer gives no interval worth showing)."""
+DIVISION_PREFIX = "division:"
+CODE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
+JUDGEABLE = ("increase", "decrease", "toward_one")
+
+
+# ----------------------------------------------------------------------------- the register
+
+def division_code(raw: str) -> str:
+    """A division as typed (``Surgery``, ``division:surgery``, ``Women's Health``) → its code,
+    the way the person-level importers write it: lower case, runs of other characters → ``_``."""
+    text = raw.strip().lower().removeprefix(DIVISION_PREFIX)
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def _org(s: Session, code: str, where: str, problems: list[Problem]) -> str:
+    code = code.strip().upper()
+    if s.get(Organisation, code) is None:
+        codes = list(s.exec(select(Organisation.code)).all())
+        problems.append(Problem(where, f"unknown organisation {code!r}"
+                                f"{did_you_mean(code, codes)}; register it first (assurance "
+                                "orgs import)"))
+    return code
+
+
+def _metric(cat: Catalogue, metric: str, problems: list[Problem]) -> MetricDef | None:
+    mid = metric.strip()
+    if mid not in cat:
+        problems.append(Problem("--metric", f"unknown metric {mid!r}"
+                                f"{did_you_mean(mid, cat.metrics)}; expected a catalogue "
+                                "metric id such as wres.2 (assurance figures --help lists them)"))
+        return None
+    m = cat[mid]
+    if m.kind == "narrative":
+        problems.append(Problem("--metric", f"{mid} is a narrative (yes or no), not a figure; "
+                                "expected a metric with figures to compare before and after"))
+        return None
+    if m.improvement not in JUDGEABLE:
+        problems.append(Problem("--metric", f"{mid} has no direction of improvement "
+                                f"({m.improvement}); expected a metric that can improve, so an "
+                                "effect can be judged"))
+        return None
+    return m
+
+
+def _division(s: Session, org: str, raw: str, problems: list[Problem]) -> str:
+    code = division_code(raw)
+    if not code or len(code) > 55 or not CODE.match(code):
+        problems.append(Problem("--division", f"found {raw!r}; expected a division code such "
+                                "as surgery (letters and digits, at most 55)"))
+        return code
+    known = list(s.exec(select(Division.code).where(Division.org_code == org)).all())
+    if known and code not in known:
+        problems.append(Problem("--division", f"{org} has no division {code!r} in the register"
+                                f"{did_you_mean(code, known)}; expected one of: "
+                                f"{', '.join(sorted(known))}"))
+    return code
+
+
+def _peers(s: Session, org: str, raw: str, problems: list[Problem]) -> str | None:
+    codes = [c.strip().upper() for c in raw.split(",") if c.strip()]
+    if not codes:
+        problems.append(Problem("--peers", f"found {raw!r}; expected ODS codes separated by "
+                                "commas, e.g. RR8,RAE,RCF"))
+        return None
+    for c in codes:
+        if c == org:
+            problems.append(Problem("--peers", f"{c} is the organisation itself; expected "
+                                    "other organisations to compare with"))
+        else:
+            _org(s, c, "--peers", problems)
+    if len(set(codes)) < MIN_COMPARISONS:
+        problems.append(Problem("--peers", f"found {len(set(codes))} peer(s); expected at "
+                                f"least {MIN_COMPARISONS} for a difference in differences"))
+    return ",".join(dict.fromkeys(codes))
+
+
+def _start(start: date | str, problems: list[Problem]) -> date | None:
+    if isinstance(start, date):
+        return start
+    try:
+        return date.fromisoformat(start.strip())
+    except ValueError:
+        problems.append(Problem("--start", f"found {start!r}; expected a date like 2024-04-01"))
+        return None
+
+
+def add(s: Session, *, org: str, title: str, metric: str, start: date | str, owner: str,
+        actor: str, at: datetime, division: str | None = None, peers: str | None = None,
+        catalogue: Catalogue | None = None) -> Intervention:
+    """Record an intervention (caller commits); raise ProblemsError listing every problem.
+
+    Args:
+        s: the store session; the audit event is written in its transaction.
+        org: a registered organisation's code.
+        title: what was done, in a line.
+        metric: the target indicator, a catalogue metric id with a direction of improvement.
+        start: when it started, a date or ``YYYY-MM-DD`` (a future date is allowed: it is
+            "too early" until then).
+        owner: the accountable role ("Divisional Director, Surgery"), not a person's name.
+        actor: who recorded it (audit log).
+        at: when.
+        division: the division it targets (a code, or a name that becomes one).
+        peers: comma-separated ODS codes to compare with (default: the benchmarking group).
+        catalogue: default the shipped one.
+    """
+    cat = catalogue or load_catalogue()
+    problems: list[Problem] = []
+    code = _org(s, org, "--org", problems)
+    what = " ".join(title.split())
+    if not what or len(what) > 200:
+        problems.append(Problem("title", f"found {len(what)} characters; expected what was "
+                                "done in 1 to 200 characters"))
+    m = _metric(cat, metric, problems)
+    day = _start(start, problems)
+    role = " ".join(owner.split())
+    if not role or len(role) > 120:
+        problems.append(Problem("--owner", "expected the accountable role in 1 to 120 "
+                                "characters, e.g. 'Divisional Director, Surgery'"))
+    div = _division(s, code, division, problems) if division is not None else None
+    peer_codes = _peers(s, code, peers, problems) if peers is not None else None
+    if problems:
+        raise ProblemsError(problems)
+    assert m is not None and day is not None
+    row = Intervention(org_code=code, title=what, metric_id=m.id, division=div,
+                       start_date=day, owner=role, peers=peer_codes, recorded_by=actor,
+                       recorded_at=at)
+    s.add(row)
+    s.flush()
+    audit.append(s, at=at, actor=actor, action="intervention.add",
+                 subject=f"intervention:{row.id}",
+                 details={"org": code, "title": what, "metric": m.id, "division": div,
+                          "start_date": day, "owner": role, "peers": peer_codes})
+    return row
+
+
+def get(s: Session, ref: int | str) -> Intervention:
+    """One intervention by id; ProblemsError naming it when there is none."""
+    ident = int(ref) if isinstance(ref, int) or str(ref).isdigit() else None
+    row = s.get(Intervention, ident) if ident is not None else None
+    if row is None:
+        raise ProblemsError([Problem("intervention", f"no intervention {ref!r}; expected an id "
+                                     "from assurance interventions list")])
+    return row
+
+
+def withdraw(s: Session, ref: int | str, *, on: date, reason: str, actor: str,
+             at: datetime) -> Intervention:
+    """Mark an intervention withdrawn (stopped or recorded in error), keeping the row."""
+    row = get(s, ref)
+    problems: list[Problem] = []
+    why = " ".join(reason.split())
+    if not why:
+        problems.append(Problem("--reason", "found nothing; expected why it was withdrawn"))
+    if row.withdrawn_on is not None:
+        problems.append(Problem("intervention", f"intervention {row.id} was already withdrawn "
+                                f"on {row.withdrawn_on} ({row.withdrawn_reason})"))
+    if problems:
+        raise ProblemsError(problems)
+    row.withdrawn_on, row.withdrawn_reason = on, why
+    s.add(row)
+    s.flush()
+    audit.append(s, at=at, actor=actor, action="intervention.withdraw",
+                 subject=f"intervention:{row.id}",
+                 details={"org": row.org_code, "withdrawn_on": on, "reason": why})
+    return row
+
+
+def list_interventions(s: Session, *, org: str | None = None,
+                       include_withdrawn: bool = True) -> list[Intervention]:
+    """Interventions by organisation, start date and id."""
+    q = select(Intervention)
+    if org:
+        q = q.where(Intervention.org_code == org.strip().upper())
+    if not include_withdrawn:
+        q = q.where(col(Intervention.withdrawn_on).is_(None))
+    return list(s.exec(q.order_by(col(Intervention.org_code), col(Intervention.start_date),
+                                  col(Intervention.id))).all())
+
+
+# ----------------------------------------------------------------------------- the judgement
+
+@dataclass(frozen=True)
+class ShiftResult:
+    """The SPC reading: the pre-intervention centre line and limits, and the longest run of
+    post-start points on each side of it."""
+
+    centre: float
+    lpl: float
+    upl: float
+    pre_points: int
+    post_points: int
+    run_length: int
+    improving_run: int  # longest run of post-start points on the improving side
+    worsening_run: int
+    post_mean: float
+    beyond_improving_limit: int  # post-start points beyond the limit on the improving side
+
+    @property
+    def effect(self) -> bool:
+        return self.improving_run >= self.run_length
+
+    @property
+    def concern(self) -> bool:
+        return self.worsening_run >= self.run_length
+
+
+def spc_shift(pre: Sequence[float], post: Sequence[float], improvement: str,
+              settings: xmr.SpcSettings) -> ShiftResult:
+    """Read the post-start points against the XmR chart of the pre-start points.
+
+    The chart is :func:`assurance.spc.analyse` on the whole series with its mean and limits
+    frozen after the pre-start points (``freeze_after``), so the centre line is the
+    pre-intervention one. Runs on each side of it are counted over post-start points only (a
+    run that began before the start is not the intervention's); a run of ``run_length`` or
+    more is what the chart's shift rule flags.
+
+    Args:
+        pre: the figures before the start, oldest first (at least ``settings.min_points``).
+        post: the figures after the start, oldest first.
+        improvement: ``increase`` or ``decrease`` (already transformed for ``toward_one``).
+        settings: the SPC settings (run length, screening, method); ``improvement`` and
+            ``freeze_after`` are set here.
+    """
+    if len(pre) < settings.min_points:
+        raise ValueError(f"{len(pre)} pre-intervention points; at least "
+                         f"{settings.min_points} are needed for a baseline")
+    s = replace(settings, improvement=cast(xmr.Direction, improvement), freeze_after=len(pre),
+                rebase_at=(), target=None)
+    result = xmr.analyse([*pre, *post], s)
+    first = result.points[0]
+    assert first.mean is not None and first.lpl is not None and first.upl is not None
+    up = improvement == "increase"
+    runs = {True: 0, False: 0}
+    best = {True: 0, False: 0}
+    for p in result.points[len(pre):]:
+        for good in (True, False):
+            # The side of the frozen centre line (a point on it breaks the run, as in the
+            # chart's shift rule, which flags any such run of run_length or more).
+            above = p.value > first.mean
+            on_side = p.value != first.mean and above == (up if good else not up)
+            runs[good] = runs[good] + 1 if on_side else 0
+            best[good] = max(best[good], runs[good])
+    beyond = sum(1 for v in post if (v > first.upl if up else v < first.lpl))
+    return ShiftResult(first.mean, first.lpl, first.upl, len(pre), len(post), s.run_length,
+                       best[True], best[False], math.fsum(post) / len(post) if post else
+                       math.nan, beyond)
+
+
+@dataclass(frozen=True)
+class DidResult:
+    """Difference in differences: the unit's change less the comparison units' mean change."""
+
+    change: float  # the unit's mean after minus mean before
+    comparison_change: float  # mean of the comparison units' changes
+    estimate: float  # change − comparison_change
+    se: float
+    ci: tuple[float, float]
+    comparisons: int
+    confidence: float
+    improvement: str
+
+    @property
+    def effect(self) -> bool:
+        low, high = self.ci
+        return low > 0 if self.improvement == "increase" else high < 0
+
+    @property
+    def concern(self) -> bool:
+        low, high = self.ci
+        return high < 0 if self.improvement == "increase" else low > 0
+
+
+def _change(pre: Sequence[float], post: Sequence[float]) -> float:
+    return math.fsum(post) / len(post) - math.fsum(pre) / len(pre)
+
+
+def difference_in_differences(pre: Sequence[float], post: Sequence[float],
+                              comparisons: Sequence[tuple[Sequence[float], Sequence[float]]],
+                              improvement: str, confidence: float = 0.95) -> DidResult:
+    """The difference in differences and its interval (see the module docstring).
+
+    Args:
+        pre, post: the unit's figures before and after the start.
+        comparisons: each comparison unit's (before, after) figures over the same periods.
+        improvement: ``increase`` or ``decrease``.
+        confidence: of the interval.
+    """
+    if not pre or not post:
+        raise ValueError("the unit needs figures both before and after the start")
+    deltas = [_change(b, a) for b, a in comparisons if b and a]
+    k = len(deltas)
+    if k < 2:
+        raise ValueError(f"{k} comparison unit(s) with figures before and after; at least 2 "
+                         "are needed for an interval")
+    mean_delta = math.fsum(deltas) / k
+    sd = math.sqrt(math.fsum((d - mean_delta) ** 2 for d in deltas) / (k - 1))
+    se = sd * math.sqrt(1 + 1 / k)
+    t = student_t_quantile(1 - (1 - confidence) / 2, k - 1)
+    estimate = _change(pre, post) - mean_delta
+    return DidResult(_change(pre, post), mean_delta, estimate, se,
+                     (estimate - t * se, estimate + t * se), k, confidence, improvement)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+@dataclass(frozen=True)
+class InterventionVerdict:
+    """What the board report's actions section shows for one intervention."""
+
+    intervention_id: int
+    org_code: str
+    title: str
+    metric: str
+    metric_label: str
+    division: str | None
+    owner: str
+    start_date: date
+    as_of: date
+    verdict: VerdictWord
+    method: Method
+    method_text: str  # how it was judged, in words (method, rule, settings)
+    summary: str  # the verdict with its numbers, in a sentence or two
+    pre_points: int
+    post_points: int
+    excluded_points: int  # periods straddling the start date
+    numbers: Mapping[str, float | int | str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One unit's usable figures, split at the start date: (period key, value) pairs."""
+
+    pre: tuple[tuple[str, float], ...]
+    post: tuple[tuple[str, float], ...]
+    excluded: int
+
+    def values(self) -> tuple[list[float], list[float]]:
+        return [v for _, v in self.pre], [v for _, v in self.post]
+
+
+def judged_value(value: float, improvement: str) -> float | None:
+    """The value as it is judged: a relative likelihood as its distance from parity
+    ``|ln value|`` (None when not positive), anything else as it is."""
+    if improvement == "toward_one":
+        return abs(math.log(value)) if value > 0 else None
+    return value
+
+
+def judged_direction(improvement: str) -> str:
+    """``toward_one`` is judged as the distance from parity decreasing."""
+    return "decrease" if improvement == "toward_one" else improvement
+
+
+def split(figures: Sequence[Figure], start: date, improvement: str) -> Series:
+    """Usable figures before the start (period ended before it) and after (period began on
+    or after it); a period straddling the start is excluded."""
+    pre, post, excluded = [], [], 0
+    for f in figures:
+        if not f.calculable or f.value is None:
+            continue
+        v = judged_value(f.value, improvement)
+        if v is None:
+            continue
+        spec = period_spec(f.period_key)
+        if spec.end < start:
+            pre.append((f.period_key, v))
+        elif spec.start >= start:
+            post.append((f.period_key, v))
+        else:
+            excluded += 1
+    return Series(tuple(pre), tuple(post), excluded)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}"
+
+
+def _scale_words(m: MetricDef) -> str:
+    return ("distance from parity |ln relative likelihood|" if m.improvement == "toward_one"
+            else m.unit)
+
+
+def _unit_words(division: str | None) -> str:
+    return f"division {division}" if division else "the organisation"
+
+
+def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
+          comparison_kind: str, stats: StatisticsSettings, *, started: bool,
+          division: str | None = None) -> tuple[VerdictWord, Method, str, str,
+                                                dict[str, float | int | str | None]]:
+    """The verdict on constructed or stored series: (verdict, method, method text, summary,
+    numbers). Pure: no store, no clock."""
+    direction = judged_direction(m.improvement)
+    settings = xmr.SpcSettings.for_method(stats.spc_method, improvement=direction)
+    pre, post = target.values()
+    unit = _unit_words(division)
+    scale = _scale_words(m)
+    numbers: dict[str, float | int | str | None] = {
+        "pre_points": len(pre), "post_points": len(post), "excluded_points": target.excluded,
+        "scale": scale, "improvement": m.improvement}
+    monthly_spc = m.period_kind == "month" and len(pre) >= settings.min_points
+    if monthly_spc:
+        how = (f"SPC ({'Making Data Count' if settings.method == 'mdc' else 'NHSRplotthedots'})"
+               f": a run of {settings.run_length} points in a row after the start on the "
+               f"improving side of the pre-intervention centre line ({len(pre)} points)")
+        numbers["run_length"] = settings.run_length
+        if not started or len(post) < settings.run_length:
+            return ("too early", "spc", how, f"{len(post)} point(s) after the start; at least "
+                    f"{settings.run_length} are needed to see a sustained shift.", numbers)
+        r = spc_shift(pre, post, direction, settings)
+        numbers.update(centre=r.centre, lpl=r.lpl, upl=r.upl, post_mean=r.post_mean,
+                       run_length=r.run_length, improving_run=r.improving_run,
+                       worsening_run=r.worsening_run,
+                       beyond_improving_limit=r.beyond_improving_limit)
+        side = "above" if direction == "increase" else "below"
+        text = (f"Pre-intervention centre line {_fmt(r.centre)} (limits {_fmt(r.lpl)} to "
+                f"{_fmt(r.upl)}); mean since the start {_fmt(r.post_mean)}; longest run "
+                f"{side} the centre line since the start: {r.improving_run} of "
+                f"{r.run_length} needed.")
+        if r.effect:
+            return ("effect", "spc", how, f"Sustained shift in the improving direction. {text}",
+                    numbers)
+        if r.concern:
+            text += (f" A run of {r.worsening_run} on the worsening side: the indicator has "
+                     "moved the wrong way.")
+        return ("no measurable effect yet", "spc", how, text, numbers)
+    how = (f"difference in differences against {comparison_kind} "
+           f"({int(stats.confidence * 100)} % interval from the spread of their changes)")
+    if m.period_kind == "month":
+        how += f"; too few points before the start for SPC ({len(pre)} of {settings.min_points})"
+    if not started or not post:
+        return ("too early", "did", how, "No whole period of figures since the start yet.",
+                numbers)
+    if not pre:
+        return ("no measurable effect yet", "none", how, f"No figures for {unit} before the "
+                "start: there is no baseline to compare with.", numbers)
+    units = [c.values() for c in comparisons.values()]
+    usable = [(b, a) for b, a in units if b and a]
+    numbers["comparisons"] = len(usable)
+    if len(usable) < MIN_COMPARISONS:
+        return ("no measurable effect yet", "none", how, f"{len(usable)} comparison unit(s) "
+                f"have figures before and after the start; at least {MIN_COMPARISONS} are "
+                "needed.", numbers)
+    d = difference_in_differences(pre, post, usable, direction, stats.confidence)
+    numbers.update(change=d.change, comparison_change=d.comparison_change,
+                   estimate=d.estimate, ci_low=d.ci[0], ci_high=d.ci[1], se=d.se)
+    text = (f"Change in {unit} {d.change:+.3g} against {d.comparison_change:+.3g} for "
+            f"{len(usable)} comparison units ({scale}); difference {d.estimate:+.3g} "
+            f"({int(d.confidence * 100)} % CI {d.ci[0]:+.3g} to {d.ci[1]:+.3g}).")
+    if d.effect:
+        return ("effect", "did", how, f"Improved more than the comparison units. {text}",
+                numbers)
+    if d.concern:
+        text += " It moved the wrong way relative to the comparison units."
+    else:
+        text += " The interval includes no difference."
+    return ("no measurable effect yet", "did", how, text, numbers)
+
+
+def _division_codes(view: DataView, metric: str, org: str) -> list[str]:
+    per = view.data[metric].rows.get(org, {})
+    found = {o.breakdown[len(DIVISION_PREFIX):] for rows in per.values() for o in rows
+             if o.breakdown.startswith(DIVISION_PREFIX)}
+    return sorted(found)
+
+
+def _comparisons(view: DataView, iv: Intervention, m: MetricDef
+                 ) -> tuple[dict[str, Series], str]:
+    """The comparison units' series and what they are, in words."""
+    if iv.peers:
+        codes = [c for c in iv.peers.split(",") if c]
+        named = "the named peers"
+    else:
+        group = view.orgs[iv.org_code].benchmark_group if iv.org_code in view.orgs else None
+        codes = sorted(c for c, o in view.orgs.items()
+                       if group is not None and o.benchmark_group == group and c != iv.org_code)
+        named = f"peers in the benchmarking group {group!r}" if group else "peers"
+    codes = [c for c in codes if c in view.data[m.id].rows]
+    bd = DIVISION_PREFIX + iv.division if iv.division else None
+    units = {c: split(view.series(m.id, c, bd), iv.start_date, m.improvement) for c in codes}
+    units = {c: u for c, u in units.items() if u.pre and u.post}
+    if iv.division is None or len(units) >= MIN_COMPARISONS:
+        return units, (f"the same division at {named}" if iv.division else named)
+    others = [d for d in _division_codes(view, m.id, iv.org_code) if d != iv.division]
+    inside = {d: split(view.series(m.id, iv.org_code, DIVISION_PREFIX + d), iv.start_date,
+                       m.improvement) for d in others}
+    return inside, f"the organisation's other divisions ({len(others)})"
+
+
+def evaluate(view: DataView, iv: Intervention, stats: StatisticsSettings) -> InterventionVerdict:
+    """Judge one intervention on the view's data as of ``view.as_of``."""
+    m = view.cat[iv.metric_id]
+    bd = DIVISION_PREFIX + iv.division if iv.division else None
+    target = split(view.series(m.id, iv.org_code, bd), iv.start_date, m.improvement)
+    comparisons, kind = _comparisons(view, iv, m)
+    started = iv.start_date <= view.as_of
+    verdict, method, how, summary, numbers = judge(m, target, comparisons, kind, stats,
+                                                   started=started, division=iv.division)
+    assert iv.id is not None
+    return InterventionVerdict(iv.id, iv.org_code, iv.title, m.id, m.label, iv.division,
+                               iv.owner, iv.start_date, view.as_of, verdict, method, how,
+                               summary, len(target.pre), len(target.post), target.excluded,
+                               numbers)
+
+
+def build_view(s: Session, metrics: Sequence[str], as_of: date,
+               stats: StatisticsSettings) -> DataView:
+    """A data view of the metrics (every organisation: peers are needed) as of ``as_of``."""
+    cat = load_catalogue()
+    wanted = sorted(set(metrics))
+    return DataView(cat, load(s, cat, wanted), load_orgs(s), as_of, stats.confidence,
+                    rolling_years(cat, wanted, stats))
+
+
+def evaluate_all(s: Session, stats: StatisticsSettings, as_of: date, *,
+                 org_code: str | None = None,
+                 ids: Sequence[int] | None = None) -> list[InterventionVerdict]:
+    """Verdicts for the organisation's (or every) current interventions as of ``as_of``:
+    those started or planned, not withdrawn by then."""
+    rows = [iv for iv in list_interventions(s, org=org_code)
+            if (iv.withdrawn_on is None or iv.withdrawn_on > as_of)
+            and (ids is None or iv.id in ids)]
+    if not rows:
+        return []
+    view = build_view(s, [iv.metric_id for iv in rows], as_of, stats)
+    return [evaluate(view, iv, stats) for iv in rows]
+
+
+def verdicts(session: Session, settings: Settings, org_code: str,
+             as_of: date) -> list[InterventionVerdict]:
+    """The board report's actions section: each current intervention of ``org_code`` with
+    its verdict as of ``as_of``, oldest start first."""
+    return evaluate_all(session, settings.statistics, as_of, org_code=org_code)
+
+
+__all__ = ["MIN_COMPARISONS", "VERDICTS", "DidResult", "InterventionVerdict", "Series",
+           "ShiftResult", "add", "difference_in_differences", "division_code", "evaluate",
+           "evaluate_all", "get", "judge", "judged_direction", "judged_value",
+           "list_interventions", "spc_shift", "split", "verdicts", "withdraw"]
