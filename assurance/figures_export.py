@@ -32,8 +32,10 @@ Known limitations:
     * Complementary suppression is applied within one stored table (up to three groups, the
       most any catalogue characteristic has); a table of more groups is disclosed group by
       group.
-    * Figures copied from a public publication (the gov.uk gender pay gap download) carry no
-      counts, so a suppressed audience sees them withheld like any figure without a base.
+    * Figures copied from a public publication (the gov.uk gender pay gap download, breakdown
+      ``published:gov.uk``: :mod:`assurance.lineage`) carry no counts; they are public
+      already, so every audience sees them as published (the disclosure path is told who
+      published them) rather than withheld like a figure without a base.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from assurance.config import AUDIENCES, Settings
 from assurance.db import session
 from assurance.disclosure import DisclosurePolicy, policy_for
 from assurance.disclosure.figure import DisclosedGroup, disclose_figure
+from assurance.lineage import publisher
 from assurance.models import Observation
 from assurance.problems import Problem, ProblemsError
 
@@ -179,7 +182,7 @@ def _gap_row(o: Observation, unit: str, counts: Mapping[str, int | None],
              policy: DisclosurePolicy) -> FigureRow:
     """A pay gap, disclosed with the two groups it compares (from its basis figure)."""
     others = [g for g in counts if g not in (o.group, "unknown")]
-    facts: dict[str, Any] = {"unit": unit, "value": o.value,
+    facts: dict[str, Any] = {"unit": unit, "value": o.value, "published": publisher(o.breakdown),
                              "focus": {"group": o.group, "denominator": counts.get(o.group)}}
     if others:
         facts["reference"] = {"group": others[0], "denominator": counts.get(others[0])}
@@ -202,7 +205,7 @@ def _table_rows(table: Sequence[Observation], unit: str, cat: Catalogue,
     chunks = [ranked] if len(ranked) <= len(ROLES) else [[o] for o in ranked]
     out: list[FigureRow] = []
     for chunk in chunks:
-        facts: dict[str, Any] = {"unit": unit}
+        facts: dict[str, Any] = {"unit": unit, "published": publisher(chunk[0].breakdown)}
         for role, o in zip(ROLES, chunk, strict=False):
             facts[role] = {"group": o.group, "label": o.group, "value": o.value,
                            "numerator": o.numerator, "denominator": o.denominator}

@@ -23,6 +23,9 @@ class AudienceSettings:
     low: int = 1
     high: int = 7
     rounding: int = 5
+    # A group's rate beside its rounded counts: "recompute" (from the counts as shown, NHS
+    # Digital's method) or "withhold"; see assurance.disclosure.rule.RATE_CHOICES.
+    rates: str = "recompute"
 
 
 @dataclass(frozen=True)

@@ -122,13 +122,14 @@ def read_disclosure(r: Reader, doc: Mapping[str, Any]) -> dict[str, AudienceSett
             r.error(key, f"unknown audience{did_you_mean(name, AUDIENCES)}; expected one of "
                     + ", ".join(AUDIENCES))
             continue
-        a = r.table({name: a}, key, {"exact_counts", "low", "high", "rounding"})
+        a = r.table({name: a}, key, {"exact_counts", "low", "high", "rounding", "rates"})
         audiences[name] = AudienceSettings(
             name,
             exact_counts=r.get(a, "exact_counts", key, bool, audiences[name].exact_counts),
             low=r.get(a, "low", key, int, 1),
             high=r.get(a, "high", key, int, 7),
             rounding=r.get(a, "rounding", key, int, 5),
+            rates=r.get(a, "rates", key, str, "recompute"),
         )
         _check_policy(r, key, audiences[name])
     return audiences
@@ -137,10 +138,15 @@ def read_disclosure(r: Reader, doc: Mapping[str, Any]) -> dict[str, AudienceSett
 def _check_policy(r: Reader, key: str, a: AudienceSettings) -> None:
     """The small-number rule must be one the disclosure module can apply (checked by the
     same code, so config check and every output agree)."""
-    from assurance.disclosure.rule import DisclosurePolicy  # it imports this module
+    from assurance.disclosure.rule import RATE_CHOICES, DisclosurePolicy  # it imports this
 
+    if a.rates not in RATE_CHOICES:
+        r.error(f"{key}.rates", f"found {a.rates!r}{did_you_mean(a.rates, RATE_CHOICES)}; "
+                "expected one of " + ", ".join(RATE_CHOICES))
+        return
     try:
-        DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
+        DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding,
+                         rates=a.rates)
     except (ValueError, TypeError) as exc:
         r.error(key, f"found low = {a.low}, high = {a.high}, rounding = {a.rounding}: {exc}; "
                 "expected 0 <= low <= high and a rounding of at least 1 that shows no count "

@@ -18,7 +18,16 @@ What it does:
       (5 without) is hidden like ``5/100``.
     * **Rates** (a group's percentage) are hidden when any count of their table is hidden; in
       a table of groups that split one total, one hidden count hides every group's rate,
-      since the others' exact rates would give the hidden one away by subtraction.
+      since the others' exact rates would give the hidden one away by subtraction. A rate
+      shown beside its counts rounded is never the exact rate (``13/40 (32.5%)`` would give
+      13 away beside a rounded ``15``): by the policy's ``rates`` it is computed from the
+      counts as shown (``15/40 (37.5%)``, NHS Digital's method, the default) or withheld.
+      The same holds for a headline percentage or declaration rate that is a group's rate.
+    * **Published figures** (``facts["published"]`` names the publisher: a figure copied from
+      a publication such as the gov.uk gender pay gap download) are public already: a value
+      or group rate with no counts behind it is shown, not withheld for an unknown base, and
+      the figure says it was published (:attr:`DisclosedFigure.published`). Counts it does
+      carry are still disclosed by the rule.
     * **The headline value and its interval** (a relative likelihood, a share, a gap) are
       hidden when the rate of a group they are built on is hidden. A not-calculable value
       says so even then: that follows from zero counts, which the rule shows anyway.
@@ -77,7 +86,7 @@ from assurance.engine.movement import WORDS as MOVEMENT_WORDS
 from assurance.periods import short_label
 
 ROLES = ("focus", "reference", "unknown")
-SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement"}
+SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement", "published"}
 """Facts shown as part of the figure (the figure's own, what was measured, the limits); every
 other fact is worded by its :class:`FactSpec`."""
 
@@ -123,6 +132,7 @@ class DisclosedFigure:
     value_hidden: bool  # the value and interval are withheld from this audience
     hidden: bool  # anything at all is shown as the suppression symbol (a footnote is due)
     trend: str | None = None  # "up" | "down" | "flat" since the previous period, if shown
+    published: str | None = None  # who published the figure, when it was copied from them
 
     def headline(self) -> str:
         """One line: value, interval and the groups' counts (or values)."""
@@ -216,6 +226,42 @@ def _tables(groups: Mapping[str, Mapping[str, Any]], policy: DisclosurePolicy) -
     return cells
 
 
+def _shown_count(text: str) -> int | None:
+    digits = text.replace(",", "")
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def _rate_beside_rounded(value: float, g: Mapping[str, Any], num_text: str, den_text: str,
+                         policy: DisclosurePolicy) -> tuple[bool, float | None]:
+    """(replaced, shown): a group's rate of its own counts as this (suppressing) audience
+    sees it beside the counts as shown — recomputed from them, or None when the policy
+    withholds such rates. ``replaced`` is False for a value that is not the rate of its
+    counts (a mean, a score) or whose counts are not shown: it is shown as it is."""
+    n, d = _whole(g.get("numerator")), _whole(g.get("denominator"))
+    if n is None or d is None or not d or not math.isclose(
+            value, 100 * n / d, rel_tol=1e-9, abs_tol=1e-9):
+        return False, None
+    shown_n, shown_d = _shown_count(num_text), _shown_count(den_text)
+    if shown_n is None or shown_d is None or (shown_n, shown_d) == (n, d) and (
+            policy.rates == "recompute" or policy.rounding == 1):
+        return False, None  # counts not shown, or shown exactly under "recompute"
+    if policy.rates == "withhold":
+        return True, None  # beside rounded counts (even one that rounding left alone)
+    return True, (100 * shown_n / shown_d if shown_d else None)
+
+
+def _shown_instead(value: float, rates: list[tuple[float, float | None]]
+                   ) -> tuple[bool, float | None]:
+    """(replaced, shown) for a headline equal to a group's exact rate (or to 100 minus it):
+    the rate shown instead, so the headline never repeats what the group's rate withholds."""
+    for exact, shown in rates:
+        if math.isclose(value, exact, rel_tol=1e-9, abs_tol=1e-9):
+            return True, shown
+        if math.isclose(value, 100 - exact, rel_tol=1e-9, abs_tol=1e-9):
+            return True, None if shown is None else 100 - shown
+    return False, None
+
+
 def _count_text(count: int | None, cells: _Cells, policy: DisclosurePolicy) -> str | None:
     """A head count shown as the cell of the same count in the figure's tables, else alone."""
     if count is None:
@@ -274,15 +320,29 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     unit = str(facts.get("unit") or "")
     groups = {r: g for r in ROLES if isinstance(g := facts.get(r), Mapping)}
     cells = _tables(groups, policy)
+    published = facts.get("published")
+    published = published if isinstance(published, str) and published else None
+    if published is not None:
+        for r, g in groups.items():  # public already: only counts it carries are protected
+            if g.get("numerator") is None and g.get("denominator") is None:
+                cells.rate_hidden[r] = False
     shown_groups = []
+    # (exact rate, rate shown instead: recomputed, or None when withheld), in role order.
+    rates_shown: list[tuple[float, float | None]] = []
     for role, g in groups.items():
         value = _number(g.get("value"))
         hidden_rate = cells.rate_hidden[role] and unit != "yes_no"
-        gunit = _group_unit(unit)
-        value_text = ("" if value is None else policy.symbol if hidden_rate and not policy.exact
-                      else fmt_value(value, gunit))
         num_text = _thousands(cells.numerator.get(role, ""))
         den_text = _thousands(cells.denominator.get(role, ""))
+        if value is not None and not policy.exact and not hidden_rate:
+            replaced, shown_rate = _rate_beside_rounded(value, g, num_text, den_text, policy)
+            if replaced:
+                rates_shown.append((value, shown_rate))
+                value, hidden_rate = shown_rate, shown_rate is None
+        gunit = _group_unit(unit)
+        value_text = (policy.symbol if hidden_rate and not policy.exact and (
+            value is not None or _number(g.get("value")) is not None)
+            else "" if value is None else fmt_value(value, gunit))
         shown_groups.append(DisclosedGroup(
             role, str(g.get("group") or role), str(g.get("label") or role.title()),
             _whole(g.get("numerator")) if policy.exact else None,
@@ -294,6 +354,14 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     value_hidden = not policy.exact and any(cells.rate_hidden[r] for r in basis)
     value = _number(facts.get("value"))
     calculable = value is not None
+    if value is not None and not value_hidden and unit == "percent":
+        # A headline that is a group's rate (a share is its focus group's) or its complement
+        # (a declaration rate) is shown as that rate is: exact, it would undo the rounding.
+        replaced, instead = _shown_instead(value, rates_shown)
+        if replaced and instead is None:
+            value_hidden = True
+        elif replaced:
+            value = instead
     pct = f"{round(confidence * 100):g}% CI"
     raw_ci = facts.get("ci")
     ci = None
@@ -318,11 +386,20 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
             measured_text = _count_text(_whole(facts.get("measured")), cells, policy)
         else:
             number = _number(facts.get("measured"))
+            if number is not None and shown_value is not None and number == _number(
+                    facts.get("value")):
+                number = shown_value  # the headline as shown (recomputed beside rounding)
             measured_text = (None if number is None else policy.symbol if value_hidden
                              else fmt_value(number, unit))
     declaration = _number(facts.get("declaration_rate"))
     decl_basis = ["unknown"] if "unknown" in groups else basis
     decl_hidden = not policy.exact and any(cells.rate_hidden.get(r, False) for r in decl_basis)
+    if declaration is not None and not decl_hidden:
+        replaced, instead = _shown_instead(declaration, rates_shown)
+        if replaced and instead is None:
+            decl_hidden = True
+        elif replaced:
+            declaration = instead
     declaration_text = (None if declaration is None else policy.symbol if decl_hidden
                         else fmt_value(declaration, "percent"))
 
@@ -362,7 +439,7 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         declaration_text=declaration_text, facts=tuple(extra), value_hidden=value_hidden,
         hidden=not policy.exact and (policy.symbol in texts
                                     or any(t == policy.symbol for _, t in extra)),
-        trend=trend)
+        trend=trend, published=published)
 
 
 

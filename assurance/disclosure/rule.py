@@ -25,9 +25,11 @@ Example:
 Options:
     :class:`DisclosurePolicy` fields: ``exact`` (show exact figures), ``low``/``high`` (the
     suppressed range, default 1-7), ``rounding`` (default 5; 1 disables rounding),
-    ``symbol`` (default ``*``) and ``missing`` (shown for a figure that does not exist,
-    default an en dash ``–``). :data:`EXACT` and :data:`SUPPRESSED` are the two audiences
-    the project uses.
+    ``symbol`` (default ``*``), ``missing`` (shown for a figure that does not exist,
+    default an en dash ``–``) and ``rates`` (what a rate shown beside rounded counts is:
+    ``"recompute"``, the default, computes it from the counts as shown; ``"withhold"``
+    shows it as ``symbol``; see :data:`RATE_CHOICES`). :data:`EXACT` and :data:`SUPPRESSED`
+    are the two audiences the project uses.
 
 Known limitations:
     * Secondary suppression handles one row (or column) with one total. Linked tables (the
@@ -46,9 +48,13 @@ Known limitations:
     * Only the counts handed in are checked. Complements that a reader could form (for
       example shortlisted minus appointed) are not suppressed separately; rounding both
       figures to 5 is what protects them, as in NHS Digital's own publications.
-    * A relative likelihood shown to two decimals beside rounded counts can narrow down the
-      exact counts a little. NHS Digital's rule treats rates built on 8 or more people as
-      publishable, and this module follows it.
+    * A group's rate shown beside its rounded counts is computed from the counts as shown
+      (``rates = "recompute"``, the NHS Digital secondary care method: "percentages are
+      calculated using the rounded numerator and denominator"), so ``13/40 (32.5%)`` reads
+      ``15/40 (37.5%)`` and the rate cannot undo the rounding; or withheld
+      (``rates = "withhold"``). A relative likelihood or an interval (a calculation on both
+      groups' counts, which the method leaves uncontrolled) is still computed from the exact
+      counts and can narrow them down a little.
     * A policy with ``low`` above 1 shows counts below ``low`` exactly (the rule says only
       which range is suppressed); the default policy has ``low = 1`` so only 0 is affected.
 
@@ -71,6 +77,7 @@ from assurance.stats import RelativeLikelihood
 
 __all__ = [
     "EXACT",
+    "RATE_CHOICES",
     "SUPPRESSED",
     "DisclosurePolicy",
     "RelativeLikelihoodView",
@@ -113,6 +120,11 @@ def _round_half_up(n: int, base: int) -> int:
     return (n + base // 2) // base * base
 
 
+RATE_CHOICES = ("recompute", "withhold")
+"""What a group's rate beside its rounded counts is (``DisclosurePolicy.rates``): computed
+from the counts as shown (NHS Digital's secondary care method, the default) or withheld."""
+
+
 @dataclass(frozen=True)
 class DisclosurePolicy:
     """How figures are disclosed to one audience.
@@ -128,6 +140,10 @@ class DisclosurePolicy:
         missing: Shown for a figure that does not exist (``None``), e.g. an unknown count
             or a rate with no denominator. Distinct from ``symbol`` so a reader can tell
             "hidden" from "not available".
+        rates: A group's rate of its own counts, shown beside those counts rounded:
+            ``"recompute"`` (default) computes it from the counts as shown, ``"withhold"``
+            shows ``symbol`` instead (:data:`RATE_CHOICES`). Either way the exact rate
+            never sits beside a rounded count it would give away.
 
     Raises:
         ValueError: The fields are inconsistent, including a rounding base so coarse that a
@@ -140,6 +156,7 @@ class DisclosurePolicy:
     rounding: int = 5
     symbol: str = "*"
     missing: str = "–"
+    rates: str = "recompute"
 
     def __post_init__(self) -> None:
         low = _count(self.low, "low")
@@ -151,6 +168,9 @@ class DisclosurePolicy:
             raise ValueError(f"rounding must be at least 1, got {rounding}")
         if not self.symbol:
             raise ValueError("symbol must not be empty")
+        if self.rates not in RATE_CHOICES:
+            raise ValueError(f"rates must be one of {', '.join(RATE_CHOICES)}, got "
+                             f"{self.rates!r}")
         # Only counts above ``high`` are rounded; the smallest of them must not become 0.
         if _round_half_up(high + 1, rounding) == 0:
             raise ValueError(
@@ -179,7 +199,8 @@ def policy_for(settings: Settings, audience: str | None) -> DisclosurePolicy:
     a = settings.audiences.get(audience) if audience is not None else None
     if a is None:
         return SUPPRESSED
-    return DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding)
+    return DisclosurePolicy(exact=a.exact_counts, low=a.low, high=a.high, rounding=a.rounding,
+                            rates=a.rates)
 
 
 def quotable(policy: DisclosurePolicy) -> bool:
