@@ -13,11 +13,13 @@ from __future__ import annotations
 from assurance.cli import (  # noqa: F401  (registers the commands)
     attestations,
     data,
+    deadlines,
     divisions,
     figures,
     interventions,
     outputs,
     rules,
+    serve,
     spc,
 )
 from assurance.cli.base import app

@@ -1,0 +1,238 @@
+"""What the pages read from the store, through the product's own code paths.
+
+Figures come only from :func:`assurance.report_context.board_context` (the board report's
+context, disclosed for an audience) and, for a division, from the report context's
+:func:`~assurance.report_context.views.figure_view` and ``series_points`` on the division's
+breakdown: the web never reads a disclosure policy's fields or a figure's raw counts itself.
+
+Contexts are cached per (organisation, date, audience) until the store's figures or findings
+change (the newest import and finding event ids), so a page view costs a few small queries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from assurance import audit
+from assurance.config import Settings
+from assurance.db import session
+from assurance.disclosure import DisclosurePolicy
+from assurance.engine.rules import RulePack
+from assurance.findings import LIFECYCLE_KINDS
+from assurance.models import AuditEvent, AuditHead, Division, Finding, FindingEvent, Import
+from assurance.models import Organisation as OrgRow
+from assurance.report_context import BoardContext, FigureView, SeriesPoint, board_context
+from assurance.report_context.board import ordered_rules
+from assurance.report_context.inputs import load_inputs
+from assurance.report_context.views import figure_view, series_points
+
+CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class OrgLink:
+    code: str
+    name: str
+    synthetic: bool
+    open_findings: int
+
+
+@dataclass(frozen=True)
+class DivisionFigure:
+    """One rule's metric for one division, disclosed for the audience."""
+
+    rule_id: str
+    title: str
+    metric_label: str
+    figure: FigureView
+    series: tuple[SeriesPoint, ...]
+    unit: str
+
+
+@dataclass(frozen=True)
+class DivisionView:
+    code: str
+    name: str
+    level: str
+    owner: str | None
+    parent: str | None
+    figures: tuple[DivisionFigure, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Download:
+    org_code: str
+    kind: str  # board | pack | well-led
+    label: str
+    path: Path
+    as_of: str
+    size: int
+
+
+class Store:
+    """The dashboard's reads, with the rule packs loaded once and contexts cached."""
+
+    def __init__(self, engine: Engine, settings: Settings, packs: Sequence[RulePack]) -> None:
+        self.engine, self.settings, self.packs = engine, settings, list(packs)
+        self._cache: OrderedDict[tuple[object, ...], BoardContext] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ versions and dates
+    def version(self) -> tuple[int, int]:
+        """Changes whenever figures are imported or a finding changes."""
+        with session(self.engine) as s:
+            imp = s.exec(select(func.max(Import.id))).one()
+            ev = s.exec(select(func.max(FindingEvent.id))).one()
+        return int(imp or 0), int(ev or 0)
+
+    def as_of(self) -> date:
+        """The date of the latest evaluation recorded (the findings register's position), or
+        today when nothing has been evaluated: pages show the position the board sees."""
+        with session(self.engine) as s:
+            latest = s.exec(select(func.max(FindingEvent.as_of)).where(
+                col(FindingEvent.kind).in_(LIFECYCLE_KINDS))).one()
+        return latest or datetime.now(UTC).date()
+
+    # ------------------------------------------------------------------ organisations
+    def organisations(self) -> list[OrgLink]:
+        """The accountable organisations (all with findings when none are configured)."""
+        with session(self.engine) as s:
+            counts = dict(s.exec(select(Finding.org_code, func.count()).where(
+                col(Finding.open).is_(True)).group_by(col(Finding.org_code))).all())
+            codes = list(self.settings.accountable) or sorted(
+                set(s.exec(select(Finding.org_code).distinct()).all()))
+            rows = {o.code: o for o in s.exec(select(OrgRow).where(col(OrgRow.code).in_(codes)))}
+        return [OrgLink(c, rows[c].name, rows[c].synthetic, int(counts.get(c, 0)))
+                for c in codes if c in rows]
+
+    def org_exists(self, code: str) -> bool:
+        with session(self.engine) as s:
+            return s.get(OrgRow, code) is not None
+
+    def board(self, org: str, as_of: date, audience: str) -> BoardContext:
+        """The board report's context for ``audience`` (cached until the store changes)."""
+        key = (org, as_of, audience, self.version())
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        inputs = load_inputs(self.engine, self.settings, as_of=as_of, org_codes=[org],
+                             packs=self.packs)
+        ctx = board_context(self.engine, self.settings, org_code=org, as_of=as_of,
+                            inputs=inputs, audience=audience)
+        with self._lock:
+            self._cache[key] = ctx
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return ctx
+
+    # ------------------------------------------------------------------ divisions
+    def divisions(self, org: str) -> list[Division]:
+        with session(self.engine) as s:
+            return list(s.exec(select(Division).where(Division.org_code == org)
+                               .order_by(col(Division.name))).all())
+
+    def division(self, org: str, code: str, as_of: date, policy: DisclosurePolicy
+                 ) -> DivisionView | None:
+        """A division's figures (breakdown ``division:<code>``) for every rule whose metric
+        the division has, at the metric's latest period up to ``as_of``, disclosed."""
+        with session(self.engine) as s:
+            d = s.exec(select(Division).where(Division.org_code == org,
+                                              Division.code == code)).first()
+            findings = tuple(s.exec(select(Finding).where(
+                Finding.org_code == org, Finding.scope == f"division:{code}")
+                .order_by(col(Finding.rule_id))).all())
+        if d is None:
+            return None
+        inputs = load_inputs(self.engine, self.settings, as_of=as_of, org_codes=[org],
+                             packs=self.packs)
+        breakdown = f"division:{code}"
+        out, seen = [], set()
+        for rule in ordered_rules(inputs):
+            m = inputs.catalogue[rule.metric]
+            if rule.metric in seen or rule.metric not in inputs.view.data:
+                continue
+            period = inputs.view.current_period(rule.metric)
+            fig = inputs.view.figure(rule.metric, org, period, breakdown) if period else None
+            if fig is None:
+                continue
+            seen.add(rule.metric)
+            out.append(DivisionFigure(
+                rule.id, rule.title, m.label,
+                figure_view(fig, m, policy, self.settings.statistics.confidence),
+                series_points(inputs.view, m, org, breakdown, policy), fig.unit))
+        return DivisionView(d.code, d.name, d.level, d.owner, d.parent, tuple(out), findings)
+
+    # ------------------------------------------------------------------ findings
+    def findings(self, *, org: str | None = None, open_only: bool = True) -> list[Finding]:
+        with session(self.engine) as s:
+            q = select(Finding).order_by(col(Finding.org_code), col(Finding.rule_id))
+            if open_only:
+                q = q.where(col(Finding.open).is_(True))
+            if org:
+                q = q.where(Finding.org_code == org)
+            elif self.settings.accountable:
+                q = q.where(col(Finding.org_code).in_(self.settings.accountable))
+            return list(s.exec(q).all())
+
+    def finding(self, finding_id: int) -> tuple[Finding, list[FindingEvent]] | None:
+        with session(self.engine) as s:
+            f = s.get(Finding, finding_id)
+            if f is None:
+                return None
+            events = list(s.exec(select(FindingEvent).where(FindingEvent.finding_id == f.id)
+                                 .order_by(col(FindingEvent.id))).all())
+            return f, events
+
+    # ------------------------------------------------------------------ audit
+    def audit_tail(self, limit: int = 50) -> tuple[AuditHead, list[AuditEvent]]:
+        with session(self.engine) as s:
+            head = s.exec(select(AuditHead).where(AuditHead.id == 1)).one()
+            events = list(s.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())
+                                 .limit(limit)).all())
+        return head, events
+
+    def verify_audit(self) -> audit.ChainReport:
+        with session(self.engine) as s:
+            return audit.verify(s)
+
+    # ------------------------------------------------------------------ downloads
+    def downloads(self) -> list[Download]:
+        """The latest board report, well-led document and evidence pack of each organisation
+        in ``reports.output_dir`` (files named ``<ORG>-<YYYY-MM-DD>-<kind><suffix>``)."""
+        folder = self.settings.reports.output_dir
+        if not folder.is_dir():
+            return []
+        labels = {"board.docx": "Board assurance report (Word)",
+                  "well-led.docx": "CQC well-led evidence (Word)",
+                  "pack.zip": "Evidence pack (zip)"}
+        latest: dict[tuple[str, str], Download] = {}
+        for p in folder.iterdir():
+            parts = p.name.split("-", 4)
+            if not p.is_file() or len(parts) < 5:
+                continue
+            org, day, kind = parts[0], "-".join(parts[1:4]), parts[4]
+            if kind not in labels or not _is_day(day):
+                continue
+            d = Download(org, kind.split(".")[0], labels[kind], p, day, p.stat().st_size)
+            if (org, kind) not in latest or latest[(org, kind)].as_of < day:
+                latest[(org, kind)] = d
+        return sorted(latest.values(), key=lambda d: (d.org_code, d.kind))
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
