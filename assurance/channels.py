@@ -30,6 +30,7 @@ Event = Literal[
     "heartbeat",
     "report_ready",
     "digest",
+    "reminder",
 ]
 Trend = Literal["up", "down", "flat"]
 

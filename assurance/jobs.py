@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from assurance import api, audit
+from assurance import api, audit, deadlines
 from assurance.config import JobSettings, Settings
 from assurance.db import session
 from assurance.problems import ProblemsError, did_you_mean
@@ -236,6 +236,15 @@ def run_escalate(engine: Engine, settings: Settings, job: JobSettings, at: datet
                      "action", {"escalated": n})
 
 
+def run_calendar_reminders(engine: Engine, settings: Settings, job: JobSettings,
+                           at: datetime) -> JobResult:
+    """Queue the calendar reminders due today (``[calendar]``) for the ``notify`` job to
+    deliver; each reminder is queued once however often this runs (assurance.deadlines)."""
+    with session(engine, write=True) as s, s.begin():
+        n = deadlines.enqueue_reminders(s, settings, today=at.date(), at=at)
+    return JobResult(f"{n} calendar reminder(s) queued", {"queued": n})
+
+
 JOB_TYPES: dict[str, tuple[JobFn, CheckFn]] = {
     "import": (run_import, check_import),
     "evaluate": (run_evaluate, no_options),
@@ -244,6 +253,7 @@ JOB_TYPES: dict[str, tuple[JobFn, CheckFn]] = {
     "evidence_packs": (run_packs, check_packs),
     "notify": (run_notify, check_notify),
     "escalate": (run_escalate, no_options),
+    "calendar_reminders": (run_calendar_reminders, no_options),
 }
 
 

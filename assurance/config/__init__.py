@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from assurance.config.calendar import read_calendar
 from assurance.config.model import (
     AUDIENCES,
     DEFAULT_AUDIENCES,
@@ -58,6 +59,7 @@ _TOP_KEYS = {
     "channels", "subscriptions", "escalation", "schedule", "reports", "imports", "findings",
     "paygap",
     "web",
+    "calendar",
 }  # fmt: skip
 
 
@@ -118,6 +120,7 @@ def parse_settings(
     tz, jobs = read_schedule(r, doc)
     watch_dir = read_imports(r, doc)
     reports = read_reports(r, doc)
+    calendar = read_calendar(r, doc, [s.name for s in subs])
     if r.problems:
         raise ProblemsError(r.problems)
     return Settings(
@@ -129,6 +132,7 @@ def parse_settings(
         subscriptions=subs, escalation_levels=levels, jobs=jobs,
         reports=reports, watch_dir=watch_dir, findings=findings,
         paygap=paygap, web=web,
+        calendar=calendar,
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assurance.config.calendar import CalendarSettings
 from assurance.config.web import WebSettings
 
 AUDIENCES = ("network", "executive", "board", "regulator", "public")
@@ -135,6 +136,7 @@ class Settings:
     findings: FindingsSettings = field(default_factory=FindingsSettings)
     paygap: PaygapSettings = field(default_factory=PaygapSettings)
     web: WebSettings = field(default_factory=WebSettings)  # the dashboard (assurance serve)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)  # assurance calendar
 
 
 DEFAULT_HEARTBEAT = JobSettings("heartbeat", "heartbeat", "0 7 * * *", {})

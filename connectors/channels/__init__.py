@@ -291,6 +291,7 @@ EVENT_WORDS: Mapping[str, str] = {
     "heartbeat": "Heartbeat",
     "report_ready": "Report ready",
     "digest": "Digest",
+    "reminder": "Reminder",
 }
 
 
