@@ -84,6 +84,34 @@ def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
                       header_fill=fill, bold_first_column=True)
 
 
+def _divisions(doc: DocumentType, ctx: BoardContext) -> None:
+    """Each indicator by division: where in the organisation the gap is."""
+    docxkit.heading(doc, "Divisions", 1)
+    docxkit.paragraph(doc, "Each indicator by division for its latest period, with the "
+                      "division's accountable owner. A division judged by a division-level "
+                      "rule shows its verdict; small divisions are shown combined so that "
+                      "no one can be identified.")
+    fill = ctx.branding.primary_colour
+    for t in ctx.divisions:
+        docxkit.heading(doc, f"{t.metric_label}: {t.metric_title} ({t.period_label})", 2)
+        if t.rule_title:
+            docxkit.paragraph(doc, f"Judged by division: {t.rule_title}.")
+        rows = [[[r.name, *(r.members if r.combined else ())],
+                 [r.figure.value_text if r.figure else "Withheld (small numbers)"
+                  if r.combined else "No figure",
+                  *([r.figure.ci_text] if r.figure and r.figure.ci_text else [])],
+                 [r.people_text], [r.status_label], [r.owner or "–"]] for r in t.rows]
+        table = docxkit.table(doc, ["Division", "Figure", "People counted", "Status",
+                                    "Accountable owner"], rows,
+                              caption=f"{t.metric_label} by division, {t.period_label}",
+                              header_fill=fill, bold_first_column=True)
+        for row, r in zip(table.rows[1:], t.rows, strict=True):
+            if r.status_label == "Breach":
+                docxkit.shade(row.cells[3], STATUS_FILL["breach"])
+        if t.note:
+            docxkit.paragraph(doc, t.note)
+
+
 def _executive(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment,
                es: ExecutiveSummary) -> None:
     """The front pages: Alert items, the figures that moved most, the decisions asked."""
@@ -330,6 +358,8 @@ class BoardRenderer(DocumentRenderer[BoardContext]):
             _summary(doc, ctx, env)
             docxkit.heading(doc, "Indicators and rules", 1)
             _outcomes(doc, ctx)
+            if ctx.divisions:
+                _divisions(doc, ctx)
             _charts(doc, ctx, env)
             _findings(doc, ctx, env)
             _data_quality(doc, ctx, env)

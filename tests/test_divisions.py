@@ -4,24 +4,30 @@ division's finding carries (its own identity, title, summary and owner)."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from pathlib import Path
 
+import docx
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from assurance import audit
+from assurance import api, audit
 from assurance.cli import base as cli_base
-from assurance.config import StatisticsSettings
+from assurance.config import AudienceSettings, Settings, StatisticsSettings, parse_settings
 from assurance.divisions import division_code
 from assurance.engine.evaluate import evaluate
-from assurance.engine.rules import load_packs
+from assurance.engine.rules import Rule, load_packs
 from assurance.findings import apply_outcomes, fingerprint
 from assurance.models import AuditEvent, Division, Finding
 from assurance.problems import ProblemsError
+from assurance.report_context import board_context
 from conftest import AT
 from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
 
@@ -220,3 +226,128 @@ def test_a_division_listed_twice_under_two_spellings_is_refused(config: Path,
     code, _, stderr = cli(config, "import", str(path))
     assert code == 2
     assert "'SURGERY' is listed twice for SYT01 (first on row 2)" in " ".join(stderr.split())
+
+
+# ----------------------------------------------------------------------------- the board report
+
+def report_settings(store: Engine, tmp_path: Path, *, exact: bool) -> Settings:
+    import dataclasses
+
+    s = parse_settings({"database": {"url": str(store.url)},
+                        "organisations": {"accountable": ["SYT01"]},
+                        "rules": {"paths": [str(pack(tmp_path))]}},
+                       base_dir=tmp_path, where="<test>", env={})
+    audiences = dict(s.audiences)
+    audiences["board"] = AudienceSettings("board", exact_counts=exact)
+    return dataclasses.replace(s, audiences=audiences)
+
+
+def test_the_board_report_tables_each_division_with_its_owner_and_verdict(
+        store: Engine, tmp_path: Path) -> None:
+    with Session(store) as s, s.begin():
+        s.add(Division(org_code="SYT01", code="surgery", name="Surgery",
+                       owner="Divisional Director, Surgery"))
+    cfg = report_settings(store, tmp_path, exact=True)
+    api.evaluate_and_record(store, cfg, as_of=AS_OF, at=AT, actor="test")
+    ctx = board_context(store, cfg, org_code="SYT01", as_of=AS_OF)
+    [table] = ctx.divisions
+    assert table.metric == "wres.2" and table.rule_title.startswith("White applicants")
+    rows = {r.name: r for r in table.rows}
+    assert list(rows) == ["Medicine", "Surgery"] and table.note == ""
+    assert rows["Surgery"].status_label == "Breach" and rows["Medicine"].status_label == "Met"
+    assert rows["Surgery"].owner == "Divisional Director, Surgery"
+    assert rows["Medicine"].owner == "none assigned"
+    assert rows["Surgery"].figure is not None and rows["Surgery"].figure.value_text == "4.00"
+    assert rows["Surgery"].people_text == "600"
+    alert = [o for o in ctx.outcomes if o.division == "Surgery"]
+    assert alert and alert[0].classification == "alert"
+    assert alert[0].title.endswith("(Surgery division)")
+    assert alert[0].finding is not None
+    assert alert[0].finding.owner == "Divisional Director, Surgery"
+    doc = docx.Document(io.BytesIO(render_bytes(store, cfg)))
+    text = "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for t in doc.tables for row in t.rows for c in row.cells])
+    assert "Divisions" in [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert "Divisional Director, Surgery" in text
+
+
+def render_bytes(store: Engine, cfg: Settings) -> bytes:
+    from reports.board import build_document
+
+    ctx = board_context(store, cfg, org_code="SYT01", as_of=AS_OF)
+    buf = io.BytesIO()
+    build_document(ctx, cfg).save(buf)
+    return buf.getvalue()
+
+
+def test_a_small_division_is_shown_combined_for_a_suppressed_audience(
+        engine: Engine, tmp_path: Path) -> None:
+    register_orgs(engine, tmp_path, "SYT01")
+    rows = [*wres2_rows("SYT01", "", (300, 1000), (200, 1000)),
+            *wres2_rows("SYT01", "division:surgery", (120, 300), (30, 300)),
+            *wres2_rows("SYT01", "division:medicine", (100, 400), (96, 400)),
+            *wres2_rows("SYT01", "division:estates", (20, 60), (3, 5))]  # 3 of 5: small
+    import_metrics(engine, write_csv(tmp_path / "wres2.csv", METRIC_HEADER, rows))
+    cfg = report_settings(engine, tmp_path, exact=False)
+    api.evaluate_and_record(engine, cfg, as_of=AS_OF, at=AT, actor="test")
+    net = board_context(engine, cfg, org_code="SYT01", as_of=AS_OF, audience="network")
+    [table] = net.divisions
+    names = [r.name for r in table.rows]
+    # Estates alone is small; Surgery (the fewest people of the rest) is combined with it so
+    # that the trust's total cannot give Estates back.
+    assert names == ["Medicine", "Other divisions combined"]
+    combined = table.rows[-1]
+    assert combined.members == ("Estates", "Surgery") and combined.combined
+    assert "2 divisions (Estates, Surgery) are shown combined" in table.note
+    exact = board_context(engine, report_settings(engine, tmp_path, exact=True),
+                          org_code="SYT01", as_of=AS_OF)
+    assert [r.name for r in exact.divisions[0].rows] == ["Estates", "Medicine", "Surgery"]
+
+
+division_counts = st.lists(
+    st.tuples(st.integers(0, 40) | st.integers(0, 8), st.integers(1, 60) | st.integers(1, 9),
+              st.integers(0, 40) | st.integers(0, 8), st.integers(1, 60) | st.integers(1, 9)),
+    min_size=1, max_size=6)
+
+
+@pytest.fixture(scope="module")
+def division_rule(tmp_path_factory: pytest.TempPathFactory) -> Rule:
+    [rule] = load_packs([pack(tmp_path_factory.mktemp("pack"))])[0].rules
+    return rule
+
+
+@given(divisions=division_counts)
+@hyp_settings(max_examples=60, deadline=None)
+def test_no_division_row_shows_a_suppressed_audience_a_small_count_or_a_lone_small_division(
+        division_rule: Rule, divisions: list[tuple[int, int, int, int]]) -> None:
+    from assurance.catalogue import load_catalogue
+    from assurance.disclosure import SUPPRESSED
+    from assurance.engine.data import DataView, MetricData, OrgInfo
+    from assurance.engine.figures import Obs
+    from assurance.report_context.divisions import division_table
+
+    cat = load_catalogue()
+    obs = []
+    for i, (wn, wd, bn, bd) in enumerate(divisions):
+        wn, bn = min(wn, wd), min(bn, bd)
+        for grp, n, d in (("white", wn, wd), ("bme", bn, bd)):
+            obs.append(Obs(grp, f"division:d{i}", None, n, d, False, None, "wres.2"))
+    view = DataView(cat, {"wres.2": MetricData(cat["wres.2"], {"SYT01": {"wres:2025": obs}})},
+                    {}, AS_OF)
+    org = OrgInfo("SYT01", "Trust", None, True)
+    table = division_table(view, cat["wres.2"], org, SUPPRESSED, 0.95, {}, division_rule)
+    assert table is not None
+    for r in table.rows:
+        assert not (r.people_text.isdigit() and SUPPRESSED.suppresses(int(r.people_text)))
+        if r.figure is not None:
+            for g in r.figure.groups:
+                for text in (g.numerator_text, g.denominator_text):
+                    assert not (text.replace(",", "").isdigit()
+                                and SUPPRESSED.suppresses(int(text.replace(",", ""))))
+        if r.combined:
+            assert len(r.members) >= 2 or r.figure is None
+        else:  # a division on its own row has no small count behind its figure
+            i = int(next(c for c in view.divisions("wres.2", "SYT01")
+                         if org.division(c).name == r.name)[1:])
+            wn, wd, bn, bd = divisions[i]
+            assert not any(SUPPRESSED.suppresses(c) for c in (min(wn, wd), wd, min(bn, bd), bd))

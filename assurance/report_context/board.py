@@ -34,11 +34,13 @@ from assurance.db import session as open_session
 from assurance.disclosure import policy_for, quotable, suppression_note
 from assurance.disclosure.figure import disclose_figure
 from assurance.engine.conditions.base import facts_of
+from assurance.engine.data import division_breakdown
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
 from assurance.periods import parse_period_key, short_label
 from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.report_context.divisions import division_tables
 from assurance.report_context.inputs import ReportInputs, findings_of, load_inputs, provenance
 from assurance.report_context.model import (
     STATUS_LABELS,
@@ -150,7 +152,9 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
     fv = figure_view(fig, m, policy, settings.statistics.confidence) if fig else None
     status = o.status if o is not None else "no_data"
     period = o.period if o is not None else inputs.view.current_period(m.id)
-    bd = getattr(rule.condition, "breakdown", None)
+    division = o.division if o is not None else None
+    bd = division_breakdown(division.code) if division else getattr(rule.condition,
+                                                                     "breakdown", None)
     series = series_points(inputs.view, m, org, bd, policy) if fig is not None else ()
     movement, direction, trend_text = movement_view(
         o.verdict.movement if o is not None and o.verdict is not None else None, m, policy,
@@ -164,7 +168,8 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
     ref_group = fig.reference.label if fig is not None and fig.reference is not None else ""
     view = OutcomeView(
         rule_id=rule.id, pack=rule.pack, pack_title=_pack_title(inputs, rule.pack),
-        title=rule.title, metric=m.id, metric_label=m.label, metric_title=m.title,
+        title=o.title if o is not None else rule.title, metric=m.id, metric_label=m.label,
+        metric_title=m.title,
         standard=m.standard, severity=rule.severity, status=status,
         status_label=STATUS_LABELS[status], classification="advise", summary=summary,
         rule_text=rule.describe(cat), why=rule.why, action=rule.action,
@@ -176,7 +181,8 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
         breakdown=breakdown_words(rule),
         series_label=SERIES_LABELS.get(m.kind) or (
             fig.focus.label if fig is not None and fig.focus is not None else m.label),
-        reference_label=reference_label(m, ref_group), movement=movement)
+        reference_label=reference_label(m, ref_group), movement=movement,
+        division=division.name if division else "")
     line = rule.condition.expected_line(o.verdict.facts, [p.period for p in series]) \
         if o is not None and o.verdict is not None else None
     if line is not None and any(p.period == line.starts_at and p.value is not None
@@ -386,23 +392,28 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
     org = OrgView(info.code, info.name, info.synthetic, info.org_type,
                   None, info.benchmark_group)
     with open_session(engine) as s:
-        outcomes = {o.rule.id: o for o in inputs.outcomes(s, org_code)}
+        engine_outcomes = inputs.outcomes(s, org_code)
         prov = provenance(s, org_code)
         found = findings_of(s, org_code, as_of)
-    by_rule: dict[str, tuple[Finding, list[FindingEvent]]] = {f.rule_id: (f, ev)
-                                                                for f, ev in found}
+    outcomes = {(o.rule.id, o.scope): o for o in engine_outcomes}
+    by_rule: dict[tuple[str, str], tuple[Finding, list[FindingEvent]]] = {
+        (f.rule_id, f.scope): (f, ev) for f, ev in found}
     views: list[OutcomeView] = []
     findings_current = True
     for rule in ordered_rules(inputs):
-        o = outcomes.get(rule.id)
-        pair = by_rule.get(rule.id)
-        fv = finding_view(pair[0], pair[1], as_of) if pair else None
-        if o is not None and o.status == "breach" and (pair is None or
-                                                       pair[0].last_period != o.period):
-            findings_current = False
-        imp = prov.import_for(inputs.catalogue, rule.metric, o.period if o else None)
-        views.append(_outcome_view(rule, o, org_code, inputs, fv, settings, audience, imp,
-                                   as_of))
+        # A division-scoped rule has one outcome per division (and none for the trust).
+        scopes: list[Outcome | None] = [*sorted(
+            (o for o in engine_outcomes if o.rule.id == rule.id),
+            key=lambda o: o.title)] if rule.scope == "division" else []
+        for o in scopes or [outcomes.get((rule.id, ""))]:
+            pair = by_rule.get((rule.id, o.scope if o is not None else ""))
+            fv = finding_view(pair[0], pair[1], as_of) if pair else None
+            if o is not None and o.status == "breach" and (pair is None or
+                                                           pair[0].last_period != o.period):
+                findings_current = False
+            imp = prov.import_for(inputs.catalogue, rule.metric, o.period if o else None)
+            views.append(_outcome_view(rule, o, org_code, inputs, fv, settings, audience, imp,
+                                       as_of))
     policy = policy_for(settings, audience)
     findings = tuple(sorted(
         (finding_view(f, ev, as_of) for f, ev in found
@@ -418,6 +429,12 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
     peer_note = "" if peers else peer_gap(
         inputs.view, [cat[m] for m in inputs.peer_metrics if m in inputs.view.data], org_code,
         policy)
+    division_metrics = list(dict.fromkeys(r.metric for r in ordered_rules(inputs)
+                                          if r.scope == "division" and r.metric in
+                                          inputs.view.data))
+    divisions = division_tables(inputs.view, [cat[m] for m in division_metrics], info, policy,
+                                settings.statistics.confidence, engine_outcomes,
+                                ordered_rules(inputs))
     imports = tuple(import_ref(i) for _, i in sorted(prov.imports.items()))
     data_as_at = max((i.imported_at for i in imports), default=None)
     judged = [v for v in views if v.status != "no_data"]
@@ -459,4 +476,4 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
                           str(b.logo) if b.logo else None),
         non_adverse_range=(settings.statistics.non_adverse_low,
                            settings.statistics.non_adverse_high),
-        findings_current=findings_current)
+        findings_current=findings_current, divisions=divisions)

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from assurance.engine.conditions.base import Band  # each condition kind gives its own band
+from assurance.frameworks import Framework
 
 Classification = Literal["alert", "advise", "assure"]
 Direction = Literal["improving", "worsening", "unchanged", "changed"]
@@ -235,6 +236,7 @@ class OutcomeView:
     # before it starts), shown only when the baseline figure it starts from is shown.
     expected: tuple[float | None, ...] = ()
     expected_label: str = ""  # "Trajectory to 27.3% by 2028"
+    division: str = ""  # a division-scoped rule's division (its name), else ""
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,32 @@ class Definition:
 
 
 @dataclass(frozen=True)
+class DivisionRowView:
+    """One row of a division table: a division, or small divisions combined (disclosed)."""
+
+    name: str  # "Surgery", or "Other divisions combined"
+    members: tuple[str, ...]  # the divisions in the row (one, or those combined)
+    owner: str  # the accountable role, "none assigned", or "" for a combined row
+    figure: FigureView | None  # None: no figure for this division this period
+    people_text: str  # the number of people the figure counts, disclosed
+    status_label: str  # the division-scoped rule's verdict, or "Not judged by division"
+    combined: bool = False
+
+
+@dataclass(frozen=True)
+class DivisionTableView:
+    """One indicator by division for the latest period (board report "Divisions")."""
+
+    metric: str
+    metric_label: str  # "WRES 2"
+    metric_title: str
+    period_label: str
+    rule_title: str  # the division-scoped rule judging it, or ""
+    rows: tuple[DivisionRowView, ...]
+    note: str  # what was combined and why, or ""
+
+
+@dataclass(frozen=True)
 class BoardContext:
     """Everything the board assurance report shows. See the package docstring."""
 
@@ -367,6 +395,7 @@ class BoardContext:
     branding: Branding
     non_adverse_range: tuple[float, float] = (0.80, 1.25)  # for relative likelihood charts
     findings_current: bool = True  # False: the findings register is behind this as_of
+    divisions: tuple[DivisionTableView, ...] = ()  # indicators by division, disclosed
 
 
 @dataclass(frozen=True)
@@ -461,3 +490,5 @@ class WellLedContext:
     evidence_text: str = ""  # "38 evidence items: 17 breaches, …"
     item_definition: str = ""  # what an evidence item is, in words
     board_levels: tuple[str, ...] = ()  # level labels counted as board level
+    # The framework version the document follows (assurance.frameworks.Framework).
+    framework: Framework | None = field(default=None, compare=False)
