@@ -218,7 +218,8 @@ def main(config: str) -> None:
     cfg = json.loads(config)
     settings = make_settings(Path.cwd(), cfg["url"], cfg["channels"], [])
     engine = open_store(cfg["url"])
-    report = outbox.deliver(engine, settings, build_channels(settings), now=real_now,
+    channels = build_channels(settings, {**ENV, **cfg.get("env", {})})
+    report = outbox.deliver(engine, settings, channels, now=real_now,
                             sleep=time.sleep, per_channel_rate=cfg.get("rate", 50.0),
                             lease_seconds=cfg.get("lease", 60.0),
                             wait_for_retries=cfg.get("wait", 0.0), deliverer=cfg.get("name"),

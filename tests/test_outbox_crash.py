@@ -7,6 +7,10 @@
   not yet written, when it died).
 * The same for a console channel writing a file: the file is read back before a retry (each
   message one whole line), so every key is in it exactly once by line count.
+* The channels that cannot be read back (webhook, Teams, email) after the same kill: every
+  repeat carries the notification's idempotency key (``Idempotency-Key``, ``Message-ID``), so
+  a receiver deduping with :class:`connectors.channels.receiving.Deduper` acts on each key
+  exactly once; the raw repeats are counted and bounded by what was in flight.
 * Two deliverers on one PostgreSQL store at once never send the same row twice.
 """
 
@@ -26,12 +30,17 @@ from assurance import outbox
 from assurance.db import open_store
 from channel_support import hostile_message
 from connectors.channels.console import ConsoleChannel
+from connectors.channels.email import message_id
+from connectors.channels.receiving import Deduper, mail_key, teams_key, webhook_key
 from outbox_support import (
+    ENV,
+    HOOK_SECRET,
     FakeClock,
     build_channels,
     deliverer_command,
     hook_keys,
     hook_table,
+    mail_table,
     make_settings,
     make_world,
     max_in_window,
@@ -40,7 +49,7 @@ from outbox_support import (
     slack_keys,
     slack_table,
 )
-from servers import FakeSlackServer, Misbehaviour, WebhookReceiver
+from servers import FakeSlackServer, Misbehaviour, SmtpServer, WebhookReceiver
 
 ALL = {"standard": ["WRES"]}
 
@@ -95,6 +104,63 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in
             # the receiver dedupes on.
             assert duplicates <= 2, (channel, received)
     assert report.found_sent <= 2
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_after_a_kill_receivers_that_dedupe_act_on_each_webhook_teams_and_email_key_once(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_store(url)
+    orgs = [f"SYT{i:02d}" for i in range(1, 21)]
+    with (WebhookReceiver(status=200) as hook, WebhookReceiver(status=202) as teams,
+          SmtpServer() as mail):
+        env = {"TEAMS_URL": f"{teams.url}/teams"}
+        channels = {"hook": hook_table(hook),
+                    "teams": {"type": "teams", "url_env": "TEAMS_URL", "timeout": 5},
+                    "mail": mail_table(mail)}
+        settings = make_settings(tmp_path, url, channels, subs("hook", "teams", "mail"))
+        w = make_world(engine, tmp_path, settings, orgs=orgs)
+        w.breach(2021)
+        hook.misbehave("/hook", *[Misbehaviour.slow(0.3)] * 40)
+        teams.misbehave("/teams", *[Misbehaviour.slow(0.3)] * 40)
+        child = subprocess.Popen(deliverer_command(
+            {"url": url, "channels": channels, "rate": 20, "lease": 1.0, "name": "doomed",
+             "env": env}), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(lambda: len(hook.received) + len(teams.received) + len(mail.messages) >= 12)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert child.returncode == -signal.SIGKILL
+        report = outbox.deliver(engine, settings, build_channels(settings, {**ENV, **env}),
+                                now=real_now, sleep=time.sleep, per_channel_rate=500,
+                                wait_for_retries=10)
+        at = time.time()
+        received = {
+            "hook": [webhook_key(HOOK_SECRET, r.body, r.headers, now=at)
+                     for r in hook.delivered()],
+            "teams": [teams_key(r.headers) for r in teams.delivered()],
+            "mail": [mail_key(m.message) for m in mail.messages]}
+        hook_bodies = [(r.headers["idempotency-key"], r.json()["idempotency_key"])
+                       for r in hook.delivered()]
+    assert report.pending == 0 and {n.status for n in w.notifications()} == {"sent"}
+    counts = {}
+    for channel, keys in received.items():
+        expected = {n.idempotency_key for n in w.notifications() if n.channel == channel}
+        if channel == "mail":  # the Message-ID is <key@domain of from>, characters encoded
+            expected = {message_id(k, "trust.nhs.uk")[1:-1] for k in expected}
+        seen = Deduper(tmp_path / f"{channel}-received.log")
+        acted = [k for k in keys if seen.first(k)]
+        # A receiver restarted after the repeats (its log read back) acts on none of them.
+        assert not [k for k in keys if Deduper(seen.log).first(k)]
+        raw, unique, duplicates = once_each(keys, expected)
+        assert unique == len(orgs) and len(acted) == unique
+        assert seen.dropped == duplicates == raw - unique
+        # Repeats are bounded by what was in flight when the deliverer died.
+        assert duplicates <= 3, (channel, keys)
+        counts[channel] = (raw, unique, duplicates, len(acted) - unique)
+    assert all(h == b for h, b in hook_bodies)  # the header is the body's key on every copy
+    print("receiver counts (raw, unique, repeats dropped, duplicates acted on):", counts)
+    assert all(c[3] == 0 for c in counts.values())
     engine.dispose()
 
 

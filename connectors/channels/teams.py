@@ -17,6 +17,11 @@ per organisation and a line per event, with an "Open report" button where the ev
 report, at most ``CHAT_LINES`` lines (cards are limited to about 28 KB) with the rest counted.
 
 Options (``type = "teams"``): ``url_env`` (required), ``timeout`` (seconds, default 10).
+
+Each request carries the notification's ``Idempotency-Key`` header, the same on every attempt:
+Teams cannot be read back, so a message in flight when the deliverer died is sent again after
+a restart, and a flow that compares the key with the keys it has seen drops the repeat
+(:mod:`connectors.channels.receiving`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from connectors.channels import (
     validator,
 )
 from connectors.channels.escaping import adaptive_card as _e
-from connectors.channels.escaping import safe_url
+from connectors.channels.escaping import safe_url, single_line
 from connectors.channels.webhook import post
 
 OPTIONS = ("url_env", "timeout")
@@ -138,7 +143,10 @@ class TeamsChannel:
     def send(self, message: OutboundMessage, thread: ThreadRef | None) -> DeliveryResult:
         """POST the card; ``thread`` is not used (Teams webhooks cannot reply in a thread)."""
         body = json.dumps(envelope(message), ensure_ascii=False).encode("utf-8")
-        return post(self._url, body, {}, timeout=self._timeout, service=f"Teams {self.name}")
+        # The same key on every attempt: a flow can drop a repeat (connectors.channels.receiving).
+        headers = {"Idempotency-Key": single_line(message.idempotency_key)}
+        return post(self._url, body, headers, timeout=self._timeout,
+                    service=f"Teams {self.name}")
 
 
 def _parse(name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> tuple[
