@@ -53,7 +53,14 @@ from assurance import audit
 from assurance import spc as xmr
 from assurance.catalogue import Catalogue, MetricDef, load_catalogue
 from assurance.config import Settings, StatisticsSettings
-from assurance.engine.data import DataView, load, load_orgs, period_spec
+from assurance.engine.data import (
+    DIVISION_PREFIX,
+    DataView,
+    division_breakdown,
+    load,
+    load_orgs,
+    period_spec,
+)
 from assurance.engine.evaluate import rolling_years
 from assurance.engine.figures import Figure
 from assurance.models import Division, Intervention, Organisation
@@ -66,7 +73,6 @@ VERDICTS: tuple[VerdictWord, ...] = ("effect", "no measurable effect yet", "too 
 
 MIN_COMPARISONS = 3
 """Comparison units a difference in differences needs (fewer gives no interval worth showing)."""
-DIVISION_PREFIX = "division:"
 CODE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 JUDGEABLE = ("increase", "decrease", "toward_one")
 
@@ -380,7 +386,8 @@ class InterventionVerdict:
     title: str
     metric: str
     metric_label: str
-    division: str | None
+    division: str | None  # the division's code (figures under division:<code>)
+    division_name: str | None  # its name in the register (or one made from the code)
     owner: str
     start_date: date
     as_of: date
@@ -525,13 +532,6 @@ def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
     return ("no measurable effect yet", "did", how, text, numbers)
 
 
-def _division_codes(view: DataView, metric: str, org: str) -> list[str]:
-    per = view.data[metric].rows.get(org, {})
-    found = {o.breakdown[len(DIVISION_PREFIX):] for rows in per.values() for o in rows
-             if o.breakdown.startswith(DIVISION_PREFIX)}
-    return sorted(found)
-
-
 def _comparisons(view: DataView, iv: Intervention, m: MetricDef
                  ) -> tuple[dict[str, Series], str]:
     """The comparison units' series and what they are, in words."""
@@ -544,13 +544,13 @@ def _comparisons(view: DataView, iv: Intervention, m: MetricDef
                        if group is not None and o.benchmark_group == group and c != iv.org_code)
         named = f"peers in the benchmarking group {group!r}" if group else "peers"
     codes = [c for c in codes if c in view.data[m.id].rows]
-    bd = DIVISION_PREFIX + iv.division if iv.division else None
+    bd = division_breakdown(iv.division) if iv.division else None
     units = {c: split(view.series(m.id, c, bd), iv.start_date, m.improvement) for c in codes}
     units = {c: u for c, u in units.items() if u.pre and u.post}
     if iv.division is None or len(units) >= MIN_COMPARISONS:
         return units, (f"the same division at {named}" if iv.division else named)
-    others = [d for d in _division_codes(view, m.id, iv.org_code) if d != iv.division]
-    inside = {d: split(view.series(m.id, iv.org_code, DIVISION_PREFIX + d), iv.start_date,
+    others = [d for d in view.divisions(m.id, iv.org_code) if d != iv.division]
+    inside = {d: split(view.series(m.id, iv.org_code, division_breakdown(d)), iv.start_date,
                        m.improvement) for d in others}
     return inside, f"the organisation's other divisions ({len(others)})"
 
@@ -558,15 +558,18 @@ def _comparisons(view: DataView, iv: Intervention, m: MetricDef
 def evaluate(view: DataView, iv: Intervention, stats: StatisticsSettings) -> InterventionVerdict:
     """Judge one intervention on the view's data as of ``view.as_of``."""
     m = view.cat[iv.metric_id]
-    bd = DIVISION_PREFIX + iv.division if iv.division else None
+    bd = division_breakdown(iv.division) if iv.division else None
     target = split(view.series(m.id, iv.org_code, bd), iv.start_date, m.improvement)
     comparisons, kind = _comparisons(view, iv, m)
     started = iv.start_date <= view.as_of
     verdict, method, how, summary, numbers = judge(m, target, comparisons, kind, stats,
                                                    started=started, division=iv.division)
     assert iv.id is not None
+    info = view.orgs.get(iv.org_code)
+    name = (info.division(iv.division).name if info is not None else iv.division
+            ) if iv.division else None
     return InterventionVerdict(iv.id, iv.org_code, iv.title, m.id, m.label, iv.division,
-                               iv.owner, iv.start_date, view.as_of, verdict, method, how,
+                               name, iv.owner, iv.start_date, view.as_of, verdict, method, how,
                                summary, len(target.pre), len(target.post), target.excluded,
                                numbers)
 

@@ -170,7 +170,8 @@ def test_a_division_whose_figures_improve_after_the_start_shows_an_effect_by_spc
         store: Engine) -> None:
     add(store)
     (v,) = evaluate(store, date(2024, 12, 1))  # 8 months after the start (Apr–Nov 2024)
-    assert (v.verdict, v.method, v.division) == ("effect", "spc", "surgery")
+    assert (v.verdict, v.method, v.division, v.division_name) == (
+        "effect", "spc", "surgery", "Surgery")  # not in the register: named from its code
     pre = [20 + WOBBLE[i] for i in range(15)]  # Jan 2023 – Mar 2024
     post = [30 + WOBBLE[i % len(WOBBLE)] for i in range(15, 23)]
     assert (v.pre_points, v.post_points) == (len(pre), len(post)) == (15, 8)
@@ -305,6 +306,38 @@ def test_an_annual_intervention_without_a_whole_year_since_the_start_is_too_earl
                           start=date(2024, 6, 1), owner="EDI Lead", actor="test", at=AT)
     (v,) = evaluate(annual, date(2025, 6, 1))
     assert (v.verdict, v.post_points, v.excluded_points) == ("too early", 0, 1)
+
+
+def test_a_division_is_compared_with_its_trusts_other_divisions_when_peers_lack_it(
+        engine: Engine, tmp_path: Path) -> None:
+    """WRES 2 by division at SYT01 only: Surgery falls from 1.6 to 1.1 after the start; the
+    other three divisions stay near 1.5, so they are the comparison (no peer has Surgery)."""
+    register_orgs(engine, tmp_path, *ORGS)
+    white = {"surgery": (0.32, 0.32, 0.22, 0.22), "medicine": (0.30, 0.31, 0.30, 0.31),
+             "emergency": (0.29, 0.29, 0.30, 0.29), "women_children": (0.31, 0.30, 0.31, 0.30)}
+    rows = [row for div, rates in white.items()
+            for year, rate in zip((2022, 2023, 2024, 2025), rates, strict=True)
+            for row in rl2_rows("SYT01", f"division:{div}", year, rate)]
+    rows += [row for org in ORGS[1:] for year in (2022, 2023, 2024, 2025)
+             for row in rl2_rows(org, "", year, 0.30)]  # peers: trust-level figures only
+    import_metrics(engine, write_csv(tmp_path / "div.csv", METRIC_HEADER, rows))
+    add(engine, metric="wres.2", start=date(2023, 4, 1))
+    (v,) = evaluate(engine, date(2025, 6, 1))
+    assert (v.verdict, v.method, v.numbers["comparisons"]) == ("effect", "did", 3)
+    assert v.method_text.startswith("difference in differences against the organisation's "
+                                    "other divisions (3)")
+
+    def change(rates: tuple[float, ...]) -> float:
+        d = [abs(math.log(rl(w))) for w in rates]
+        return (d[2] + d[3]) / 2 - (d[0] + d[1]) / 2
+
+    others = [change(r) for k, r in white.items() if k != "surgery"]
+    mean = sum(others) / 3
+    assert v.numbers["estimate"] == pytest.approx(change(white["surgery"]) - mean)
+    sd = math.sqrt(sum((o - mean) ** 2 for o in others) / 2)
+    t_975_df2 = 4.302652729911275  # Student's t, 97.5th percentile, 2 degrees of freedom
+    assert v.numbers["ci_high"] == pytest.approx(
+        change(white["surgery"]) - mean + t_975_df2 * sd * math.sqrt(1 + 1 / 3))
 
 
 def test_judge_on_constructed_series_needs_enough_comparison_units() -> None:

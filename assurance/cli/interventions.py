@@ -103,8 +103,8 @@ def interventions_evaluate(
     if as_json:
         out.print_json(json.dumps([
             {"id": v.intervention_id, "org": v.org_code, "title": v.title, "metric": v.metric,
-             "division": v.division, "owner": v.owner, "start_date": v.start_date,
-             "as_of": v.as_of, "verdict": v.verdict, "method": v.method,
+             "division": v.division, "division_name": v.division_name, "owner": v.owner,
+             "start_date": v.start_date, "as_of": v.as_of, "verdict": v.verdict, "method": v.method,
              "method_text": v.method_text, "summary": v.summary, "pre_points": v.pre_points,
              "post_points": v.post_points, "excluded_points": v.excluded_points,
              "numbers": dict(v.numbers)} for v in found], default=str))
