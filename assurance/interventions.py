@@ -519,9 +519,10 @@ def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
     d = difference_in_differences(pre, post, usable, direction, stats.confidence)
     numbers.update(change=d.change, comparison_change=d.comparison_change,
                    estimate=d.estimate, ci_low=d.ci[0], ci_high=d.ci[1], se=d.se)
-    text = (f"Change in {unit} {d.change:+.3g} against {d.comparison_change:+.3g} for "
-            f"{len(usable)} comparison units ({scale}); difference {d.estimate:+.3g} "
-            f"({int(d.confidence * 100)} % CI {d.ci[0]:+.3g} to {d.ci[1]:+.3g}).")
+    text = (f"{unit[0].upper()}{unit[1:]} changed by {d.change:+.3g}, the {len(usable)} "
+            f"comparison units by {d.comparison_change:+.3g} on average ({scale}); "
+            f"difference {d.estimate:+.3g} ({int(d.confidence * 100)} % CI {d.ci[0]:+.3g} to "
+            f"{d.ci[1]:+.3g}).")
     if d.effect:
         return ("effect", "did", how, f"Improved more than the comparison units. {text}",
                 numbers)
