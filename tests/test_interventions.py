@@ -340,6 +340,23 @@ def test_a_division_is_compared_with_its_trusts_other_divisions_when_peers_lack_
         change(white["surgery"]) - mean + t_975_df2 * sd * math.sqrt(1 + 1 / 3))
 
 
+def test_a_period_straddling_the_start_belongs_to_neither_side() -> None:
+    from assurance.engine.figures import Figure
+
+    figs = [Figure("wres.2", "SYT01", k, "ratio", v) for k, v in (
+        ("wres:2023", 2.0), ("wres:2024", 0.5), ("wres:2025", 1.0))]
+    figs.append(Figure("wres.2", "SYT01", "wres:2026", "ratio", None, calculable=False))
+    s = interventions.split(figs, date(2023, 6, 1), "toward_one")
+    # wres:2024 runs 1 April 2023 – 31 March 2024: it straddles 1 June 2023.
+    assert s.pre == (("wres:2023", pytest.approx(math.log(2.0))),)
+    assert s.post == (("wres:2025", 0.0),) and s.excluded == 1
+    months = [Figure(MONTHLY, "SYT01", k, "percent", 10.0)
+              for k in ("month:2024-03", "month:2024-04", "month:2024-05")]
+    s = interventions.split(months, date(2024, 4, 15), "increase")
+    assert ([k for k, _ in s.pre], [k for k, _ in s.post], s.excluded) == (
+        ["month:2024-03"], ["month:2024-05"], 1)
+
+
 def test_judge_on_constructed_series_needs_enough_comparison_units() -> None:
     m = load_catalogue()["wres.2"]
     target = Series((("wres:2021", 0.4), ("wres:2022", 0.4)), (("wres:2024", 0.1),), 1)
