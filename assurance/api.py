@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -50,13 +51,16 @@ from assurance.rulepacks import (
 from assurance.signing import PackCheck
 from assurance.status import service_status
 
+if TYPE_CHECKING:
+    from reports.batch import BatchResult, Written
+
 __all__ = [
     "DEMO_AS_OF", "BacktestEvent", "DemoResult", "EvaluationResult", "FindingList", "PackCheck",
     "RuleTestReport",
     "alert_operators", "backtest", "board_paper_problems", "build_channels", "change_finding",
     "check_accountable", "check_channels", "connect", "demo_settings", "distribute", "escalate",
     "evaluate_and_record", "import_file", "list_findings", "load_rules", "notify",
-    "open_findings", "render",
+    "open_findings", "render", "render_all",
     "rule_paths", "run_demo", "service_status", "shipped_rules_dir", "sources", "test_rules",
     "verify_audit", "verify_pack", "open_existing",
 ]  # fmt: skip
@@ -119,6 +123,34 @@ def render(engine: Engine, settings: Settings, name: str, *, org_code: str, as_o
     path.parent.mkdir(parents=True, exist_ok=True)
     return RENDERERS[name].render(engine, settings, org_code=org_code, as_of=as_of,
                                   out_path=path, actor=actor, at=at)
+
+
+def render_all(settings: Settings, name: str, *, as_of: date, actor: str, at: datetime,
+               out_dir: Path | None = None, workers: int | None = None,
+               progress: Callable[[Written], None] = lambda _: None) -> BatchResult:
+    """Write ``name`` for every organisation the batch covers (``organisations.accountable``,
+    else every organisation with figures) in parallel processes; see :mod:`reports.batch`.
+
+    Raises:
+        ProblemsError: unknown report name, or an accountable code not in the register.
+    """
+    from reports import RENDERERS
+    from reports.batch import batch_orgs
+    from reports.batch import render_all as run_batch
+
+    if name not in RENDERERS:
+        raise ProblemsError([Problem(name, f"unknown report {name!r}; expected one of "
+                                     + ", ".join(RENDERERS))])
+    engine = connect(settings)
+    try:
+        with session(engine) as s:
+            check_accountable(s, settings)
+        codes = batch_orgs(engine, settings)
+    finally:
+        engine.dispose()  # each worker opens its own
+    return run_batch(settings, name, org_codes=codes, as_of=as_of,
+                     out_dir=out_dir or settings.reports.output_dir, actor=actor, at=at,
+                     workers=workers, progress=progress)
 
 
 def verify_pack(path: Path, engine: Engine | None = None, *,

@@ -16,16 +16,23 @@ Charts:
 * :func:`spc_chart` — a Making Data Count XmR chart: mean, process limits, points coloured
   *and shaped* by type (colours from domain.md §7); :func:`spc_chart_svg` draws it as SVG;
 * :func:`peer_chart` — Staff Survey results against the benchmarking group's quartiles.
+
+Drawn once per process for the same data: each chart function keeps its last
+:data:`CACHE_SIZE` charts, keyed by its arguments (the report context's frozen views), so a
+process writing a board report and then the evidence pack that contains it, or the same
+report twice, draws each chart once. The same data gives the same bytes, so a cached chart
+is the chart drawn afresh (a test compares them); :func:`clear_cache` empties the caches.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 
@@ -52,6 +59,37 @@ BAND_FILL = "#DCE9F5"
 STYLE: Any = {"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
          "axes.spines.right": False, "axes.titlesize": 10, "axes.titleweight": "bold",
          "legend.fontsize": 8, "legend.frameon": False, "svg.hashsalt": "assurance"}
+
+
+CACHE_SIZE = 32
+"""Charts each chart function keeps per process (a board report draws up to ten)."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_CACHED: list[Any] = []
+
+
+def _cached(draw: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``draw`` with a per-process cache keyed by its arguments; arguments that cannot be
+    hashed (a caller's list of views) are drawn afresh."""
+    memo = functools.lru_cache(maxsize=CACHE_SIZE)(draw)
+    _CACHED.append(memo)
+
+    @functools.wraps(draw)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            hash((args, tuple(kwargs.items())))
+        except TypeError:  # e.g. a list of views: nothing to key the cache by
+            return draw(*args, **kwargs)
+        return memo(*args, **kwargs)  # type: ignore[arg-type]
+
+    return wrapper
+
+
+def clear_cache() -> None:
+    """Forget every cached chart (the next call draws afresh)."""
+    for memo in _CACHED:
+        memo.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -117,6 +155,7 @@ def _short(o: OutcomeView) -> str:
     return f"{o.metric_label} {words[-1] if words else ''}".strip()
 
 
+@_cached
 def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart | None:
     """One indicator over time with its interval, comparison line and acceptable band."""
     pts = [p for p in o.series if p.value is not None]
@@ -190,6 +229,7 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
     return _png(fig, f"trend-{o.rule_id}", alt, caption)
 
 
+@_cached
 def likelihood_chart(outcomes: Sequence[OutcomeView], low: float = 0.80, high: float = 1.25,
                      colour: str = "005EB8") -> Chart | None:
     """Relative likelihoods this period with intervals, against the non-adverse range."""
@@ -245,6 +285,7 @@ def likelihood_chart(outcomes: Sequence[OutcomeView], low: float = 0.80, high: f
     return _png(fig, "relative-likelihoods", alt, caption)
 
 
+@_cached
 def gap_chart(outcomes: Sequence[OutcomeView], colour: str = "005EB8") -> Chart | None:
     """Staff Survey indicators: focus group against comparison group, this survey year."""
     rows: dict[tuple[str, str], tuple[OutcomeView, float, float, str, str]] = {}
@@ -341,6 +382,7 @@ def _spc_figure(v: SpcView, colour: str) -> tuple[Figure, str, str]:
     return fig, alt, caption
 
 
+@_cached
 def spc_chart(v: SpcView, colour: str = "005EB8") -> Chart:
     """A Making Data Count XmR chart with the variation and assurance reading (PNG)."""
     fig, alt, caption = _spc_figure(v, colour)
@@ -357,6 +399,7 @@ def spc_chart_svg(v: SpcView, colour: str = "005EB8") -> bytes:
     return buf.getvalue()
 
 
+@_cached
 def peer_chart(peers: Sequence[PeerView], colour: str = "005EB8") -> Chart | None:
     """Each Staff Survey result against its benchmarking group's range and quartiles."""
     if not peers:

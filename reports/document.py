@@ -11,6 +11,7 @@ reproducible saving and the ``report.*`` audit record with the file's SHA-256.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from docx.document import Document as DocumentType
 from sqlalchemy.engine import Engine
 
 from assurance.config import Settings
-from assurance.report_context import Branding, OrgView
+from assurance.report_context import Branding, OrgView, ReportInputs
 from reports import docxkit, prose
 from reports.outputs import record
 
@@ -73,6 +74,26 @@ def primary_colour(branding: Branding | None) -> str:
     return branding.primary_colour if branding else NHS_BLUE
 
 
+def _environment(templates_dir: Path | None) -> jinja2.Environment:
+    """The template environment, one per templates folder *as it is now* and per process,
+    so each template is compiled once however many documents are written. The key includes
+    every override file's size and modification time (nanoseconds): a template edited, added
+    or removed gets a fresh environment, as it did when one was made for every document."""
+    files: tuple[tuple[str, int, int], ...] = ()
+    if templates_dir is not None and templates_dir.is_dir():
+        files = tuple(sorted((str(p), st.st_mtime_ns, st.st_size)
+                             for p in templates_dir.rglob("*") if p.is_file()
+                             for st in (p.stat(),)))
+    return _compiled_environment(templates_dir, files)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_environment(templates_dir: Path | None,
+                          files: tuple[tuple[str, int, int], ...]) -> jinja2.Environment:
+    del files  # part of the cache key only
+    return prose.environment(templates_dir)
+
+
 class DocumentRenderer(ABC, Generic[Ctx]):
     """A registry entry (:class:`assurance.report_context.Renderer`) for one Word document."""
 
@@ -83,8 +104,10 @@ class DocumentRenderer(ABC, Generic[Ctx]):
     """The audit action recorded with the file's SHA-256 (``report.board`` …)."""
 
     @abstractmethod
-    def context(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date) -> Ctx:
-        """The document's context for one organisation and date."""
+    def context(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date,
+                inputs: ReportInputs | None = None) -> Ctx:
+        """The document's context for one organisation and date (``inputs``: the store as
+        read once for many reports, see :func:`~assurance.report_context.load_inputs`)."""
 
     @abstractmethod
     def front(self, ctx: Ctx) -> Front:
@@ -108,7 +131,7 @@ class DocumentRenderer(ABC, Generic[Ctx]):
         front = self.front(ctx)
         org = ctx.organisation
         logo = docxkit.check_logo(front.branding.logo if front.branding else None)
-        env = prose.environment(settings.reports.templates_dir)
+        env = _environment(settings.reports.templates_dir)
         doc = docxkit.new_document(
             title=f"{ctx.title}: {org.name}", subject=front.subject, keywords=front.keywords,
             author=ctx.product, when=ctx.as_of, primary=primary_colour(front.branding),
@@ -141,7 +164,13 @@ class DocumentRenderer(ABC, Generic[Ctx]):
         return path
 
     def render(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date,
-               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
-        """Build the context, write the document and record it (the registry's entry point)."""
-        ctx = self.context(engine, settings, org_code=org_code, as_of=as_of)
+               out_path: Path, actor: str = "assurance", at: datetime | None = None,
+               inputs: ReportInputs | None = None) -> Path:
+        """Build the context, write the document and record it (the registry's entry point).
+
+        ``inputs`` (the store read once for many reports at the same ``as_of``, as
+        :mod:`reports.batch` does) gives the same document as reading this organisation's
+        figures afresh; it only saves the reading.
+        """
+        ctx = self.context(engine, settings, org_code=org_code, as_of=as_of, inputs=inputs)
         return self.write_and_record(ctx, settings, out_path, engine=engine, actor=actor, at=at)

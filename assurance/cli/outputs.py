@@ -18,7 +18,6 @@ from assurance.cli.base import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     AsOfOpt,
-    OrgOpt,
     OutOpt,
     actor,
     app,
@@ -54,7 +53,24 @@ def run_cmd(
 
 
 
-def _render(name: str, org: str, as_of: str | None, out_path: Path | None) -> None:
+OrgOrAllOpt = Annotated[str | None, typer.Option("--org", help="organisation code (ODS); "
+                                                 "or --all")]
+AllOpt = Annotated[bool, typer.Option(
+    "--all", help="every organisation (organisations.accountable, else every one with "
+    "figures), one file each in --out (a folder), in parallel processes")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="with --all: processes to write in (default: the CPUs)")]
+
+
+def _render(name: str, org: str | None, as_of: str | None, out_path: Path | None,
+            all_orgs: bool = False, workers: int | None = None) -> None:
+    if all_orgs:
+        _render_all(name, org, as_of, out_path, workers)
+        return
+    if not org:
+        raise fail(ProblemsError([Problem("--org", "missing; expected an organisation code "
+                                          "(ODS), or --all for every organisation")]),
+                   EXIT_BAD_INPUT)
     s = settings()
     with refused():
         path = api.render(api.connect(s), s, name, org_code=org.upper(), as_of=parse_day(as_of),
@@ -62,22 +78,72 @@ def _render(name: str, org: str, as_of: str | None, out_path: Path | None) -> No
     out.print(f"wrote {path}", markup=False)
 
 
+def _render_all(name: str, org: str | None, as_of: str | None, out_dir: Path | None,
+                workers: int | None) -> None:
+    """Every organisation's output: a line per file as it is written, a summary, exit 1 if
+    any failed (the others are still written)."""
+    if org:
+        raise fail(ProblemsError([Problem("--org", f"found {org!r} with --all; expected one "
+                                          "or the other")]), EXIT_BAD_INPUT)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise fail(ProblemsError([Problem("--out", f"{out_dir} is a file; with --all, --out "
+                                          "is the folder every report is written to")]),
+                   EXIT_BAD_INPUT)
+    s = settings()
+    day = parse_day(as_of)
+
+    def line(w: api.Written) -> None:
+        if w.ok:
+            out.print(f"wrote {w.path} ({w.seconds:.2f} s)", markup=False, soft_wrap=True)
+        else:
+            print(f"{w.org_code}: error: {w.error}", file=sys.stderr)
+
+    with refused():
+        result = api.render_all(s, name, as_of=day, actor=actor(), at=now(), out_dir=out_dir,
+                                workers=workers, progress=line)
+    failed = result.failed
+    out.print(f"{len(result.written) - len(failed)} of {len(result.written)} {name} "
+              f"output(s) written in {result.seconds:.1f} s on {result.workers} worker(s)"
+              + (f"; {len(failed)} failed: " + ", ".join(w.org_code for w in failed)
+                 if failed else ""), markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @report_app.command("board")
-def report_board(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> None:
+def report_board(org: OrgOrAllOpt = None, as_of: AsOfOpt = None, out_path: OutOpt = None,
+                 all_orgs: AllOpt = False, workers: WorkersOpt = None) -> None:
     """Board assurance report (.docx): Alert/Advise/Assure, every rule outcome, charts."""
-    _render("board", org, as_of, out_path)
+    _render("board", org, as_of, out_path, all_orgs, workers)
 
 
 @report_app.command("well-led")
-def report_well_led(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> None:
-    """CQC well-led evidence document (.docx), one section per quality statement."""
-    _render("well-led", org, as_of, out_path)
+def report_well_led(org: OrgOrAllOpt = None, as_of: AsOfOpt = None, out_path: OutOpt = None,
+                    all_orgs: AllOpt = False,
+                    framework: Annotated[str | None, typer.Option(
+                        "--framework", help="the well-led framework version: cqc-saf-2024, "
+                        "cqc-2026 or nhse-people-culture (default: reports.well_led_framework)"
+                    )] = None) -> None:
+    """Well-led evidence document (.docx), one section per quality statement, key line of
+    enquiry or capability of the framework version."""
+    if framework is not None:  # the option overrides reports.well_led_framework here
+        from dataclasses import replace
+
+        from assurance.frameworks import framework_path
+
+        with refused():
+            framework_path(framework, where="--framework")
+        s = settings()
+        base._state["settings"] = replace(s, reports=replace(s.reports,
+                                                              well_led_framework=framework))
+    _render("well-led", org, as_of, out_path, all_orgs)
 
 
 @pack_app.command("build")
-def pack_build(org: OrgOpt, as_of: AsOfOpt = None, out_path: OutOpt = None) -> None:
+def pack_build(org: OrgOrAllOpt = None, as_of: AsOfOpt = None, out_path: OutOpt = None,
+               all_orgs: AllOpt = False, workers: WorkersOpt = None) -> None:
     """Evidence pack (.zip): documents, CSV extracts, rules, history, audit, manifest."""
-    _render("pack", org, as_of, out_path)
+    _render("pack", org, as_of, out_path, all_orgs, workers)
 
 
 @pack_app.command("verify")

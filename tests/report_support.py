@@ -1,0 +1,90 @@
+"""Shared by the batch-report tests: a small evaluated store, and what a .docx tells a reader."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from sqlalchemy import create_engine, text
+
+from assurance import api
+from assurance.config import Settings, parse_settings
+from assurance.synthetic import write_demo_set
+from conftest import PG_ENV, _pg_url_with_schema
+
+AS_OF = date(2025, 6, 1)
+AT = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+CODES = ("SYN01", "SYN02", "SYN03", "SYN04", "SYN05", "SYN06")
+DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+
+
+def _text(el: object) -> str:
+    return "".join(t.text or "" for t in el.iter(qn("w:t")))  # type: ignore[attr-defined]
+
+
+def document_facts(path: Path) -> list[str]:
+    """What a reader of the .docx gets, in order: paragraphs (``P``), table rows (``R``,
+    cells ``|``-separated, a cell's paragraphs ``/``-separated), pictures' titles and alt
+    text (``ALT``), then each picture file's SHA-256 (``MEDIA``: a chart's data is its
+    picture)."""
+    doc = docx.Document(str(path))
+    out: list[str] = []
+    for el in doc.element.body.iterchildren():
+        if el.tag == qn("w:p"):
+            out.append("P " + _text(el))
+        elif el.tag == qn("w:tbl"):
+            for tr in el.iter(qn("w:tr")):
+                out.append("R " + " | ".join("/".join(_text(p) for p in tc.iter(qn("w:p")))
+                                             for tc in tr.iter(qn("w:tc"))))
+        for pr in el.iter(DOCPR):
+            out.append(f"ALT {pr.get('title', '')} :: {pr.get('descr', '')}")
+    with zipfile.ZipFile(path) as z:
+        out += [f"MEDIA {n} {hashlib.sha256(z.read(n)).hexdigest()}"
+                for n in sorted(z.namelist()) if n.startswith("word/media/")]
+    return out
+
+
+@contextmanager
+def store_url_for(kind: str, folder: Path) -> Iterator[str]:
+    """A SQLite file in ``folder``, or a fresh PostgreSQL schema (skipped when
+    ``ASSURANCE_TEST_POSTGRES_URL`` is unset), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'store.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} not set")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_url_with_schema(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def small_store(url: str, folder: Path, **extra: object) -> Settings:
+    """Six synthetic trusts (WRES 2019-2025, monthly series), imported and evaluated as of
+    1 June 2025 (which opens findings), with ``extra`` config sections."""
+    doc: dict[str, object] = {"database": {"url": url}, "reports": {"output_dir": "out"},
+                              **extra}
+    settings = parse_settings(doc, base_dir=folder, where="<test>", env={})
+    engine = api.connect(settings)
+    orgs, metrics = write_demo_set(folder / "data")
+    for path, source in ((orgs, "organisations_csv"), (metrics, "metrics_csv")):
+        api.import_file(engine, settings, path, actor="test", at=AT, source=source)
+    api.evaluate_and_record(engine, settings, as_of=AS_OF, at=AT, actor="test")
+    engine.dispose()
+    return settings
