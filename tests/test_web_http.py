@@ -1,0 +1,260 @@
+"""The dashboard over real HTTP (uvicorn on a loopback port) on a copy of the demo store:
+headers on every response, nothing for anonymous visitors, CSRF, sessions, sign-in limits,
+roles, and the finding forms calling the same lifecycle the CLI does."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from assurance import api
+from assurance.config import Settings
+from assurance.models import AuditEvent, AuditHead, Division, Finding, FindingEvent
+from conftest import DemoBuild, copy_demo
+from web.accounts import add_account
+from web_support import PASSWORD, ROLE_USERS, Client, Served, add_users, serve, signed_in
+
+PAGES = ["/", "/org/SYN01", "/findings", "/findings?all=1", "/subscriptions", "/audit",
+         "/downloads", "/org/SYN01/divisions"]
+
+
+@pytest.fixture(scope="module")
+def site(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Served, Engine, Settings]]:
+    settings = copy_demo(demo_build, tmp_path_factory.mktemp("web-http") / "demo")
+    engine = api.connect(settings)
+    add_users(engine)
+    with Session(engine) as s:
+        s.add(Division(org_code="SYN01", code="surgery", name="Surgery",
+                       owner="Divisional Director, Surgery"))
+        s.commit()
+    add_account(engine, username="dora.division", password=PASSWORD, role="division_owner",
+                org_code="SYN01", division="surgery", actor="test", at=datetime.now(UTC))
+    with serve(settings, engine) as served:
+        yield served, engine, settings
+    engine.dispose()
+
+
+def open_finding(engine: Engine, org: str = "SYN01") -> Finding:
+    with Session(engine) as s:
+        return s.exec(select(Finding).where(col(Finding.open).is_(True),
+                                            Finding.org_code == org, Finding.scope == "")
+                      .order_by(col(Finding.id))).first()  # type: ignore[return-value]
+
+
+def audit_seq(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(AuditHead)).one().seq
+
+
+def events_of(engine: Engine, finding_id: int | None) -> list[FindingEvent]:
+    with Session(engine) as s:
+        return list(s.exec(select(FindingEvent).where(FindingEvent.finding_id == finding_id)))
+
+
+def test_every_response_carries_the_security_headers(site: tuple[Served, Engine, Settings]
+                                                     ) -> None:
+    served, _, _ = site
+    anonymous, board = Client(served.url), signed_in(served.url, "board")
+    responses = [anonymous.get("/login"), anonymous.get("/"), anonymous.get("/no-such-page"),
+                 anonymous.get("/static/nhsuk/nhsuk-frontend.min.css"),
+                 anonymous.post("/findings/1/acknowledge", data={"note": "x"}),
+                 *(board.get(p) for p in PAGES)]
+    for r in responses:
+        csp = r.headers["content-security-policy"]
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, r.url
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "same-origin"
+        assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_pages_are_nhsuk_frontend_markup_with_no_inline_script_or_style(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, _, _ = site
+    board = signed_in(served.url, "board")
+    for path in PAGES:
+        html = board.get(path).text
+        assert 'class="nhsuk-header"' in html and 'class="nhsuk-footer"' in html, path
+        assert '/static/nhsuk/nhsuk-frontend.min.css' in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path  # every script is a file
+        assert not re.search(r"\sstyle=|<style", html), path
+    css = board.get("/static/nhsuk/nhsuk-frontend.min.css").text
+    assert "https://" not in css and "http://" not in css  # no CDN at run time
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_and_reads_nothing(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, _ = site
+    f = open_finding(engine)
+    anonymous = Client(served.url)
+    for path in [*PAGES, f"/findings/{f.id}", "/org/SYN01/indicator/" + f.rule_id,
+                 "/downloads/SYN01/board", "/org/SYN01/division/surgery"]:
+        r = anonymous.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/login", path
+        assert f.title not in r.text and "SYN01" not in r.text
+    page = anonymous.get("/login")
+    assert page.status_code == 200 and "Sign in" in page.text and f.title not in page.text
+
+
+def test_a_post_without_a_session_or_a_token_changes_nothing(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, _ = site
+    f = open_finding(engine, "SYN02")
+    before_events, before_seq = len(events_of(engine, f.id)), audit_seq(engine)
+    form = {"note": "forged"}
+    anonymous = Client(served.url)
+    assert anonymous.post(f"/findings/{f.id}/acknowledge", data=form).status_code == 403
+    assert anonymous.post(f"/findings/{f.id}/acknowledge",
+                          data={**form, "csrf_token": anonymous.token()}).status_code == 403
+    board = signed_in(served.url, "board")
+    after_sign_in = audit_seq(engine)
+    assert board.post(f"/findings/{f.id}/acknowledge", data=form).status_code == 403
+    assert board.post(f"/findings/{f.id}/acknowledge",
+                      data={**form, "csrf_token": "x" * 43}).status_code == 403
+    other = signed_in(served.url, "admin")  # another session's token is not this session's
+    assert board.post(f"/findings/{f.id}/acknowledge",
+                      data={**form, "csrf_token": other.token("/findings")}).status_code == 403
+    assert len(events_of(engine, f.id)) == before_events
+    assert audit_seq(engine) == after_sign_in + 1 == before_seq + 2  # the two sign-ins only
+    with Session(engine) as s:
+        assert s.get(Finding, f.id).ack_by is None  # type: ignore[union-attr]
+    # The same form with the session's own token does change it.
+    r = board.post(f"/findings/{f.id}/acknowledge",
+                   data={**form, "csrf_token": board.token(f"/findings/{f.id}")})
+    assert r.status_code == 303
+    with Session(engine) as s:
+        assert s.get(Finding, f.id).ack_by == ROLE_USERS["board"]  # type: ignore[union-attr]
+
+
+def test_the_session_cookie_is_secure_httponly_and_samesite(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, _, _ = site
+    c = Client(served.url)
+    c.get("/login")
+    r = c.sign_in(ROLE_USERS["board"])
+    cookie = r.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert "max-age=28800" in cookie  # web.session_minutes (480) by default
+    c.post("/logout", data={"csrf_token": c.token("/")})
+    assert c.get("/").status_code == 303  # signed out: back to the sign-in page
+
+
+def test_finding_forms_go_through_the_lifecycle_and_the_audit_chain(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, _ = site
+    f = open_finding(engine, "SYN03")
+    c = signed_in(served.url, "executive")
+    page = f"/findings/{f.id}"
+    assert c.post(page + "/assign", data={"owner": "Chief People Officer", "due": "2099-03-31",
+                                          "note": "Review shortlisting",
+                                          "csrf_token": c.token(page)}).status_code == 303
+    assert c.post(page + "/comment", data={"text": "Discussed at committee",
+                                           "csrf_token": c.token(page)}).status_code == 303
+    bad = c.post(page + "/silence", data={"reason": "known", "approver": "Chair",
+                                          "until": "2001-01-01", "csrf_token": c.token(page)})
+    assert bad.status_code == 400 and "must be after" in bad.text
+    kinds = [e.kind for e in events_of(engine, f.id)]
+    assert kinds[-2:] == ["assigned", "commented"]
+    with Session(engine) as s:
+        row = s.get(Finding, f.id)
+        assert row is not None and row.action_owner == "Chief People Officer"
+        actions = [e.action for e in s.exec(select(AuditEvent).order_by(
+            col(AuditEvent.seq).desc()).limit(3))]
+    assert actions[:2] == ["finding.commented", "finding.assigned"]
+    assert api.verify_audit(engine).ok
+    shown = c.get("/audit").text
+    assert "finding.commented" in shown and "finding.assigned" in shown
+
+
+def test_read_only_roles_cannot_change_a_finding(site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, _ = site
+    f = open_finding(engine, "SYN04")
+    for role in ("network", "regulator"):
+        c = signed_in(served.url, role)
+        page = c.get(f"/findings/{f.id}")
+        assert page.status_code == 200 and "/acknowledge" not in page.text
+        r = c.post(f"/findings/{f.id}/acknowledge",
+                   data={"note": "no", "csrf_token": c.token(f"/findings/{f.id}")})
+        assert r.status_code == 403
+    with Session(engine) as s:
+        assert s.get(Finding, f.id).ack_by is None  # type: ignore[union-attr]
+
+
+def test_downloads_are_for_exact_audiences_only(site: tuple[Served, Engine, Settings]) -> None:
+    served, _, settings = site
+    board, network = signed_in(served.url, "board"), signed_in(served.url, "network")
+    r = board.get("/downloads/SYN01/board")
+    assert r.status_code == 200 and r.content[:2] == b"PK"  # a .docx is a zip
+    assert r.content == (settings.reports.output_dir / "SYN01-2025-06-01-board.docx").read_bytes()
+    assert network.get("/downloads/SYN01/board").status_code == 403
+    assert "/downloads/SYN01/board" not in network.get("/downloads").text
+
+
+def test_a_division_owner_sees_their_division_only(site: tuple[Served, Engine, Settings]
+                                                   ) -> None:
+    served, _, _ = site
+    c = Client(served.url)
+    assert c.sign_in("dora.division").status_code == 303
+    home = c.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/org/SYN01/division/surgery"
+    page = c.get("/org/SYN01/division/surgery")
+    assert page.status_code == 200 and "Surgery" in page.text
+    assert "Divisional Director, Surgery" in page.text
+    assert c.get("/org/SYN02").status_code == 403
+    assert c.get("/org/SYN01/division/medicine").status_code == 403
+    listed = c.get("/findings").text
+    assert "SYN02" not in re.sub(r"<[^>]+>", " ", listed)
+
+
+def test_sign_in_is_limited_per_account_and_per_address_and_every_attempt_is_audited(
+        site: tuple[Served, Engine, Settings]) -> None:
+    _, engine, settings = site
+    limit = settings.web.login_attempts
+    name = ROLE_USERS["regulator"]
+    with serve(settings, engine) as own:  # its own limiter: the other tests' sign-ins count
+        c = Client(own.url)
+        for _ in range(limit):
+            assert c.sign_in(name, "wrong password!").status_code == 401
+        assert c.sign_in(name).status_code == 429  # even the right password, for a while
+        with Session(engine) as s:
+            rows = list(s.exec(select(AuditEvent).where(
+                AuditEvent.subject == f"web_account:{name}").order_by(col(AuditEvent.seq))))
+        failed = [json.loads(e.details) for e in rows if e.action == "web.login_failed"]
+        assert [d["reason"] for d in failed][-limit - 1:] == ["wrong password"] * limit + [
+            "too many attempts"]
+        assert all(d["client"] == "127.0.0.1" for d in failed)
+        assert "wrong password!" not in "".join(e.details for e in rows)  # never the password
+    with serve(settings, engine) as own:  # per address: other accounts, the same client
+        c = Client(own.url)
+        for i in range(limit):
+            assert c.sign_in(f"nobody{i}", "guess").status_code == 401
+        assert c.sign_in(ROLE_USERS["board"]).status_code == 429
+
+
+def test_web_users_commands_add_list_and_disable_accounts(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, _, settings = site
+    env = {**os.environ, "ASSURANCE_CONFIG": str(settings.source), "NEW_PW": PASSWORD}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "assurance.cli", *a],  # noqa: E731
+                                    env=env, capture_output=True, text=True, timeout=120)
+    bad = run("web-users", "add", "sam", "--role", "bord", "--password-env", "NEW_PW")
+    assert bad.returncode == 2 and "unknown role 'bord'" in bad.stderr
+    assert run("web-users", "add", "sam", "--role", "board",
+               "--password-env", "NEW_PW").returncode == 0
+    listed = run("web-users", "list").stdout
+    assert "sam" in listed and "board" in listed and "argon2" not in listed
+    assert Client(served.url).sign_in("sam").status_code == 303
+    assert run("web-users", "disable", "sam").returncode == 0
+    assert Client(served.url).sign_in("sam").status_code == 401
+    short = run("web-users", "add", "tia", "--role", "board", "--password-env", "SHORT")
+    assert short.returncode == 2 and "SHORT is not set" in short.stderr
