@@ -14,7 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assurance.engine.yamlsrc import Checker, YMap, describe, load_yaml
+from assurance.engine.yamlsrc import Checker, load_yaml
+from assurance.frameworks import parse_sections
 from assurance.problems import Problem, ProblemsError
 
 CATALOGUE_FILE = Path(__file__).parent / "catalogue" / "metrics.yaml"
@@ -157,7 +158,9 @@ def _catalogue(raw: Any) -> Catalogue:
     return Catalogue(metrics, raw.get("characteristics", {}), sets, concepts, years)
 
 
-WELL_LED_FILE = Path(__file__).parent / "catalogue" / "wellled.yaml"
+WELL_LED_FILE = Path(__file__).parent / "catalogue" / "frameworks" / "cqc-saf-2024.yaml"
+"""The 2024 quality statements the rules' ``evidence:`` names (the base framework version;
+the others are beside it, :mod:`assurance.frameworks`)."""
 
 
 @dataclass(frozen=True)
@@ -170,28 +173,12 @@ class QualityStatement:
 
 @cache
 def load_statements(path: Path = WELL_LED_FILE) -> dict[str, QualityStatement]:
-    """CQC well-led quality statements (editable data; see the file's header), read through
-    the bounded safe loader (ProblemsError with located problems)."""
+    """CQC well-led quality statements the rules may name in ``evidence:`` (editable data; see
+    the file's header), read through the bounded safe loader (ProblemsError with located
+    problems)."""
     raw = load_yaml(path)
     problems: list[Problem] = []
-    chk = Checker(str(path), problems)
-    statements = raw.get("statements") if isinstance(raw, YMap) else None
-    if not isinstance(statements, YMap):
-        raise ProblemsError([Problem(str(path), "found no 'statements' mapping; expected "
-                                     "statements: {well-led.1: {name: …, we: …}, …}", 1, 1)])
-    out = {}
-    for sid, st in statements.items():
-        if not isinstance(st, YMap):
-            chk.error(statements.value_pos[sid], f"'{sid}': found {describe(st)}; expected a "
-                      "mapping with name and we")
-            continue
-        name, we = chk.text(st, "name"), chk.text(st, "we")
-        if name is None or we is None:
-            if "name" not in st or "we" not in st:
-                chk.error(st.pos, f"'{sid}': expected both 'name' and 'we'")
-            continue
-        out[sid] = QualityStatement(sid, name, " ".join(we.split()),
-                                    chk.boolean(st, "verbatim", False))
+    sections = parse_sections(raw, Checker(str(path), problems))
     if problems:
         raise ProblemsError(problems)
-    return out
+    return {s.id: QualityStatement(s.id, s.name, s.we, s.verbatim) for s in sections}

@@ -5,7 +5,8 @@ Contents (paths inside the zip, sorted)::
     audit/audit-excerpt.csv      imports, evaluations and finding changes behind the figures
     audit/chain-head.json        the last excerpt event's hash and whether the chain verifies
     documents/board-report.docx  the board assurance report
-    documents/well-led-evidence.docx
+    documents/well-led-evidence.docx  in the framework version reports.well_led_framework names
+    frameworks/<version>.yaml    that version's catalogue file (sections, scoring, mapping)
     figures/*.csv                every figure used: outcomes, series, SPC, peers, declarations
     findings/findings.csv        the organisation's findings (lifecycle, owners, due dates)
     findings/finding-events.csv  their history up to ``as_of``
@@ -41,6 +42,7 @@ from sqlmodel import Session, col, select
 from assurance import audit, signing
 from assurance.config import Settings
 from assurance.db import session as open_session
+from assurance.frameworks import Framework, load_framework
 from assurance.models import AuditEvent
 from assurance.report_context import (
     BoardContext,
@@ -113,13 +115,17 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
                             key_dir=settings.base_dir, config=str(settings.source or "<config>"))
 
 
-def _readme(ctx: BoardContext, as_of: date, key: Ed25519PrivateKey) -> bytes:
+def _readme(ctx: BoardContext, as_of: date, key: Ed25519PrivateKey,
+            framework: Framework) -> bytes:
     public = signing.raw_public(key.public_key())
     b64 = base64.b64encode(public).decode("ascii")
     org = "".join(c if c.isprintable() else "\ufffd" for c in ctx.organisation.name)
     return "\n".join([
         f"Evidence pack: {org} ({ctx.organisation.code}), as of {as_of.isoformat()}",
         f"Produced by {ctx.product}.",
+        "",
+        f"The well-led evidence follows {framework.title} ({framework.id});",
+        f"its catalogue file is frameworks/{framework.file_name}.",
         "",
         "manifest.json lists every other file with its SHA-256 and size; signature.json",
         f"signs it with {signing.ALGORITHM}. This pack was signed by the key",
@@ -180,7 +186,9 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
         if name in files:  # two packs with one file name: keep both, distinguishable
             name = f"rules/{pack.name}-{pack.path.name}"
         files[name] = pack.path.read_bytes()
-    files["README.txt"] = _readme(ctx, as_of, key)
+    fw = wl.framework if wl.framework is not None else load_framework()
+    files[f"frameworks/{fw.file_name}"] = Path(fw.file).read_bytes()
+    files["README.txt"] = _readme(ctx, as_of, key, fw)
     files[MANIFEST] = extracts.json_bytes({
         "format": FORMAT, "product": ctx.product, "as_of": as_of.isoformat(),
         "organisation": {"code": ctx.organisation.code, "name": ctx.organisation.name,
@@ -189,7 +197,9 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
         "files": [{"path": p, "sha256": _sha(b), "bytes": len(b)}
                   for p, b in sorted(files.items())],
         "imports": _provenance(ctx),
-        "rule_packs": [{"pack": n, "file": f} for n, f in ctx.rule_packs]})
+        "rule_packs": [{"pack": n, "file": f} for n, f in ctx.rule_packs],
+        "well_led_framework": {"id": fw.id, "title": fw.title,
+                               "file": f"frameworks/{fw.file_name}"}})
     files[SIGNATURE] = signing.signature_file(key, files[MANIFEST])
     return files, ctx
 

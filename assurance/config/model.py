@@ -79,6 +79,8 @@ class ReportSettings:
     signing_key_env: str | None = None  # variable holding the evidence packs' Ed25519 key
     # Alert: a breach still without an action owner this many working days after it opened.
     alert_unowned_after_working_days: int = 10
+    # Which well-led framework version the well-led document follows (catalogue/frameworks/).
+    well_led_framework: str = "cqc-saf-2024"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from assurance.config.model import (
     SubscriptionSettings,
 )
 from assurance.config.reader import Reader, shown
+from assurance.frameworks import DEFAULT_FRAMEWORK, framework_names
 from assurance.problems import did_you_mean
 
 
@@ -286,7 +287,7 @@ def read_reports(r: Reader, doc: Mapping[str, Any]) -> ReportSettings:
     """``[reports]``: where documents go, the committee's name, templates and branding."""
     rep = r.table(doc, "reports", {"output_dir", "committee", "templates_dir", "reference_docx",
                                    "branding", "signing_key_env",
-                                   "alert_unowned_after_working_days"})
+                                   "alert_unowned_after_working_days", "well_led_framework"})
     branding = _branding(r, rep)
     settings = ReportSettings(
         output_dir=r.path(r.get(rep, "output_dir", "reports", str, "reports-out")) or r.base_dir,
@@ -297,7 +298,14 @@ def read_reports(r: Reader, doc: Mapping[str, Any]) -> ReportSettings:
         signing_key_env=r.get(rep, "signing_key_env", "reports", str, None),
         alert_unowned_after_working_days=r.get(rep, "alert_unowned_after_working_days",
                                                "reports", int, 10),
+        well_led_framework=r.get(rep, "well_led_framework", "reports", str, DEFAULT_FRAMEWORK),
     )
+    if settings.well_led_framework not in framework_names():
+        names = framework_names()
+        r.error("reports.well_led_framework", f"unknown well-led framework "
+                f"{settings.well_led_framework!r}"
+                f"{did_you_mean(settings.well_led_framework, names)}; expected one of "
+                f"{', '.join(names)}")
     if not 0 <= settings.alert_unowned_after_working_days <= 260:
         r.error("reports.alert_unowned_after_working_days", "expected a number of working "
                 f"days from 0 to 260, found {settings.alert_unowned_after_working_days}")
