@@ -1,27 +1,41 @@
 """Where the rows of a CSV file start (the line each byte position or row falls on; the first
-line whose ending differs from the rest) and what is wrong with a row a strict CSV reader
-rejected.
+line whose ending differs from the rest), what is wrong with a row a strict CSV reader
+rejected, and a file's line ends made readable by one.
 
-Used by :mod:`connectors.person_level` to turn DuckDB's row ordinals and byte offsets into
-the file's own line numbers (the header is line 1, quoted fields may hold line breaks),
-without reading any value out of the file.
+Used by :mod:`connectors.person_level` and :mod:`connectors.pay_csv` to turn DuckDB's row
+ordinals and byte offsets into the file's own line numbers (the header is line 1, quoted
+fields may hold line breaks), without reading any value out of the file.
+
+**Mixed line ends.** DuckDB's strict reader splits rows on one kind of line end. A file whose
+lines end in both CRLF and LF (a spreadsheet saving rows with CRLF and line breaks inside
+cells with LF, or rows appended by another program) is valid CSV, and the older importer
+read it: :func:`readable` gives DuckDB such a file with every CRLF as LF, copied in one
+streamed pass into an anonymous in-memory file (``memfd``: never on disk, gone when closed),
+and :func:`lines_at` counts DuckDB's byte positions in that copy. Line numbers do not change
+(the copy has the same line feeds). A lone carriage return (a line end of old Macs, or a
+stray one) is still refused: it may be a line end or a character inside a field.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from assurance.safeinput import LIMITS, open_regular
 from connectors.tabular import CSV_ADVICE
 
 
 def mixed_line_end(path: Path) -> int | None:
-    """The first line ending unlike line 1 (CRLF or LF), or holding a lone carriage return:
-    what DuckDB's strict reader cannot split into rows. None when every line ends alike."""
+    """The first line holding a lone carriage return, else (where :func:`readable` cannot
+    copy the file) the first line ending unlike line 1 (CRLF or LF): what DuckDB's strict
+    reader cannot split into rows. None when there is neither."""
     first: bytes | None = None
+    differs: int | None = None
     with open_regular(path) as fh:
         for n, line in enumerate(fh, start=1):
             end = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
@@ -29,28 +43,82 @@ def mixed_line_end(path: Path) -> int | None:
                 return n
             if first is None:
                 first = end
-            elif end and end != first:
-                return n
-    return None
+            elif end and end != first and differs is None:
+                differs = n
+    return None if hasattr(os, "memfd_create") else differs
+
+
+_CHUNK = 1 << 20
+
+
+def _chunks(path: Path) -> Generator[bytes, None, None]:
+    """The file's bytes in chunks that never end between the CR and LF of a CRLF."""
+    with open_regular(path) as fh:
+        while chunk := fh.read(_CHUNK):
+            if chunk.endswith(b"\r"):
+                chunk += fh.read(1)
+            yield chunk
+
+
+def crlf_and_lf(path: Path) -> bool:
+    """Whether lines end in both CRLF and LF, with no carriage return standing alone: a
+    mix :func:`readable` makes readable. One streamed pass; a file without any carriage
+    return costs one byte count per chunk."""
+    crlf = lf = 0
+    for chunk in _chunks(path):
+        cr = chunk.count(b"\r")
+        if not cr:
+            lf += chunk.count(b"\n")
+            continue
+        pairs = chunk.count(b"\r\n")
+        if cr != pairs:
+            return False  # a lone carriage return: refused (mixed_line_end names its line)
+        crlf += pairs
+        lf += chunk.count(b"\n") - pairs
+    return bool(crlf and lf)
+
+
+def _lf_chunks(path: Path) -> Generator[bytes, None, None]:
+    for chunk in _chunks(path):
+        yield chunk.replace(b"\r\n", b"\n")
+
+
+@contextmanager
+def readable(raw: BinaryIO, path: Path) -> Iterator[BinaryIO]:
+    """``raw`` itself, or, for a file that mixes CRLF and LF line ends, an in-memory copy
+    with every CRLF as LF (see the module docstring) for DuckDB to read instead. Where the
+    system has no ``memfd`` the file itself is given (and refused as before)."""
+    if not hasattr(os, "memfd_create") or not crlf_and_lf(path):
+        yield raw
+        return
+    fd = os.memfd_create("assurance-csv", os.MFD_CLOEXEC)
+    with os.fdopen(fd, "w+b") as copy:
+        for chunk in _lf_chunks(path):
+            copy.write(chunk)
+        copy.flush()
+        copy.seek(0)
+        yield copy
 
 
 def lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
-    """Line number (1-based) of each byte position, in one streamed pass."""
+    """Line number (1-based) of each byte position, in one streamed pass. The positions are
+    in what DuckDB read: the file, or its CRLF-as-LF copy when :func:`crlf_and_lf`."""
     out: dict[int, int] = {}
     wanted = sorted(set(positions))
     if not wanted:
         return out
     newlines, offset, i = 0, 0, 0
-    with open_regular(path) as fh:
-        while i < len(wanted):
-            chunk = fh.read(1 << 20)
-            while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):
-                out[wanted[i]] = newlines + chunk[:max(0, wanted[i] - offset)].count(b"\n") + 1
-                i += 1
-            if not chunk:
-                break
-            newlines += chunk.count(b"\n")
-            offset += len(chunk)
+    chunks = _lf_chunks(path) if crlf_and_lf(path) else _chunks(path)
+    while i < len(wanted):
+        chunk = next(chunks, b"")
+        while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):
+            out[wanted[i]] = newlines + chunk[:max(0, wanted[i] - offset)].count(b"\n") + 1
+            i += 1
+        if not chunk:
+            break
+        newlines += chunk.count(b"\n")
+        offset += len(chunk)
+    chunks.close()
     return out
 
 

@@ -70,6 +70,7 @@ from assurance.safeinput import (
     scan_text,
 )
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
+from connectors.csv_lines import readable
 from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
 from connectors.person_level import MEMORY_LIMIT, THREADS, sql_text, strip
@@ -363,8 +364,9 @@ class PayCsv:
             raw = open_regular(path)
         except ProblemsError as exc:
             raise _Inconsistent("; ".join(p.message for p in exc.problems)) from None
-        with raw:
-            fd = f"/dev/fd/{raw.fileno()}"
+        # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines).
+        with raw, readable(raw, path) as text:
+            fd = f"/dev/fd/{text.fileno()}"
             source = fd if os.path.exists(fd) else str(path)
             con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
                                          "autoinstall_known_extensions": False,

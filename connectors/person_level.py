@@ -60,7 +60,7 @@ import duckdb
 
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
-from connectors.csv_lines import lines_at, mixed_line_end, ordinal_lines, rejected_row
+from connectors.csv_lines import lines_at, mixed_line_end, ordinal_lines, readable, rejected_row
 from connectors.tabular import CSV_ADVICE
 
 MEMORY_LIMIT = "400MB"
@@ -443,13 +443,15 @@ def tally(path: Path, extract: Extract) -> Tally:
             return out
         plan = _plan(extract, header)
         out.columns = tuple(plan.read)
-        source = _source(raw, path)
-        try:
-            with _connect(source) as con:
-                _count(con, plan, _read_csv(source, len(header)), path, out)
-        except duckdb.Error as exc:
-            out.problems = [_duckdb_problem(where, exc, path)]
-            out.counts = {}
+        # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines).
+        with readable(raw, path) as text:
+            source = _source(text, path)
+            try:
+                with _connect(source) as con:
+                    _count(con, plan, _read_csv(source, len(header)), path, out)
+            except duckdb.Error as exc:
+                out.problems = [_duckdb_problem(where, exc, path)]
+                out.counts = {}
     return out
 
 

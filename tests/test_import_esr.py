@@ -597,11 +597,20 @@ def test_malformed_rows_are_located_by_line(store: Engine, tmp_path: Path, line:
     assert "Bland" not in text_ and "900009" not in text_
 
 
-def test_mixed_line_ends_are_refused_naming_the_first_line_that_differs(
+def test_mixed_line_ends_are_read_as_the_older_importer_read_them(
         store: Engine, tmp_path: Path) -> None:
     lines = [",".join(COLUMNS), *(",".join(r) for r in _good(6))]
     path = tmp_path / "esr.csv"
     path.write_bytes(("\n".join(lines[:4]) + "\r\n" + "\n".join(lines[4:]) + "\n").encode())
+    result = run_import(store, SOURCES["esr_csv"], path, actor="t", at=AT)
+    assert result.rows_read == 6
+
+
+def test_a_lone_carriage_return_is_refused_naming_its_line(store: Engine,
+                                                           tmp_path: Path) -> None:
+    lines = [",".join(COLUMNS), *(",".join(r) for r in _good(6))]
+    path = tmp_path / "esr.csv"
+    path.write_bytes(("\r\n".join(lines[:4]) + "\r" + "\n".join(lines[4:]) + "\n").encode())
     text_ = _refused(store, path)
     assert text_ == (f"{path}:4: error: not readable as CSV: line 4 ends differently from line "
                      "1 (a mix of CRLF and LF line ends, or a stray carriage return); expected "

@@ -1,0 +1,116 @@
+"""A person-level file whose lines end in both CRLF and LF (as spreadsheets save them) is read
+like its LF-only twin, through an in-memory copy, with every problem still on the file's own
+line; a lone carriage return is still refused. Real files, real DuckDB, real imports."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from assurance.ingest import run_import, store_counts
+from assurance.problems import ProblemsError
+from assurance.safeinput import open_regular
+from conftest import AT
+from connectors import SOURCES
+from connectors.csv_lines import crlf_and_lf, lines_at, mixed_line_end, readable
+from connectors.pay_csv import PayCsv
+from helpers import current_rows, register_orgs
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ESR = ("staff_number", "org_code", "snapshot_date", "band", "ethnic_category", "disability")
+
+
+def _mix(lines: list[bytes], seed: int) -> bytes:
+    """The lines joined with CRLF or LF at random (at least one of each)."""
+    rng = random.Random(seed)
+    ends = [rng.choice([b"\r\n", b"\n"]) for _ in lines]
+    ends[0], ends[-1] = b"\r\n", b"\n"
+    return b"".join(line + end for line, end in zip(lines, ends, strict=True))
+
+
+def _esr_lines(n: int) -> list[bytes]:
+    rng = random.Random(n)
+    return [",".join(ESR).encode()] + [
+        f"9{i:05d},SYT01,2025-03-31,Band {rng.randint(2, 9)},{rng.choice('ACHJZ')},"
+        f"{rng.choice(['Yes', 'No', ''])}".encode() for i in range(n)]
+
+
+@pytest.fixture
+def store(sqlite_engine: Engine, tmp_path: Path) -> Engine:
+    register_orgs(sqlite_engine, tmp_path, "SYT01", "SYT02", "Z9T01")
+    return sqlite_engine
+
+
+def _figures(engine: Engine) -> set[tuple[object, ...]]:
+    return {(r.org_code, r.period_key, r.metric, r.group, r.breakdown, r.value, r.numerator,
+             r.denominator) for r in current_rows(engine)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_esr_extract_with_mixed_line_ends_stores_what_its_lf_twin_stores(
+        sqlite_engine: Engine, tmp_path: Path, seed: int) -> None:
+    lines = _esr_lines(300)
+    mixed, plain = tmp_path / "mixed.csv", tmp_path / "plain.csv"
+    mixed.write_bytes(_mix(lines, seed))
+    plain.write_bytes(b"\n".join(lines) + b"\n")
+    assert crlf_and_lf(mixed) and not crlf_and_lf(plain) and mixed_line_end(mixed) is None
+    register_orgs(sqlite_engine, tmp_path, "SYT01")
+    got = run_import(sqlite_engine, SOURCES["esr_csv"], mixed, actor="t", at=AT)
+    assert got.rows_read == 300
+    mixed_figures = _figures(sqlite_engine)
+    again = run_import(sqlite_engine, SOURCES["esr_csv"], plain, actor="t", at=AT)
+    assert again.superseded == got.observations  # same scopes …
+    assert _figures(sqlite_engine) == mixed_figures  # … and the same figures
+
+
+def test_bad_rows_in_a_mixed_file_are_on_their_own_lines(store: Engine,
+                                                         tmp_path: Path) -> None:
+    lines = _esr_lines(40)
+    lines[10] = lines[10].replace(b"Band", b"Band\x07")  # a value check: line 11
+    lines[25] = lines[25] + b",extra"  # a malformed row DuckDB rejects: line 26
+    path = tmp_path / "esr.csv"
+    path.write_bytes(_mix(lines, 7))
+    before = store_counts(store)
+    with pytest.raises(ProblemsError) as exc:
+        run_import(store, SOURCES["esr_csv"], path, actor="t", at=AT)
+    assert [p.line for p in exc.value.problems] == [11, 26], exc.value
+    assert store_counts(store) == before
+
+
+def test_a_pay_extract_with_mixed_line_ends_gives_the_same_pay_gaps(
+        sqlite_engine: Engine, tmp_path: Path) -> None:
+    lines = (FIXTURES / "pay_extract.csv").read_bytes().replace(b"\r\n", b"\n").split(b"\n")
+    lines = [line for line in lines if line]
+    mixed, plain = tmp_path / "pay-mixed.csv", tmp_path / "pay.csv"
+    mixed.write_bytes(_mix(lines, 5))
+    plain.write_bytes(b"\n".join(lines) + b"\n")
+    register_orgs(sqlite_engine, tmp_path, "Z9T01")
+    first = run_import(sqlite_engine, PayCsv(), mixed, actor="t", at=AT)
+    mixed_figures = _figures(sqlite_engine)
+    second = run_import(sqlite_engine, PayCsv(), plain, actor="t", at=AT)
+    assert first.observations == second.observations > 0
+    assert _figures(sqlite_engine) == mixed_figures
+
+
+def test_a_lone_carriage_return_is_still_refused_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\r\n1,2\n3\r4\n5,6\r\n")
+    assert not crlf_and_lf(path) and mixed_line_end(path) == 3
+
+
+def test_positions_in_the_lf_copy_map_to_the_files_lines(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"h\r\n\"a\nb\",c\r\nd\ne\r\n")
+    with open_regular(path) as raw, readable(raw, path) as text:
+        copy = text.read()
+        if hasattr(os, "memfd_create"):  # the copy is in memory, not a file on disk
+            assert os.readlink(f"/proc/self/fd/{text.fileno()}").startswith("/memfd:")
+    assert copy == b"h\n\"a\nb\",c\nd\ne\n"
+    starts = [0] + [i + 1 for i, ch in enumerate(copy) if ch == ord("\n")][:-1]
+    assert starts == [0, 2, 5, 10, 12]
+    # Counted in the copy: position 10 starts line 4 there (in the file it is line 3's CR).
+    assert lines_at(path, starts) == {0: 1, 2: 2, 5: 3, 10: 4, 12: 5}
