@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from assurance.catalogue import Catalogue, MetricDef
 from assurance.periods import period_year
 from assurance.stats import RelativeLikelihood, relative_likelihood, wilson_interval
 
 
-@dataclass(frozen=True)
-class Obs:
-    """One current stored observation, as the engine needs it (no ORM object)."""
+class Obs(NamedTuple):
+    """One current stored observation, as the engine needs it (no ORM object; a tuple, as
+    hundreds of thousands are built per evaluation)."""
 
     group: str
     breakdown: str
@@ -31,8 +32,9 @@ class Obs:
     metric: str = ""
 
 
-@dataclass(frozen=True)
-class GroupValue:
+class GroupValue(NamedTuple):
+    """One group's counts or value behind a figure."""
+
     group: str
     label: str
     value: float | None  # percent, score or share in the metric's unit
