@@ -14,6 +14,7 @@ from pathlib import Path
 from assurance.config import Settings
 from assurance.report_context import Renderer
 from reports.board import BoardRenderer
+from reports.hia import HiaRenderer
 from reports.pack import PackRenderer, verify_pack
 from reports.wellled import WellLedRenderer
 
@@ -21,6 +22,7 @@ RENDERERS: dict[str, Renderer] = {
     "board": BoardRenderer(),
     "well-led": WellLedRenderer(),
     "pack": PackRenderer(),
+    "hia": HiaRenderer(),
 }
 
 

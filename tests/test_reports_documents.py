@@ -330,7 +330,7 @@ def test_a_reference_document_supplies_the_styles(demo: tuple[Engine, Settings],
 def test_renderers_are_registered_by_name(demo: tuple[Engine, Settings],
                                           tmp_path: Path) -> None:
     engine, settings = demo
-    assert set(reports.RENDERERS) == {"board", "well-led", "pack"}
+    assert set(reports.RENDERERS) == {"board", "well-led", "pack", "hia"}
     out = reports.RENDERERS["well-led"].render(engine, settings, org_code="SYN06", as_of=AS_OF,
                                                out_path=tmp_path / "wl.docx", actor="test")
     assert out.is_file() and reports.RENDERERS["well-led"].suffix == ".docx"
