@@ -142,22 +142,23 @@ def headline(fig: Figure) -> str:
 
 
 def _by_group(rows: Sequence[Obs], breakdown: str | Sequence[str]) -> dict[str, GroupValue]:
-    """Sum numerators/denominators per group over one breakdown or a set of them."""
+    """Sum numerators/denominators per group over one breakdown or a set of them (a group
+    without counts keeps its last row's value)."""
     wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
     num: dict[str, int] = {}
     den: dict[str, int] = {}
-    vals: dict[str, GroupValue] = {}
+    last: dict[str, Obs] = {}
     for r in rows:
         if r.breakdown not in wanted:
             continue
+        g = r.group
         if r.numerator is not None and r.denominator is not None:
-            num[r.group] = num.get(r.group, 0) + r.numerator
-            den[r.group] = den.get(r.group, 0) + r.denominator
-        vals[r.group] = GroupValue(r.group, r.group, r.value, r.numerator, r.denominator,
-                                   r.suppressed)
-    for g in num:
-        vals[g] = GroupValue(g, g, None, num[g], den[g])
-    return vals
+            num[g] = num.get(g, 0) + r.numerator
+            den[g] = den.get(g, 0) + r.denominator
+        last[g] = r
+    return {g: GroupValue(g, g, None, num[g], den[g]) if g in num else
+            GroupValue(g, g, r.value, r.numerator, r.denominator, r.suppressed)
+            for g, r in last.items()}
 
 
 def _label(cat: Catalogue, m: MetricDef, g: GroupValue | None) -> GroupValue | None:
