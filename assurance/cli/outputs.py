@@ -139,6 +139,14 @@ def report_well_led(org: OrgOrAllOpt = None, as_of: AsOfOpt = None, out_path: Ou
     _render("well-led", org, as_of, out_path, all_orgs)
 
 
+@report_app.command("hia")
+def report_hia(org: OrgOrAllOpt = None, as_of: AsOfOpt = None, out_path: OutOpt = None,
+               all_orgs: AllOpt = False, workers: WorkersOpt = None) -> None:
+    """EDI Improvement Plan document (.docx): the six High Impact Actions, each with its
+    status, evidence (attestations or figures), owner and date."""
+    _render("hia", org, as_of, out_path, all_orgs, workers)
+
+
 @pack_app.command("build")
 def pack_build(org: OrgOrAllOpt = None, as_of: AsOfOpt = None, out_path: OutOpt = None,
                all_orgs: AllOpt = False, workers: WorkersOpt = None) -> None:
