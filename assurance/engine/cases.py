@@ -16,7 +16,13 @@ must contain::
         expect:
           T1: {status: breach, summary: ["1.60", "95% CI"]}
 
-Each case runs in its own in-memory store, so cases never see each other's data.
+Each case runs in its own in-memory store, so cases never see each other's data. A rule with
+``scope: division`` has one outcome per division with figures (breakdown ``division:<code>``),
+expected as ``T1/<code>``::
+
+        expect:
+          T1/surgery: {status: breach}
+          T1/medicine: {status: ok}
 
 A condition kind's own cases (``assurance/engine/conditions/cases/<kind>.yaml``, run by
 ``tests/test_condition_cases.py``) are the same, with the rule given inline as the metric and
@@ -271,7 +277,9 @@ def _run(case: YMap, name: str, rule_id: str, packs: list[RulePack], chk: Checke
         s.commit()
         produced = evaluate(s, packs, as_of, stats, rule_ids=[rule_id])
     engine.dispose()
-    outcomes = {o.org.code: o for o in produced}
+    # A division-scoped rule's outcomes are expected as ``ORG/division`` (e.g. T1/surgery).
+    outcomes = {o.org.code + (f"/{o.division.code}" if o.division else ""): o
+                for o in produced}
     failures: list[Problem] = []
     expected: dict[str, str] = {}
     for org, want in expect.items():
