@@ -21,7 +21,7 @@ from assurance.problems import ProblemsError
 
 SHIPPED = api.shipped_rules_dir()
 WRES = SHIPPED / "wres.yaml"
-PACKS = ("board", "career", "data-quality", "hia", "survey", "wdes", "wres")
+PACKS = ("board", "career", "data-quality", "divisions", "hia", "survey", "wdes", "wres")
 
 
 def at(text: str, needle: str, occurrence: int = 1, offset: int = 0) -> tuple[int, int]:
