@@ -170,23 +170,30 @@ def figures(result: Tally, items: Sequence[str], measures: Sequence[Measure]
     """(metric id, characteristic suffix) → (org, year, breakdown, group) → (numerator,
     denominator), for the trust, each band and each division."""
     out: dict[tuple[str, str], dict[Key, tuple[int, int]]] = {}
+    # Each distinct set of recorded values is judged by the measures once (a national file
+    # has a handful of them against a hundred thousand counted rows).
+    judged: dict[tuple[object, ...], list[tuple[int, bool, bool]]] = {}
     for ks in key_sets(items):
         by, char = ks[2], ks[3]
         suffix = next(s for c, s, _ in CHARACTERISTICS if c == char)
+        cells = [out.setdefault((m.metric, suffix), {}) for m in measures]
         for values, n in result.counts[ks]:
-            org, year, bd, group, *recorded = values
+            org, year, bd, group = str(values[0]), int(str(values[1])), values[2], str(values[3])
+            rec = tuple(values[4:])
+            marks = judged.get(rec)
+            if marks is None:
+                marks = judged[rec] = [(i, m.numerator(rec), m.denominator(rec))
+                                       for i, m in enumerate(measures)]
             scopes = [""] if by == "band_key" else []
             if bd is not None:
                 scopes.append(str(bd) if by == "band_key" else f"division:{bd}")
-            rec = tuple(recorded)
-            for m in measures:
-                cell = out.setdefault((m.metric, suffix), {})
-                num = int(n) if m.numerator(rec) else 0
-                den = int(n) if m.denominator(rec) else 0
+            count = int(n)
+            for i, num, den in marks:
+                cell = cells[i]
                 for scope in scopes:
-                    key = (str(org), int(str(year)), scope, str(group))
+                    key = (org, year, scope, group)
                     a, b = cell.get(key, (0, 0))
-                    cell[key] = (a + num, b + den)
+                    cell[key] = (a + count * num, b + count * den)
     return out
 
 
