@@ -122,7 +122,7 @@ def _statement(doc: DocumentType, raw: StatementView, ctx: WellLedContext, env: 
                           bold_prefix=("Score: " if fw.scoring.percentages else "Position: "))
         docxkit.paragraph(doc, st.score_sentence, bold_prefix="Why: ")
     else:
-        docxkit.paragraph(doc, st.score_sentence, bold_prefix="Evidence: ")
+        docxkit.paragraph(doc, st.score_sentence)
     for r in st.score_reasons:
         docxkit.bullet(doc, r)
 
