@@ -2,7 +2,8 @@
 
 A ``.csv`` is an organisation register when its header has ``code`` and ``name``, the gov.uk
 gender pay gap download when it has ``DiffMeanHourlyPercent`` (any case), a person-level pay
-extract when it has ``hourly_pay``, a person-level ESR extract when it has
+extract when it has ``hourly_pay``, a career-stage extract when it has ``year_end`` and its
+own column (:data:`CAREER_COLUMNS`), a person-level ESR extract when it has
 ``ethnic_category``, and tidy metrics otherwise; a
 workbook is an annual return when it has a ``Workforce`` sheet, and the Staff Survey file
 otherwise. A wrong guess is harmless: the chosen importer refuses the file and says why.
@@ -17,6 +18,12 @@ from openpyxl import load_workbook
 from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import open_regular, require_file
 from connectors import SOURCES
+
+CAREER_COLUMNS = (("furthest_stage", "recruitment_csv"), ("case_type", "cases_csv"),
+                  ("appraisal", "appraisal_csv"), ("training", "development_csv"),
+                  ("acting_up", "development_csv"), ("secondment", "development_csv"),
+                  ("talent_pool", "development_csv"))
+"""A career-stage extract (``year_end`` and its own column) → its importer."""
 
 
 def detect_source(path: Path) -> str:
@@ -42,6 +49,10 @@ def detect_source(path: Path) -> str:
             return "gpg_csv"
         if "hourly_pay" in cols:
             return "pay_csv"
+        career = next((src for col, src in CAREER_COLUMNS if col in cols and "year_end" in cols),
+                      None)
+        if career is not None:
+            return career
         return "esr_csv" if "ethnic_category" in cols else "metrics_csv"
     if suffix in (".xlsx", ".xlsm"):
         try:

@@ -453,3 +453,44 @@ def test_the_shipped_examples_are_what_the_generator_writes(tmp_path: Path) -> N
                                              "Clinical Support"])
     for path in paths:
         assert (ROOT / "connectors" / "examples" / path.name).read_bytes() == path.read_bytes()
+
+
+# ------------------------------------------------------------------ detection and the CLI
+@pytest.mark.parametrize("source", FILES)
+def test_each_career_extract_is_recognised_by_its_columns(source: str) -> None:
+    from connectors.detect import detect_source
+
+    name = {"recruitment_csv": "recruitment", "cases_csv": "cases",
+            "development_csv": "development", "appraisal_csv": "appraisal"}[source]
+    assert detect_source(ROOT / "connectors" / "examples" / f"career-{name}.csv") == source
+
+
+def test_the_cli_imports_an_example_and_refuses_a_bad_row_with_exit_2(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "s.db"}"\n')
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("code,name,type,region,ics,benchmark_group,synthetic\n" + "".join(
+        f"{c},Synthetic {c},acute,London,Synthetic ICS,Acute,yes\n" for c in ORGS))
+
+    def cli(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "assurance.cli", "--config", str(cfg),
+                               "import", str(path)], cwd=tmp_path, capture_output=True,
+                              text=True, env=dict(os.environ), timeout=600)
+
+    assert cli(orgs).returncode == 0
+    example = ROOT / "connectors" / "examples" / "career-recruitment.csv"
+    good = cli(example)
+    assert good.returncode == 0, good.stderr
+    rows = len(example.read_text(encoding="utf-8").splitlines()) - 1
+    figures = len(expected(example, "recruitment_csv"))
+    assert f"imported {figures:,} figures from {rows:,} rows" in " ".join(good.stdout.split())
+    bad = _write(tmp_path / "bad.csv", ["application_id", *MESSY_COMMON, "furthest_stage"],
+                 [["A1", "SYN01", "2024/25", "A", "No", "", "", "hired"]])
+    proc = cli(bad)
+    assert proc.returncode == 2
+    assert f"{bad}:2:furthest_stage: error: found a 5-character text" in proc.stderr
+    assert "hired" not in proc.stderr
