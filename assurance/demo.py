@@ -181,6 +181,49 @@ def record_demo_attestations(engine: Engine, packs: Sequence[RulePack], workdir:
                              actor="demo", at=at, evidence=evidence, statements=statements)
 
 
+# The demo trusts' divisions (the division register), each with its accountable role. Career-
+# stage extracts are written for these divisions; Northmoor's (SYN01) Surgery division is where
+# its recruitment gap opens (at shortlisting), and its intervention there is evaluated.
+DEMO_DIVISIONS: tuple[tuple[str, str], ...] = (
+    ("Medicine", "Divisional Director, Medicine"),
+    ("Surgery", "Divisional Director, Surgery"),
+    ("Women and Children", "Divisional Director, Women and Children"),
+    ("Clinical Support", "Divisional Director, Clinical Support"),
+)
+DEMO_DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
+    ("Surgery", "Theatres", "General Manager, Theatres"),
+    ("Surgery", "Trauma and Orthopaedics", "Clinical Director, Trauma and Orthopaedics"),
+    ("Medicine", "Emergency Department", "Clinical Director, Emergency Medicine"),
+)
+DEMO_CAREER_YEARS = (2022, 2023, 2024, 2025)
+CAREER_SOURCES = ("recruitment_csv", "cases_csv", "development_csv", "appraisal_csv")
+
+
+def record_demo_divisions(engine: Engine, orgs: Sequence[str], at: datetime) -> None:
+    """The division register for the demo trusts (:data:`DEMO_DIVISIONS`, audited)."""
+    from assurance.divisions import DivisionRow, division_code, replace_register
+
+    rows = [DivisionRow(org, name, "division", None, owner, 0) for org in orgs
+            for name, owner in DEMO_DIVISIONS]
+    rows += [DivisionRow(org, name, "department", division_code(parent), owner, 0)
+             for org in orgs for parent, name, owner in DEMO_DEPARTMENTS]
+    with session(engine, write=True) as s, s.begin():
+        replace_register(s, rows, where="demo division register", sha256="", actor="demo",
+                         at=at)
+
+
+def record_demo_intervention(engine: Engine, at: datetime) -> None:
+    """Northmoor's action on its failing division, evaluated in its board report."""
+    from assurance import interventions
+
+    with session(engine, write=True) as s, s.begin():
+        interventions.add(s, org="SYN01", title="Anonymised shortlisting and a second "
+                          "shortlister for every post in Surgery",
+                          metric="career.shortlisting.race", division="surgery",
+                          start=date(2024, 4, 1), owner="Divisional Director, Surgery",
+                          actor="demo", at=at)
+
+
 def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
              progress: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Create a demo store from scratch and run the main job on it, offline.
@@ -196,6 +239,7 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
     # The facade re-exports this module, so it is imported when the demo runs, not before.
     from assurance import api
     from assurance.synthetic import write_demo_set
+    from assurance.synthetic_career import write_career_extracts
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -213,14 +257,21 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
     else:
         result.notes.append(f"real Staff Survey file {REAL_NSS_NAME} not found beside the "
                             "project; skipped (pass --nss FILE)")
+    # Career-stage extracts (person-level, synthetic) for the accountable trusts, by division.
+    accountable = list(settings.accountable)
+    career = write_career_extracts(workdir / "data", accountable, DEMO_CAREER_YEARS, seed=14,
+                                   divisions=[name for name, _ in DEMO_DIVISIONS])
+    files += list(zip(career, CAREER_SOURCES, strict=True))
     for path, source in files:
         progress(f"importing {path.name}")
         result.imports.append(api.import_file(engine, settings, path, actor="demo", at=at,
                                               source=source))
     result.counts = store_counts(engine)
     packs = api.load_rules(settings)
-    progress("recording the demo's attestations (EDI Improvement Plan)")
+    progress("recording the division register, attestations and interventions")
+    record_demo_divisions(engine, accountable, at)
     record_demo_attestations(engine, packs, workdir, at)
+    record_demo_intervention(engine, at)
     # Replay the years so findings build a real history (continuing, escalated, resolved).
     for year in range(DEMO_FIRST_YEAR, DEMO_AS_OF.year + 1):
         as_of = date(year, DEMO_AS_OF.month, DEMO_AS_OF.day)

@@ -93,7 +93,9 @@ def _divisions(doc: DocumentType, ctx: BoardContext) -> None:
                       "no one can be identified.")
     fill = ctx.branding.primary_colour
     for t in ctx.divisions:
-        docxkit.heading(doc, f"{t.metric_label}: {t.metric_title} ({t.period_label})", 2)
+        name = t.metric_title if t.metric_label == t.metric_title else (
+            f"{t.metric_label}: {t.metric_title}")
+        docxkit.heading(doc, f"{name} ({t.period_label})", 2)
         if t.rule_title:
             docxkit.paragraph(doc, f"Judged by division: {t.rule_title}.")
         rows = [[[r.name, *(r.members if r.combined else ())],
@@ -280,6 +282,19 @@ def _findings(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> 
                   header_fill=ctx.branding.primary_colour, bold_first_column=True)
 
 
+def _interventions(doc: DocumentType, ctx: BoardContext) -> None:
+    """The actions the organisation has taken, each judged against its own indicator."""
+    docxkit.heading(doc, "Actions: did they work?", 2)
+    docxkit.paragraph(doc, "Each action in the interventions register, judged against its "
+                      "indicator before and after it started: an effect, no measurable effect "
+                      "yet, or too early to tell, with the method used.")
+    rows = [[[v.title], [v.indicator], [v.owner], [v.start_text],
+             [v.verdict.capitalize(), v.summary], [v.method_text]] for v in ctx.interventions]
+    docxkit.table(doc, ["Action", "Indicator", "Owner", "Started", "Verdict", "How judged"],
+                  rows, caption="Actions and their measured verdicts",
+                  header_fill=ctx.branding.primary_colour, bold_first_column=True)
+
+
 def _data_quality(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> None:
     docxkit.heading(doc, "Data quality and declaration rates", 1)
     docxkit.write_blocks(doc, prose.blocks(env, "board/data_quality.j2", ctx=ctx))
@@ -362,6 +377,8 @@ class BoardRenderer(DocumentRenderer[BoardContext]):
                 _divisions(doc, ctx)
             _charts(doc, ctx, env)
             _findings(doc, ctx, env)
+            if ctx.interventions:
+                _interventions(doc, ctx)
             _data_quality(doc, ctx, env)
         _sources(doc, ctx)
         if ctx.definitions:

@@ -28,6 +28,7 @@ from importlib import metadata
 
 from sqlalchemy.engine import Engine
 
+from assurance import interventions
 from assurance.catalogue import Catalogue
 from assurance.config import Settings
 from assurance.db import session as open_session
@@ -37,6 +38,7 @@ from assurance.engine.conditions.base import facts_of
 from assurance.engine.data import division_breakdown
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
+from assurance.interventions import InterventionVerdict
 from assurance.models import Finding, FindingEvent, Import
 from assurance.periods import parse_period_key, short_label
 from assurance.problems import Problem, ProblemsError, did_you_mean
@@ -50,6 +52,7 @@ from assurance.report_context.model import (
     DeclarationView,
     Definition,
     FindingView,
+    InterventionView,
     OrgView,
     OutcomeView,
     SpcView,
@@ -191,6 +194,16 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
     reasons = alert_reasons(view, as_of, settings.escalation_levels,
                             settings.reports.alert_unowned_after_working_days)
     return replace(view, classification=_classify(view, reasons), alert_reasons=reasons)
+
+
+def intervention_view(v: InterventionVerdict, exact: bool) -> InterventionView:
+    """An intervention's verdict for the board; its numbers (built on the organisation's or a
+    division's figures) only for an audience that may see exact figures."""
+    where = f", {v.division_name} division" if v.division_name else ""
+    return InterventionView(
+        v.title, f"{v.metric_label}{where}", v.owner, long_date(v.start_date), v.verdict,
+        v.method_text, v.summary if exact else
+        f"{v.verdict.capitalize()} (the figures behind it are shown to the board only).")
 
 
 def _pack_title(inputs: ReportInputs, name: str) -> str:
@@ -395,6 +408,8 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
         engine_outcomes = inputs.outcomes(s, org_code)
         prov = provenance(s, org_code)
         found = findings_of(s, org_code, as_of)
+        actions = tuple(intervention_view(v, quotable(policy_for(settings, audience)))
+                        for v in interventions.verdicts(s, settings, org_code, as_of))
     outcomes = {(o.rule.id, o.scope): o for o in engine_outcomes}
     by_rule: dict[tuple[str, str], tuple[Finding, list[FindingEvent]]] = {
         (f.rule_id, f.scope): (f, ev) for f, ev in found}
@@ -476,4 +491,4 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
                           str(b.logo) if b.logo else None),
         non_adverse_range=(settings.statistics.non_adverse_low,
                            settings.statistics.non_adverse_high),
-        findings_current=findings_current, divisions=divisions)
+        findings_current=findings_current, divisions=divisions, interventions=actions)

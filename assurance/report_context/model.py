@@ -363,6 +363,19 @@ class DivisionTableView:
 
 
 @dataclass(frozen=True)
+class InterventionView:
+    """One action in the interventions register with its measured verdict (board report)."""
+
+    title: str
+    indicator: str  # "WRES 2, Surgery division"
+    owner: str
+    start_text: str  # "1 April 2023"
+    verdict: str  # effect | no measurable effect yet | too early
+    method_text: str  # how it was judged
+    summary: str  # the verdict with its numbers (exact audiences), else the verdict alone
+
+
+@dataclass(frozen=True)
 class BoardContext:
     """Everything the board assurance report shows. See the package docstring."""
 
@@ -396,6 +409,7 @@ class BoardContext:
     non_adverse_range: tuple[float, float] = (0.80, 1.25)  # for relative likelihood charts
     findings_current: bool = True  # False: the findings register is behind this as_of
     divisions: tuple[DivisionTableView, ...] = ()  # indicators by division, disclosed
+    interventions: tuple[InterventionView, ...] = ()  # actions and their measured verdicts
 
 
 @dataclass(frozen=True)
