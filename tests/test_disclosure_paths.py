@@ -180,6 +180,14 @@ def _metrics(rng: random.Random) -> list[tuple[object, ...]]:
         white_s, bme_s = rng.randint(40, 2500), rng.choice([rng.randint(8, 30), small()])
         rows += [(ORG, p, "wres.2", "white", "", rng.randint(0, white_s // 3), white_s, "", ""),
                  (ORG, p, "wres.2", "bme", "", rng.randint(0, bme_s), bme_s, "", "")]
+        # WRES 2 by division (judged by the shipped division pack), small divisions forced in.
+        for division in ("surgery", "medicine", "estates", "community"):
+            w, b = rng.choice([small(), rng.randint(8, 300)]), rng.choice([small(),
+                                                                            rng.randint(8, 90)])
+            rows += [(ORG, p, "wres.2", "white", f"division:{division}", rng.randint(0, w), w,
+                      "", ""),
+                     (ORG, p, "wres.2", "bme", f"division:{division}", rng.randint(0, b), b,
+                      "", "")]
         for metric, groups in (("wres.1", ("bme", "white", "unknown")),
                                ("wdes.1", ("disabled", "non_disabled", "unknown"))):
             for band in ("band:5", "band:8c", "vsm", "overall"):
@@ -276,6 +284,18 @@ def test_no_output_path_shows_a_suppressed_audience_a_small_count(
     assert any(k.startswith("message") for k in out.texts) and "figures/outcomes.csv" in out.texts
     for where, text in out.texts.items():
         assert _small_pairs(text, network) == [], where
+    # Division tables: no small count, and no small division alone (domain.md §9).
+    ctx = board_context(engine, s, org_code=ORG, as_of=AS_OF, audience=NETWORK)
+    assert ctx.divisions, "the random store has WRES 2 by division"
+    for table in ctx.divisions:
+        for r in table.rows:
+            assert not (r.people_text.replace(",", "").isdigit()
+                        and network.suppresses(int(r.people_text.replace(",", "")))), r
+            for g in (r.figure.groups if r.figure else ()):
+                for text in (g.numerator_text, g.denominator_text):
+                    assert not (text.replace(",", "").isdigit()
+                                and network.suppresses(int(text.replace(",", "")))), r
+            assert not r.combined or len(r.members) > 1 or r.figure is None, r
     csv_rows = out.texts["figures/outcomes.csv"].splitlines()
     header = csv_rows[0].split(",")
     for line in csv_rows[1:]:
@@ -301,10 +321,11 @@ def test_board_and_network_show_the_same_figure_as_their_rules_say(
                 assert g.numerator is None or g.numerator_text == f"{g.numerator:,}"
     # A message about a finding and the report show the same disclosed counts.
     notes = [from_json(n.message) for n in _notifications(engine) if n.subscription == NETWORK]
-    by_rule = {o.rule_id: o for o in net.outcomes}
+    # One outcome per rule, or per division for a division-scoped rule (its title names it).
+    by_rule = {(o.rule_id, o.title): o for o in net.outcomes}
     checked = 0
     for m in notes:
-        o = by_rule.get(m.rule_id)
+        o = by_rule.get((m.rule_id, m.title))
         if o is None or o.figure is None:
             continue
         facts = dict(m.facts)
