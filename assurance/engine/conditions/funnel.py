@@ -96,7 +96,8 @@ class Funnel(Condition):
         unjudged = [n for n, v in judged if v.status in ("no_data", "not_calculable")]
         if first is not None:
             name, v = first
-            before = [n for n, _ in judged[:[n for n, _ in judged].index(name)] if n in unjudged]
+            names = [n for n, _ in judged]
+            before = [n for n in names[:names.index(name)] if n in unjudged]
             caveat = (f" ({', '.join(before)} could not be judged, so the gap may open earlier)"
                       if before else "")
             return _verdict("breach", f"The gap opens at {name}{caveat}: {v.summary} {stages}",
@@ -109,8 +110,7 @@ class Funnel(Condition):
             return _verdict("outside", f"No stage is significantly adverse; {name} is outside "
                             f"the range, but its 95% confidence interval overlaps it, so it "
                             f"may be chance. {stages}", v, stages=listed)
-        shown = next(v for _, v in judged if v.figure is not None) if any(
-            v.figure is not None for _, v in judged) else judged[0][1]
+        shown = next((v for _, v in judged if v.figure is not None), judged[0][1])
         if unjudged:
             return _verdict("not_calculable", f"No stage judged is adverse, but "
                             f"{', '.join(unjudged)} could not be judged, so where a gap opens "
