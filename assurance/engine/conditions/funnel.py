@@ -33,7 +33,8 @@ Known limitations: each stage is judged on its own transition (of those who reac
 stage before), so a stage after the opening one is not corrected for who reached it; each
 stage's limits are its own metric's non-adverse range (else the configured one). The
 verdict's figure, series and movement are the opening stage's (the first stage's when no
-stage is adverse).
+stage is adverse). An organisation is judged when it has figures for the rule's own
+``metric``, so name the first stage there.
 
 References: domain.md §4; NHS England WRES technical guidance (indicator 2); issue 14.
 """
