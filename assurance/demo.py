@@ -196,6 +196,8 @@ DEMO_DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
     ("Medicine", "Emergency Department", "Clinical Director, Emergency Medicine"),
 )
 DEMO_CAREER_YEARS = (2022, 2023, 2024, 2025)
+DEMO_PAY_HEADCOUNTS = {"Medicine": 420, "Surgery": 310, "Women and Children": 260,
+                       "Clinical Support": 180}
 CAREER_SOURCES = ("recruitment_csv", "cases_csv", "development_csv", "appraisal_csv")
 
 
@@ -240,6 +242,7 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
     from assurance import api
     from assurance.synthetic import write_demo_set
     from assurance.synthetic_career import write_career_extracts
+    from assurance.synthetic_pay import write_pay_extract
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -262,6 +265,10 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
     career = write_career_extracts(workdir / "data", accountable, DEMO_CAREER_YEARS, seed=14,
                                    divisions=[name for name, _ in DEMO_DIVISIONS])
     files += list(zip(career, CAREER_SOURCES, strict=True))
+    # A person-level pay extract (gender, ethnicity and disability pay gaps by division).
+    pay = write_pay_extract(workdir / "data" / "pay-extract.csv", accountable, seed=14,
+                            divisions=DEMO_PAY_HEADCOUNTS)
+    files.append((pay, "pay_csv"))
     for path, source in files:
         progress(f"importing {path.name}")
         result.imports.append(api.import_file(engine, settings, path, actor="demo", at=at,
