@@ -93,6 +93,7 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in
     for got, channel in ((hook_received, "hook"), (slack_received, "slack")):
         expected = {n.idempotency_key for n in w.notifications() if n.channel == channel}
         received, unique, duplicates = once_each(got, expected)  # dedupe count == total
+        print(f"{channel}: {received} received, {unique} keys, {duplicates} raw repeats")
         assert unique == len(orgs)
         if channel == "slack":
             # Slack is read back before a reclaimed row is retried: nothing is posted twice.
