@@ -49,9 +49,10 @@ Known limitations:
       example shortlisted minus appointed) are not suppressed separately; rounding both
       figures to 5 is what protects them, as in NHS Digital's own publications.
     * A group's rate shown beside its rounded counts is computed from the counts as shown
-      (``rates = "recompute"``, the NHS Digital secondary care method: "percentages are
-      calculated using the rounded numerator and denominator"), so ``13/40 (32.5%)`` reads
-      ``15/40 (37.5%)`` and the rate cannot undo the rounding; or withheld
+      (``rates = "recompute"``: NHS Digital's secondary care disclosure method, for HES and
+      ECDS, works percentages out from the rounded numerator and denominator), so
+      ``13/40 (32.5%)`` reads ``15/40 (37.5%)`` and the rate cannot undo the rounding; or
+      withheld
       (``rates = "withhold"``). A relative likelihood or an interval (a calculation on both
       groups' counts, which the method leaves uncontrolled) is still computed from the exact
       counts and can narrow them down a little.
