@@ -18,10 +18,19 @@ from sqlmodel import Session, col, select
 
 from assurance import api
 from assurance.config import Settings
-from assurance.models import AuditEvent, AuditHead, Division, Finding, FindingEvent
+from assurance.models import AuditEvent, AuditHead, Finding, FindingEvent
 from conftest import DemoBuild, copy_demo
 from web.accounts import add_account
-from web_support import PASSWORD, ROLE_USERS, Client, Served, add_users, serve, signed_in
+from web_support import (
+    PASSWORD,
+    ROLE_USERS,
+    Client,
+    Served,
+    add_users,
+    ensure_division,
+    serve,
+    signed_in,
+)
 
 PAGES = ["/", "/org/SYN01", "/findings", "/findings?all=1", "/subscriptions", "/audit",
          "/downloads", "/org/SYN01/divisions"]
@@ -33,10 +42,7 @@ def site(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory
     settings = copy_demo(demo_build, tmp_path_factory.mktemp("web-http") / "demo")
     engine = api.connect(settings)
     add_users(engine)
-    with Session(engine) as s:
-        s.add(Division(org_code="SYN01", code="surgery", name="Surgery",
-                       owner="Divisional Director, Surgery"))
-        s.commit()
+    ensure_division(engine)  # the demo may register it already
     add_account(engine, username="dora.division", password=PASSWORD, role="division_owner",
                 org_code="SYN01", division="surgery", actor="test", at=datetime.now(UTC))
     with serve(settings, engine) as served:
@@ -202,14 +208,15 @@ def test_downloads_are_for_exact_audiences_only(site: tuple[Served, Engine, Sett
 
 def test_a_division_owner_sees_their_division_only(site: tuple[Served, Engine, Settings]
                                                    ) -> None:
-    served, _, _ = site
+    served, engine, _ = site
+    d = ensure_division(engine)
     c = Client(served.url)
     assert c.sign_in("dora.division").status_code == 303
     home = c.get("/")
     assert home.status_code == 303 and home.headers["location"] == "/org/SYN01/division/surgery"
     page = c.get("/org/SYN01/division/surgery")
-    assert page.status_code == 200 and "Surgery" in page.text
-    assert "Divisional Director, Surgery" in page.text
+    assert page.status_code == 200 and f"<h1>{d.name}</h1>" in page.text
+    assert f"Accountable owner: {d.owner or 'not recorded'}." in page.text
     assert c.get("/org/SYN02").status_code == 403
     assert c.get("/org/SYN01/division/medicine").status_code == 403
     listed = c.get("/findings").text
@@ -253,8 +260,10 @@ def test_web_users_commands_add_list_and_disable_accounts(
                "--password-env", "NEW_PW").returncode == 0
     listed = run("web-users", "list").stdout
     assert "sam" in listed and "board" in listed and "argon2" not in listed
-    assert Client(served.url).sign_in("sam").status_code == 303
+    sam = Client(served.url)
+    assert sam.sign_in("sam").status_code == 303 and sam.get("/").status_code == 200
     assert run("web-users", "disable", "sam").returncode == 0
     assert Client(served.url).sign_in("sam").status_code == 401
+    assert sam.get("/").status_code == 303  # the open session ended with the account
     short = run("web-users", "add", "tia", "--role", "board", "--password-env", "SHORT")
     assert short.returncode == 2 and "SHORT is not set" in short.stderr

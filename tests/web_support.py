@@ -21,8 +21,10 @@ from typing import Any
 import httpx
 import uvicorn
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from assurance.config import Settings
+from assurance.models import Division
 from web import create_app
 from web.accounts import add_account
 
@@ -117,3 +119,17 @@ def signed_in(base: str, role: str) -> Client:
     r = c.sign_in(ROLE_USERS[role])
     assert r.status_code == 303 and r.headers["location"] == "/", r.text[-500:]
     return c
+
+
+def ensure_division(engine: Engine, org: str = "SYN01", code: str = "surgery") -> Division:
+    """The organisation's division ``code``, registered if the store does not have it yet."""
+    with Session(engine) as s:
+        found = s.exec(select(Division).where(Division.org_code == org,
+                                              Division.code == code)).first()
+        if found is None:
+            found = Division(org_code=org, code=code, name=code.title(),
+                             owner=f"Divisional Director, {code.title()}")
+            s.add(found)
+            s.commit()
+            s.refresh(found)
+        return found

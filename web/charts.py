@@ -17,7 +17,7 @@ from assurance.engine.figures import fmt_value
 from assurance.report_context import Band, SeriesPoint, SpcView
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 44, 16, 40
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Chart:
     y_ticks: tuple[Tick, ...]
     band: tuple[float, float] | None  # (top y, bottom y) of the shaded range
     empty: bool
+    legend: tuple[str, ...] = ()  # what each line and mark is, in words
 
 
 class _Scale:
@@ -121,9 +122,16 @@ def trend_chart(series: Sequence[SeriesPoint], *, unit: str, title: str, series_
     shade = None
     if isinstance(low, int | float) and isinstance(high, int | float):
         shade = (sc.y(high), sc.y(low))
+    legend = [f"Solid line and dots: {series_label or 'value'}"]
+    if any(p.reference is not None for p in series):
+        legend.append(f"dashed line: {reference_label or 'reference'}")
+    if any(p.ci_low is not None for p in series):
+        legend.append("vertical bars: 95% confidence interval")
+    if shade is not None and band is not None:
+        legend.append(f"shaded: {band.label}")
     return Chart(WIDTH, HEIGHT, title, desc, tuple(paths), pts, (),
                  tuple(Tick(sc.x(i), p.label) for i, p in enumerate(series)),
-                 sc.ticks(unit), shade, False)
+                 sc.ticks(unit), shade, False, tuple(legend))
 
 
 def spc_chart(view: SpcView) -> Chart:
@@ -145,6 +153,9 @@ def spc_chart(view: SpcView) -> Chart:
     lines = (Line(sc.y(view.target), "target", "Target " + fmt_value(view.target, view.unit)),
              ) if view.target is not None else ()
     step = max(1, len(view.points) // 8)
+    legend = ("Solid line: each month", "dark line: mean", "dashed lines: process limits",
+              "orange squares: special cause concern", "blue triangles: special cause "
+              "improvement") + (("red dashed line: target",) if view.target is not None else ())
     return Chart(WIDTH, HEIGHT, view.title, desc, tuple(paths), pts, lines,
                  tuple(Tick(sc.x(i), p.label) for i, p in enumerate(view.points)
-                       if i % step == 0), sc.ticks(view.unit), None, False)
+                       if i % step == 0), sc.ticks(view.unit), None, False, legend)

@@ -28,7 +28,15 @@ from assurance.db import session
 from assurance.disclosure import DisclosurePolicy
 from assurance.engine.rules import RulePack
 from assurance.findings import LIFECYCLE_KINDS
-from assurance.models import AuditEvent, AuditHead, Division, Finding, FindingEvent, Import
+from assurance.models import (
+    AuditEvent,
+    AuditHead,
+    Division,
+    Finding,
+    FindingEvent,
+    Import,
+    WebAccount,
+)
 from assurance.models import Organisation as OrgRow
 from assurance.report_context import BoardContext, FigureView, SeriesPoint, board_context
 from assurance.report_context.board import ordered_rules
@@ -114,6 +122,13 @@ class Store:
             rows = {o.code: o for o in s.exec(select(OrgRow).where(col(OrgRow.code).in_(codes)))}
         return [OrgLink(c, rows[c].name, rows[c].synthetic, int(counts.get(c, 0)))
                 for c in codes if c in rows]
+
+    def account_active(self, username: str) -> bool:
+        """Whether a local account still exists and is enabled (checked on every request, so
+        disabling an account ends its sessions at once)."""
+        with session(self.engine) as s:
+            row = s.exec(select(WebAccount).where(WebAccount.username == username)).first()
+        return row is not None and not row.disabled
 
     def org_exists(self, code: str) -> bool:
         with session(self.engine) as s:

@@ -38,7 +38,14 @@ def state(request: Request) -> WebState:
 
 
 def viewer_of(request: Request) -> Viewer | None:
-    return Viewer.from_session(request.session.get("viewer"))
+    """The signed-in viewer; None when signed out, or when their local account has been
+    disabled since they signed in (the session is then cleared)."""
+    viewer = Viewer.from_session(request.session.get("viewer"))
+    if viewer is not None and viewer.via == "password" and \
+            not state(request).store.account_active(viewer.username):
+        request.session.clear()
+        return None
+    return viewer
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
