@@ -62,20 +62,23 @@ def _chunks(path: Path) -> Generator[bytes, None, None]:
 
 def crlf_and_lf(path: Path) -> bool:
     """Whether lines end in both CRLF and LF, with no carriage return standing alone: a
-    mix :func:`readable` makes readable. One streamed pass; a file without any carriage
-    return costs one byte count per chunk."""
-    crlf = lf = 0
+    mix :func:`readable` makes readable. One streamed pass of single-byte counts (a file
+    with no carriage return costs one a chunk); a second pass only for a file that looks
+    mixed, to check every carriage return begins a CRLF."""
+    has_crlf = has_bare_lf = False
     for chunk in _chunks(path):
         cr = chunk.count(b"\r")
         if not cr:
-            lf += chunk.count(b"\n")
+            has_bare_lf = has_bare_lf or b"\n" in chunk
             continue
-        pairs = chunk.count(b"\r\n")
-        if cr != pairs:
+        lf = chunk.count(b"\n")
+        if cr > lf:
             return False  # a lone carriage return: refused (mixed_line_end names its line)
-        crlf += pairs
-        lf += chunk.count(b"\n") - pairs
-    return bool(crlf and lf)
+        has_crlf = True
+        has_bare_lf = has_bare_lf or lf > cr
+    if not (has_crlf and has_bare_lf):
+        return False
+    return all(c.count(b"\r") == c.count(b"\r\n") for c in _chunks(path))
 
 
 def _lf_chunks(path: Path) -> Generator[bytes, None, None]:
