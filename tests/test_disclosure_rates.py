@@ -130,6 +130,21 @@ def test_the_worked_example_reads_from_the_counts_as_shown() -> None:
     assert disclose_figure(facts, EXACT).value_text == "32.5%"
 
 
+def test_a_headline_is_read_as_its_own_groups_rate_when_two_groups_share_a_value() -> None:
+    # The declaration rate (100 - not recorded) equals the reference group's rate here, and
+    # the share's headline (the focus rate, shown exactly) equals the reference's exact rate.
+    facts = {"unit": "percent", "value": 25.0, "declaration_rate": 100 - 24 / 35 * 100,
+             "focus": {"label": "focus", "numerator": 10, "denominator": 40, "value": 25.0},
+             "reference": {"label": "reference", "numerator": 13, "denominator": 52,
+                           "value": 25.0},
+             "unknown": {"label": "unknown", "numerator": 24, "denominator": 35,
+                         "value": 24 / 35 * 100}}
+    d = disclose_figure(facts, DisclosurePolicy())
+    assert [g.value_text for g in d.groups] == ["25.0%", "30.0%", "71.4%"]  # 15/50, 25/35
+    assert d.value == 25.0  # the focus group's, not the reference's recomputed 30.0
+    assert d.declaration_rate == pytest.approx(100 - 25 / 35 * 100)
+
+
 def test_a_mean_or_score_beside_counts_is_not_a_rate_of_them_and_is_shown_as_it_is() -> None:
     facts = {"unit": "score", "value": 6.8,
              "focus": {"label": "BME", "numerator": 13, "denominator": 40, "value": 6.8}}

@@ -250,14 +250,19 @@ def _rate_beside_rounded(value: float, g: Mapping[str, Any], num_text: str, den_
     return True, (100 * shown_n / shown_d if shown_d else None)
 
 
-def _shown_instead(value: float, rates: list[tuple[float, float | None]]
+def _shown_instead(value: float, rates: Mapping[str, tuple[float, float | None]],
+                   same: tuple[str, ...], complement: tuple[str, ...]
                    ) -> tuple[bool, float | None]:
-    """(replaced, shown) for a headline equal to a group's exact rate (or to 100 minus it):
-    the rate shown instead, so the headline never repeats what the group's rate withholds."""
-    for exact, shown in rates:
-        if math.isclose(value, exact, rel_tol=1e-9, abs_tol=1e-9):
-            return True, shown
-        if math.isclose(value, 100 - exact, rel_tol=1e-9, abs_tol=1e-9):
+    """(replaced, shown) for a headline equal to the exact rate of a group in ``same`` (or
+    to 100 minus that of a group in ``complement``), tried in that order: the rate shown
+    instead, so the headline never repeats what the group's rate withholds."""
+    for role in same:
+        if role in rates and math.isclose(value, rates[role][0], rel_tol=1e-9, abs_tol=1e-9):
+            return True, rates[role][1]
+    for role in complement:
+        if role in rates and math.isclose(value, 100 - rates[role][0], rel_tol=1e-9,
+                                          abs_tol=1e-9):
+            shown = rates[role][1]
             return True, None if shown is None else 100 - shown
     return False, None
 
@@ -327,8 +332,8 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
             if g.get("numerator") is None and g.get("denominator") is None:
                 cells.rate_hidden[r] = False
     shown_groups = []
-    # (exact rate, rate shown instead: recomputed, or None when withheld), in role order.
-    rates_shown: list[tuple[float, float | None]] = []
+    # Each group's value as given and as shown (recomputed, the same, or None when hidden).
+    rates_shown: dict[str, tuple[float, float | None]] = {}
     for role, g in groups.items():
         value = _number(g.get("value"))
         hidden_rate = cells.rate_hidden[role] and unit != "yes_no"
@@ -336,8 +341,8 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         den_text = _thousands(cells.denominator.get(role, ""))
         if value is not None and not policy.exact and not hidden_rate:
             replaced, shown_rate = _rate_beside_rounded(value, g, num_text, den_text, policy)
+            rates_shown[role] = (value, shown_rate if replaced else value)
             if replaced:
-                rates_shown.append((value, shown_rate))
                 value, hidden_rate = shown_rate, shown_rate is None
         gunit = _group_unit(unit)
         value_text = (policy.symbol if hidden_rate and not policy.exact and (
@@ -357,7 +362,8 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     if value is not None and not value_hidden and unit == "percent":
         # A headline that is a group's rate (a share is its focus group's) or its complement
         # (a declaration rate) is shown as that rate is: exact, it would undo the rounding.
-        replaced, instead = _shown_instead(value, rates_shown)
+        replaced, instead = _shown_instead(value, rates_shown, ("focus", "reference"),
+                                           ("unknown",))
         if replaced and instead is None:
             value_hidden = True
         elif replaced:
@@ -395,7 +401,8 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     decl_basis = ["unknown"] if "unknown" in groups else basis
     decl_hidden = not policy.exact and any(cells.rate_hidden.get(r, False) for r in decl_basis)
     if declaration is not None and not decl_hidden:
-        replaced, instead = _shown_instead(declaration, rates_shown)
+        # The share of those who declared: 100 minus the "not recorded" group's rate.
+        replaced, instead = _shown_instead(declaration, rates_shown, (), ("unknown",))
         if replaced and instead is None:
             decl_hidden = True
         elif replaced:
