@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -103,6 +104,10 @@ def create_app(settings: Settings, env: Mapping[str, str], *, engine: Engine | N
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={HTTPException: _http_error, Exception: _http_error})
+    # Read every organisation's figures now, off the request path (a few seconds on the
+    # national store); the first page view waits for it only if it comes sooner.
+    threading.Thread(target=lambda: store.inputs(store.as_of()), daemon=True,
+                     name="web-warm-up").start()
     app.state.web = WebState(settings, engine, store, _templates(),
                              LoginLimiter(w.login_attempts, w.login_window_seconds), env,
                              auth.oidc_client(settings, env))

@@ -31,7 +31,8 @@ from web.roles import (
     policy,
 )
 
-MAX_FINDINGS = 500
+PAGE_SIZE = 50
+"""Findings per page of the list (the national store has thousands open)."""
 
 
 def _org(request: Request, viewer: Viewer) -> str:
@@ -127,11 +128,19 @@ async def findings(request: Request, viewer: Viewer) -> Response:
     pol = policy(st.settings, viewer)
     every = request.query_params.get("all") == "1"
     org = viewer.org_code if viewer.role == "division_owner" else None
-    rows = [f for f in st.store.findings(org=org, open_only=not every)
-            if can_see_finding(viewer, f)]
+    raw = request.query_params.get("page", "1")
+    page = max(int(raw) if raw.isdigit() and len(raw) < 7 else 1, 1)
+    shown, total = st.store.findings(org=org, open_only=not every,
+                                     offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        return RedirectResponse(f"/findings?{'all=1&' if every else ''}page={pages}", 303)
+    query = "all=1&" if every else ""
+    shown = [f for f in shown if can_see_finding(viewer, f)]  # org-filtered above already
     return render(request, "findings.html", title="Findings", every=every,
-                  rows=[_finding_row(f, pol) for f in rows[:MAX_FINDINGS]],
-                  more=max(len(rows) - MAX_FINDINGS, 0), note=suppression_note(pol))
+                  rows=[_finding_row(f, pol) for f in shown], total=total, page=page,
+                  pages=pages, query=query, first=(page - 1) * PAGE_SIZE + 1,
+                  note=suppression_note(pol))
 
 
 def finding_page(request: Request, viewer: Viewer, finding_id: int, *,

@@ -5,8 +5,10 @@ context, disclosed for an audience) and, for a division, from the report context
 :func:`~assurance.report_context.views.figure_view` and ``series_points`` on the division's
 breakdown: the web never reads a disclosure policy's fields or a figure's raw counts itself.
 
-Contexts are cached per (organisation, date, audience) until the store's figures or findings
-change (the newest import and finding event ids), so a page view costs a few small queries.
+The figures of every organisation are read once (:func:`load_inputs` with ``org_codes=None``,
+as a batch of reports does) and kept until a new import; each organisation's context is then
+built from them (about 0.1 s on the national store) and cached per (organisation, date,
+audience) until the figures or the findings change (the newest import and finding event ids).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -40,7 +43,7 @@ from assurance.models import (
 from assurance.models import Organisation as OrgRow
 from assurance.report_context import BoardContext, FigureView, SeriesPoint, board_context
 from assurance.report_context.board import ordered_rules
-from assurance.report_context.inputs import load_inputs
+from assurance.report_context.inputs import ReportInputs, load_inputs
 from assurance.report_context.views import figure_view, series_points
 
 CACHE_SIZE = 64
@@ -94,6 +97,8 @@ class Store:
         self.engine, self.settings, self.packs = engine, settings, list(packs)
         self._cache: OrderedDict[tuple[object, ...], BoardContext] = OrderedDict()
         self._lock = threading.Lock()
+        self._inputs: tuple[tuple[date, int], ReportInputs] | None = None
+        self._inputs_lock = threading.Lock()
 
     # ------------------------------------------------------------------ versions and dates
     def version(self) -> tuple[int, int]:
@@ -102,6 +107,15 @@ class Store:
             imp = s.exec(select(func.max(Import.id))).one()
             ev = s.exec(select(func.max(FindingEvent.id))).one()
         return int(imp or 0), int(ev or 0)
+
+    def inputs(self, as_of: date) -> ReportInputs:
+        """Every organisation's figures as of ``as_of``, read once per import."""
+        key = (as_of, self.version()[0])
+        with self._inputs_lock:
+            if self._inputs is None or self._inputs[0] != key:
+                self._inputs = (key, load_inputs(self.engine, self.settings, as_of=as_of,
+                                                 org_codes=None, packs=self.packs))
+            return self._inputs[1]
 
     def as_of(self) -> date:
         """The date of the latest evaluation recorded (the findings register's position), or
@@ -141,8 +155,7 @@ class Store:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        inputs = load_inputs(self.engine, self.settings, as_of=as_of, org_codes=[org],
-                             packs=self.packs)
+        inputs = self.inputs(as_of)
         ctx = board_context(self.engine, self.settings, org_code=org, as_of=as_of,
                             inputs=inputs, audience=audience)
         with self._lock:
@@ -169,8 +182,7 @@ class Store:
                 .order_by(col(Finding.rule_id))).all())
         if d is None:
             return None
-        inputs = load_inputs(self.engine, self.settings, as_of=as_of, org_codes=[org],
-                             packs=self.packs)
+        inputs = self.inputs(as_of)
         breakdown = f"division:{code}"
         out, seen = [], set()
         for rule in ordered_rules(inputs):
@@ -189,16 +201,25 @@ class Store:
         return DivisionView(d.code, d.name, d.level, d.owner, d.parent, tuple(out), findings)
 
     # ------------------------------------------------------------------ findings
-    def findings(self, *, org: str | None = None, open_only: bool = True) -> list[Finding]:
+    def findings(self, *, org: str | None = None, open_only: bool = True, offset: int = 0,
+                 limit: int | None = None) -> tuple[list[Finding], int]:
+        """One page of findings (by organisation and rule) and how many there are in all:
+        the accountable organisations', or one organisation's."""
         with session(self.engine) as s:
-            q = select(Finding).order_by(col(Finding.org_code), col(Finding.rule_id))
+            q = select(Finding)
+            n = select(func.count()).select_from(Finding)
+            conditions: list[Any] = []
             if open_only:
-                q = q.where(col(Finding.open).is_(True))
+                conditions.append(col(Finding.open).is_(True))
             if org:
-                q = q.where(Finding.org_code == org)
+                conditions.append(Finding.org_code == org)
             elif self.settings.accountable:
-                q = q.where(col(Finding.org_code).in_(self.settings.accountable))
-            return list(s.exec(q).all())
+                conditions.append(col(Finding.org_code).in_(self.settings.accountable))
+            for c in conditions:
+                q, n = q.where(c), n.where(c)
+            q = q.order_by(col(Finding.org_code), col(Finding.rule_id), col(Finding.id))
+            q = q.offset(offset) if limit is None else q.offset(offset).limit(limit)
+            return list(s.exec(q).all()), int(s.exec(n).one())
 
     def finding(self, finding_id: int) -> tuple[Finding, list[FindingEvent]] | None:
         with session(self.engine) as s:
