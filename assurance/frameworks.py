@@ -212,9 +212,11 @@ def _load(path: Path) -> Framework:
 
 def _base_ids(path: Path) -> tuple[str, ...] | None:
     """The 2024 statement ids a ``maps:`` may translate (None while loading the base)."""
-    base = path.with_name(f"{BASE_FRAMEWORK}.yaml")
-    if path.resolve() == base.resolve() or not base.is_file():
+    if path.stem == BASE_FRAMEWORK:
         return None
+    base = path.with_name(f"{BASE_FRAMEWORK}.yaml")  # a folder of versions keeps its own base
+    if not base.is_file():
+        base = FRAMEWORKS_DIR / f"{BASE_FRAMEWORK}.yaml"
     return tuple(s.id for s in _load(base).sections)
 
 

@@ -244,3 +244,15 @@ def test_the_pack_records_the_version_it_used_and_verifies(
     assert f"({name})" in readme
     first = load_framework(name).sections[0]
     assert f"{first.number}. {first.name}" in heads
+
+
+def test_a_version_copied_alone_is_checked_against_the_shipped_base(tmp_path: Path) -> None:
+    alone = tmp_path / "cqc-2026.yaml"
+    alone.write_text((FRAMEWORKS_DIR / "cqc-2026.yaml").read_text(encoding="utf-8")
+                     .replace("  well-led.6:", "  well-led.60:"), encoding="utf-8")
+    with pytest.raises(ProblemsError) as exc:
+        load_framework(path=alone)
+    assert [p.message for p in exc.value.problems] == [
+        "'well-led.60': not a cqc-saf-2024 statement (did you mean 'well-led.6'?); expected "
+        "one of well-led.1, well-led.2, well-led.3, well-led.4, well-led.5, well-led.6, "
+        "well-led.7, well-led.8"]
