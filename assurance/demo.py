@@ -295,7 +295,7 @@ def run_demo(workdir: Path, *, at: datetime, nss_file: Path | None = None,
     synthetic = sorted({f.org_code for f in result.findings} | set(_synthetic_codes(engine)))
     for code in synthetic:
         progress(f"writing the board report, well-led evidence and evidence pack for {code}")
-        for name in ("board", "well-led", "pack"):
+        for name in ("board", "well-led", "hia", "pack"):
             result.outputs[f"{code} {name}"] = api.render(
                 engine, settings, name, org_code=code, as_of=DEMO_AS_OF, actor="demo", at=at)
     engine.dispose()
