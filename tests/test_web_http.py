@@ -267,3 +267,34 @@ def test_web_users_commands_add_list_and_disable_accounts(
     assert sam.get("/").status_code == 303  # the open session ended with the account
     short = run("web-users", "add", "tia", "--role", "board", "--password-env", "SHORT")
     assert short.returncode == 2 and "SHORT is not set" in short.stderr
+
+
+def test_the_findings_list_pages_fifty_at_a_time(site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, settings = site
+    with Session(engine) as s:
+        total = len(list(s.exec(select(Finding.id).where(
+            col(Finding.org_code).in_(settings.accountable)))))
+    assert total > 50  # the demo has enough for two pages
+    c = signed_in(served.url, "board")
+    first, second = c.get("/findings?all=1").text, c.get("/findings?all=1&page=2").text
+    assert f"Showing 1 to 50 of {total}." in first and 'href="/findings?all=1&amp;page=2"' in first
+    assert f"Showing 51 to {min(100, total)} of {total}." in second
+    ids = lambda html: set(re.findall(r'href="/findings/(\d+)"', html))  # noqa: E731
+    assert len(ids(first)) == 50 and not ids(first) & ids(second)
+    beyond = c.get("/findings?all=1&page=999")
+    assert beyond.status_code == 303 and beyond.headers["location"].startswith("/findings?all=1")
+
+
+def test_a_network_member_reads_the_audit_chain_without_event_details(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, _ = site
+    network, regulator = signed_in(served.url, "network"), signed_in(served.url, "regulator")
+    for c in (network, regulator):
+        page = c.get("/audit").text
+        with Session(engine) as s:
+            head = s.exec(select(AuditHead)).one()  # nothing is written by reading the page
+        assert f'<code class="app-hash">{head.hash}</code>' in page
+    assert "<th scope=\"col\" class=\"nhsuk-table__header\">Details</th>" not in network.get(
+        "/audit").text
+    assert "Details</th>" in regulator.get("/audit").text
+    assert "The whole chain verifies" in regulator.get("/audit?verify=1").text

@@ -194,10 +194,13 @@ class Store:
             if fig is None:
                 continue
             seen.add(rule.metric)
+            series = series_points(inputs.view, m, org, breakdown, policy)
+            if not fig.calculable and all(p.value is None for p in series):
+                continue  # the division's rows cannot make this figure (no headcount …)
             out.append(DivisionFigure(
                 rule.id, rule.title, m.label,
-                figure_view(fig, m, policy, self.settings.statistics.confidence),
-                series_points(inputs.view, m, org, breakdown, policy), fig.unit))
+                figure_view(fig, m, policy, self.settings.statistics.confidence), series,
+                fig.unit))
         return DivisionView(d.code, d.name, d.level, d.owner, d.parent, tuple(out), findings)
 
     # ------------------------------------------------------------------ findings
