@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -73,6 +74,10 @@ async def change(request: Request, viewer: Viewer) -> Response:
         return render(request, "error.html", 403, title="Form expired",
                       message="This form was not sent from this session (its security token "
                       "did not match). Reload the page and try again: nothing was changed.")
+    return await run_in_threadpool(_apply, request, viewer, form)
+
+
+def _apply(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
     st = state(request)
     finding_id = int(request.path_params["finding_id"])
     kind = request.path_params["change"]

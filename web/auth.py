@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -61,7 +62,8 @@ async def login(request: Request) -> Response:
                                   "reason": "too many attempts"})
         return render(request, "login.html", 429, title="Sign in", oidc=st.oidc is not None,
                       errors=["Too many failed attempts. Wait a few minutes and try again."])
-    account = authenticate(st.engine, username, password, client=client, at=now())
+    account = await run_in_threadpool(authenticate, st.engine, username, password,
+                                      client=client, at=now())  # argon2 takes a while
     if account is None:
         st.limiter.failed(*keys)
         return render(request, "login.html", 401, title="Sign in", oidc=st.oidc is not None,

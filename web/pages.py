@@ -45,7 +45,7 @@ def _org(request: Request, viewer: Viewer) -> str:
 
 
 @signed_in
-async def home(request: Request, viewer: Viewer) -> Response:
+def home(request: Request, viewer: Viewer) -> Response:
     """The organisations held to account, with their open findings."""
     if viewer.role == "division_owner" and viewer.org_code:
         target = f"/org/{viewer.org_code}/division/{viewer.division}" if viewer.division \
@@ -57,7 +57,7 @@ async def home(request: Request, viewer: Viewer) -> Response:
 
 
 @signed_in
-async def overview(request: Request, viewer: Viewer) -> Response:
+def overview(request: Request, viewer: Viewer) -> Response:
     """Alert / Advise / Assure and the Making Data Count summary, as the board report's front
     pages give them, for the viewer's audience."""
     org = _org(request, viewer)
@@ -69,7 +69,7 @@ async def overview(request: Request, viewer: Viewer) -> Response:
 
 
 @signed_in
-async def indicator(request: Request, viewer: Viewer) -> Response:
+def indicator(request: Request, viewer: Viewer) -> Response:
     """One rule's figure for the organisation: chart, table, interval, rule and history."""
     org = _org(request, viewer)
     st = state(request)
@@ -88,7 +88,7 @@ async def indicator(request: Request, viewer: Viewer) -> Response:
 
 
 @signed_in
-async def divisions(request: Request, viewer: Viewer) -> Response:
+def divisions(request: Request, viewer: Viewer) -> Response:
     org = _org(request, viewer)
     st = state(request)
     return render(request, "divisions.html", title="Divisions", org=org,
@@ -96,7 +96,7 @@ async def divisions(request: Request, viewer: Viewer) -> Response:
 
 
 @signed_in
-async def division(request: Request, viewer: Viewer) -> Response:
+def division(request: Request, viewer: Viewer) -> Response:
     """A division's figures (breakdown ``division:<code>``) and its findings."""
     org = _org(request, viewer)
     code = request.path_params["code"]
@@ -122,7 +122,7 @@ def _finding_row(f: Finding, pol: Any) -> dict[str, Any]:
 
 
 @signed_in
-async def findings(request: Request, viewer: Viewer) -> Response:
+def findings(request: Request, viewer: Viewer) -> Response:
     """Open findings (``?all=1``: resolved too) of the organisations held to account."""
     st = state(request)
     pol = policy(st.settings, viewer)
@@ -163,12 +163,12 @@ def finding_page(request: Request, viewer: Viewer, finding_id: int, *,
 
 
 @signed_in
-async def finding(request: Request, viewer: Viewer) -> Response:
+def finding(request: Request, viewer: Viewer) -> Response:
     return finding_page(request, viewer, int(request.path_params["finding_id"]))
 
 
 @signed_in
-async def subscriptions(request: Request, viewer: Viewer) -> Response:
+def subscriptions(request: Request, viewer: Viewer) -> Response:
     """Who hears about which findings (config and those added by command)."""
     st = state(request)
     with session(st.engine) as s:
@@ -178,7 +178,7 @@ async def subscriptions(request: Request, viewer: Viewer) -> Response:
 
 
 @signed_in
-async def audit_chain(request: Request, viewer: Viewer) -> Response:
+def audit_chain(request: Request, viewer: Viewer) -> Response:
     """The audit chain's head and latest events (``?verify=1`` recomputes the chain)."""
     st = state(request)
     head, events = st.store.audit_tail()
@@ -193,7 +193,7 @@ def _may_download(request: Request, viewer: Viewer) -> bool:
 
 
 @signed_in
-async def downloads(request: Request, viewer: Viewer) -> Response:
+def downloads(request: Request, viewer: Viewer) -> Response:
     st = state(request)
     files = [d for d in st.store.downloads() if can_see_org(viewer, d.org_code)]
     return render(request, "downloads.html", title="Downloads", files=files,
@@ -201,7 +201,7 @@ async def downloads(request: Request, viewer: Viewer) -> Response:
 
 
 @signed_in
-async def download(request: Request, viewer: Viewer) -> Response:
+def download(request: Request, viewer: Viewer) -> Response:
     if not _may_download(request, viewer):
         raise HTTPException(403)
     org, kind = str(request.path_params["org"]).upper(), request.path_params["kind"]

@@ -4,6 +4,7 @@ signed-in viewer, rendering a template with the viewer's audience and CSRF token
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -63,17 +65,21 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def signed_in(handler: Callable[[Request, Viewer], Awaitable[Response]]) -> Handler:
-    """Run ``handler`` only for a signed-in viewer; anyone else goes to the sign-in page."""
+def signed_in(handler: Callable[[Request, Viewer], Awaitable[Response] | Response]) -> Handler:
+    """Run ``handler`` only for a signed-in viewer; anyone else goes to the sign-in page (a
+    POST is refused and changes nothing). A plain (not ``async``) handler runs in the thread
+    pool, so a page that reads the store does not hold up other requests."""
     async def wrapped(request: Request) -> Response:
-        viewer = viewer_of(request)
+        viewer = await run_in_threadpool(viewer_of, request)
         if viewer is None:
             if request.method != "GET":
                 return render(request, "error.html", 403, title="Sign in first",
                               message="Your session has ended. Sign in and try again: "
                               "nothing was changed.")
             return RedirectResponse("/login", status_code=303)
-        return await handler(request, viewer)
+        if inspect.iscoroutinefunction(handler):
+            return await handler(request, viewer)
+        return await run_in_threadpool(handler, request, viewer)  # type: ignore[arg-type]
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
     return wrapped
