@@ -132,7 +132,8 @@ def render_all(settings: Settings, name: str, *, as_of: date, actor: str, at: da
     else every organisation with figures) in parallel processes; see :mod:`reports.batch`.
 
     Raises:
-        ProblemsError: unknown report name, or an accountable code not in the register.
+        ProblemsError: unknown report name, an accountable code not in the register, or no
+            organisation to report on.
     """
     from reports import RENDERERS
     from reports.batch import batch_orgs
@@ -148,6 +149,11 @@ def render_all(settings: Settings, name: str, *, as_of: date, actor: str, at: da
         codes = batch_orgs(engine, settings)
     finally:
         engine.dispose()  # each worker opens its own
+    if not codes:
+        raise ProblemsError([Problem("--all", "no organisation to report on: "
+                                     "organisations.accountable is empty and the store holds "
+                                     "no figures; expected an import first, or "
+                                     "organisations.accountable = [...]")])
     return run_batch(settings, name, org_codes=codes, as_of=as_of,
                      out_dir=out_dir or settings.reports.output_dir, actor=actor, at=at,
                      workers=workers, progress=progress)

@@ -155,3 +155,14 @@ def test_well_led_and_packs_take_all_too(folder: Path, tmp_path: Path, command: 
     if name == "pack":
         verify = _cli(_config(folder), "pack", "verify", str(out / f"SYN01-{AS_OF}-pack.zip"))
         assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_all_on_a_store_without_figures_or_accountable_organisations_is_refused(
+        tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "empty.db"}"\n')
+    run = _cli(cfg, "report", "board", "--all", "--as-of", AS_OF.isoformat(),
+               "--out", str(tmp_path / "x"))
+    assert run.returncode == 2
+    assert "--all: error: no organisation to report on" in run.stderr
+    assert not (tmp_path / "x").exists()
