@@ -29,6 +29,7 @@ with::
 from __future__ import annotations
 
 import csv
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,13 +77,34 @@ def _failing(first: bool, p: _Person) -> bool:
     return first and p.bme and p.division.strip().lower() == FAILING
 
 
-def _stage(rng: random.Random, first: bool, p: _Person) -> str:
+class _Quota:
+    """Outcomes in exact proportion within each kind of person: of the first ``n`` people with
+    the same key (organisation, year, division, ethnic group, disability answer, decision),
+    ``n × p`` have the outcome to within one, by error diffusion from a random start. So a fair
+    organisation (or division) shows no gap by chance, and a rule's breach in the demo is
+    always one of the situations described above, never noise."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.seen: dict[tuple[str, ...], tuple[int, float]] = {}
+
+    def take(self, key: tuple[str, ...], chance: float) -> bool:
+        n, start = self.seen.get(key) or (0, self.rng.random())
+        self.seen[key] = (n + 1, start)
+        return math.floor(start + (n + 1) * chance) > math.floor(start + n * chance)
+
+
+def _key(where: tuple[str, str], p: _Person, decision: str) -> tuple[str, ...]:
+    return (*where, p.division, "bme" if p.bme else p.ethnic[:1], p.disability, decision)
+
+
+def _stage(q: _Quota, where: tuple[str, str], first: bool, p: _Person) -> str:
     shortlist = SHORTLIST
     if first and p.bme:
         shortlist = SHORTLIST_BME_FAILING if _failing(first, p) else SHORTLIST_BME_GAP
     reached = 0
-    for chance in (shortlist, *LATER):
-        if rng.random() >= chance:
+    for stage, chance in zip(STAGES[1:], (shortlist, *LATER), strict=True):
+        if not q.take(_key(where, p, stage), chance):
             break
         reached += 1
     return STAGES[reached]
@@ -107,6 +129,7 @@ def write_career_extracts(out_dir: Path, orgs: Sequence[str], years: Sequence[in
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
+    q = _Quota(random.Random(seed + 1))
     common = ["org_code", "year_end", "ethnic_category", "disability", "division", "band"]
     files = {name: out_dir / f"career-{name}.csv"
              for name in ("recruitment", "cases", "development", "appraisal")}
@@ -130,37 +153,38 @@ def write_career_extracts(out_dir: Path, orgs: Sequence[str], years: Sequence[in
                     p = _person(rng, divisions)
                     w["recruitment"].writerow([f"A{application:07d}", org, fy, p.ethnic,
                                                p.disability, p.division, p.band,
-                                               _stage(rng, first, p)])
+                                               _stage(q, (org, fy), first, p)])
                 for _ in range(2000 if first else 800):
                     staff += 1
                     p = _person(rng, divisions)
                     row = [f"S{staff:07d}", org, snapshot, p.ethnic, p.disability, p.division,
                            p.band]
-                    _staff_rows(rng, w, row, _failing(first, p))
+                    _staff_rows(q, (org, snapshot), p, w, row, _failing(first, p))
     finally:
         for fh in handles.values():
             fh.close()
     return list(files.values())
 
 
-def _yes(rng: random.Random, chance: float) -> str:
-    return "yes" if rng.random() < chance else "no"
-
-
-def _staff_rows(rng: random.Random, w: dict[str, Any], row: list[str],
-                failing: bool) -> None:
+def _staff_rows(q: _Quota, where: tuple[str, str], p: _Person, w: dict[str, Any],
+                row: list[str], failing: bool) -> None:
     """One member of staff's rows in the cases, development and appraisal files."""
+    def yes(decision: str, chance: float) -> str:
+        return "yes" if q.take(_key(where, p, decision), chance) else "no"
+
     w["cases"].writerow([*row, "staff"])
     for case, chance in (("disciplinary", 0.08 if failing else 0.015), ("capability", 0.006),
                          ("grievance", 0.01), ("bullying_harassment", 0.005)):
-        if rng.random() < chance:
+        if q.take(_key(where, p, case), chance):
             w["cases"].writerow([*row, case])
-    w["development"].writerow([*row, _yes(rng, 0.15 if failing else 0.35),
-                               _yes(rng, 0.01 if failing else 0.06), _yes(rng, 0.03),
-                               _yes(rng, 0.01 if failing else 0.05)])
-    completed = rng.random() < (0.60 if failing else 0.85)
+    w["development"].writerow([*row, yes("training", 0.15 if failing else 0.35),
+                               yes("acting_up", 0.01 if failing else 0.06),
+                               yes("secondment", 0.03),
+                               yes("talent_pool", 0.01 if failing else 0.05)])
+    completed = q.take(_key(where, p, "appraisal"), 0.60 if failing else 0.85)
     rating = ""
     if completed:
         low = 0.30 if failing else 0.08
-        rating = rng.choices(("high", "medium", "low"), (0.25, 0.75 - low, low))[0]
+        rating = ("low" if q.take(_key(where, p, "low"), low) else
+                  "high" if q.take(_key(where, p, "high"), 0.25 / (1 - low)) else "medium")
     w["appraisal"].writerow([*row, "completed" if completed else "not_completed", rating])

@@ -180,14 +180,13 @@ def _metrics(rng: random.Random) -> list[tuple[object, ...]]:
         white_s, bme_s = rng.randint(40, 2500), rng.choice([rng.randint(8, 30), small()])
         rows += [(ORG, p, "wres.2", "white", "", rng.randint(0, white_s // 3), white_s, "", ""),
                  (ORG, p, "wres.2", "bme", "", rng.randint(0, bme_s), bme_s, "", "")]
-        # WRES 2 by division (judged by the shipped division pack), small divisions forced in.
+        # Appointment from shortlisting by division (the recruitment extract's figure, judged
+        # by the shipped division pack), small divisions forced in.
         for division in ("surgery", "medicine", "estates", "community"):
             w, b = rng.choice([small(), rng.randint(8, 300)]), rng.choice([small(),
                                                                             rng.randint(8, 90)])
-            rows += [(ORG, p, "wres.2", "white", f"division:{division}", rng.randint(0, w), w,
-                      "", ""),
-                     (ORG, p, "wres.2", "bme", f"division:{division}", rng.randint(0, b), b,
-                      "", "")]
+            rows += [(ORG, p, "career.appointed_from_shortlisting.race", g, f"division:{division}",
+                      rng.randint(0, n), n, "", "") for g, n in (("white", w), ("bme", b))]
         for metric, groups in (("wres.1", ("bme", "white", "unknown")),
                                ("wdes.1", ("disabled", "non_disabled", "unknown"))):
             for band in ("band:5", "band:8c", "vsm", "overall"):
@@ -286,7 +285,7 @@ def test_no_output_path_shows_a_suppressed_audience_a_small_count(
         assert _small_pairs(text, network) == [], where
     # Division tables: no small count, and no small division alone (domain.md §9).
     ctx = board_context(engine, s, org_code=ORG, as_of=AS_OF, audience=NETWORK)
-    assert ctx.divisions, "the random store has WRES 2 by division"
+    assert ctx.divisions, "the random store has appointments by division"
     for table in ctx.divisions:
         for r in table.rows:
             assert not (r.people_text.replace(",", "").isdigit()

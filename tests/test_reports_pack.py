@@ -90,8 +90,10 @@ def test_the_pack_holds_documents_figures_rules_findings_audit_and_a_manifest(
         listed = {f["path"] for f in manifest["files"]}
         assert listed == set(names) - {"manifest.json", "signature.json"}  # the signed, the signer
         assert manifest["organisation"]["code"] == "SYN01" and manifest["as_of"] == "2025-06-01"
-        (imp,) = manifest["imports"]
-        assert imp["filename"] == "metrics.csv" and len(imp["sha256"]) == 64
+        imports = {i["filename"]: i for i in manifest["imports"]}
+        assert "metrics.csv" in imports and "career-recruitment.csv" in imports
+        assert all(len(i["sha256"]) == 64 for i in imports.values())
+        imp = imports["metrics.csv"]
         outcomes = _read_csv(z, "figures/outcomes.csv")
         wres2 = next(r for r in outcomes if r["rule_id"] == "wres.2.adverse")
         assert float(wres2["value"]) == pytest.approx(1.672, abs=1e-3)

@@ -315,7 +315,8 @@ def test_the_demo_document_uses_one_count_of_evidence_items_everywhere(
     path = write_well_led_docx(syn01, settings, tmp_path / "syn01.docx")
     paragraphs, tables = doc_text(path)
     summary = next(t for t in tables if t[0][0] == "Quality statement")
-    distinct = {i.rule_id for s in syn01.statements for i in s.items if i.kind != "action"}
+    distinct = {(i.rule_id, i.title) for s in syn01.statements for i in s.items  # a division
+                if i.kind != "action"}  # rule judges each division: one item each
     assert syn01.evidence_count == len(distinct)
     assert any(syn01.evidence_text in p for p in paragraphs)
     for raw in syn01.statements:
@@ -348,8 +349,10 @@ def test_demo_governance_is_not_good_beside_unowned_board_level_breaches(
         assert st.score is not None and st.score <= 2
         assert any(f"{len(unowned)} board-level breaches" in r for r in st.score_reasons)
     gov = statement(syn01)
+    # At most "some shortfalls" because of them; its own breaches may make it worse.
     assert gov.score_sentence.startswith(
-        f"Suggested 2 (some shortfalls): {len(unowned)} board-level breaches in this document")
+        f"Suggested 2 (some shortfalls): {len(unowned)} board-level breaches in this document"
+    ) or gov.score_sentence.startswith("Suggested 1 (significant shortfalls)")
     assert all(statement(syn01, s.id).accountability == () for s in syn01.statements
                if s.id not in ("well-led.2", "well-led.5"))
 

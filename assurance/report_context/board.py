@@ -77,7 +77,7 @@ from assurance.report_context.views import (
 )
 from assurance.workdays import working_days_between
 
-PACK_ORDER = ("wres", "wdes", "board", "survey", "hia", "data-quality")
+PACK_ORDER = ("wres", "wdes", "board", "career", "divisions", "survey", "hia", "data-quality")
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 ALERT_KINDS = ("opened", "reopened", "escalated")
 SERIES_LABELS = {"relative_likelihood": "Relative likelihood",
@@ -95,7 +95,8 @@ def product_name() -> str:
 
 
 def ordered_rules(inputs: ReportInputs) -> list[Rule]:
-    """Enabled rules in reading order: WRES, WDES, board, survey, data quality, others."""
+    """Enabled rules in reading order: WRES, WDES, board, career stages, divisions, survey,
+    HIA, data quality, then any other pack."""
     rank = {name: i for i, name in enumerate(PACK_ORDER)}
     packs = sorted(inputs.packs, key=lambda p: (rank.get(p.name, len(rank)), p.name))
     return [r for p in packs for r in p.rules if r.enabled]
