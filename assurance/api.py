@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from assurance import audit, outbox, routing, signing
+from assurance import audit, outbox, signing
 from assurance.backtest import BacktestEvent, backtest
 from assurance.channels import Channel, ChannelError, OutboundMessage
 from assurance.config import Settings
@@ -40,7 +40,7 @@ from assurance.evaluation import EvaluationResult, check_accountable, evaluate_a
 from assurance.findings import FindingList, Transition, list_findings, open_findings
 from assurance.ingest import ImportResult, Source, run_import
 from assurance.outbox import digest
-from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.problems import Problem, ProblemsError
 from assurance.rulepacks import (
     RuleTestReport,
     load_rules,
@@ -113,50 +113,25 @@ def verify_audit(engine: Engine) -> audit.ChainReport:
 
 def render(engine: Engine, settings: Settings, name: str, *, org_code: str, as_of: date,
            actor: str, at: datetime, out_path: Path | None = None) -> Path:
-    """Write one document (``board``, ``well-led``) or evidence pack (``pack``)."""
-    from reports import RENDERERS, output_path
+    """Write one document (``board``, ``well-led``, ``hia``) or evidence pack (``pack``)."""
+    from reports import output_path, renderer
 
-    if name not in RENDERERS:
-        raise ProblemsError([Problem(name, f"unknown report {name!r}; expected one of "
-                                     + ", ".join(RENDERERS))])
+    chosen = renderer(name)
     path = out_path or output_path(settings, name, org_code, as_of)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return RENDERERS[name].render(engine, settings, org_code=org_code, as_of=as_of,
-                                  out_path=path, actor=actor, at=at)
+    return chosen.render(engine, settings, org_code=org_code, as_of=as_of, out_path=path,
+                         actor=actor, at=at)
 
 
 def render_all(settings: Settings, name: str, *, as_of: date, actor: str, at: datetime,
                out_dir: Path | None = None, workers: int | None = None,
                progress: Callable[[Written], None] = lambda _: None) -> BatchResult:
     """Write ``name`` for every organisation the batch covers (``organisations.accountable``,
-    else every organisation with figures) in parallel processes; see :mod:`reports.batch`.
+    else every organisation with figures) in parallel processes (:mod:`reports.batch`)."""
+    from reports.batch import render_every
 
-    Raises:
-        ProblemsError: unknown report name, an accountable code not in the register, or no
-            organisation to report on.
-    """
-    from reports import RENDERERS
-    from reports.batch import batch_orgs
-    from reports.batch import render_all as run_batch
-
-    if name not in RENDERERS:
-        raise ProblemsError([Problem(name, f"unknown report {name!r}; expected one of "
-                                     + ", ".join(RENDERERS))])
-    engine = connect(settings)
-    try:
-        with session(engine) as s:
-            check_accountable(s, settings)
-        codes = batch_orgs(engine, settings)
-    finally:
-        engine.dispose()  # each worker opens its own
-    if not codes:
-        raise ProblemsError([Problem("--all", "no organisation to report on: "
-                                     "organisations.accountable is empty and the store holds "
-                                     "no figures; expected an import first, or "
-                                     "organisations.accountable = [...]")])
-    return run_batch(settings, name, org_codes=codes, as_of=as_of,
-                     out_dir=out_dir or settings.reports.output_dir, actor=actor, at=at,
-                     workers=workers, progress=progress)
+    return render_every(settings, name, as_of=as_of, actor=actor, at=at, out_dir=out_dir,
+                        workers=workers, progress=progress)
 
 
 def verify_pack(path: Path, engine: Engine | None = None, *,
@@ -183,40 +158,16 @@ def verify_pack(path: Path, engine: Engine | None = None, *,
 
 def check_channels(settings: Settings, env: Mapping[str, str]) -> list[Problem]:
     """Check every configured channel offline (types, options, secrets present)."""
-    from connectors.channels import REGISTRY
+    from connectors.channels.setup import check_configured
 
-    problems = []
-    where = str(settings.source or "<config>")
-    for name, options in settings.channels.items():
-        kind = str(options.get("type"))
-        if kind not in REGISTRY:
-            problems.append(Problem(where, f"channels.{name}.type: unknown channel type "
-                                    f"{kind!r}{did_you_mean(kind, REGISTRY)}; expected one of "
-                                    + ", ".join(REGISTRY)))
-            continue
-        problems.extend(Problem(where, msg) for msg in REGISTRY[kind].validate(
-            name, outbox.transport_options(options), env))
-    return problems + outbox.check_outbox_options(settings) + routing.check_subscriptions(settings)
+    return check_configured(settings, env)
 
 
 def build_channels(settings: Settings, env: Mapping[str, str]) -> dict[str, Channel]:
     """Every configured channel, built (secrets from ``env``), plus the fallback console."""
-    from connectors.channels import ChannelConfigError, build_channel
-    from connectors.channels.console import ConsoleChannel
+    from connectors.channels.setup import build_configured
 
-    where = str(settings.source or "<config>")
-    built: dict[str, Channel] = {}
-    problems: list[Problem] = []
-    for name, options in settings.channels.items():
-        try:
-            built[name] = build_channel(name, outbox.transport_options(options), env)
-        except ChannelConfigError as exc:
-            problems += [Problem(where, p) for p in exc.problems]
-    if problems:
-        raise ProblemsError(problems)
-    fallback = outbox.fallback_channel(settings)
-    built.setdefault(fallback, ConsoleChannel(fallback))
-    return built
+    return build_configured(settings, env)
 
 
 def alert_operators(engine: Engine, settings: Settings, *, title: str, text: str,

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from assurance.config import Settings
+from assurance.problems import Problem, ProblemsError
 from assurance.report_context import Renderer
 from reports.board import BoardRenderer
 from reports.hia import HiaRenderer
@@ -26,10 +27,18 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
+def renderer(name: str) -> Renderer:
+    """The renderer registered as ``name``, or a ProblemsError naming the ones there are."""
+    if name not in RENDERERS:
+        raise ProblemsError([Problem(name, f"unknown report {name!r}; expected one of "
+                                     + ", ".join(RENDERERS))])
+    return RENDERERS[name]
+
+
 def output_path(settings: Settings, name: str, org_code: str, as_of: date) -> Path:
     """Default file for a renderer's output: ``<output_dir>/<ORG>-<as_of>-<name><suffix>``."""
     suffix = RENDERERS[name].suffix
     return settings.reports.output_dir / f"{org_code}-{as_of.isoformat()}-{name}{suffix}"
 
 
-__all__ = ["RENDERERS", "output_path", "verify_pack"]
+__all__ = ["RENDERERS", "output_path", "renderer", "verify_pack"]

@@ -33,8 +33,9 @@ from sqlmodel import col
 from assurance.config import Settings
 from assurance.db import open_store
 from assurance.db import session as open_session
+from assurance.evaluation import check_accountable
 from assurance.models import Observation
-from assurance.problems import ProblemsError
+from assurance.problems import Problem, ProblemsError
 from assurance.report_context import ReportInputs, load_inputs
 from reports.document import DocumentRenderer
 
@@ -65,6 +66,36 @@ class BatchResult:
     @property
     def failed(self) -> tuple[Written, ...]:
         return tuple(w for w in self.written if not w.ok)
+
+
+def render_every(settings: Settings, name: str, *, as_of: date, actor: str, at: datetime,
+                 out_dir: Path | None = None, workers: int | None = None,
+                 progress: Callable[[Written], None] = lambda _: None) -> BatchResult:
+    """:func:`render_all` for every organisation :func:`batch_orgs` names, after checking
+    the report name and ``organisations.accountable`` against the register.
+
+    Raises:
+        ProblemsError: unknown report name, an accountable code not in the register, or no
+            organisation to report on.
+    """
+    from reports import renderer
+
+    renderer(name)
+    engine = open_store(settings.database_url)
+    try:
+        with open_session(engine) as s:
+            check_accountable(s, settings)
+        codes = batch_orgs(engine, settings)
+    finally:
+        engine.dispose()  # each worker opens its own
+    if not codes:
+        raise ProblemsError([Problem("--all", "no organisation to report on: "
+                                     "organisations.accountable is empty and the store holds "
+                                     "no figures; expected an import first, or "
+                                     "organisations.accountable = [...]")])
+    return render_all(settings, name, org_codes=codes, as_of=as_of,
+                      out_dir=out_dir or settings.reports.output_dir, actor=actor, at=at,
+                      workers=workers, progress=progress)
 
 
 def batch_orgs(engine: Engine, settings: Settings) -> list[str]:

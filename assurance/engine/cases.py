@@ -62,7 +62,8 @@ from assurance.engine.yamlsrc import (
     describe,
     load_located,
 )
-from assurance.ingest import ObservationRow, check_figure
+from assurance.figure_checks import check_figure
+from assurance.ingest import ObservationRow
 from assurance.models import Attestation, Import, Observation, Organisation, Period
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, did_you_mean
