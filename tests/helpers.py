@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -48,3 +49,33 @@ def current_rows(engine: Engine, metric: str | None = None) -> list[Observation]
 def all_rows(engine: Engine) -> list[Observation]:
     with Session(engine) as s:
         return list(s.exec(select(Observation)).all())
+
+
+def run_cli(config: Path, *args: str) -> tuple[int, str, str]:
+    """One ``assurance --config CONFIG ARGS…`` run: exit code, stdout, stderr (settings are
+    loaded once per run, so the cached ones are cleared first)."""
+    from typer.testing import CliRunner
+
+    from assurance.cli import base as cli_base
+
+    cli_base._state.clear()
+    r = CliRunner().invoke(cli_base.app, ["--config", str(config), *args])
+    return r.exit_code, r.stdout, r.stderr
+
+
+def sqlite_config(tmp_path: Path, *orgs: str,
+                  metrics: Sequence[tuple[object, ...]] = ()) -> Path:
+    """A config.toml naming a new SQLite store in ``tmp_path`` with ``orgs`` registered (and
+    ``metrics`` rows imported, when given)."""
+    from assurance.db import open_store
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_store(url)
+    register_orgs(engine, tmp_path, *orgs)
+    if metrics:
+        import_metrics(engine, write_csv(tmp_path / "metrics-fixture.csv", METRIC_HEADER,
+                                         list(metrics)))
+    engine.dispose()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "{url}"\n')
+    return cfg

@@ -12,17 +12,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner
 
 import assurance.cli.attestations  # noqa: F401  (registers the commands)
 from assurance import api, attestations, audit
-from assurance.cli import base as cli_base
 from assurance.config import load_settings
 from assurance.engine.rules import RulePack, load_packs
 from assurance.models import Attestation, AuditEvent, Finding
 from assurance.problems import ProblemsError
 from conftest import AT
-from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
+from helpers import METRIC_HEADER, import_metrics, register_orgs, run_cli, sqlite_config, write_csv
 
 TODAY = AT.date()  # 2025-06-01
 STATEMENT = "hia.1.board-objectives"
@@ -198,26 +196,13 @@ def test_an_expired_attestation_opens_a_finding(store: Engine, packs: list[RuleP
 
 # ----------------------------------------------------------------------------- command line
 
-RUNNER = CliRunner()
-
-
 def cli(config: Path, *args: str) -> tuple[int, str, str]:
-    cli_base._state.clear()  # settings are loaded once per process run; each call is a run
-    r = RUNNER.invoke(cli_base.app, ["--config", str(config), "attestations", *args])
-    return r.exit_code, r.stdout, r.stderr
+    return run_cli(config, "attestations", *args)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    from assurance.db import open_store
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = open_store(url)
-    register_orgs(engine, tmp_path, "SYT01")
-    engine.dispose()
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[database]\nurl = "{url}"\n')
-    return cfg
+    return sqlite_config(tmp_path, "SYT01")
 
 
 def test_the_commands_add_list_expire_and_attach_evidence(config: Path, tmp_path: Path) -> None:

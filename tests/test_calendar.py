@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner
 
 import assurance.cli.deadlines  # noqa: F401  (registers the command)
 from assurance import api, deadlines
-from assurance.cli import base as cli_base
 from assurance.config import JobSettings, Settings, load_settings
 from assurance.config.calendar import DEADLINE_IDS
 from assurance.db import open_store
@@ -22,6 +20,7 @@ from assurance.jobs import JOB_TYPES
 from assurance.models import AuditEvent
 from assurance.outbox.models import Notification
 from assurance.problems import ProblemsError
+from helpers import run_cli
 
 
 def settings_from(tmp_path: Path, text: str) -> Settings:
@@ -231,13 +230,8 @@ def test_reminders_are_delivered_by_the_outbox_to_the_channel(reminder_settings:
 
 # ----------------------------------------------------------------------------- command line
 
-RUNNER = CliRunner()
-
-
 def cli(config: Path, *args: str) -> tuple[int, str, str]:
-    cli_base._state.clear()
-    r = RUNNER.invoke(cli_base.app, ["--config", str(config), "calendar", *args])
-    return r.exit_code, r.stdout, r.stderr
+    return run_cli(config, "calendar", *args)
 
 
 def test_the_command_lists_the_window_as_json_and_queues_reminders(

@@ -16,10 +16,8 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner
 
 from assurance import api, audit
-from assurance.cli import base as cli_base
 from assurance.config import AudienceSettings, Settings, StatisticsSettings, parse_settings
 from assurance.divisions import division_code
 from assurance.engine.evaluate import evaluate
@@ -29,7 +27,7 @@ from assurance.models import AuditEvent, Division, Finding
 from assurance.problems import ProblemsError
 from assurance.report_context import board_context
 from conftest import AT
-from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
+from helpers import METRIC_HEADER, import_metrics, register_orgs, run_cli, sqlite_config, write_csv
 
 LEVELS = ("edi_lead", "executive_lead", "board_committee", "regulator")
 AS_OF = date(2025, 6, 1)
@@ -132,26 +130,13 @@ def test_an_unknown_scope_is_refused_with_the_choices(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- the register
 
-RUNNER = CliRunner()
-
-
 def cli(config: Path, *args: str) -> tuple[int, str, str]:
-    cli_base._state.clear()
-    r = RUNNER.invoke(cli_base.app, ["--config", str(config), "divisions", *args])
-    return r.exit_code, r.stdout, r.stderr
+    return run_cli(config, "divisions", *args)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    from assurance.db import open_store
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = open_store(url)
-    register_orgs(engine, tmp_path, "SYT01", "SYT02")
-    engine.dispose()
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[database]\nurl = "{url}"\n')
-    return cfg
+    return sqlite_config(tmp_path, "SYT01", "SYT02")
 
 
 def register_file(tmp_path: Path, rows: list[tuple[str, ...]], name: str = "div.csv") -> Path:

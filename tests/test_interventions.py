@@ -16,18 +16,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner
 
 import assurance.cli.interventions  # noqa: F401  (registers the commands)
 from assurance import audit, interventions, spc
 from assurance.catalogue import load_catalogue
-from assurance.cli import base as cli_base
 from assurance.config import StatisticsSettings, load_settings
 from assurance.interventions import Series
 from assurance.models import AuditEvent, Intervention
 from assurance.problems import ProblemsError
 from conftest import AT
-from helpers import METRIC_HEADER, import_metrics, register_orgs, write_csv
+from helpers import METRIC_HEADER, import_metrics, register_orgs, run_cli, sqlite_config, write_csv
 
 ORGS = ("SYT01", "SYT02", "SYT03", "SYT04", "SYT05")
 MONTHLY = "recruit.bme_appointed_share"
@@ -369,28 +367,14 @@ def test_judge_on_constructed_series_needs_enough_comparison_units() -> None:
 
 # ----------------------------------------------------------------------------- command line
 
-RUNNER = CliRunner()
-
-
 def cli(config: Path, *args: str) -> tuple[int, str, str]:
-    cli_base._state.clear()
-    r = RUNNER.invoke(cli_base.app, ["--config", str(config), "interventions", *args])
-    return r.exit_code, r.stdout, r.stderr
+    return run_cli(config, "interventions", *args)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    from assurance.db import open_store
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = open_store(url)
-    register_orgs(engine, tmp_path, *ORGS)
-    import_metrics(engine, write_csv(tmp_path / "m.csv", METRIC_HEADER, monthly_rows(
-        "SYT01", "division:surgery", [20] * 15 + [30] * 8)))
-    engine.dispose()
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[database]\nurl = "{url}"\n')
-    return cfg
+    return sqlite_config(tmp_path, *ORGS, metrics=monthly_rows(
+        "SYT01", "division:surgery", [20] * 15 + [30] * 8))
 
 
 def test_the_commands_add_list_evaluate_and_withdraw(config: Path) -> None:
