@@ -374,10 +374,13 @@ def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
                 f"{_fmt(r.upl)}); mean since the start {_fmt(r.post_mean)}; longest run "
                 f"{side} the centre line since the start: {r.improving_run} of "
                 f"{r.run_length} needed.")
-        if r.effect:
+        if r.effect and not r.concern:
             return ("effect", "spc", how, f"Sustained shift in the improving direction. {text}",
                     numbers)
-        if r.concern:
+        if r.effect:  # both runs since the start: the improvement did not hold
+            text += (f" A run of {r.worsening_run} on the worsening side as well: the shift "
+                     "did not hold, so no effect is claimed.")
+        elif r.concern:
             text += (f" A run of {r.worsening_run} on the worsening side: the indicator has "
                      "moved the wrong way.")
         return ("no measurable effect yet", "spc", how, text, numbers)
@@ -405,6 +408,10 @@ def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
             f"comparison units by {d.comparison_change:+.3g} on average ({scale}); "
             f"difference {d.estimate:+.3g} ({int(d.confidence * 100)} % CI {d.ci[0]:+.3g} to "
             f"{d.ci[1]:+.3g}).")
+    if d.se == 0:
+        return ("no measurable effect yet", "did", how, text + " The comparison units all "
+                "changed by the same amount, so their spread gives no interval to judge "
+                "against: no effect is claimed.", numbers)
     if d.effect:
         return ("effect", "did", how, f"Improved more than the comparison units. {text}",
                 numbers)

@@ -365,6 +365,39 @@ def test_judge_on_constructed_series_needs_enough_comparison_units() -> None:
     assert "1 comparison unit(s)" in summary
 
 
+def test_an_improving_run_then_a_worsening_one_is_no_effect_by_spc() -> None:
+    # 13 points around 10 before the start (MDC baseline); after it, six at 11 (a run on the
+    # improving side, enough alone for an effect) and then ten at 8 (a longer run the wrong way).
+    m = load_catalogue()[MONTHLY]
+    pre = tuple((f"month:2023-{i:02d}", 10.0 + (0.5 if i % 2 else -0.5)) for i in range(1, 13))
+    pre = (("month:2022-12", 10.0), *pre)
+    post = tuple((f"month:2024-{i:02d}", 11.0) for i in range(1, 7)) + tuple(
+        (f"month:2024-{i:02d}", 8.0) for i in range(7, 13)) + tuple(
+        (f"month:2025-{i:02d}", 8.0) for i in range(1, 5))
+    verdict, method, _, summary, numbers = interventions.judge(
+        m, Series(pre, post, 0), {}, "peers", StatisticsSettings(), started=True)
+    assert numbers["improving_run"] == 6 and numbers["worsening_run"] == 10
+    assert (verdict, method) == ("no measurable effect yet", "spc")
+    assert "the shift did not hold, so no effect is claimed" in summary
+
+
+def test_comparison_units_that_all_changed_alike_give_no_interval_and_no_effect() -> None:
+    from assurance.stats.effects import difference_in_differences
+
+    d = difference_in_differences([0.5, 0.5], [0.49], [([0.2], [0.2]), ([0.3], [0.3]),
+                                                      ([0.4], [0.4])], "decrease")
+    assert d.se == 0 and d.ci == (d.estimate, d.estimate)
+    assert not d.effect and not d.concern
+    m = load_catalogue()["wres.2"]
+    target = Series((("wres:2021", 0.5), ("wres:2022", 0.5)), (("wres:2024", 0.49),), 1)
+    peers = {c: Series((("wres:2021", v),), (("wres:2024", v),), 0)
+             for c, v in (("A", 0.2), ("B", 0.3), ("C", 0.4))}
+    verdict, method, _, summary, _ = interventions.judge(
+        m, target, peers, "peers", StatisticsSettings(), started=True)
+    assert (verdict, method) == ("no measurable effect yet", "did")
+    assert "no interval to judge against" in summary
+
+
 # ----------------------------------------------------------------------------- command line
 
 def cli(config: Path, *args: str) -> tuple[int, str, str]:

@@ -98,13 +98,15 @@ class DidResult:
 
     @property
     def effect(self) -> bool:
+        """The interval lies wholly on the improving side (never for a zero-width interval:
+        comparison units that all changed alike give no spread to judge against)."""
         low, high = self.ci
-        return low > 0 if self.improvement == "increase" else high < 0
+        return self.se > 0 and (low > 0 if self.improvement == "increase" else high < 0)
 
     @property
     def concern(self) -> bool:
         low, high = self.ci
-        return high < 0 if self.improvement == "increase" else low > 0
+        return self.se > 0 and (high < 0 if self.improvement == "increase" else low > 0)
 
 
 def _change(pre: Sequence[float], post: Sequence[float]) -> float:
