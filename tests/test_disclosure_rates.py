@@ -194,3 +194,56 @@ def test_the_rate_choice_is_an_audience_setting_with_a_default(tmp_path: Path) -
     assert "did you mean 'withhold'" in problem.message
     with pytest.raises(ValueError, match="rates must be one of"):
         DisclosurePolicy(rates="exact")
+
+
+# A relative likelihood beside rounded counts (review finding): its value and interval would
+# give the exact counts back, so they are computed from the counts as shown, or withheld.
+
+def _rl_facts(fn: int, fd: int, rn: int, rd: int) -> dict[str, Any]:
+    from assurance.stats import relative_likelihood
+
+    rl = relative_likelihood(fn, fd, rn, rd)
+    return {"unit": "ratio", "value": rl.value, "ci": [rl.ci_low, rl.ci_high],
+            "focus": {"label": "White", "numerator": fn, "denominator": fd,
+                      "value": 100 * fn / fd},
+            "reference": {"label": "BME", "numerator": rn, "denominator": rd,
+                          "value": 100 * rn / rd}}
+
+
+def test_a_relative_likelihood_beside_rounded_counts_is_the_one_the_shown_counts_give() -> None:
+    from assurance.disclosure import SUPPRESSED
+    from assurance.stats import relative_likelihood
+
+    facts = _rl_facts(34, 200, 12, 40)  # exact 0.57 (95% CI 0.32 to 1.00)
+    d = disclose_figure(facts, SUPPRESSED)
+    assert [(g.numerator_text, g.denominator_text) for g in d.groups] == [("35", "200"),
+                                                                        ("10", "40")]
+    shown = relative_likelihood(35, 200, 10, 40)
+    assert d.value == pytest.approx(shown.value) and d.value_text == "0.70"
+    assert d.ci == (pytest.approx(shown.ci_low), pytest.approx(shown.ci_high))
+    withheld = disclose_figure(facts, DisclosurePolicy(rates="withhold"))
+    assert withheld.value is None and withheld.value_text == "*" and withheld.ci is None
+    exact = disclose_figure(facts, EXACT)
+    assert exact.value == facts["value"] and exact.ci == tuple(facts["ci"])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(1, 400), st.integers(1, 400), st.integers(1, 400), st.integers(1, 400),
+       policies)
+def test_a_relative_likelihood_shown_is_always_the_one_its_shown_counts_give(
+        a: int, b: int, c: int, d_: int, policy: DisclosurePolicy) -> None:
+    from assurance.stats import relative_likelihood
+
+    fn, fd, rn, rd = min(a, b), max(a, b), min(c, d_), max(c, d_)
+    facts = _rl_facts(fn, fd, rn, rd)
+    if facts["value"] is None:
+        return
+    d = disclose_figure(facts, policy)
+    if d.value is None:
+        return
+    shown = [_shown(t) for g in d.groups for t in (g.numerator_text, g.denominator_text)]
+    assert None not in shown
+    expected = relative_likelihood(*(int(n) for n in shown if n is not None))
+    assert d.value == pytest.approx(expected.value)
+    if policy.rates == "withhold":
+        assert shown == [fn, fd, rn, rd]  # a ratio is shown only beside unrounded counts

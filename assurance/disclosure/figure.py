@@ -22,7 +22,10 @@ What it does:
       shown beside its counts rounded is never the exact rate (``13/40 (32.5%)`` would give
       13 away beside a rounded ``15``): by the policy's ``rates`` it is computed from the
       counts as shown (``15/40 (37.5%)``, NHS Digital's method, the default) or withheld.
-      The same holds for a headline percentage or declaration rate that is a group's rate.
+      The same holds for a headline percentage or declaration rate that is a group's rate,
+      and for a relative likelihood and its interval beside rounded counts: computed from
+      the counts as shown (or withheld), since few combinations of counts in the rounding
+      bands give the same ratio to two decimals.
     * **Published figures** (``facts["published"]`` names the publisher: a figure copied from
       a publication such as the gov.uk gender pay gap download) are public already: a value
       or group rate with no counts behind it is shown, not withheld for an unknown base, and
@@ -84,6 +87,7 @@ from assurance.engine.conditions.base import FIGURE_KEYS, FactSpec
 from assurance.engine.figures import fmt_value, p_text
 from assurance.engine.movement import WORDS as MOVEMENT_WORDS
 from assurance.periods import short_label
+from assurance.stats import relative_likelihood
 
 ROLES = ("focus", "reference", "unknown")
 SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement", "published"}
@@ -267,6 +271,34 @@ def _shown_instead(value: float, rates: Mapping[str, tuple[float, float | None]]
     return False, None
 
 
+def _ratio_beside_rounded(groups: Mapping[str, Mapping[str, Any]], cells: _Cells,
+                          policy: DisclosurePolicy, confidence: float
+                          ) -> tuple[float | None, tuple[float, float] | None] | None:
+    """For a relative likelihood of focus to reference shown beside counts the policy
+    rounded: the ratio and interval from the counts as shown (``rates = "recompute"``), or
+    ``(None, None)`` to withhold them; None when every count is shown as it is."""
+    if "focus" not in groups or "reference" not in groups:
+        return None
+    raw, shown = [], []
+    for role in ("focus", "reference"):
+        for key, texts in (("numerator", cells.numerator), ("denominator", cells.denominator)):
+            raw.append(_whole(groups[role].get(key)))
+            text = _thousands(texts.get(role, "")).replace(",", "")
+            shown.append(int(text) if text.isdigit() else None)
+    if None in raw or None in shown:
+        return None  # not built from counts here, or a count is hidden (and the value too)
+    if raw == shown:
+        return None
+    if policy.rates == "withhold":
+        return None, None
+    fn, fd, rn, rd = (int(n) for n in shown if n is not None)
+    rl = relative_likelihood(fn, fd, rn, rd, confidence)
+    if not rl.calculable or rl.value is None:
+        return None, None
+    ci = (rl.ci_low, rl.ci_high) if rl.ci_low is not None and rl.ci_high is not None else None
+    return rl.value, ci
+
+
 def _count_text(count: int | None, cells: _Cells, policy: DisclosurePolicy) -> str | None:
     """A head count shown as the cell of the same count in the figure's tables, else alone."""
     if count is None:
@@ -374,6 +406,14 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     if isinstance(raw_ci, list | tuple) and len(raw_ci) == 2:
         low, high = _number(raw_ci[0]), _number(raw_ci[1])
         ci = (low, high) if low is not None and high is not None else None
+    if value is not None and not value_hidden and unit == "ratio" and not policy.exact:
+        # A relative likelihood (and its interval) beside rounded counts would give the exact
+        # counts back (few combinations of counts in the rounding bands give the same ratio
+        # to 2 decimals): computed from the counts as shown, or withheld, like a rate.
+        recomputed = _ratio_beside_rounded(groups, cells, policy, confidence)
+        if recomputed is not None:
+            value, ci = recomputed
+            value_hidden = value is None
     if not calculable:
         value_text = "not calculable" if "value" in facts else "no figure"
         shown_value, shown_ci, ci_text = None, None, ""
