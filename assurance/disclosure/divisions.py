@@ -10,7 +10,7 @@ gives it back (complementary disclosure). So for an audience under the small-num
    numerator or denominator) is one the policy suppresses.
 2. **Secondary.** If exactly one division would be combined, the "combined" row would be that
    division under another name; the division with the fewest people counted is combined with
-   it (ties: the first in the table's order), as :func:`assurance.disclosure.rule.disclose_table`
+   it (ties: the first by division code), as :func:`assurance.disclosure.rule.disclose_table`
    suppresses a second cell.
 3. The combined row is one figure computed from the pooled counts, disclosed like any figure:
    if its own counts are still small its value is withheld. When every division is small and
