@@ -451,6 +451,12 @@ def evaluate(view: DataView, iv: Intervention, stats: StatisticsSettings) -> Int
     bd = division_breakdown(iv.division) if iv.division else None
     target = split(view.series(m.id, iv.org_code, bd), iv.start_date, m.improvement)
     comparisons, kind = _comparisons(view, iv, m)
+    # Every comparison unit over the target's own periods before and after the start, so a
+    # unit missing a year is not compared as if its years matched.
+    before, after = {k for k, _ in target.pre}, {k for k, _ in target.post}
+    comparisons = {c: Series(tuple(x for x in u.pre if x[0] in before),
+                             tuple(x for x in u.post if x[0] in after), u.excluded)
+                   for c, u in comparisons.items()}
     started = iv.start_date <= view.as_of
     verdict, method, how, summary, numbers = judge(m, target, comparisons, kind, stats,
                                                    started=started, division=iv.division)

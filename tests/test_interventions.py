@@ -297,6 +297,27 @@ def test_a_peer_comparison_that_cannot_exclude_no_difference_is_no_measurable_ef
     assert "the named peers" in v.method_text
 
 
+def test_comparison_units_are_read_over_the_targets_own_periods(engine: Engine,
+                                                                tmp_path: Path) -> None:
+    # SYT01 has 2022 and 2025 only; SYT02's 2021 and 2024 must not stand in for them (review
+    # finding): only the periods the target has are compared.
+    register_orgs(engine, tmp_path, *ORGS)
+    years = {"SYT01": (2022, 2025), "SYT02": (2021, 2022, 2024, 2025),
+             "SYT03": (2022, 2025), "SYT04": (2022, 2025), "SYT05": (2022, 2025)}
+    rows = [row for org, ys in years.items() for y in ys
+            for row in rl2_rows(org, "", y, {2021: 0.20, 2024: 0.40}.get(y) if org == "SYT02"
+                                and y in (2021, 2024) else 0.30 if y < 2024 else 0.31)]
+    import_metrics(engine, write_csv(tmp_path / "wres2.csv", METRIC_HEADER, rows))
+    with Session(engine) as s, s.begin():
+        interventions.add(s, org="SYT01", title="Panels", metric="wres.2",
+                          start=date(2023, 4, 1), owner="EDI Lead", actor="test", at=AT)
+    (v,) = evaluate(engine, date(2025, 6, 1))
+    assert v.numbers["comparisons"] == 4
+    # Every unit moved alike over 2022 → 2025, SYT02 included once its 2021 and 2024 are
+    # left out, so the comparison units' spread is nil and no effect is claimed.
+    assert v.numbers["se"] == 0 and v.verdict == "no measurable effect yet"
+
+
 def test_an_annual_intervention_without_a_whole_year_since_the_start_is_too_early(
         annual: Engine) -> None:
     with Session(annual) as s, s.begin():  # wres:2025 (Apr 2024 – Mar 2025) straddles it
