@@ -298,3 +298,112 @@ def test_a_network_member_reads_the_audit_chain_without_event_details(
         "/audit").text
     assert "Details</th>" in regulator.get("/audit").text
     assert "The whole chain verifies" in regulator.get("/audit?verify=1").text
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def _scoped_finding(engine: Engine, org: str, scope: str) -> Finding:
+    """An open finding of ``org`` scoped to ``scope`` (added when the demo has none)."""
+    with Session(engine) as s:
+        found = s.exec(select(Finding).where(Finding.org_code == org, Finding.scope == scope,
+                                             col(Finding.open).is_(True))).first()
+        if found is None:
+            found = Finding(fingerprint=f"test-{org}-{scope}"[:40], rule_id="test.division",
+                            pack="test", org_code=org, scope=scope,
+                            title=f"Test finding for {scope}", severity="warning",
+                            labels="{}", evidence="[]", status="breach", open=True,
+                            updated_at=datetime.now(UTC))
+            s.add(found)
+            s.commit()
+            s.refresh(found)
+        return found
+
+
+@pytest.fixture(scope="module")
+def org_accounts(site: tuple[Served, Engine, Settings]) -> dict[str, Client]:
+    """A network member and a regulator whose accounts carry organisation SYN01."""
+    served, engine, _ = site
+    at = datetime.now(UTC)
+    out = {}
+    for name, role in (("nico.network", "network"), ("reg.syn01", "regulator")):
+        add_account(engine, username=name, password=PASSWORD, role=role, org_code="SYN01",
+                    actor="test", at=at)
+        c = Client(served.url)
+        assert c.sign_in(name).status_code == 303
+        out[role] = c
+    return out
+
+
+def test_an_account_with_an_organisation_sees_that_organisation_only(
+        site: tuple[Served, Engine, Settings], org_accounts: dict[str, Client]) -> None:
+    served, engine, _ = site
+    c = org_accounts["network"]
+    other = open_finding(engine, "SYN02")
+    own = open_finding(engine, "SYN01")
+    for path in ("/org/SYN02", f"/org/SYN02/indicator/{other.rule_id}", "/org/SYN02/divisions",
+                 "/org/SYN02/division/surgery", f"/findings/{other.id}",
+                 "/downloads/SYN02/board"):
+        r = c.get(path)
+        assert r.status_code in (403, 404), path
+        assert other.title not in r.text and "SYN02" not in _text(r.text), path
+    assert c.get("/org/SYN01").status_code == 200
+    assert c.get(f"/findings/{own.id}").status_code == 200
+    home = _text(c.get("/").text)
+    assert "SYN01" in home and "SYN02" not in home
+    listed = _text(c.get("/findings?all=1").text)
+    assert "SYN01" in listed and "SYN02" not in listed
+    # An account without an organisation still sees every organisation, as before.
+    everyone = signed_in(served.url, "network")
+    assert everyone.get("/org/SYN02").status_code == 200
+    assert everyone.get(f"/findings/{other.id}").status_code == 200
+
+
+def test_the_download_route_refuses_another_organisation(
+        site: tuple[Served, Engine, Settings], org_accounts: dict[str, Client]) -> None:
+    _, _, settings = site
+    assert (settings.reports.output_dir / "SYN02-2025-06-01-board.docx").is_file()
+    regulator = org_accounts["regulator"]  # an exact audience: downloads are allowed
+    assert regulator.get("/downloads/SYN01/board").status_code == 200
+    assert regulator.get("/downloads/SYN02/board").status_code == 403
+    assert "/downloads/SYN02/" not in regulator.get("/downloads").text
+    assert "/downloads/SYN01/board" in regulator.get("/downloads").text
+
+
+def test_a_division_owner_sees_and_changes_only_their_divisions_findings(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, engine, _ = site
+    mine = _scoped_finding(engine, "SYN01", "division:surgery")
+    theirs = _scoped_finding(engine, "SYN01", "division:medicine")
+    trust = open_finding(engine, "SYN01")  # scope "": the whole trust's
+    c = Client(served.url)
+    assert c.sign_in("dora.division").status_code == 303
+    assert c.get(f"/findings/{mine.id}").status_code == 200
+    for f in (theirs, trust):
+        r = c.get(f"/findings/{f.id}")
+        assert r.status_code == 403 and f.title not in r.text
+        page = f"/findings/{mine.id}"
+        assert c.post(f"/findings/{f.id}/acknowledge",
+                      data={"note": "no", "csrf_token": c.token(page)}).status_code == 403
+    listed = c.get("/findings?all=1").text
+    ids = set(re.findall(r'href="/findings/(\d+)"', listed))
+    assert str(mine.id) in ids and str(theirs.id) not in ids and str(trust.id) not in ids
+    with Session(engine) as s:
+        scopes = {f.scope for f in s.exec(select(Finding).where(
+            col(Finding.id).in_([int(i) for i in ids])))}
+    assert scopes == {"division:surgery"}
+
+
+def test_only_a_regulator_or_an_administrator_may_verify_the_whole_chain(
+        site: tuple[Served, Engine, Settings]) -> None:
+    served, _, _ = site
+    for role in ("network", "board", "executive"):
+        page = signed_in(served.url, role).get("/audit?verify=1")
+        assert page.status_code == 200
+        assert "The whole chain verifies" not in page.text and "Broken:" not in page.text
+        assert "for regulators and administrators only" in page.text
+        assert 'href="/audit?verify=1"' not in page.text
+    for role in ("regulator", "admin"):
+        assert "The whole chain verifies" in signed_in(served.url, role).get(
+            "/audit?verify=1").text

@@ -4,18 +4,32 @@ OIDC claim maps to, the ``[web]`` config section, chart geometry and the vendore
 from __future__ import annotations
 
 import re
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlmodel import Session
+from starlette.testclient import TestClient
 
+from assurance import api
 from assurance.config import parse_settings
+from assurance.db import open_store
+from assurance.models import Division
 from assurance.problems import ProblemsError
 from assurance.report_context import SeriesPoint
+from helpers import METRIC_HEADER, register_orgs, write_csv
+from web import create_app
+from web.accounts import add_account
 from web.auth import role_from_claims
 from web.charts import trend_chart
 from web.security import LoginLimiter, csrf_ok, csrf_token
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+ORG = "WEB01"
+AT = datetime(2025, 6, 1, 9, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
 
 
 class Clock:
@@ -112,3 +126,66 @@ def test_the_vendored_frontend_loads_nothing_from_another_site() -> None:
     assert "10.6.1" in (STATIC / "nhsuk" / "VENDORED.md").read_text()
     for name in re.findall(r"url\(/static/([^)]+)\)", css):
         assert (STATIC / name).is_file(), name
+
+
+def _small_division_store(tmp: Path, template: Path) -> tuple[Any, Any]:
+    """One organisation with three divisions' WRES 2 figures: Surgery's rest on small counts
+    (so it and Medicine, the next smallest, are shown only combined), Estates' do not."""
+    shutil.copyfile(template, tmp / "store.db")
+    url = f"sqlite:///{tmp / 'store.db'}"
+    s = parse_settings({"database": {"url": url}, "organisations": {"accountable": [ORG]},
+                        "web": {"secure_cookies": False}}, base_dir=tmp, where="<test>", env={})
+    engine = open_store(url)
+    register_orgs(engine, tmp, ORG)
+    with Session(engine) as db:
+        for code in ("surgery", "medicine", "estates"):
+            db.add(Division(org_code=ORG, code=code, name=code.title(), owner="Director"))
+        db.commit()
+    sizes = {"": ((100, 480), (32, 155)), "division:surgery": ((20, 60), (2, 5)),
+             "division:medicine": ((30, 120), (10, 50)),
+             "division:estates": ((50, 300), (20, 100))}
+    rows = [(ORG, f"wres:{year}", "wres.2", g, b, n, d, "", "")
+            for year in (2024, 2025) for b, groups in sizes.items()
+            for g, (n, d) in zip(("white", "bme"), groups, strict=True)]
+    api.import_file(engine, s, write_csv(tmp / "m.csv", METRIC_HEADER, rows), actor="test",
+                    at=AT)
+    api.evaluate_and_record(engine, s, as_of=AT.date(), at=AT, actor="test")
+    for name, role in (("nia", "network"), ("bea", "board")):
+        add_account(engine, username=name, password=PASSWORD, role=role, actor="t", at=AT)
+    return s, engine
+
+
+def _client_for(app: Any, username: str) -> TestClient:
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    r = client.post("/login", data={"username": username, "password": PASSWORD,
+                                    "csrf_token": token.group(1)}, follow_redirects=False)
+    assert r.status_code == 303
+    return client
+
+
+COMBINED_WORDS = ("their figures rest on numbers small enough to identify people, and showing "
+                  "one alone would let the others give it away")
+
+
+def test_a_small_division_is_shown_only_combined_to_a_suppressed_audience(
+        _sqlite_template: Path, tmp_path: Path) -> None:
+    s, engine = _small_division_store(tmp_path, _sqlite_template)
+    app = create_app(s, {}, engine=engine)
+    network, board = _client_for(app, "nia"), _client_for(app, "bea")
+    page = lambda c, code: c.get(f"/org/{ORG}/division/{code}").text  # noqa: E731
+    surgery, medicine, estates = (page(network, c) for c in ("surgery", "medicine", "estates"))
+    assert f"Shown combined with Medicine: {COMBINED_WORDS}." in surgery
+    assert f"Shown combined with Surgery: {COMBINED_WORDS}." in medicine
+    for name, html in (("Surgery", surgery), ("Medicine", medicine)):
+        assert f"in {name} by period" not in html  # no history
+        assert 'class="app-count"' not in html and "app-chart" not in html  # no figure
+    assert "in Estates by period" in estates and "Shown combined" not in estates
+    listed = network.get(f"/org/{ORG}/divisions").text
+    assert "Surgery" in listed and 'class="app-count"' not in listed
+    assert "Relative likelihood" not in listed
+    # An exact audience (a board member) sees every division on its own, as before.
+    exact = page(board, "surgery")
+    assert "in Surgery by period" in exact and "Shown combined" not in exact
+    engine.dispose()

@@ -28,8 +28,12 @@ from web.roles import (
     can_manage_subscriptions,
     can_see_finding,
     can_see_org,
+    division_scope,
     policy,
 )
+
+VERIFIERS = ("regulator", "admin")
+"""Roles that may recompute the whole audit chain (``/audit?verify=1``)."""
 
 PAGE_SIZE = 50
 """Findings per page of the list (the national store has thousands open)."""
@@ -52,7 +56,8 @@ def home(request: Request, viewer: Viewer) -> Response:
             else f"/org/{viewer.org_code}"
         return RedirectResponse(target, status_code=303)
     st = state(request)
-    return render(request, "home.html", title="Organisations", orgs=st.store.organisations(),
+    orgs = [o for o in st.store.organisations() if can_see_org(viewer, o.code)]
+    return render(request, "home.html", title="Organisations", orgs=orgs,
                   as_of=st.store.as_of())
 
 
@@ -107,17 +112,21 @@ def division(request: Request, viewer: Viewer) -> Response:
     view = st.store.division(org, code, st.store.as_of(), pol)
     if view is None:
         raise HTTPException(404)
-    figures = [(d, charts.trend_chart(d.series, unit=d.unit, title=f"{d.metric_label} in "
-                                      f"{view.name}", series_label=d.metric_label))
-               for d in view.figures]
+    shown = {d.rule_id: charts.trend_chart(d.series, unit=d.unit, title=f"{d.metric_label} "
+                                           f"in {view.name}", series_label=d.metric_label)
+             for d in view.figures if d.figure is not None}  # combined ones: no figure
     return render(request, "division.html", title=f"{view.name} division", org=org, view=view,
-                  figures=figures, findings=[_finding_row(f, pol) for f in view.findings],
+                  charts=shown,
+                  findings=[_finding_row(f, pol, hide=f.rule_id in view.combined_rules)
+                            for f in view.findings if can_see_finding(viewer, f)],
                   note=suppression_note(pol))
 
 
-def _finding_row(f: Finding, pol: Any) -> dict[str, Any]:
+def _finding_row(f: Finding, pol: Any, *, hide: bool = False) -> dict[str, Any]:
+    """A finding in a list; ``hide``: no figure (its division is shown only combined)."""
     d = disclose_figure(json.loads(f.facts or "{}"), pol)
-    return {"f": f, "figure": d.headline() if d.calculable or d.value_text else "",
+    shown = (d.calculable or d.value_text) and not hide
+    return {"f": f, "figure": d.headline() if shown else "",
             "summary": f.summary if quotable(pol) else ""}
 
 
@@ -127,16 +136,18 @@ def findings(request: Request, viewer: Viewer) -> Response:
     st = state(request)
     pol = policy(st.settings, viewer)
     every = request.query_params.get("all") == "1"
-    org = viewer.org_code if viewer.role == "division_owner" else None
+    org, scope = viewer.org_code, division_scope(viewer)
+    if scope is not None and org is None:
+        scope = "division:"  # a division owner without an organisation sees no findings
     raw = request.query_params.get("page", "1")
     page = max(int(raw) if raw.isdigit() and len(raw) < 7 else 1, 1)
-    shown, total = st.store.findings(org=org, open_only=not every,
+    shown, total = st.store.findings(org=org, scope=scope, open_only=not every,
                                      offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
         return RedirectResponse(f"/findings?{'all=1&' if every else ''}page={pages}", 303)
     query = "all=1&" if every else ""
-    shown = [f for f in shown if can_see_finding(viewer, f)]  # org-filtered above already
+    shown = [f for f in shown if can_see_finding(viewer, f)]  # filtered above already
     return render(request, "findings.html", title="Findings", every=every,
                   rows=[_finding_row(f, pol) for f in shown], total=total, page=page,
                   pages=pages, query=query, first=(page - 1) * PAGE_SIZE + 1,
@@ -179,12 +190,15 @@ def subscriptions(request: Request, viewer: Viewer) -> Response:
 
 @signed_in
 def audit_chain(request: Request, viewer: Viewer) -> Response:
-    """The audit chain's head and latest events (``?verify=1`` recomputes the chain)."""
+    """The audit chain's head and latest events (``?verify=1`` recomputes the chain, for a
+    regulator or an administrator only: it reads every event)."""
     st = state(request)
     head, events = st.store.audit_tail()
-    report = st.store.verify_audit() if request.query_params.get("verify") == "1" else None
+    asked, may_verify = request.query_params.get("verify") == "1", viewer.role in VERIFIERS
+    report = st.store.verify_audit() if asked and may_verify else None
     return render(request, "audit.html", title="Audit chain", head=head, events=events,
-                  report=report, details=quotable(policy(st.settings, viewer)))
+                  report=report, details=quotable(policy(st.settings, viewer)),
+                  may_verify=may_verify, refused=asked and not may_verify)
 
 
 def _may_download(request: Request, viewer: Viewer) -> bool:
@@ -205,6 +219,8 @@ def download(request: Request, viewer: Viewer) -> Response:
     if not _may_download(request, viewer):
         raise HTTPException(403)
     org, kind = str(request.path_params["org"]).upper(), request.path_params["kind"]
+    if not can_see_org(viewer, org):
+        raise HTTPException(403)
     match = next((d for d in state(request).store.downloads()
                   if d.org_code == org and d.kind == kind), None)
     if match is None:

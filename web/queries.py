@@ -28,7 +28,9 @@ from sqlmodel import col, select
 from assurance import audit
 from assurance.config import Settings
 from assurance.db import session
-from assurance.disclosure import DisclosurePolicy
+from assurance.disclosure import DisclosurePolicy, quotable
+from assurance.disclosure.divisions import combined_divisions
+from assurance.engine.data import DataView, OrgInfo, division_breakdown
 from assurance.engine.rules import RulePack
 from assurance.findings import LIFECYCLE_KINDS
 from assurance.models import (
@@ -43,6 +45,7 @@ from assurance.models import (
 from assurance.models import Organisation as OrgRow
 from assurance.report_context import BoardContext, FigureView, SeriesPoint, board_context
 from assurance.report_context.board import ordered_rules
+from assurance.report_context.divisions import _counts, _people
 from assurance.report_context.inputs import ReportInputs, load_inputs
 from assurance.report_context.views import figure_view, series_points
 
@@ -59,14 +62,29 @@ class OrgLink:
 
 @dataclass(frozen=True)
 class DivisionFigure:
-    """One rule's metric for one division, disclosed for the audience."""
+    """One rule's metric for one division, disclosed for the audience. A division the board
+    report shows only combined (:func:`~assurance.disclosure.divisions.combined_divisions`)
+    has no figure and no series, only ``combined_with`` (the other divisions' names)."""
 
     rule_id: str
     title: str
     metric_label: str
-    figure: FigureView
+    figure: FigureView | None
     series: tuple[SeriesPoint, ...]
     unit: str
+    combined_with: tuple[str, ...] = ()
+
+    @property
+    def combined_note(self) -> str:
+        """The board report's words for a division shown only combined."""
+        if self.figure is not None:
+            return ""
+        if not self.combined_with:  # the organisation's only division with figures
+            return ("Not shown on its own: its figures rest on numbers small enough to "
+                    "identify people.")
+        return (f"Shown combined with {', '.join(self.combined_with)}: their figures rest on "
+                "numbers small enough to identify people, and showing one alone would let "
+                "the others give it away.")
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,24 @@ class DivisionView:
     parent: str | None
     figures: tuple[DivisionFigure, ...]
     findings: tuple[Finding, ...]
+    combined_rules: frozenset[str] = frozenset()  # rules whose metric is shown combined
+
+
+def combined_with(view: DataView, metric: str, org: OrgInfo, period: str, code: str,
+                  policy: DisclosurePolicy) -> tuple[str, ...] | None:
+    """The other divisions ``code`` is shown combined with for the metric's ``period``, as
+    the board report's division table decides it over all the organisation's divisions
+    (None: the division is shown on its own)."""
+    if quotable(policy):
+        return None
+    figures = {c: f for c in view.divisions(metric, org.code)
+               if (f := view.figure(metric, org.code, period, division_breakdown(c)))
+               is not None}
+    pooled = combined_divisions({c: _counts(f) for c, f in figures.items()},
+                                {c: _people(f) for c, f in figures.items()}, policy)
+    if code not in pooled:
+        return None
+    return tuple(sorted(org.division(c).name for c in pooled if c != code))
 
 
 @dataclass(frozen=True)
@@ -183,17 +219,24 @@ class Store:
         if d is None:
             return None
         inputs = self.inputs(as_of)
+        info = inputs.orgs.get(org) or OrgInfo(org, org, None, False)
         breakdown = f"division:{code}"
-        out, seen = [], set()
+        out, seen, combined = [], set(), set()
         for rule in ordered_rules(inputs):
             m = inputs.catalogue[rule.metric]
             if rule.metric in seen or rule.metric not in inputs.view.data:
                 continue
             period = inputs.view.current_period(rule.metric)
             fig = inputs.view.figure(rule.metric, org, period, breakdown) if period else None
-            if fig is None:
+            if fig is None or period is None:
                 continue
             seen.add(rule.metric)
+            others = combined_with(inputs.view, rule.metric, info, period, code, policy)
+            if others is not None:  # the board report shows it only combined: so here
+                combined.add(rule.metric)
+                out.append(DivisionFigure(rule.id, rule.title, m.label, None, (), fig.unit,
+                                          others))
+                continue
             series = series_points(inputs.view, m, org, breakdown, policy)
             if not fig.calculable and all(p.value is None for p in series):
                 continue  # the division's rows cannot make this figure (no headcount …)
@@ -201,13 +244,17 @@ class Store:
                 rule.id, rule.title, m.label,
                 figure_view(fig, m, policy, self.settings.statistics.confidence), series,
                 fig.unit))
-        return DivisionView(d.code, d.name, d.level, d.owner, d.parent, tuple(out), findings)
+        hidden = frozenset(r.id for r in inputs.rules if r.metric in combined)
+        return DivisionView(d.code, d.name, d.level, d.owner, d.parent, tuple(out), findings,
+                            hidden)
 
     # ------------------------------------------------------------------ findings
-    def findings(self, *, org: str | None = None, open_only: bool = True, offset: int = 0,
-                 limit: int | None = None) -> tuple[list[Finding], int]:
+    def findings(self, *, org: str | None = None, scope: str | None = None,
+                 open_only: bool = True, offset: int = 0, limit: int | None = None
+                 ) -> tuple[list[Finding], int]:
         """One page of findings (by organisation and rule) and how many there are in all:
-        the accountable organisations', or one organisation's."""
+        the accountable organisations', or one organisation's (``scope``: of that scope
+        only, e.g. ``division:<code>``)."""
         with session(self.engine) as s:
             q = select(Finding)
             n = select(func.count()).select_from(Finding)
@@ -218,6 +265,8 @@ class Store:
                 conditions.append(Finding.org_code == org)
             elif self.settings.accountable:
                 conditions.append(col(Finding.org_code).in_(self.settings.accountable))
+            if scope is not None:
+                conditions.append(Finding.scope == scope)
             for c in conditions:
                 q, n = q.where(c), n.where(c)
             q = q.order_by(col(Finding.org_code), col(Finding.rule_id), col(Finding.id))

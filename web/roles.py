@@ -6,13 +6,16 @@ role               audience (``web.roles``)   may
 =================  =========================  =============================================
 board              board (exact counts)       read everything; change findings
 executive          executive (suppressed)     read everything; change findings
-division_owner     executive (suppressed)     read their organisation's figures; change
-                                              findings of their division only
+division_owner     executive (suppressed)     read their organisation's figures and their
+                                              division's findings; change those only
 network            network (suppressed)       read figures and findings; change nothing
 regulator          regulator (exact)          read evidence (figures, findings, audit,
                                               downloads); change nothing
 admin              board (exact)              everything, including subscriptions
 =================  =========================  =============================================
+
+An account with an organisation (``web-users add --org``, any role) sees that organisation
+only: its pages, findings and downloads.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ class Viewer:
 
     username: str
     role: str
-    org_code: str | None = None  # a division owner's organisation
+    org_code: str | None = None  # the one organisation the account may see (any role)
     division: str | None = None  # a division owner's division code
     via: str = "password"  # password | oidc
 
@@ -70,20 +73,29 @@ def policy(settings: Settings, viewer: Viewer) -> DisclosurePolicy:
 
 
 def can_see_org(viewer: Viewer, org_code: str) -> bool:
-    return viewer.role != "division_owner" or viewer.org_code == org_code
+    """An account that carries an organisation (any role: ``web-users add --org``) sees that
+    organisation only; one without sees every organisation, except a division owner, who
+    sees none without one."""
+    if viewer.org_code is not None:
+        return viewer.org_code == org_code
+    return viewer.role != "division_owner"
+
+
+def division_scope(viewer: Viewer) -> str | None:
+    """The finding scope a division owner is limited to (None: not limited by division)."""
+    return f"division:{viewer.division}" if viewer.role == "division_owner" else None
 
 
 def can_see_finding(viewer: Viewer, f: Finding) -> bool:
-    return can_see_org(viewer, f.org_code)
+    """The finding's organisation, and for a division owner their own division's findings
+    only (``scope == "division:<code>"``)."""
+    scope = division_scope(viewer)
+    return can_see_org(viewer, f.org_code) and (scope is None or f.scope == scope)
 
 
 def can_change(viewer: Viewer, f: Finding) -> bool:
     """Acknowledge, assign, silence or comment on this finding."""
-    if viewer.role not in CHANGERS:
-        return False
-    if viewer.role == "division_owner":
-        return f.org_code == viewer.org_code and f.scope == f"division:{viewer.division}"
-    return True
+    return viewer.role in CHANGERS and can_see_finding(viewer, f)
 
 
 def can_manage_subscriptions(viewer: Viewer) -> bool:
