@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from assurance import api
 from assurance.config import parse_settings
 from assurance.db import open_store
-from assurance.models import Division
+from assurance.models import Division, Finding
 from assurance.problems import ProblemsError
 from assurance.report_context import SeriesPoint
 from helpers import METRIC_HEADER, register_orgs, write_csv
@@ -141,7 +141,7 @@ def _small_division_store(tmp: Path, template: Path) -> tuple[Any, Any]:
         for code in ("surgery", "medicine", "estates"):
             db.add(Division(org_code=ORG, code=code, name=code.title(), owner="Director"))
         db.commit()
-    sizes = {"": ((100, 480), (32, 155)), "division:surgery": ((20, 60), (2, 5)),
+    sizes = {"": ((100, 480), (10, 155)), "division:surgery": ((20, 60), (2, 5)),
              "division:medicine": ((30, 120), (10, 50)),
              "division:estates": ((50, 300), (20, 100))}
     rows = [(ORG, f"wres:{year}", "wres.2", g, b, n, d, "", "")
@@ -185,7 +185,25 @@ def test_a_small_division_is_shown_only_combined_to_a_suppressed_audience(
     listed = network.get(f"/org/{ORG}/divisions").text
     assert "Surgery" in listed and 'class="app-count"' not in listed
     assert "Relative likelihood" not in listed
+    # A finding scoped to the combined division shows its figure no more than the page does.
+    with Session(engine) as db:
+        trust = db.exec(select(Finding).where(Finding.org_code == ORG, Finding.scope == "",
+                                              col(Finding.rule_id).startswith("wres.2"))
+                        ).first()
+        assert trust is not None and trust.facts != "{}"
+        trust_id = trust.id
+        scoped = Finding(**{**trust.model_dump(), "id": None, "scope": "division:surgery",
+                            "fingerprint": "test-surgery", "open": True})
+        db.add(scoped)
+        db.commit()
+        db.refresh(scoped)
+        scoped_id = scoped.id
+    shown = network.get(f"/findings/{scoped_id}").text
+    assert f"Shown combined with Medicine: {COMBINED_WORDS}." in shown
+    assert 'class="app-count"' not in shown and "Counts behind the figure" not in shown
+    assert "Counts behind the figure" in network.get(f"/findings/{trust_id}").text
     # An exact audience (a board member) sees every division on its own, as before.
     exact = page(board, "surgery")
     assert "in Surgery by period" in exact and "Shown combined" not in exact
+    assert "Shown combined" not in board.get(f"/findings/{scoped_id}").text
     engine.dispose()

@@ -148,8 +148,10 @@ def findings(request: Request, viewer: Viewer) -> Response:
         return RedirectResponse(f"/findings?{'all=1&' if every else ''}page={pages}", 303)
     query = "all=1&" if every else ""
     shown = [f for f in shown if can_see_finding(viewer, f)]  # filtered above already
+    as_of = st.store.as_of()
     return render(request, "findings.html", title="Findings", every=every,
-                  rows=[_finding_row(f, pol) for f in shown], total=total, page=page,
+                  rows=[_finding_row(f, pol, hide=bool(st.store.combined_note(f, as_of, pol)))
+                        for f in shown], total=total, page=page,
                   pages=pages, query=query, first=(page - 1) * PAGE_SIZE + 1,
                   note=suppression_note(pol))
 
@@ -168,6 +170,7 @@ def finding_page(request: Request, viewer: Viewer, finding_id: int, *,
     fv = finding_view(f, events, st.store.as_of())
     d = disclose_figure(json.loads(f.facts or "{}"), pol)
     return render(request, "finding.html", status, title=f.title, f=f, fv=fv, figure=d,
+                  combined=st.store.combined_note(f, st.store.as_of(), pol),
                   quote=quotable(pol), events=list(reversed(events)),
                   may_change=can_change(viewer, f), errors=errors or [],
                   note=suppression_note(pol) if d.hidden else None)

@@ -248,6 +248,26 @@ class Store:
         return DivisionView(d.code, d.name, d.level, d.owner, d.parent, tuple(out), findings,
                             hidden)
 
+    def combined_note(self, f: Finding, as_of: date, policy: DisclosurePolicy) -> str:
+        """For a division-scoped finding whose division the board report shows only combined
+        for this policy (its rule's metric, current period): the words saying so ("": the
+        finding's figure may be shown)."""
+        if quotable(policy) or not f.scope.startswith("division:"):
+            return ""
+        inputs = self.inputs(as_of)
+        rule = next((r for r in inputs.rules if r.id == f.rule_id), None)
+        if rule is None or rule.metric not in inputs.view.data:
+            return ""
+        period = inputs.view.current_period(rule.metric)
+        if period is None:
+            return ""
+        info = inputs.orgs.get(f.org_code) or OrgInfo(f.org_code, f.org_code, None, False)
+        others = combined_with(inputs.view, rule.metric, info, period,
+                               f.scope[len("division:"):], policy)
+        if others is None:
+            return ""
+        return DivisionFigure(rule.id, rule.title, "", None, (), "", others).combined_note
+
     # ------------------------------------------------------------------ findings
     def findings(self, *, org: str | None = None, scope: str | None = None,
                  open_only: bool = True, offset: int = 0, limit: int | None = None
