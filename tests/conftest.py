@@ -17,6 +17,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,14 @@ def _pg_url_with_schema(url: str, schema: str) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema (skipped when not configured)."""
+    with pg_schema_url() as url:
+        yield url
+
+
+@contextmanager
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards (the test is
+    skipped when ``ASSURANCE_TEST_POSTGRES_URL`` is not set)."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} not set")

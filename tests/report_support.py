@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,14 +10,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import docx
-import pytest
 from docx.oxml.ns import qn
-from sqlalchemy import create_engine, text
 
 from assurance import api
 from assurance.config import Settings, parse_settings
 from assurance.synthetic import write_demo_set
-from conftest import PG_ENV, _pg_url_with_schema
+from conftest import pg_schema_url
 
 AS_OF = date(2025, 6, 1)
 AT = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -60,19 +56,8 @@ def store_url_for(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'store.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} not set")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_url_with_schema(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema_url() as url:
+        yield url
 
 
 def small_store(url: str, folder: Path, **extra: object) -> Settings:

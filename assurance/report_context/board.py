@@ -416,7 +416,8 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
         (f.rule_id, f.scope): (f, ev) for f, ev in found}
     views: list[OutcomeView] = []
     findings_current = True
-    for rule in ordered_rules(inputs):
+    rules = ordered_rules(inputs)
+    for rule in rules:
         # A division-scoped rule has one outcome per division (and none for the trust).
         scopes: list[Outcome | None] = [*sorted(
             (o for o in engine_outcomes if o.rule.id == rule.id),
@@ -445,12 +446,12 @@ def board_context(engine: Engine, settings: Settings, *, org_code: str, as_of: d
     peer_note = "" if peers else peer_gap(
         inputs.view, [cat[m] for m in inputs.peer_metrics if m in inputs.view.data], org_code,
         policy)
-    division_metrics = list(dict.fromkeys(r.metric for r in ordered_rules(inputs)
+    division_metrics = list(dict.fromkeys(r.metric for r in rules
                                           if r.scope == "division" and r.metric in
                                           inputs.view.data))
     divisions = division_tables(inputs.view, [cat[m] for m in division_metrics], info, policy,
                                 settings.statistics.confidence, engine_outcomes,
-                                ordered_rules(inputs))
+                                rules)
     imports = tuple(import_ref(i) for _, i in sorted(prov.imports.items()))
     data_as_at = max((i.imported_at for i in imports), default=None)
     judged = [v for v in views if v.status != "no_data"]
