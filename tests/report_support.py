@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +49,33 @@ def document_facts(path: Path) -> list[str]:
         out += [f"MEDIA {n} {hashlib.sha256(z.read(n)).hexdigest()}"
                 for n in sorted(z.namelist()) if n.startswith("word/media/")]
     return out
+
+
+_PRODUCT = re.compile(r"\bassurance \d[^\s,;)]*")
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+def reader_facts(path: Path) -> list[str]:
+    """:func:`document_facts` without the picture files' hashes (a chart may change form, its
+    words and figures may not), the product's version written as ``assurance <version>``
+    (a release must not change a snapshot)."""
+    return [_PRODUCT.sub("assurance <version>", f) for f in document_facts(path)
+            if not f.startswith("MEDIA ")]
+
+
+def snapshot_path(name: str) -> Path:
+    return SNAPSHOTS / f"{name}.json"
+
+
+def read_snapshot(name: str) -> dict[str, list[str]]:
+    return json.loads(snapshot_path(name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def write_snapshot(name: str, facts: dict[str, list[str]]) -> Path:
+    path = snapshot_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(facts, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
 
 
 @contextmanager
