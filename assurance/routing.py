@@ -136,6 +136,14 @@ def _in_scope(sub: Subscription, org: str, accountable: Sequence[str]) -> tuple[
                    "set peers = true to hear about peers")
 
 
+def hears_about(sub: Subscription, org: str, accountable: Sequence[str]) -> bool:
+    """Whether ``sub`` can hear about any finding of ``org``: in its scope, and not matching
+    other organisations only (the dashboard shows an organisation's account only these)."""
+    named = sub.match.get("organisation", ())
+    return _in_scope(sub, org, accountable)[0] and (
+        not named or org.casefold() in {n.casefold() for n in named})
+
+
 def _in_divisions(sub: Subscription, finding: Finding) -> tuple[bool, str]:
     """A subscription with ``divisions`` hears only about those divisions' own findings."""
     wanted = {division_code(d) for d in sub.divisions}

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from assurance import api
+from assurance import api, audit, routing
 from assurance.config import Settings
 from assurance.models import AuditEvent, AuditHead, Finding, FindingEvent
 from conftest import DemoBuild, copy_demo
@@ -407,3 +407,42 @@ def test_only_a_regulator_or_an_administrator_may_verify_the_whole_chain(
     for role in ("regulator", "admin"):
         assert "The whole chain verifies" in signed_in(served.url, role).get(
             "/audit?verify=1").text
+
+
+def _audit_seqs(html: str) -> list[int]:
+    rows = re.findall(r'<tr class="nhsuk-table__row">\s*<td class="nhsuk-table__cell">(\d+)</td>',
+                      html)
+    return [int(r) for r in rows]
+
+
+def test_an_organisations_account_sees_only_its_audit_events_and_subscriptions(
+        site: tuple[Served, Engine, Settings], org_accounts: dict[str, Client]) -> None:
+    served, engine, settings = site
+    at = datetime.now(UTC)
+    with Session(engine) as s:
+        for org in ("SYN01", "SYN02"):  # the newest events: each names one organisation
+            audit.append(s, at=at, actor="test", action="test.event", subject=f"test:{org}",
+                         details={"org": org})
+        routing.add_subscription(s, settings, name="syn02-only", channel="board",
+                                 audience="board", match={"organisation": ["SYN02"]},
+                                 actor="test", at=at)
+        s.commit()
+    everyone = signed_in(served.url, "regulator")
+    pages = {who: c.get("/audit").text for who, c in org_accounts.items()}
+    division_owner = Client(served.url)
+    assert division_owner.sign_in("dora.division").status_code == 303
+    owner_page, every_page = division_owner.get("/audit").text, everyone.get("/audit").text
+    with Session(engine) as s:  # read after the pages: signing in appends events
+        details = {e.seq: (e.actor, e.details) for e in s.exec(select(AuditEvent))}
+    assert any('"org":"SYN02"' in details[q][1] for q in _audit_seqs(every_page)), \
+        "the whole service's account sees every organisation's events"
+    for who, page in pages.items():
+        seqs = _audit_seqs(page)
+        assert seqs and "only the events that name it" in page, who
+        for q in seqs:
+            actor, said = details[q]
+            assert '"org":"SYN01"' in said or actor in ("nico.network", "reg.syn01"), q
+        subs = org_accounts[who].get("/subscriptions").text
+        assert "syn02-only" not in subs and "race-equality-network" in subs
+    assert "syn02-only" in everyone.get("/subscriptions").text
+    assert all(details[q][0] == "dora.division" for q in _audit_seqs(owner_page))

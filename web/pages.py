@@ -29,6 +29,7 @@ from web.roles import (
     can_see_finding,
     can_see_org,
     division_scope,
+    limited_to_org,
     policy,
 )
 
@@ -187,8 +188,12 @@ def subscriptions(request: Request, viewer: Viewer) -> Response:
     st = state(request)
     with session(st.engine) as s:
         subs = routing.list_subscriptions(s, st.settings)
+    limited = limited_to_org(viewer)
+    if limited:  # an organisation's account sees only who hears about that organisation
+        subs = [sub for sub in subs if viewer.org_code is not None and routing.hears_about(
+            sub, viewer.org_code, st.settings.accountable)]
     return render(request, "subscriptions.html", title="Subscriptions", subs=subs,
-                  manage=can_manage_subscriptions(viewer))
+                  manage=can_manage_subscriptions(viewer), limited=limited)
 
 
 @signed_in
@@ -196,12 +201,15 @@ def audit_chain(request: Request, viewer: Viewer) -> Response:
     """The audit chain's head and latest events (``?verify=1`` recomputes the chain, for a
     regulator or an administrator only: it reads every event)."""
     st = state(request)
-    head, events = st.store.audit_tail()
+    limited = limited_to_org(viewer)
+    head, events = st.store.audit_tail(
+        about=None if not limited else (
+            "" if viewer.role == "division_owner" else viewer.org_code or "", viewer.username))
     asked, may_verify = request.query_params.get("verify") == "1", viewer.role in VERIFIERS
     report = st.store.verify_audit() if asked and may_verify else None
     return render(request, "audit.html", title="Audit chain", head=head, events=events,
                   report=report, details=quotable(policy(st.settings, viewer)),
-                  may_verify=may_verify, refused=asked and not may_verify)
+                  may_verify=may_verify, refused=asked and not may_verify, limited=limited)
 
 
 def _may_download(request: Request, viewer: Viewer) -> bool:

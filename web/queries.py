@@ -13,6 +13,7 @@ audience) until the figures or the findings change (the newest import and findin
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -303,11 +304,20 @@ class Store:
             return f, events
 
     # ------------------------------------------------------------------ audit
-    def audit_tail(self, limit: int = 50) -> tuple[AuditHead, list[AuditEvent]]:
+    def audit_tail(self, limit: int = 50, about: tuple[str, str] | None = None,
+                   ) -> tuple[AuditHead, list[AuditEvent]]:
+        """The chain's head and its latest ``limit`` events; with ``about`` = (organisation,
+        username) only the events whose details name that organisation (canonical JSON:
+        ``"org":"CODE"``) or that the user did (an organisation's account sees no other's)."""
+        query = select(AuditEvent)
+        if about is not None:
+            org, username = about
+            mine = col(AuditEvent.actor) == username
+            query = query.where(or_(mine, col(AuditEvent.details).contains(
+                f'"org":{json.dumps(org)}', autoescape=True)) if org else mine)
         with session(self.engine) as s:
             head = s.exec(select(AuditHead).where(AuditHead.id == 1)).one()
-            events = list(s.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())
-                                 .limit(limit)).all())
+            events = list(s.exec(query.order_by(col(AuditEvent.seq).desc()).limit(limit)).all())
         return head, events
 
     def verify_audit(self) -> audit.ChainReport:

@@ -81,6 +81,12 @@ def can_see_org(viewer: Viewer, org_code: str) -> bool:
     return viewer.role != "division_owner"
 
 
+def limited_to_org(viewer: Viewer) -> bool:
+    """An account that sees one organisation (or one division), not the whole service: the
+    subscriptions and audit pages show it only what concerns that organisation."""
+    return viewer.org_code is not None or viewer.role == "division_owner"
+
+
 def division_scope(viewer: Viewer) -> str | None:
     """The finding scope a division owner is limited to (None: not limited by division)."""
     return f"division:{viewer.division}" if viewer.role == "division_owner" else None
