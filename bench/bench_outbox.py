@@ -3,7 +3,9 @@
 10,000 pending notifications (200 findings × 50 subscriptions, one Slack channel each) are
 delivered at 20 messages per second per channel through the real ``slack_sdk`` channel to a
 loopback ``FakeSlackServer`` (``tests/servers.py``) running in its own process, so the server
-does not compete with the deliverer for the interpreter lock. Prints wall time, messages per
+does not compete with the deliverer for the interpreter lock. The store is set up as the outbox
+tests set it up (``tests/outbox_support.py``: real importers, the WRES 2 rule, one
+transaction that evaluates and enqueues). Prints wall time, messages per
 second, the most posts any channel saw in any one-second window (must not exceed the rate),
 responses other than 200, and peak memory of the deliverer process.
 
@@ -27,20 +29,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # servers.py: the loopback servers the tests use
-
-PACK = """
-version: 1
-pack: bench
-defaults:
-  labels: {standard: WRES, characteristic: race}
-rules:
-  - id: bench.wres2
-    title: White applicants more likely to be appointed
-    metric: wres.2
-    when: {outside_range: {}}
-    severity: high
-"""
+# servers.py (the loopback servers) and outbox_support.py (the store set-up) the tests use
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def serve(kind: str, pipe: Connection) -> None:
@@ -61,15 +51,6 @@ def serve(kind: str, pipe: Connection) -> None:
         for r in server.received:
             answers[r.answer] = answers.get(r.answer, 0) + 1
         pipe.send({"times": times, "answers": answers})
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    ordered, best, j = sorted(times), 0, 0
-    for i, t in enumerate(ordered):
-        while ordered[j] < t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 def timed(label: str, fn: Callable[[], Any]) -> Any:
@@ -95,15 +76,9 @@ def main() -> None:
     url = parent.recv()
 
     from assurance import outbox
-    from assurance.config import parse_settings
-    from assurance.db import open_store, session
-    from assurance.engine.evaluate import evaluate
-    from assurance.engine.rules import load_packs
-    from assurance.findings import apply_outcomes
-    from assurance.ingest import run_import
-    from connectors import SOURCES
+    from assurance.db import open_store
     from connectors.channels import build_channel
-    from helpers import METRIC_HEADER, ORG_HEADER, write_csv  # tests/ (on sys.path above)
+    from outbox_support import make_settings, make_world, max_in_window  # tests/ (above)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
     db_url = args.db_url or f"sqlite:///{tmp / 'store.db'}"
@@ -127,28 +102,16 @@ def main() -> None:
             channels[f"s{i:02d}"] = {"type": "webhook", "url": f"{url}/h{i}", "secret_env": "S",
                                      "rate_per_second": args.rate}
     subs = [{"name": f"sub-{n}", "channel": n, "audience": "network"} for n in channels]
-    settings = parse_settings({"database": {"url": db_url}, "channels": channels,
-                               "subscriptions": subs}, base_dir=tmp, where="<bench>", env={})
+    settings = make_settings(tmp, db_url, channels, subs)
     engine = open_store(db_url)
-    orgs: list[tuple[object, ...]] = [(f"Z9{i:03d}", f"Synthetic Trust {i}", "acute", "London",
-                                       "ICS", "Acute", "yes") for i in range(args.findings)]
-    rows: list[tuple[object, ...]] = []
-    for code, *_ in orgs:
-        rows += [(code, "wres:2024", "wres.2", "white", "", 300, 1000, "", ""),
-                 (code, "wres:2024", "wres.2", "bme", "", 150, 1000, "", "")]
-    run_import(engine, SOURCES["organisations_csv"],
-               write_csv(tmp / "orgs.csv", ORG_HEADER, orgs), actor="bench", at=at)
-    run_import(engine, SOURCES["metrics_csv"], write_csv(tmp / "m.csv", METRIC_HEADER, rows),
-               actor="bench", at=at)
-    (tmp / "bench.yaml").write_text(PACK)
-    packs = load_packs([tmp / "bench.yaml"])
+    # The tests' world: its organisations, the WRES 2 rule, and breaching counts for each.
+    world = make_world(engine, tmp, settings,
+                       orgs=[f"Z9{i:03d}" for i in range(args.findings)])
+    world.counts(2024, (300, 1000), (150, 1000))
 
     def evaluate_and_enqueue() -> int:
-        with session(engine) as s, s.begin():
-            outcomes = evaluate(s, packs, date(2024, 6, 1), settings.statistics)
-            transitions = apply_outcomes(s, outcomes, settings.escalation_levels,
-                                         as_of=date(2024, 6, 1), at=at, actor="bench")
-            return outbox.enqueue(s, transitions, settings, at=at)
+        world.evaluate(date(2024, 6, 1), at=at)
+        return world.queued
 
     queued = timed("evaluate + enqueue", evaluate_and_enqueue)
     env = {"T": "xoxb-test-token", "S": "bench-secret"}

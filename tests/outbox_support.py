@@ -12,10 +12,12 @@ crash and PostgreSQL tests kill it or run two at once).
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -98,6 +100,12 @@ def mail_table(server: SmtpServer, **extra: Any) -> dict[str, Any]:
             "from": "bot@trust.nhs.uk", "to": ["edi@trust.nhs.uk"], "timeout": 5, **extra}
 
 
+def subscriptions(*channels: str, **extra: Any) -> list[dict[str, Any]]:
+    """One network subscription to every WRES finding per channel (``extra``: e.g. its mode)."""
+    return [{"name": f"to-{c}", "channel": c, "audience": "network",
+             "match": {"standard": ["WRES"]}, **extra} for c in channels]
+
+
 def make_settings(tmp: Path, url: str, channels: Mapping[str, Mapping[str, Any]],
                   subscriptions: Sequence[Mapping[str, Any]]) -> Settings:
     doc = {"database": {"url": url}, "channels": {k: dict(v) for k, v in channels.items()},
@@ -121,6 +129,7 @@ class World:
     tmp: Path
     orgs: tuple[str, ...]
     transitions: list[Transition] = field(default_factory=list)
+    queued: int = 0  # notifications enqueued by :meth:`evaluate`, all runs
 
     @property
     def rules(self) -> dict[str, Any]:
@@ -142,7 +151,7 @@ class World:
             outcomes = evaluate(s, self.packs, as_of, self.settings.statistics)
             ts = apply_outcomes(s, outcomes, self.settings.escalation_levels, as_of=as_of,
                                 at=at, actor="test")
-            outbox.enqueue(s, ts, self.settings, at=at, rules_by_id=self.rules)
+            self.queued += outbox.enqueue(s, ts, self.settings, at=at, rules_by_id=self.rules)
         self.transitions += ts
         return ts
 
@@ -159,6 +168,11 @@ class World:
         with Session(self.engine) as s:
             return list(s.exec(select(Notification).order_by(Notification.id)).all())  # type: ignore[arg-type]
 
+    def keys(self, channel: str | None = None, kind: str | None = None) -> set[str]:
+        """The idempotency keys of the notifications queued (for ``channel``, of ``kind``)."""
+        return {n.idempotency_key for n in self.notifications()
+                if channel in (None, n.channel) and kind in (None, n.kind)}
+
 
 def make_world(engine: Engine, tmp: Path, settings: Settings, *, orgs: Sequence[str] = ("SYT01",),
                names: Mapping[str, str] | None = None, escalate_after: int = 1) -> World:
@@ -170,6 +184,31 @@ def make_world(engine: Engine, tmp: Path, settings: Settings, *, orgs: Sequence[
     run_import(engine, SOURCES["organisations_csv"], path, actor="test", at=AT)
     (tmp / "t.yaml").write_text(PACK.replace("ESCALATE_AFTER", str(escalate_after)))
     return World(engine, settings, load_packs([tmp / "t.yaml"]), tmp, tuple(orgs))
+
+
+def breached_world(engine: Engine, tmp: Path, url: str, channels: Mapping[str, Mapping[str, Any]],
+                   subs: Sequence[Mapping[str, Any]], **kw: Any) -> World:
+    """A world on ``url`` whose organisations (``kw``: as :func:`make_world`) breach in 2021."""
+    w = make_world(engine, tmp, make_settings(tmp, url, channels, subs), **kw)
+    w.breach(2021)
+    return w
+
+
+def deliver(w: World, clock: FakeClock | None = None, **kw: Any) -> outbox.DeliveryReport:
+    """One delivery run through the real channels on a fake clock (retries waited for)."""
+    clock = clock or FakeClock()
+    kw.setdefault("wait_for_retries", 3600.0)
+    kw.setdefault("per_channel_rate", 50.0)
+    return outbox.deliver(w.engine, w.settings, build_channels(w.settings), now=clock.now,
+                          sleep=clock.sleep, **kw)
+
+
+def deliver_now(w: World, channels: Mapping[str, Channel] | None = None,
+                **kw: Any) -> outbox.DeliveryReport:
+    """One delivery run on the real clock, paced at each channel's configured rate."""
+    kw.setdefault("per_channel_rate", outbox.channel_rates(w.settings))
+    return outbox.deliver(w.engine, w.settings, channels or build_channels(w.settings),
+                          now=real_now, sleep=time.sleep, **kw)
 
 
 def slack_keys(server: FakeSlackServer) -> list[str]:
@@ -232,3 +271,33 @@ def deliverer_command(config: Mapping[str, Any]) -> list[str]:
     code = (f"import sys; sys.path.insert(0, {str(TESTS)!r}); import outbox_support; "
             "outbox_support.main(sys.argv[1])")
     return [sys.executable, "-c", code, json.dumps(config)]
+
+
+def start_deliverer(config: Mapping[str, Any]) -> subprocess.Popen[str]:
+    """A deliverer process (see :func:`main`), its output piped."""
+    return subprocess.Popen(deliverer_command(config), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def run_deliverers(config: Mapping[str, Any], *names: str) -> list[dict[str, Any]]:
+    """Run one deliverer per name at once on ``config``; the report each printed."""
+    children = [start_deliverer({**config, "name": n}) for n in names]
+    outputs = [c.communicate(timeout=120) for c in children]
+    assert [c.returncode for c in children] == [0] * len(names), [e for _, e in outputs]
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def kill_deliverer_when(config: Mapping[str, Any], condition: Callable[[], bool]) -> None:
+    """Start a deliverer named "doomed" on ``config``; SIGKILL it once ``condition`` holds."""
+    child = start_deliverer({**config, "name": "doomed"})
+    wait_for(condition)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert child.returncode == -signal.SIGKILL

@@ -142,103 +142,57 @@ def test_rate_with_negative_people_is_rejected() -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_one_small_cell_with_a_total_also_suppresses_the_next_smallest_cell() -> None:
-    cells = {"Band 5": 40, "Band 6": 25, "Band 7": 12, "Band 8a": 3}
-    shown = disclose_table(cells, SUPPRESSED, total=80)
-    assert shown == {
-        "Band 5": "40",
-        "Band 6": "25",
-        "Band 7": "*",  # secondary: otherwise 80 - 40 - 25 - 12 = 3 gives Band 8a away
-        "Band 8a": "*",
-        "Total": "80",
-    }
+TABLES = [
+    # (cells, total or None, policy, what is shown)
+    pytest.param({"Band 5": 40, "Band 6": 25, "Band 7": 12, "Band 8a": 3}, 80, SUPPRESSED,
+                 # Band 7 too: otherwise 80 - 40 - 25 - 12 = 3 gives Band 8a away.
+                 {"Band 5": "40", "Band 6": "25", "Band 7": "*", "Band 8a": "*", "Total": "80"},
+                 id="one-small-cell-with-a-total-also-suppresses-the-next-smallest-cell"),
+    pytest.param({"White": 120, "BME": 30, "Not stated": 3}, None, SUPPRESSED,
+                 # The total is usually published elsewhere, so it is assumed knowable.
+                 {"White": "120", "BME": "*", "Not stated": "*"},
+                 id="one-small-cell-without-a-total-is-still-protected"),
+    pytest.param({"A": 3, "B": 5, "C": 40, "D": 60}, 108, SUPPRESSED,
+                 {"A": "*", "B": "*", "C": "40", "D": "60", "Total": "110"},
+                 id="two-cells-already-suppressed-need-nothing-more"),
+    pytest.param({"A": 0, "B": 4, "C": 0, "D": 30, "E": 50}, 84, SUPPRESSED,
+                 {"A": "0", "B": "*", "C": "0", "D": "*", "E": "50", "Total": "85"},
+                 id="zeros-are-shown-and-never-chosen-as-the-secondary-cell"),
+    pytest.param({"A": 20, "B": 20, "C": 2}, None, SUPPRESSED,
+                 {"A": "*", "B": "20", "C": "*"},
+                 id="secondary-cell-ties-go-to-the-first-in-table-order"),
+    pytest.param({"Disabled": 1, "Non-disabled": 0}, 1, SUPPRESSED,
+                 # No other non-zero cell to suppress; the total equals the small cell.
+                 {"Disabled": "*", "Non-disabled": "0", "Total": "*"},
+                 id="lone-non-zero-cell-is-suppressed-and-so-is-the-total"),
+    pytest.param({"A": 1, "B": 1, "C": 8}, 10, SUPPRESSED,
+                 # Shown "10" means 8-12 and each * is at least 1: with a known total of 10 a
+                 # reader would get 1, 1 and 8. The audit suppresses the 8 as well.
+                 {"A": "*", "B": "*", "C": "*", "Total": "10"},
+                 id="two-small-cells-forced-to-one-by-the-total-get-a-third-suppressed"),
+    pytest.param({"A": 7, "B": 7, "C": 12}, 26, SUPPRESSED,
+                 # Shown "10" means 8-12: with a known total of 26 and each * read as at most
+                 # 7, a reader would get 7, 7 and 12.
+                 {"A": "*", "B": "*", "C": "*", "Total": "25"},
+                 id="two-small-cells-forced-to-seven-by-the-total-get-a-third-suppressed"),
+    pytest.param({"A": 7, "B": 7, "C": 12, "D": 40}, 66, SUPPRESSED,
+                 # "40" means 38-42, so 66 - C - D leaves the two * cells 12 to 20 between them.
+                 {"A": "*", "B": "*", "C": "10", "D": "40", "Total": "65"},
+                 id="two-small-cells-with-slack-from-another-rounded-cell-need-nothing-more"),
+    pytest.param({"A": 0, "B": 8, "C": 13}, 21, SUPPRESSED,
+                 {"A": "0", "B": "10", "C": "15", "Total": "20"},
+                 id="table-without-small-cells-is-only-rounded"),
+    pytest.param({"Band 5": 40, "Band 6": 25, "Band 7": 12, "Band 8a": 3}, 80, EXACT,
+                 {"Band 5": "40", "Band 6": "25", "Band 7": "12", "Band 8a": "3", "Total": "80"},
+                 id="exact-policy-table-shows-everything"),
+]
 
 
-def test_one_small_cell_without_a_total_is_still_protected() -> None:
-    # The total is usually published elsewhere, so it is assumed knowable.
-    shown = disclose_table({"White": 120, "BME": 30, "Not stated": 3}, SUPPRESSED)
-    assert shown == {"White": "120", "BME": "*", "Not stated": "*"}
-
-
-def test_two_cells_already_suppressed_need_nothing_more() -> None:
-    cells = {"A": 3, "B": 5, "C": 40, "D": 60}
-    assert disclose_table(cells, SUPPRESSED, total=108) == {
-        "A": "*",
-        "B": "*",
-        "C": "40",
-        "D": "60",
-        "Total": "110",
-    }
-
-
-def test_zeros_are_shown_and_never_chosen_as_the_secondary_cell() -> None:
-    cells = {"A": 0, "B": 4, "C": 0, "D": 30, "E": 50}
-    assert disclose_table(cells, SUPPRESSED, total=84) == {
-        "A": "0",
-        "B": "*",
-        "C": "0",
-        "D": "*",
-        "E": "50",
-        "Total": "85",
-    }
-
-
-def test_secondary_cell_ties_go_to_the_first_in_table_order() -> None:
-    shown = disclose_table({"A": 20, "B": 20, "C": 2}, SUPPRESSED)
-    assert shown == {"A": "*", "B": "20", "C": "*"}
-
-
-def test_lone_non_zero_cell_is_suppressed_and_so_is_the_total() -> None:
-    # No other non-zero cell to suppress; the total equals the small cell and is hidden too.
-    assert disclose_table({"Disabled": 1, "Non-disabled": 0}, SUPPRESSED, total=1) == {
-        "Disabled": "*",
-        "Non-disabled": "0",
-        "Total": "*",
-    }
-
-
-def test_two_small_cells_forced_to_one_by_the_total_get_a_third_suppressed() -> None:
-    # Shown "10" means 8-12 and each * is at least 1: with a known total of 10 a reader
-    # would get 1, 1 and 8. The audit suppresses the 8 as well.
-    assert disclose_table({"A": 1, "B": 1, "C": 8}, SUPPRESSED, total=10) == {
-        "A": "*",
-        "B": "*",
-        "C": "*",
-        "Total": "10",
-    }
-
-
-def test_two_small_cells_forced_to_seven_by_the_total_get_a_third_suppressed() -> None:
-    # Shown "10" means 8-12: with a known total of 26 and each * read as at most 7, a
-    # reader would get 7, 7 and 12.
-    shown = disclose_table({"A": 7, "B": 7, "C": 12}, SUPPRESSED, total=26)
-    assert shown == {"A": "*", "B": "*", "C": "*", "Total": "25"}
-
-
-def test_two_small_cells_with_slack_from_another_rounded_cell_need_nothing_more() -> None:
-    # "40" means 38-42, so 66 - C - D leaves the two * cells 12 to 20 between them.
-    shown = disclose_table({"A": 7, "B": 7, "C": 12, "D": 40}, SUPPRESSED, total=66)
-    assert shown == {"A": "*", "B": "*", "C": "10", "D": "40", "Total": "65"}
-
-
-def test_table_without_small_cells_is_only_rounded() -> None:
-    assert disclose_table({"A": 0, "B": 8, "C": 13}, SUPPRESSED, total=21) == {
-        "A": "0",
-        "B": "10",
-        "C": "15",
-        "Total": "20",
-    }
-
-
-def test_exact_policy_table_shows_everything() -> None:
-    cells = {"Band 5": 40, "Band 6": 25, "Band 7": 12, "Band 8a": 3}
-    assert disclose_table(cells, EXACT, total=80) == {
-        "Band 5": "40",
-        "Band 6": "25",
-        "Band 7": "12",
-        "Band 8a": "3",
-        "Total": "80",
-    }
+@pytest.mark.parametrize(("cells", "total", "policy", "shown"), TABLES)
+def test_a_table_is_shown_as_its_policy_allows_with_secondary_suppression(
+    cells: dict[str, int], total: int | None, policy: DisclosurePolicy, shown: dict[str, str]
+) -> None:
+    assert disclose_table(cells, policy, total=total) == shown
 
 
 def test_table_keeps_cell_order_and_custom_total_label() -> None:

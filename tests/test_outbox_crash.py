@@ -17,16 +17,12 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from assurance import outbox
 from assurance.db import open_store
 from channel_support import hostile_message
 from connectors.channels.console import ConsoleChannel
@@ -36,34 +32,23 @@ from outbox_support import (
     ENV,
     HOOK_SECRET,
     FakeClock,
+    breached_world,
     build_channels,
-    deliverer_command,
+    deliver,
+    deliver_now,
     hook_keys,
     hook_table,
+    kill_deliverer_when,
     mail_table,
-    make_settings,
-    make_world,
     max_in_window,
     once_each,
     real_now,
+    run_deliverers,
     slack_keys,
     slack_table,
+    subscriptions,
 )
 from servers import FakeSlackServer, Misbehaviour, SmtpServer, WebhookReceiver
-
-ALL = {"standard": ["WRES"]}
-
-
-def subs(*channels: str) -> list[dict[str, Any]]:
-    return [{"name": f"to-{c}", "channel": c, "audience": "network", "match": ALL}
-            for c in channels]
-
-
-def wait_for(condition: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.mark.slow
@@ -74,25 +59,17 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in
     orgs = [f"SYT{i:02d}" for i in range(1, 11)]
     with FakeSlackServer() as slack, WebhookReceiver(status=200) as hook:
         channels = {"slack": slack_table(slack), "hook": hook_table(hook)}
-        settings = make_settings(tmp_path, url, channels, subs("slack", "hook"))
-        w = make_world(engine, tmp_path, settings, orgs=orgs)
-        w.breach(2021)
+        w = breached_world(engine, tmp_path, url, channels, subscriptions("slack", "hook"),
+                           orgs=orgs)
         slack.misbehave("chat.postMessage", *[Misbehaviour.slow(0.3)] * 20)
         hook.misbehave("/hook", *[Misbehaviour.slow(0.3)] * 20)
-        child = subprocess.Popen(deliverer_command(
-            {"url": url, "channels": channels, "rate": 50, "lease": 1.0, "name": "doomed"}),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wait_for(lambda: len(hook.received) >= 4 and len(slack.received) >= 4)
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        assert child.returncode == -signal.SIGKILL
-        report = outbox.deliver(engine, settings, build_channels(settings), now=real_now,
-                                sleep=time.sleep, per_channel_rate=50, wait_for_retries=10)
+        kill_deliverer_when({"url": url, "channels": channels, "rate": 50, "lease": 1.0},
+                            lambda: len(hook.received) >= 4 and len(slack.received) >= 4)
+        report = deliver_now(w, per_channel_rate=50, wait_for_retries=10)
         slack_received, hook_received = slack_keys(slack), hook_keys(hook)
     assert report.pending == 0 and {n.status for n in w.notifications()} == {"sent"}
     for got, channel in ((hook_received, "hook"), (slack_received, "slack")):
-        expected = {n.idempotency_key for n in w.notifications() if n.channel == channel}
-        received, unique, duplicates = once_each(got, expected)  # dedupe count == total
+        received, unique, duplicates = once_each(got, w.keys(channel))  # dedupe count == total
         print(f"{channel}: {received} received, {unique} keys, {duplicates} raw repeats")
         assert unique == len(orgs)
         if channel == "slack":
@@ -120,21 +97,15 @@ def test_after_a_kill_receivers_that_dedupe_act_on_each_webhook_teams_and_email_
         channels = {"hook": hook_table(hook),
                     "teams": {"type": "teams", "url_env": "TEAMS_URL", "timeout": 5},
                     "mail": mail_table(mail)}
-        settings = make_settings(tmp_path, url, channels, subs("hook", "teams", "mail"))
-        w = make_world(engine, tmp_path, settings, orgs=orgs)
-        w.breach(2021)
+        w = breached_world(engine, tmp_path, url, channels,
+                           subscriptions("hook", "teams", "mail"), orgs=orgs)
         hook.misbehave("/hook", *[Misbehaviour.slow(0.3)] * 40)
         teams.misbehave("/teams", *[Misbehaviour.slow(0.3)] * 40)
-        child = subprocess.Popen(deliverer_command(
-            {"url": url, "channels": channels, "rate": 20, "lease": 1.0, "name": "doomed",
-             "env": env}), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wait_for(lambda: len(hook.received) + len(teams.received) + len(mail.messages) >= 12)
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        assert child.returncode == -signal.SIGKILL
-        report = outbox.deliver(engine, settings, build_channels(settings, {**ENV, **env}),
-                                now=real_now, sleep=time.sleep, per_channel_rate=500,
-                                wait_for_retries=10)
+        kill_deliverer_when(
+            {"url": url, "channels": channels, "rate": 20, "lease": 1.0, "env": env},
+            lambda: len(hook.received) + len(teams.received) + len(mail.messages) >= 12)
+        report = deliver_now(w, build_channels(w.settings, {**ENV, **env}),
+                             per_channel_rate=500, wait_for_retries=10)
         at = time.time()
         received = {
             "hook": [webhook_key(HOOK_SECRET, r.body, r.headers, now=at)
@@ -146,7 +117,7 @@ def test_after_a_kill_receivers_that_dedupe_act_on_each_webhook_teams_and_email_
     assert report.pending == 0 and {n.status for n in w.notifications()} == {"sent"}
     counts = {}
     for channel, keys in received.items():
-        expected = {n.idempotency_key for n in w.notifications() if n.channel == channel}
+        expected = w.keys(channel)
         if channel == "mail":  # the Message-ID is <key@domain of from>, characters encoded
             expected = {message_id(k, "trust.nhs.uk")[1:-1] for k in expected}
         seen = Deduper(tmp_path / f"{channel}-received.log")
@@ -185,23 +156,14 @@ def test_a_deliverer_killed_mid_batch_writes_nothing_twice_to_a_console_file(
     orgs = [f"SYT{i:02d}" for i in range(1, 61)]
     out = tmp_path / "notifications.jsonl"
     channels = {"file": {"type": "console", "path": str(out)}}
-    settings = make_settings(tmp_path, url, channels, subs("file"))
-    w = make_world(engine, tmp_path, settings, orgs=orgs)
-    w.breach(2021)
+    w = breached_world(engine, tmp_path, url, channels, subscriptions("file"), orgs=orgs)
     # 20 a second, in one batch: the kill lands with lines written whose results are not yet.
-    child = subprocess.Popen(deliverer_command(
-        {"url": url, "channels": channels, "rate": 20, "lease": 1.0, "name": "doomed"}),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for(lambda: out.exists() and len(file_keys(out)) >= 10)
-    child.send_signal(signal.SIGKILL)
-    child.wait(10)
-    assert child.returncode == -signal.SIGKILL
+    kill_deliverer_when({"url": url, "channels": channels, "rate": 20, "lease": 1.0},
+                        lambda: out.exists() and len(file_keys(out)) >= 10)
     written_before_restart = len(file_keys(out))
-    report = outbox.deliver(engine, settings, build_channels(settings), now=real_now,
-                            sleep=time.sleep, per_channel_rate=500, wait_for_retries=10)
+    report = deliver_now(w, per_channel_rate=500, wait_for_retries=10)
     assert report.pending == 0 and {n.status for n in w.notifications()} == {"sent"}
-    received, unique, duplicates = once_each(file_keys(out), {
-        n.idempotency_key for n in w.notifications()})
+    received, unique, duplicates = once_each(file_keys(out), w.keys())
     print(f"console: {written_before_restart} lines before the restart, {received} after, "
           f"{unique} keys, {duplicates} duplicates, {report.found_sent} found already sent")
     assert unique == len(orgs)
@@ -238,18 +200,12 @@ def test_two_deliverers_on_postgresql_never_send_the_same_row_twice(
         # A deliverer keeps the channels it is sending on, so with more channels than one
         # claim takes (batch 4) the two share the work and contend for the same rows.
         channels = {f"h{i}": hook_table(hook, f"/h{i}") for i in range(12)}
-        settings = make_settings(tmp_path, pg_url, channels, subs(*channels))
-        w = make_world(engine, tmp_path, settings, orgs=orgs)
-        w.breach(2021)
-        config = {"url": pg_url, "channels": channels, "rate": 500, "batch": 4}
-        children = [subprocess.Popen(deliverer_command({**config, "name": name}),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                    for name in ("left", "right")]
-        outputs = [c.communicate(timeout=120) for c in children]
-        assert [c.returncode for c in children] == [0, 0], [e for _, e in outputs]
-        reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+        w = breached_world(engine, tmp_path, pg_url, channels, subscriptions(*channels),
+                           orgs=orgs)
+        reports = run_deliverers({"url": pg_url, "channels": channels, "rate": 500, "batch": 4},
+                                 "left", "right")
         received = hook_keys(hook)
-    expected = {n.idempotency_key for n in w.notifications()}
+    expected = w.keys()
     total, unique, duplicates = once_each(received, expected)
     assert total == unique == len(expected) == 120 and duplicates == 0
     assert sum(r["sent"] for r in reports) == 120
@@ -263,17 +219,11 @@ def test_sqlite_deliverers_take_turns_without_sending_a_row_twice(tmp_path: Path
     engine = open_store(url)
     with WebhookReceiver(status=200) as hook:
         channels = {f"h{i}": hook_table(hook, f"/h{i}") for i in range(2)}
-        settings = make_settings(tmp_path, url, channels, subs(*channels))
-        w = make_world(engine, tmp_path, settings, orgs=[f"SYT{i:02d}" for i in range(1, 16)])
-        w.breach(2021)
-        config = {"url": url, "channels": channels, "rate": 500, "batch": 5}
-        children = [subprocess.Popen(deliverer_command({**config, "name": n}),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                    for n in ("a", "b")]
-        outputs = [c.communicate(timeout=120) for c in children]
-        assert [c.returncode for c in children] == [0, 0], [e for _, e in outputs]
+        w = breached_world(engine, tmp_path, url, channels, subscriptions(*channels),
+                           orgs=[f"SYT{i:02d}" for i in range(1, 16)])
+        run_deliverers({"url": url, "channels": channels, "rate": 500, "batch": 5}, "a", "b")
         received = hook_keys(hook)
-    total, unique, duplicates = once_each(received, {n.idempotency_key for n in w.notifications()})
+    total, unique, duplicates = once_each(received, w.keys())
     assert total == unique == 30 and duplicates == 0
     engine.dispose()
 
@@ -281,13 +231,11 @@ def test_sqlite_deliverers_take_turns_without_sending_a_row_twice(tmp_path: Path
 def test_a_stopped_deliverer_gives_its_unsent_claims_back(engine: Engine, tmp_path: Path) -> None:
     with WebhookReceiver(status=200) as hook:
         channels = {"hook": hook_table(hook)}
-        settings = make_settings(tmp_path, "sqlite://", channels, subs("hook"))
-        w = make_world(engine, tmp_path, settings, orgs=[f"SYT{i:02d}" for i in range(1, 6)])
-        w.breach(2021)
+        w = breached_world(engine, tmp_path, "sqlite://", channels, subscriptions("hook"),
+                           orgs=[f"SYT{i:02d}" for i in range(1, 6)])
         calls, clock = iter(range(1000)), FakeClock()
-        report = outbox.deliver(engine, settings, build_channels(settings), now=clock.now,
-                                sleep=clock.sleep, per_channel_rate=1.0,
-                                should_stop=lambda: next(calls) >= 4)
+        report = deliver(w, clock, per_channel_rate=1.0, wait_for_retries=0.0,
+                         should_stop=lambda: next(calls) >= 4)
     assert report.sent >= 1 and report.sent + report.pending == 5
     assert {n.status for n in w.notifications()} <= {"sent", "pending"}
 
@@ -299,18 +247,12 @@ def test_two_deliverers_sharing_a_channel_still_keep_to_its_rate(store_url: str,
     rate = 5
     with FakeSlackServer() as slack:
         channels = {"slack": slack_table(slack, rate_per_second=rate)}
-        settings = make_settings(tmp_path, store_url, channels, subs("slack"))
-        w = make_world(engine, tmp_path, settings, orgs=[f"SYT{i:02d}" for i in range(1, 16)])
-        w.breach(2021)
-        config = {"url": store_url, "channels": channels, "rate": rate, "batch": 3,
-                  "lease": 3.0}
-        children = [subprocess.Popen(deliverer_command({**config, "name": n}),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                    for n in ("a", "b")]
-        outputs = [c.communicate(timeout=120) for c in children]
-        assert [c.returncode for c in children] == [0, 0], [e for _, e in outputs]
+        w = breached_world(engine, tmp_path, store_url, channels, subscriptions("slack"),
+                           orgs=[f"SYT{i:02d}" for i in range(1, 16)])
+        run_deliverers({"url": store_url, "channels": channels, "rate": rate, "batch": 3,
+                        "lease": 3.0}, "a", "b")
         times, received = list(slack.post_times["C0001"]), slack_keys(slack)
-    total, unique, duplicates = once_each(received, {n.idempotency_key for n in w.notifications()})
+    total, unique, duplicates = once_each(received, w.keys())
     assert total == unique == 15 and duplicates == 0
     assert max_in_window(times) <= rate
     engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,10 @@ from outbox_support import (
     HOSTILE,
     FakeClock,
     World,
+    breached_world,
     build_channels,
+    deliver,
+    deliver_now,
     hook_keys,
     hook_table,
     mail_keys,
@@ -35,24 +37,11 @@ from outbox_support import (
     real_now,
     slack_keys,
     slack_table,
+    subscriptions,
 )
 from servers import FakeSlackServer, Misbehaviour, SmtpServer, WebhookReceiver
 
 pytest_plugins = ["conftest_servers"]
-ALL = {"standard": ["WRES"]}
-
-
-def everyone(*channels: str) -> list[dict[str, Any]]:
-    return [{"name": f"to-{c}", "channel": c, "audience": "network", "match": ALL}
-            for c in channels]
-
-
-def deliver(w: World, clock: FakeClock | None = None, **kw: Any) -> outbox.DeliveryReport:
-    clock = clock or FakeClock()
-    kw.setdefault("wait_for_retries", 3600.0)
-    kw.setdefault("per_channel_rate", 50.0)
-    return outbox.deliver(w.engine, w.settings, build_channels(w.settings), now=clock.now,
-                          sleep=clock.sleep, **kw)
 
 
 def _utc(value: datetime) -> datetime:
@@ -63,22 +52,8 @@ def _utc(value: datetime) -> datetime:
 def slack_world(engine: Engine, tmp_path: Path, slack_server: FakeSlackServer,
                 **kw: Any) -> World:
     """Every finding goes to one Slack channel; the organisations breach in 2021."""
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             everyone("slack"))
-    w = make_world(engine, tmp_path, settings, **kw)
-    w.breach(2021)
-    return w
-
-
-def keys(w: World, channel: str) -> set[str]:
-    return {n.idempotency_key for n in w.notifications() if n.channel == channel}
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[FakeSlackServer, WebhookReceiver, SmtpServer]]:
-    with ExitStack() as stack:
-        yield (stack.enter_context(FakeSlackServer()), stack.enter_context(WebhookReceiver()),
-               stack.enter_context(SmtpServer()))
+    return breached_world(engine, tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
+                          subscriptions("slack"), **kw)
 
 
 def test_a_findings_messages_share_one_slack_thread_and_update_its_parent(
@@ -102,14 +77,12 @@ def test_a_findings_messages_share_one_slack_thread_and_update_its_parent(
 
 
 def test_429_5xx_and_dropped_connections_end_with_each_message_delivered_exactly_once(
-        engine: Engine, tmp_path: Path,
-        servers: tuple[FakeSlackServer, WebhookReceiver, SmtpServer]) -> None:
-    slack, hook, mail = servers
-    settings = make_settings(tmp_path, "sqlite://", {
+        engine: Engine, tmp_path: Path, slack_server: FakeSlackServer,
+        webhook_receiver: WebhookReceiver, smtp_server: SmtpServer) -> None:
+    slack, hook, mail = slack_server, webhook_receiver, smtp_server
+    w = breached_world(engine, tmp_path, "sqlite://", {
         "slack": slack_table(slack), "hook": hook_table(hook), "mail": mail_table(mail)},
-        everyone("slack", "hook", "mail"))
-    w = make_world(engine, tmp_path, settings, orgs=[f"SYT{i:02d}" for i in range(1, 7)])
-    w.breach(2021)
+        subscriptions("slack", "hook", "mail"), orgs=[f"SYT{i:02d}" for i in range(1, 7)])
     slack.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=7),
                     Misbehaviour.http(500), Misbehaviour.drop(), Misbehaviour.http(503))
     hook.misbehave("/hook", Misbehaviour.http(503), Misbehaviour.drop(),
@@ -121,7 +94,7 @@ def test_429_5xx_and_dropped_connections_end_with_each_message_delivered_exactly
     assert report.retrying == 10
     for got, channel in ((slack_keys(slack), "slack"), (hook_keys(hook), "hook"),
                          (mail_keys(mail), "mail")):
-        received, unique, duplicates = once_each(got, keys(w, channel))
+        received, unique, duplicates = once_each(got, w.keys(channel))
         assert received == unique == 6 and duplicates == 0, channel
     assert clock.at - AT >= timedelta(seconds=7)  # Slack's Retry-After: 7 paused the channel
     status = outbox.status_report(engine)
@@ -132,11 +105,10 @@ def test_429_5xx_and_dropped_connections_end_with_each_message_delivered_exactly
 def test_a_rejected_message_is_dead_lettered_with_its_reason_and_alerts_the_fallback(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
     fallback = tmp_path / "fallback.jsonl"
-    settings = make_settings(tmp_path, "sqlite://", {
+    w = breached_world(engine, tmp_path, "sqlite://", {
         "slack": slack_table(slack_server),
-        "ops": {"type": "console", "path": str(fallback), "fallback": True}}, everyone("slack"))
-    w = make_world(engine, tmp_path, settings)
-    w.breach(2021)
+        "ops": {"type": "console", "path": str(fallback), "fallback": True}},
+        subscriptions("slack"))
     slack_server.misbehave("chat.postMessage", Misbehaviour.slack_error("channel_not_found"))
     report = deliver(w)
     assert (report.sent, report.dead, report.alerts) == (1, 1, 1)  # the alert was sent
@@ -156,10 +128,8 @@ def test_a_rejected_message_is_dead_lettered_with_its_reason_and_alerts_the_fall
 def test_retries_stop_after_max_attempts_with_the_last_error(
         engine: Engine, tmp_path: Path) -> None:
     with WebhookReceiver(status=503) as hook:
-        settings = make_settings(tmp_path, "sqlite://", {"hook": hook_table(hook)},
-                                 everyone("hook"))
-        w = make_world(engine, tmp_path, settings)
-        w.breach(2021)
+        w = breached_world(engine, tmp_path, "sqlite://", {"hook": hook_table(hook)},
+                           subscriptions("hook"))
         clock = FakeClock()
         report = deliver(w, clock, max_attempts=4)
         assert len(hook.received) == 4
@@ -233,12 +203,10 @@ def test_pacing_never_lets_a_channel_see_more_than_its_rate_in_any_second(
     rate = 10
     with FakeSlackServer() as slack:
         channels = {f"s{i}": slack_table(slack, f"C{i}", rate_per_second=rate) for i in range(3)}
-        settings = make_settings(tmp_path, "sqlite://", channels, everyone(*channels))
-        w = make_world(engine, tmp_path, settings, orgs=[f"SYT{i:02d}" for i in range(1, 26)])
-        w.breach(2021)
+        w = breached_world(engine, tmp_path, "sqlite://", channels, subscriptions(*channels),
+                           orgs=[f"SYT{i:02d}" for i in range(1, 26)])
         started = time.monotonic()
-        report = outbox.deliver(engine, settings, build_channels(settings), now=real_now,
-                                sleep=time.sleep, per_channel_rate=outbox.channel_rates(settings))
+        report = deliver_now(w)
         elapsed = time.monotonic() - started
         times = {c: sorted(ts) for c, ts in slack.post_times.items()}
     assert report.sent == 75 and sorted(times) == ["C0", "C1", "C2"]
@@ -254,12 +222,9 @@ def test_pacing_never_lets_a_channel_see_more_than_its_rate_in_any_second(
 def test_at_slacks_one_message_per_second_the_server_never_answers_429(
         engine: Engine, tmp_path: Path) -> None:
     with FakeSlackServer(min_interval=1.0) as slack:  # 429 to a post within 1 s of the last
-        settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack)},
-                                 everyone("slack"))
-        w = make_world(engine, tmp_path, settings, orgs=["SYT01", "SYT02", "SYT03"])
-        w.breach(2021)
-        report = outbox.deliver(engine, settings, build_channels(settings), now=real_now,
-                                sleep=time.sleep, per_channel_rate=outbox.channel_rates(settings))
+        w = breached_world(engine, tmp_path, "sqlite://", {"slack": slack_table(slack)},
+                           subscriptions("slack"), orgs=["SYT01", "SYT02", "SYT03"])
+        report = deliver_now(w)
         answers = [c.answer for c in slack.calls("chat.postMessage")]
     assert report.sent == 3 and answers == ["200", "200", "200"]
 
@@ -282,11 +247,9 @@ def test_a_hostile_organisation_name_arrives_inert_on_every_channel_type(
                      else {"type": "teams", "url_env": "TEAMS_URL"})
         env = {"SLACK_TOKEN": "xoxb-test-token", "HOOK_SECRET": "s",
                "TEAMS_URL": f"{server.url}/flow" if kind == "teams" else ""}
-        settings = make_settings(tmp_path, "sqlite://", {"c": table}, everyone("c"))
-        w = make_world(engine, tmp_path, settings, orgs=["SYT01"], names={"SYT01": HOSTILE})
-        w.breach(2021)
-        report = outbox.deliver(engine, settings, build_channels(settings, env), now=real_now,
-                                sleep=time.sleep)
+        w = breached_world(engine, tmp_path, "sqlite://", {"c": table}, subscriptions("c"),
+                           orgs=["SYT01"], names={"SYT01": HOSTILE})
+        report = deliver_now(w, build_channels(w.settings, env))
         assert report.sent == 1
         if kind == "slack":
             body = json.dumps(server.calls("chat.postMessage")[0].params())
@@ -323,10 +286,8 @@ def test_outbox_options_are_checked_and_stripped_before_the_channel_sees_them(
 
 def test_repeated_delivery_runs_do_nothing_once_everything_is_sent(
         engine: Engine, tmp_path: Path, webhook_receiver: WebhookReceiver) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"hook": hook_table(webhook_receiver)},
-                             everyone("hook"))
-    w = make_world(engine, tmp_path, settings)
-    w.breach(2021)
+    w = breached_world(engine, tmp_path, "sqlite://", {"hook": hook_table(webhook_receiver)},
+                       subscriptions("hook"))
     assert deliver(w).sent == 1
     assert deliver(w).sent == 0 and len(webhook_receiver.received) == 1
     w.breach(2022, as_of=date(2022, 6, 1))
@@ -341,7 +302,7 @@ def test_due_times_compare_in_utc_whatever_time_zone_the_caller_uses(
 
     settings = make_settings(tmp_path, "sqlite://", {"c": {"type": "console",
                                                            "path": str(tmp_path / "o.jsonl")}},
-                             everyone("c"))
+                             subscriptions("c"))
     w = make_world(engine, tmp_path, settings)
     london = AT.astimezone(ZoneInfo("Europe/London"))  # 10:00 BST is 09:00 UTC
     w.breach(2021)  # enqueued at AT (UTC)

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -22,17 +19,16 @@ from assurance.outbox import digest
 from assurance.outbox.models import DIGEST, SENDING, Notification
 from outbox_support import (
     FakeClock,
-    World,
-    build_channels,
+    breached_world,
+    deliver,
     hook_keys,
     hook_table,
     mail_keys,
     mail_table,
-    make_settings,
-    make_world,
     once_each,
     slack_keys,
     slack_table,
+    subscriptions,
 )
 from servers import FakeSlackServer, Misbehaviour, SmtpServer, WebhookReceiver
 
@@ -42,36 +38,16 @@ ORGS = [f"SYT{i:02d}" for i in range(1, 7)]
 
 
 def daily(*channels: str) -> list[dict[str, Any]]:
-    return [{"name": f"to-{c}", "channel": c, "audience": "network",
-             "match": {"standard": ["WRES"]}, "mode": "daily"} for c in channels]
-
-
-def deliver(w: World, clock: FakeClock) -> outbox.DeliveryReport:
-    return outbox.deliver(w.engine, w.settings, build_channels(w.settings), now=clock.now,
-                          sleep=clock.sleep, per_channel_rate=50.0, wait_for_retries=3600.0)
-
-
-def digest_keys(w: World, channel: str) -> set[str]:
-    return {n.idempotency_key for n in w.notifications() if n.kind == DIGEST
-            and n.channel == channel}
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[FakeSlackServer, WebhookReceiver, SmtpServer]]:
-    with ExitStack() as stack:
-        yield (stack.enter_context(FakeSlackServer()), stack.enter_context(WebhookReceiver()),
-               stack.enter_context(SmtpServer()))
+    return subscriptions(*channels, mode="daily")
 
 
 def test_a_digest_reaches_each_receiver_once_through_429_5xx_and_dropped_connections(
-        engine: Engine, tmp_path: Path,
-        servers: tuple[FakeSlackServer, WebhookReceiver, SmtpServer]) -> None:
-    slack, hook, mail = servers
-    settings = make_settings(tmp_path, "sqlite://", {
+        engine: Engine, tmp_path: Path, slack_server: FakeSlackServer,
+        webhook_receiver: WebhookReceiver, smtp_server: SmtpServer) -> None:
+    slack, hook, mail = slack_server, webhook_receiver, smtp_server
+    w = breached_world(engine, tmp_path, "sqlite://", {
         "slack": slack_table(slack), "hook": hook_table(hook), "mail": mail_table(mail)},
-        daily("slack", "hook", "mail"))
-    w = make_world(engine, tmp_path, settings, orgs=ORGS)
-    w.breach(2021)
+        daily("slack", "hook", "mail"), orgs=ORGS)
     slack.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=7),
                     Misbehaviour.http(500), Misbehaviour.drop())
     hook.misbehave("/hook", Misbehaviour.http(503), Misbehaviour.drop())
@@ -81,7 +57,7 @@ def test_a_digest_reaches_each_receiver_once_through_429_5xx_and_dropped_connect
     assert (report.digests, report.sent, report.dead, report.pending) == (3, 3, 0, 0)
     for got, channel in ((slack_keys(slack), "slack"), (hook_keys(hook), "hook"),
                          (mail_keys(mail), "mail")):
-        assert once_each(got, digest_keys(w, channel)) == (1, 1, 0), channel
+        assert once_each(got, w.keys(channel, DIGEST)) == (1, 1, 0), channel
     for _ in range(3):  # later notify runs the same day: nothing more
         clock.at += timedelta(hours=2)
         assert deliver(w, clock).sent == 0
@@ -92,10 +68,8 @@ def test_a_digest_reaches_each_receiver_once_through_429_5xx_and_dropped_connect
 
 def test_a_digest_whose_slack_reply_was_lost_is_found_not_posted_again(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             daily("slack"))
-    w = make_world(engine, tmp_path, settings, orgs=ORGS[:2])
-    w.breach(2021)
+    w = breached_world(engine, tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
+                       daily("slack"), orgs=ORGS[:2])
     slack_server.misbehave("chat.postMessage", Misbehaviour.lose_reply())
     report = deliver(w, FakeClock(NEXT_MORNING))
     assert (report.sent, report.found_sent) == (1, 1)
@@ -104,10 +78,8 @@ def test_a_digest_whose_slack_reply_was_lost_is_found_not_posted_again(
 
 def test_a_deliverer_that_died_after_posting_a_digest_does_not_post_it_twice(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
-    settings = make_settings(tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
-                             daily("slack"))
-    w = make_world(engine, tmp_path, settings, orgs=ORGS[:2])
-    w.breach(2021)
+    w = breached_world(engine, tmp_path, "sqlite://", {"slack": slack_table(slack_server)},
+                       daily("slack"), orgs=ORGS[:2])
     clock = FakeClock(NEXT_MORNING)
     assert deliver(w, clock).sent == 1
     # As if the deliverer was killed between Slack's answer and recording it.
@@ -123,11 +95,10 @@ def test_a_deliverer_that_died_after_posting_a_digest_does_not_post_it_twice(
 def test_a_dead_digest_alerts_the_operators_without_its_figures(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer) -> None:
     fallback = tmp_path / "ops.jsonl"
-    settings = make_settings(tmp_path, "sqlite://", {
+    w = breached_world(engine, tmp_path, "sqlite://", {
         "slack": slack_table(slack_server),
-        "ops": {"type": "console", "path": str(fallback), "fallback": True}}, daily("slack"))
-    w = make_world(engine, tmp_path, settings, orgs=ORGS[:2])
-    w.breach(2021)
+        "ops": {"type": "console", "path": str(fallback), "fallback": True}}, daily("slack"),
+        orgs=ORGS[:2])
     slack_server.misbehave("chat.postMessage", Misbehaviour.slack_error("not_in_channel"))
     report = deliver(w, FakeClock(NEXT_MORNING))
     assert (report.dead, report.alerts) == (1, 1)
@@ -142,15 +113,14 @@ def test_a_dead_digest_alerts_the_operators_without_its_figures(
 def test_concurrent_assemblers_on_postgresql_write_one_digest(pg_url: str,
                                                               tmp_path: Path) -> None:
     engine = open_store(pg_url)
-    settings = make_settings(tmp_path, pg_url, {"c": {"type": "console"}}, daily("c"))
-    w = make_world(engine, tmp_path, settings, orgs=ORGS)
-    w.breach(2021)
+    w = breached_world(engine, tmp_path, pg_url, {"c": {"type": "console"}}, daily("c"),
+                       orgs=ORGS)
     results: list[list[str]] = []
     barrier = threading.Barrier(4)
 
     def assemble() -> None:
         barrier.wait()
-        results.append(digest.assemble_due(engine, settings, at=NEXT_MORNING))
+        results.append(digest.assemble_due(engine, w.settings, at=NEXT_MORNING))
 
     threads = [threading.Thread(target=assemble) for _ in range(4)]
     for t in threads:
@@ -158,6 +128,6 @@ def test_concurrent_assemblers_on_postgresql_write_one_digest(pg_url: str,
     for t in threads:
         t.join()
     assert sorted(len(r) for r in results) == [0, 0, 0, 1]
-    assert len(digest_keys(w, "c")) == 1
+    assert len(w.keys("c", DIGEST)) == 1
     assert {n.status for n in w.notifications() if n.kind != DIGEST} == {"digested"}
     engine.dispose()

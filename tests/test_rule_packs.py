@@ -221,7 +221,7 @@ cases:
   - name: ratio of 1.07 expected to breach
     rule: x.wres2
     as_of: 2025-06-01
-    observations:
+    observations: &ratio_1_07
       - [T1, wres:2025, wres.2, white, "", 600, 2000]
       - [T1, wres:2025, wres.2, bme, "", 56, 200]
     expect:
@@ -230,9 +230,7 @@ cases:
   - name: ratio of 1.07 with the wrong figure expected
     rule: x.wres2
     as_of: 2025-06-01
-    observations:
-      - [T1, wres:2025, wres.2, white, "", 600, 2000]
-      - [T1, wres:2025, wres.2, bme, "", 56, 200]
+    observations: *ratio_1_07
     expect:
       T1: {status: ok, summary: "1.99"}
 """
