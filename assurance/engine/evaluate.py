@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.config import StatisticsSettings
+from assurance.engine.collector import paused
 from assurance.engine.conditions.base import EvalContext, Verdict
 from assurance.engine.data import (
     DataView,
@@ -92,7 +93,13 @@ def evaluate(s: Session, packs: Sequence[RulePack], as_of: date, stats: Statisti
     ``accountable`` organisations are also evaluated by rules that report an absence
     (missing or stale returns) even when they have no figures for the metric at all.
     """
-    rules = rules_of(packs, rule_ids)
+    with paused():
+        return _evaluate(s, rules_of(packs, rule_ids), as_of, stats, orgs, view, accountable)
+
+
+def _evaluate(s: Session, rules: list[Rule], as_of: date, stats: StatisticsSettings,
+              orgs: Iterable[str] | None, view: DataView | None, accountable: Iterable[str]
+              ) -> list[Outcome]:
     view = view or build_view(s, rules, as_of, stats)
     only = set(orgs) if orgs is not None else None
     expected = set(accountable)
