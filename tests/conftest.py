@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,49 +137,70 @@ class DemoBuild:
     stdout: str
 
 
-def _start_demo(work: Path) -> subprocess.Popen[bytes]:
-    """``assurance demo`` in ``work`` (output to ``work/out``), printing to files there."""
+_RUN_THEN_RECORD = (
+    "import os, subprocess, sys\n"
+    "rc = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1] + '.tmp', 'w').write(str(rc))\n"
+    "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
+"""Run a command, then write its exit status to a file (atomically): any process can wait
+for the demo build by that file, not only the one that started it."""
+
+
+def _claim_demo(tmp_path_factory: pytest.TempPathFactory
+                ) -> tuple[Path, subprocess.Popen[bytes] | None]:
+    """The run's one demo folder, and the build this process started there (None: another
+    pytest-xdist worker claimed the folder first and builds it). Workers share the parent of
+    their base temp folders; creating the folder is the claim."""
+    base = tmp_path_factory.getbasetemp()
+    work = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "demo-build"
+    try:
+        work.mkdir()
+    except FileExistsError:
+        return work, None
     args = [sys.executable, "-m", "assurance.cli", "demo", "--dir", str(work / "out")]
     if NSS_FILE.is_file():
         args += ["--nss", str(NSS_FILE)]
     with (work / "stdout.txt").open("wb") as out, (work / "stderr.txt").open("wb") as err:
-        return subprocess.Popen(args, cwd=work, stdout=out, stderr=err)
+        proc = subprocess.Popen([sys.executable, "-c", _RUN_THEN_RECORD, str(work / "rc"),
+                                 *args], cwd=work, stdout=out, stderr=err)
+    return work, proc
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _demo_started(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[tuple[Path, subprocess.Popen[bytes]] | None]:
+                  ) -> Iterator[Path | None]:
     """Start the demo build as the run begins, when any selected test needs it."""
     if not any(_uses_demo(item) for item in request.session.items):
         yield None
         return
-    work = tmp_path_factory.mktemp("demo")
-    proc = _start_demo(work)
+    work, proc = _claim_demo(tmp_path_factory)
     try:
-        yield work, proc
+        yield work
     finally:
-        if proc.poll() is None:  # the run stopped before any test waited for it
+        # The run stopped before any test waited for it; under xdist another worker may
+        # still be waiting, so the build is left to finish.
+        if proc is not None and proc.poll() is None and "PYTEST_XDIST_WORKER" not in os.environ:
             proc.kill()
             proc.wait()
 
 
 @pytest.fixture(scope="session")
-def demo_build(_demo_started: tuple[Path, subprocess.Popen[bytes]] | None,
-               tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+def demo_build(_demo_started: Path | None, tmp_path_factory: pytest.TempPathFactory
+               ) -> DemoBuild:
     """``assurance demo``, run once per test run as the real command (with the real Staff
     Survey 2024 file when it is beside the project); it evaluates as of 2025-06-01 and renders
-    every demo trust's documents, which is the slowest thing the tests do.
+    every demo trust's documents, which is the slowest thing the tests do. Under pytest-xdist
+    the workers share one build.
 
     Shared and read-only: a test that changes the store or the folder works on a copy
     (:func:`copy_demo`).
     """
-    if _demo_started is None:  # asked for by name at run time, so not started early
-        work = tmp_path_factory.mktemp("demo")
-        proc = _start_demo(work)
-    else:
-        work, proc = _demo_started
-    proc.wait(timeout=900)
-    assert proc.returncode == 0, (work / "stderr.txt").read_text()
+    work = _demo_started or _claim_demo(tmp_path_factory)[0]
+    deadline = time.monotonic() + 900
+    while not (work / "rc").is_file():
+        assert time.monotonic() < deadline, f"the demo build in {work} took over 900 s"
+        time.sleep(0.2)
+    assert (work / "rc").read_text() == "0", (work / "stderr.txt").read_text()
     return DemoBuild(work, work / "out", (work / "stdout.txt").read_text())
 
 
