@@ -32,7 +32,7 @@ from assurance.engine.conditions.attestation import STATEMENT_ID, AttestationReq
 from assurance.engine.conditions.base import Condition
 from assurance.engine.rules import RulePack
 from assurance.models import Attestation, Organisation
-from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
 
 State = Literal["current", "expired", "withdrawn", "not yet valid"]
 
@@ -205,12 +205,7 @@ def add(s: Session, *, org: str, statement: str, attested_by: str, attested_on: 
 
 def get(s: Session, ref: int | str) -> Attestation:
     """One attestation by id; ProblemsError naming it when there is none."""
-    ident = int(ref) if isinstance(ref, int) or str(ref).isdigit() else None
-    a = s.get(Attestation, ident) if ident is not None else None
-    if a is None:
-        raise ProblemsError([Problem("attestation", f"no attestation {ref!r}; expected an id "
-                                     "from assurance attestations list")])
-    return a
+    return row_by_id(s, Attestation, ref, "attestation", "assurance attestations list")
 
 
 def expire(s: Session, ref: int | str, *, on: date, reason: str, actor: str,
@@ -220,13 +215,7 @@ def expire(s: Session, ref: int | str, *, on: date, reason: str, actor: str,
     The row is kept (history); the rule requiring the statement breaches from ``on``.
     """
     a = get(s, ref)
-    problems: list[Problem] = []
-    why = " ".join(reason.split())
-    if not why:
-        problems.append(Problem("--reason", "found nothing; expected why it no longer holds"))
-    if a.withdrawn_on is not None:
-        problems.append(Problem("attestation", f"attestation {a.id} was already withdrawn on "
-                                f"{a.withdrawn_on} ({a.withdrawn_reason})"))
+    why, problems = withdrawal_problems("attestation", a, reason, "why it no longer holds")
     if on < a.attested_on:
         problems.append(Problem("--on", f"found {on}, before the attestation date "
                                 f"{a.attested_on}; expected {a.attested_on} or later"))

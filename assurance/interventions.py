@@ -64,7 +64,7 @@ from assurance.engine.data import (
 from assurance.engine.evaluate import rolling_years
 from assurance.engine.figures import Figure
 from assurance.models import Division, Intervention, Organisation
-from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
 from assurance.stats.effects import (
     DidResult,
     ShiftResult,
@@ -213,25 +213,14 @@ def add(s: Session, *, org: str, title: str, metric: str, start: date | str, own
 
 def get(s: Session, ref: int | str) -> Intervention:
     """One intervention by id; ProblemsError naming it when there is none."""
-    ident = int(ref) if isinstance(ref, int) or str(ref).isdigit() else None
-    row = s.get(Intervention, ident) if ident is not None else None
-    if row is None:
-        raise ProblemsError([Problem("intervention", f"no intervention {ref!r}; expected an id "
-                                     "from assurance interventions list")])
-    return row
+    return row_by_id(s, Intervention, ref, "intervention", "assurance interventions list")
 
 
 def withdraw(s: Session, ref: int | str, *, on: date, reason: str, actor: str,
              at: datetime) -> Intervention:
     """Mark an intervention withdrawn (stopped or recorded in error), keeping the row."""
     row = get(s, ref)
-    problems: list[Problem] = []
-    why = " ".join(reason.split())
-    if not why:
-        problems.append(Problem("--reason", "found nothing; expected why it was withdrawn"))
-    if row.withdrawn_on is not None:
-        problems.append(Problem("intervention", f"intervention {row.id} was already withdrawn "
-                                f"on {row.withdrawn_on} ({row.withdrawn_reason})"))
+    why, problems = withdrawal_problems("intervention", row, reason, "why it was withdrawn")
     if problems:
         raise ProblemsError(problems)
     row.withdrawn_on, row.withdrawn_reason = on, why

@@ -11,6 +11,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol, TypeVar
+
+from sqlmodel import Session, SQLModel
+
+R = TypeVar("R", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -53,3 +59,40 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def row_by_id(s: Session, model: type[R], ref: int | str, noun: str, listed_by: str) -> R:
+    """The ``model`` row whose id is ``ref`` (a number or its digits).
+
+    Raises:
+        ProblemsError: under ``noun`` when there is none, naming ``ref`` and the command
+            (``listed_by``) that lists the ids.
+    """
+    ident = int(ref) if isinstance(ref, int) or str(ref).isdigit() else None
+    row = s.get(model, ident) if ident is not None else None
+    if row is None:
+        raise ProblemsError([Problem(noun, f"no {noun} {ref!r}; expected an id from "
+                                     f"{listed_by}")])
+    return row
+
+
+class Withdrawable(Protocol):
+    """A record withdrawn by setting ``withdrawn_on`` and ``withdrawn_reason`` (kept as history)."""
+
+    id: int | None
+    withdrawn_on: date | None
+    withdrawn_reason: str | None
+
+
+def withdrawal_problems(noun: str, row: Withdrawable, reason: str, expected: str
+                        ) -> tuple[str, list[Problem]]:
+    """The reason for withdrawing ``row`` with its white space folded, and the problems: no
+    reason (``expected`` says what one gives) or ``row`` already withdrawn."""
+    why = " ".join(reason.split())
+    problems: list[Problem] = []
+    if not why:
+        problems.append(Problem("--reason", f"found nothing; expected {expected}"))
+    if row.withdrawn_on is not None:
+        problems.append(Problem(noun, f"{noun} {row.id} was already withdrawn on "
+                                f"{row.withdrawn_on} ({row.withdrawn_reason})"))
+    return why, problems

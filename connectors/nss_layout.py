@@ -52,214 +52,123 @@ def record_layout(path: Path) -> tuple[Sheet, ...]:
 #: Every block ends with the base column, ``BASE``; score blocks hold ``<code> - score``.
 BASE = 'Base (number of responses)'
 
+#: The response scales many questions share, named as :func:`layout_source` writes them.
+AGREE = ('% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
+         '% Strongly agree', BASE)
+AGREE_OR_DONT_KNOW = (*AGREE[:-1], "% Don't know", BASE)
+SATISFIED = ('% Very dissatisfied', '% Dissatisfied', '% Neither satisfied nor dissatisfied',
+             '% Satisfied', '% Very satisfied', BASE)
+HOW_OFTEN = ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)
+HOW_MANY_TIMES = ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)
+YES_NO = ('% Yes', '% No', BASE)
+YES_DEFINITELY = ('% Yes, definitely', '% Yes, to some extent', '% No', BASE)
+SCALES: dict[str, tuple[str, ...]] = {
+    "AGREE": AGREE, "AGREE_OR_DONT_KNOW": AGREE_OR_DONT_KNOW, "SATISFIED": SATISFIED,
+    "HOW_OFTEN": HOW_OFTEN, "HOW_MANY_TIMES": HOW_MANY_TIMES, "YES_NO": YES_NO,
+    "YES_DEFINITELY": YES_DEFINITELY,
+}
+
+
+def on_scale(labels: tuple[str, ...], *codes: str) -> tuple[Block, ...]:
+    """One block per question code, all with the same response ``labels``."""
+    return tuple((code, labels) for code in codes)
+
+
+def scores(*codes: str) -> tuple[Block, ...]:
+    """One score block per code: ``<code> - score``, then the base."""
+    return tuple((code, (f"{code} - score", BASE)) for code in codes)
+
+
+def _wrapped(head: str, items: list[str], tail: str, indent: int, width: int = 109) -> list[str]:
+    """``head`` + the items + ``tail`` on one line, or the items wrapped below ``head``."""
+    one = f"{' ' * indent}{head}{', '.join(items)}{tail}"
+    if len(one) <= width:
+        return [one]
+    lines, line = [], " " * (indent + 4)
+    for item in items:
+        if line.strip() and len(line) + len(item) + 2 > width:
+            lines.append(line)
+            line = " " * (indent + 4)
+        line += ("" if not line.strip() else " ") + item + ","
+    return [f"{' ' * indent}{head.rstrip()}", *lines, line, f"{' ' * indent}{tail}"]
+
+
+def layout_source(sheets: tuple[Sheet, ...], indent: int = 8) -> str:
+    """``sheets`` as the source of a :data:`LAYOUTS` entry: runs of questions on a named scale
+    as :func:`on_scale`, runs of score blocks as :func:`scores`."""
+    names = {labels: name for name, labels in SCALES.items()}
+    pad = " " * (indent + 4)
+
+    def kind(block: Block) -> str | None:
+        code, labels = block
+        return "scores" if labels == (f"{code} - score", BASE) else names.get(labels)
+
+    out: list[str] = []
+    for title, blocks in sheets:
+        out.append(f"{' ' * indent}({title!r}, (")
+        i = 0
+        while i < len(blocks):
+            k, j = kind(blocks[i]), i + 1
+            while k is not None and j < len(blocks) and kind(blocks[j]) == k:
+                j += 1
+            codes = [repr(code) for code, _ in blocks[i:j]]
+            if k == "scores":
+                out += _wrapped("*scores(", codes, "),", indent + 4)
+            elif k is not None and j - i > 1:
+                out += _wrapped(f"*on_scale({k}, ", codes, "),", indent + 4)
+            elif k is not None:
+                out.append(f"{pad}({codes[0]}, {k}),")
+            else:
+                code, labels = blocks[i]
+                items = ["BASE" if label == BASE else repr(label) for label in labels]
+                out += _wrapped(f"({code!r}, (", items, ")),", indent + 4)
+            i = j
+        out.append(f"{' ' * indent})),")
+    return "\n".join(out)
+
+
 LAYOUTS: dict[int, tuple[Sheet, ...]] = {
     2024: (
         ('YOUR JOB Q1-3', (
             ('Q1', ('% Yes, frequently', '% Yes, occasionally', '% No', BASE)),
-            ('Q2a', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q2b', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q2c', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q3a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3e', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3f', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3g', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3h', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q3i', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(HOW_OFTEN, 'Q2a', 'Q2b', 'Q2c'),
+            *on_scale(AGREE, 'Q3a', 'Q3b', 'Q3c', 'Q3d', 'Q3e', 'Q3f', 'Q3g', 'Q3h', 'Q3i'),
         )),
         ('YOUR JOB Q4-6', (
-            ('Q4a', (
-                '% Very dissatisfied', '% Dissatisfied', '% Neither satisfied nor dissatisfied',
-                '% Satisfied', '% Very satisfied', BASE,
-            )),
-            ('Q4b', (
-                '% Very dissatisfied', '% Dissatisfied', '% Neither satisfied nor dissatisfied',
-                '% Satisfied', '% Very satisfied', BASE,
-            )),
-            ('Q4c', (
-                '% Very dissatisfied', '% Dissatisfied', '% Neither satisfied nor dissatisfied',
-                '% Satisfied', '% Very satisfied', BASE,
-            )),
-            ('Q4d', (
-                '% Very dissatisfied', '% Dissatisfied', '% Neither satisfied nor dissatisfied',
-                '% Satisfied', '% Very satisfied', BASE,
-            )),
-            ('Q5a', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q5b', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q5c', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
+            *on_scale(SATISFIED, 'Q4a', 'Q4b', 'Q4c', 'Q4d'),
+            *on_scale(HOW_OFTEN, 'Q5a', 'Q5b', 'Q5c'),
             ('Q6a', (
                 '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
                 '% Strongly agree', '% Not applicable to me', BASE,
             )),
-            ('Q6b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q6c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q6d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(AGREE, 'Q6b', 'Q6c', 'Q6d'),
         )),
         ('YOUR TEAM Q7', (
-            ('Q7a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7e', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7f', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7g', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7h', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q7i', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(AGREE, 'Q7a', 'Q7b', 'Q7c', 'Q7d', 'Q7e', 'Q7f', 'Q7g', 'Q7h', 'Q7i'),
         )),
         ('PEOPLE IN YOUR ORGANISATION Q8', (
-            ('Q8a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q8b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q8c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q8d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(AGREE, 'Q8a', 'Q8b', 'Q8c', 'Q8d'),
         )),
         ('YOUR MANAGERS Q9', (
-            ('Q9a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9e', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9f', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9g', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9h', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q9i', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(AGREE, 'Q9a', 'Q9b', 'Q9c', 'Q9d', 'Q9e', 'Q9f', 'Q9g', 'Q9h', 'Q9i'),
         )),
         ('HEALTH WELLBEING SAFETY Q10-11', (
             ('Q10a', ('% Up to 29 hours', '% 30 or more hours', BASE)),
             ('Q10b', ('% 0 hours', '% Up to 5 hours', '% 6-10 hours', '% 11 or more hours', BASE)),
             ('Q10c', ('% 0 hours', '% Up to 5 hours', '% 6-10 hours', '% 11 or more hours', BASE)),
-            ('Q11a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q11b', ('% Yes', '% No', BASE)),
-            ('Q11c', ('% Yes', '% No', BASE)),
-            ('Q11d', ('% Yes', '% No', BASE)),
-            ('Q11e', ('% Yes', '% No', BASE)),
+            ('Q11a', AGREE),
+            *on_scale(YES_NO, 'Q11b', 'Q11c', 'Q11d', 'Q11e'),
         )),
         ('HEALTH WELLBEING SAFETY Q12', (
-            ('Q12a', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q12b', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q12c', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q12d', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q12e', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q12f', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
-            ('Q12g', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
+            *on_scale(HOW_OFTEN, 'Q12a', 'Q12b', 'Q12c', 'Q12d', 'Q12e', 'Q12f', 'Q12g'),
         )),
         ('HEALTH WELLBEING SAFETY Q13-14', (
-            ('Q13a', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
-            ('Q13b', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
-            ('Q13c', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
+            *on_scale(HOW_MANY_TIMES, 'Q13a', 'Q13b', 'Q13c'),
             ('Q13d', (
                 '% Yes, I reported it', '% Yes, a colleague reported it', '% No', "% Don't know",
                 '% Both a colleague and I reported it', '% Not applicable', BASE,
             )),
-            ('Q14a', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
-            ('Q14b', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
-            ('Q14c', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
+            *on_scale(HOW_MANY_TIMES, 'Q14a', 'Q14b', 'Q14c'),
             ('Q14d', (
                 '% Yes, I reported it', '% Yes, a colleague reported it', '% No', "% Don't know",
                 '% Both a colleague and I reported it', '% Not applicable', BASE,
@@ -267,8 +176,7 @@ LAYOUTS: dict[int, tuple[Sheet, ...]] = {
         )),
         ('HEALTH WELLBEING SAFETY Q15-17', (
             ('Q15', ('% Yes', '% No', "% Don't know", BASE)),
-            ('Q16a', ('% Yes', '% No', BASE)),
-            ('Q16b', ('% Yes', '% No', BASE)),
+            *on_scale(YES_NO, 'Q16a', 'Q16b'),
             ('Q16c_1', ('% Ethnic background', BASE)),
             ('Q16c_2', ('% Gender', BASE)),
             ('Q16c_3', ('% Religion', BASE)),
@@ -276,108 +184,25 @@ LAYOUTS: dict[int, tuple[Sheet, ...]] = {
             ('Q16c_5', ('% Disability', BASE)),
             ('Q16c_6', ('% Age', BASE)),
             ('Q16c_7', ('% Other', BASE)),
-            ('Q17a', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
-            ('Q17b', ('% Never', '% 1 to 2', '% 3 to 5', '% 6 to 10', '% More than 10', BASE)),
+            *on_scale(HOW_MANY_TIMES, 'Q17a', 'Q17b'),
         )),
         ('HEALTH WELLBEING SAFETY Q18-22', (
-            ('Q18', ('% Yes', '% No', BASE)),
-            ('Q19a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', "% Don't know", BASE,
-            )),
-            ('Q19b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', "% Don't know", BASE,
-            )),
-            ('Q19c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', "% Don't know", BASE,
-            )),
-            ('Q19d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', "% Don't know", BASE,
-            )),
-            ('Q20a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q20b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q21', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q22', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
+            ('Q18', YES_NO),
+            *on_scale(AGREE_OR_DONT_KNOW, 'Q19a', 'Q19b', 'Q19c', 'Q19d'),
+            *on_scale(AGREE, 'Q20a', 'Q20b', 'Q21'),
+            ('Q22', HOW_OFTEN),
         )),
         ('PERSONAL DEVELOPMENT Q23-24', (
             ('Q23a', ('% Yes', '% No', "% Can't remember", BASE)),
-            ('Q23b', ('% Yes, definitely', '% Yes, to some extent', '% No', BASE)),
-            ('Q23c', ('% Yes, definitely', '% Yes, to some extent', '% No', BASE)),
-            ('Q23d', ('% Yes, definitely', '% Yes, to some extent', '% No', BASE)),
-            ('Q24a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q24b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q24c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q24d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q24e', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(YES_DEFINITELY, 'Q23b', 'Q23c', 'Q23d'),
+            *on_scale(AGREE, 'Q24a', 'Q24b', 'Q24c', 'Q24d', 'Q24e'),
             ('Q24f', (
                 '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
                 '% Strongly agree', '% Not applicable', BASE,
             )),
         )),
         ('YOUR ORGANISATION Q25-26', (
-            ('Q25a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q25b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q25c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q25d', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q25e', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q25f', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q26a', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q26b', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
-            ('Q26c', (
-                '% Strongly disagree', '% Disagree', '% Neither agree nor disagree', '% Agree',
-                '% Strongly agree', BASE,
-            )),
+            *on_scale(AGREE, 'Q25a', 'Q25b', 'Q25c', 'Q25d', 'Q25e', 'Q25f', 'Q26a', 'Q26b', 'Q26c'),
             ('Q26d', (
                 '% I would want to move to another job within this organisation',
                 '% I would want to move to a job in a different NHS Trust/organisation',
@@ -419,11 +244,10 @@ LAYOUTS: dict[int, tuple[Sheet, ...]] = {
             )),
         )),
         ('BACKGROUND INFORMATION Q31-35', (
-            ('Q31a', ('% Yes', '% No', BASE)),
+            ('Q31a', YES_NO),
             ('Q31b', ('% Yes', '% No', '% No adjustment required', BASE)),
-            ('Q32a', ('% Yes', '% No', BASE)),
-            ('Q32b', ('% Yes', '% No', BASE)),
-            ('Q33', ('% Never', '% Rarely', '% Sometimes', '% Often', '% Always', BASE)),
+            *on_scale(YES_NO, 'Q32a', 'Q32b'),
+            ('Q33', HOW_OFTEN),
             ('Q34a', (
                 '% Less than 1 year', '% 1-2 years', '% 3-5 years', '% 6-10 years', '% 11-15 years',
                 '% More than 15 years', BASE,
@@ -455,43 +279,17 @@ LAYOUTS: dict[int, tuple[Sheet, ...]] = {
             )),
         )),
         ('PEOPLE PROMISE ELEMENTS', (
-            ('PP1', ('PP1 - score', BASE)),
-            ('PP1_1', ('PP1_1 - score', BASE)),
-            ('PP1_2', ('PP1_2 - score', BASE)),
-            ('PP1_3', ('PP1_3 - score', BASE)),
-            ('PP1_4', ('PP1_4 - score', BASE)),
-            ('PP2', ('PP2 - score', BASE)),
-            ('PP3', ('PP3 - score', BASE)),
-            ('PP3_1', ('PP3_1 - score', BASE)),
-            ('PP3_2', ('PP3_2 - score', BASE)),
-            ('PP4', ('PP4 - score', BASE)),
-            ('PP4_1', ('PP4_1 - score', BASE)),
-            ('PP4_2', ('PP4_2 - score', BASE)),
-            ('PP4_3', ('PP4_3 - score', BASE)),
-            ('PP5', ('PP5 - score', BASE)),
-            ('PP5_1', ('PP5_1 - score', BASE)),
-            ('PP5_2', ('PP5_2 - score', BASE)),
-            ('PP6', ('PP6 - score', BASE)),
-            ('PP6_1', ('PP6_1 - score', BASE)),
-            ('PP6_2', ('PP6_2 - score', BASE)),
-            ('PP7', ('PP7 - score', BASE)),
-            ('PP7_1', ('PP7_1 - score', BASE)),
-            ('PP7_2', ('PP7_2 - score', BASE)),
+            *scores(
+                'PP1', 'PP1_1', 'PP1_2', 'PP1_3', 'PP1_4', 'PP2', 'PP3', 'PP3_1', 'PP3_2', 'PP4', 'PP4_1',
+                'PP4_2', 'PP4_3', 'PP5', 'PP5_1', 'PP5_2', 'PP6', 'PP6_1', 'PP6_2', 'PP7', 'PP7_1', 'PP7_2',
+            ),
         )),
         ('THEMES', (
-            ('Staff Engagement', ('Staff Engagement - score', BASE)),
-            ('E_1', ('E_1 - score', BASE)),
-            ('E_2', ('E_2 - score', BASE)),
-            ('E_3', ('E_3 - score', BASE)),
-            ('Morale', ('Morale - score', BASE)),
-            ('M_1', ('M_1 - score', BASE)),
-            ('M_2', ('M_2 - score', BASE)),
-            ('M_3', ('M_3 - score', BASE)),
+            *scores('Staff Engagement', 'E_1', 'E_2', 'E_3', 'Morale', 'M_1', 'M_2', 'M_3'),
         )),
     ),
 }
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
-    for sheet in record_layout(Path(sys.argv[1])):
-        print(repr(sheet) + ",")
+    print(layout_source(record_layout(Path(sys.argv[1]))))

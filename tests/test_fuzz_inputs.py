@@ -26,12 +26,10 @@ from __future__ import annotations
 import csv
 import io
 import random
-import signal
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -49,12 +47,14 @@ from connectors import SOURCES
 from connectors.pay_csv import PayCsv
 from connectors.returns_layout import write_template
 from helpers import METRIC_HEADER, ORG_HEADER, current_rows, register_orgs, write_csv
+from test_bad_input_yaml_config import wall_clock_guard
 from test_import_nss import mini_nss
 from test_returns_xlsx import fill
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ORGS = ("SYT01", "SYT02", "Z9T01")
 SECONDS = 20  # per input: far above any real one here, far below a hang
+T = TypeVar("T")
 
 HOSTILE = st.sampled_from([
     "", " ", "-", "1e308", "1" * 400, "-5", "2,5", "1.5", "٣", "１２", "½", "NaN", "inf",
@@ -137,20 +137,6 @@ def damaged_text(draw: st.DrawFn, seed: bytes) -> tuple[bytes, int | None]:
 
 
 # ------------------------------------------------------------------------ the property
-@contextmanager
-def _within(seconds: int) -> Iterator[None]:
-    def hung(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"no answer within {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _clean_refusal(exc: ProblemsError, where: str) -> None:
     assert exc.problems, "a refusal names at least one problem"
     for p in exc.problems:
@@ -167,7 +153,7 @@ def _import_or_refuse(engine: Engine, source: Any, path: Path, data: bytes,
     path.write_bytes(data)
     before = store_counts(engine)
     try:
-        with _within(SECONDS):
+        with wall_clock_guard(SECONDS):
             result = run_import(engine, source, path, actor="fuzz", at=AT)
     except ProblemsError as exc:
         event("refused")
@@ -183,7 +169,7 @@ def _import_or_refuse(engine: Engine, source: Any, path: Path, data: bytes,
     known = {r.org_code for r in current_rows(engine)}
     assert result.status in ("imported", "unchanged", "restored")
     assert known <= set(ORGS) | {o for o in known if o.startswith(("GP", "ZZ"))}
-    with _within(SECONDS):
+    with wall_clock_guard(SECONDS):
         again = run_import(engine, source, path, actor="fuzz", at=AT)
     assert again.status == "unchanged", again
 
@@ -300,6 +286,36 @@ def test_a_damaged_workbook_is_refused_as_unreadable_or_where_it_is_wrong(
     _import_or_refuse(store, SOURCES[kind], tmp_path / f"{kind}.xlsx", raw, None)
 
 
+# ------------------------------------------------------------ YAML and TOML documents
+def _damaged_lines(data: st.DataObject, text: bytes, sep: bytes,
+                   hostile: st.SearchStrategy[bytes]) -> bytes:
+    """``text`` with one line's value (after ``sep``; without one, the whole line) replaced
+    by a hostile one, or damaged one to three times byte by byte."""
+    rng = random.Random(data.draw(st.integers(0, 2**32)))
+    if data.draw(st.booleans()):
+        lines = text.split(b"\n")
+        i = data.draw(st.integers(0, len(lines) - 1))
+        head, found, _ = lines[i].partition(sep)
+        lines[i] = head + found + data.draw(hostile) if found else data.draw(hostile)
+        return b"\n".join(lines)
+    for _ in range(data.draw(st.integers(1, 3))):
+        text = rng.choice(BYTE_DAMAGE)(text, rng)
+    return text
+
+
+def _loaded_or_refused(load: Callable[[], T], path: Path) -> T | None:
+    """What ``load`` returns, or None after checking its refusal is clean and names ``path``."""
+    try:
+        with wall_clock_guard(SECONDS):
+            loaded = load()
+    except ProblemsError as exc:
+        event("refused")
+        _clean_refusal(exc, str(path))
+        return None
+    event("loaded")
+    return loaded
+
+
 # ------------------------------------------------------------------ YAML rule packs
 PACK = b"""version: 1
 pack: fuzz
@@ -334,28 +350,11 @@ YAML_HOSTILE = st.sampled_from([
 @given(data=st.data())
 def test_a_damaged_rule_pack_is_refused_at_a_line_or_loads(tmp_path: Path,
                                                            data: st.DataObject) -> None:
-    rng = random.Random(data.draw(st.integers(0, 2**32)))
-    text = PACK
-    if data.draw(st.booleans()):
-        lines = text.split(b"\n")
-        i = data.draw(st.integers(0, len(lines) - 1))
-        head, sep, _ = lines[i].partition(b": ")
-        lines[i] = head + sep + data.draw(YAML_HOSTILE) if sep else data.draw(YAML_HOSTILE)
-        text = b"\n".join(lines)
-    else:
-        for _ in range(data.draw(st.integers(1, 3))):
-            text = rng.choice(BYTE_DAMAGE)(text, rng)
     path = tmp_path / "pack.yaml"
-    path.write_bytes(text)
-    try:
-        with _within(SECONDS):
-            packs = load_packs([path])
-    except ProblemsError as exc:
-        event("refused")
-        _clean_refusal(exc, str(path))
-        return
-    event("loaded")
-    assert all(r.id and r.metric for p in packs for r in p.rules)  # loaded whole
+    path.write_bytes(_damaged_lines(data, PACK, b": ", YAML_HOSTILE))
+    packs = _loaded_or_refused(lambda: load_packs([path]), path)
+    if packs is not None:
+        assert all(r.id and r.metric for p in packs for r in p.rules)  # loaded whole
 
 
 # ----------------------------------------------------------------------- config TOML
@@ -398,27 +397,9 @@ TOML_HOSTILE = st.sampled_from([
 @given(data=st.data())
 def test_a_damaged_config_is_refused_by_file_and_key_or_loads(tmp_path: Path,
                                                               data: st.DataObject) -> None:
-    rng = random.Random(data.draw(st.integers(0, 2**32)))
-    text = CONFIG
-    if data.draw(st.booleans()):
-        lines = text.split(b"\n")
-        i = data.draw(st.integers(0, len(lines) - 1))
-        head, sep, _ = lines[i].partition(b" = ")
-        lines[i] = head + sep + data.draw(TOML_HOSTILE) if sep else data.draw(TOML_HOSTILE)
-        text = b"\n".join(lines)
-    else:
-        for _ in range(data.draw(st.integers(1, 3))):
-            text = rng.choice(BYTE_DAMAGE)(text, rng)
     path = tmp_path / "config.toml"
-    path.write_bytes(text)
-    try:
-        with _within(SECONDS):
-            load_settings(path, env={})
-    except ProblemsError as exc:
-        event("refused")
-        _clean_refusal(exc, str(path))
-        return
-    event("loaded")
+    path.write_bytes(_damaged_lines(data, CONFIG, b" = ", TOML_HOSTILE))
+    _loaded_or_refused(lambda: load_settings(path, env={}), path)
 
 
 def test_the_seeds_themselves_are_valid(store: Engine, seeds: dict[str, bytes],
