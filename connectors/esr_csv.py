@@ -42,7 +42,6 @@ of staff, so a national extract of 1.4 million rows is aggregated in DuckDB's me
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -230,32 +229,36 @@ def _crowded(where: str, orgs: int) -> Problem:
 Counts = list[tuple[tuple[object, ...], int]]
 
 
-def _counter(counts: Counts) -> Counter[tuple[str, int, str, str]]:
-    out: Counter[tuple[str, int, str, str]] = Counter()
+def _by_scope(counts: Counts) -> dict[tuple[str, int, str], dict[str, int]]:
+    """(org, year, band or division) → group → head count, leaving out rows without one."""
+    out: dict[tuple[str, int, str], dict[str, int]] = {}
     for (org, year, key, group), n in counts:
         if key is not None:
-            out[(str(org), int(str(year)), str(key), str(group))] += n
+            cell = out.setdefault((str(org), int(str(year)), str(key)), {})
+            cell[str(group)] = cell.get(str(group), 0) + int(n)
     return out
 
 
 def _rows(metric: str, tallied: Counts, groups: tuple[str, ...]) -> list[ObservationRow]:
     """Head counts per band and overall, every group present (zeros included)."""
-    counts = _counter(tallied)
-    bands: dict[tuple[str, int], set[str]] = {}
-    for org, year, band, _ in counts:
-        bands.setdefault((org, year), set()).add(band)
+    bands = _by_scope(tallied)
+    trusts: dict[tuple[str, int], list[str]] = {}
+    for org, year, band in sorted(bands):
+        trusts.setdefault((org, year), []).append(band)
     out = []
-    for (org, year), present in sorted(bands.items()):
-        overall = {g: 0 for g in groups}
-        for band in sorted(present):
-            total = sum(counts[(org, year, band, g)] for g in groups)
+    for (org, year), present in trusts.items():
+        period = f"wres:{year}"
+        overall = dict.fromkeys(groups, 0)
+        for band in present:
+            cell = bands[(org, year, band)]
+            total = sum(cell.get(g, 0) for g in groups)
             for g in groups:
-                n = counts[(org, year, band, g)]
+                n = cell.get(g, 0)
                 overall[g] += n
-                out.append(ObservationRow(org, f"wres:{year}", metric, g, band, numerator=n,
+                out.append(ObservationRow(org, period, metric, g, band, numerator=n,
                                           denominator=total))
         total = sum(overall.values())
-        out.extend(ObservationRow(org, f"wres:{year}", metric, g, "overall", numerator=n,
+        out.extend(ObservationRow(org, period, metric, g, "overall", numerator=n,
                                   denominator=total) for g, n in overall.items())
     return out
 
@@ -263,11 +266,11 @@ def _rows(metric: str, tallied: Counts, groups: tuple[str, ...]) -> list[Observa
 def _division_rows(metric: str, tallied: Counts, groups: tuple[str, ...]
                    ) -> list[ObservationRow]:
     """Head counts per division (breakdown ``division:<name>``), every group present."""
-    counts = _counter(tallied)
     out: list[ObservationRow] = []
-    for org, year, division in sorted({(o, y, d) for o, y, d, _ in counts}):
-        total = sum(counts[(org, year, division, g)] for g in groups)
+    divisions = _by_scope(tallied)
+    for (org, year, division), cell in sorted(divisions.items()):
+        total = sum(cell.get(g, 0) for g in groups)
         out.extend(ObservationRow(org, f"wres:{year}", metric, g, f"division:{division}",
-                                  numerator=counts[(org, year, division, g)], denominator=total)
+                                  numerator=cell.get(g, 0), denominator=total)
                    for g in groups)
     return out

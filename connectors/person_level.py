@@ -49,9 +49,9 @@ from __future__ import annotations
 
 import csv
 import io
-import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -427,7 +427,8 @@ def tally(path: Path, extract: Extract) -> Tally:
     with raw:
         # UTF-16/32 and binary files are refused before DuckDB reads them; invalid UTF-8 is
         # found by DuckDB as it reads, and then located here (_not_utf8).
-        if _looks_binary(raw):
+        binary, mixed = _scan(raw)
+        if binary:
             out.problems = _not_utf8(path)
             return out
         header = read_header(open_regular(path))
@@ -443,8 +444,9 @@ def tally(path: Path, extract: Extract) -> Tally:
             return out
         plan = _plan(extract, header)
         out.columns = tuple(plan.read)
-        # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines).
-        with readable(raw, path) as text:
+        # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines);
+        # only a file that may mix them (_scan) is looked at again to tell.
+        with readable(raw, path) if mixed else nullcontext(raw) as text:
             source = _source(text, path)
             try:
                 with _connect(source) as con:
@@ -455,19 +457,30 @@ def tally(path: Path, extract: Extract) -> Tally:
     return out
 
 
-def _looks_binary(raw: BinaryIO) -> bool:
-    """Whether the file starts with a UTF-16 or UTF-32 byte-order mark or holds a NUL byte
-    anywhere (UTF-16 without a mark, binary data): one fast pass, nothing decoded."""
+def _scan(raw: BinaryIO) -> tuple[bool, bool]:
+    """One fast pass, nothing decoded: whether the file starts with a UTF-16 or UTF-32
+    byte-order mark or holds a NUL byte anywhere (UTF-16 without a mark, binary data), and
+    whether it may mix CRLF and LF line ends (a carriage return somewhere and a line feed
+    not after one somewhere), which :func:`connectors.csv_lines.readable` then decides. A
+    file without a carriage return costs one byte search a chunk."""
     raw.seek(0)
     first = True
+    has_cr = bare_lf = False
     while chunk := raw.read(1 << 22):
         if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
-            return True
+            return True, False
         first = False
         if b"\x00" in chunk:
-            return True
+            return True, False
+        if b"\r" not in chunk:
+            bare_lf = bare_lf or b"\n" in chunk
+        elif not (has_cr and bare_lf):
+            has_cr = True
+            # As crlf_and_lf counts; a chunk ending between the CR and LF of a CRLF only
+            # makes readable() look again, and it reads chunks that never split one.
+            bare_lf = bare_lf or chunk.count(b"\n") > chunk.count(b"\r")
     raw.seek(0)
-    return False
+    return False, has_cr and bare_lf
 
 
 def _not_utf8(path: Path) -> list[Problem]:
@@ -496,26 +509,35 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
     con.execute(f"CREATE TEMP TABLE distinct_values AS {plan.distinct_values()}")
     for name in plan.names:
         con.execute(f"CREATE TEMP TABLE v_{name} AS {plan.values(name)}")
-    if _one(con, "SELECT count(*) FROM reject_errors WHERE error_type = 'INVALID ENCODING'"):
+    # What refuses the file, in one query over the small tables: invalid UTF-8, malformed
+    # rows, and values or groups failing a check.
+    encoding, rejected, bad = con.execute(
+        "SELECT (SELECT count(*) FROM reject_errors WHERE error_type = 'INVALID ENCODING'), "
+        f"(SELECT count(DISTINCT line) FROM reject_errors WHERE NOT {_EMPTY}), "
+        "(SELECT count(*) FROM (" + " UNION ALL ".join(
+            [f"SELECT 1 FROM v_{n} WHERE fp_{n} <> 0 OR vp_{n} <> 0" for n in plan.names]
+            + [f"SELECT 1 FROM grouped WHERE side = 0 AND unread_max > "
+               f"{LIMITS.max_field_chars}"]) + "))").fetchall()[0]
+    if encoding:
         out.problems = _not_utf8(path)
         return
-    rejected = _one(con, f"SELECT count(DISTINCT line) FROM reject_errors WHERE NOT {_EMPTY}")
-    bad = _one(con, "SELECT count(*) FROM (" + " UNION ALL ".join(
-        [f"SELECT 1 FROM v_{n} WHERE fp_{n} <> 0 OR vp_{n} <> 0" for n in plan.names]
-        + [f"SELECT 1 FROM grouped WHERE side = 0 AND unread_max > {LIMITS.max_field_chars}"])
-        + ")")
     if rejected or bad:
-        out.problems = _locate(con, plan, rows_sql, path, rejected, bool(bad))
+        out.problems = _locate(con, plan, rows_sql, path, int(rejected), bool(bad))
         return
-    # Every key set and the total in one pass: GROUPING() tells the sets apart (a bit set
-    # per key left out; all bits for the total).
-    keys = list(dict.fromkeys(k for ks in plan.extract.counts for k in ks)) or ["n"]
+    _sums(con, plan, out)
+
+
+def _sums(con: duckdb.DuckDBPyConnection, plan: _Plan, out: Tally) -> None:
+    """Every key set's counts and the total, from the groups of a clean file, in one pass:
+    GROUPING() tells the sets apart (a bit set per key left out; all bits for the total)."""
+    counts = plan.extract.counts
+    keys = list(dict.fromkeys(k for ks in counts for k in ks)) or ["n"]
     sets = {sum(1 << (len(keys) - 1 - keys.index(k)) for k in keys if k not in ks): ks
-            for ks in plan.extract.counts}
-    where = {ks: operator.itemgetter(*(1 + keys.index(k) for k in ks)) for ks in sets.values()}
-    for ks in plan.extract.counts:
+            for ks in counts}
+    at = {ks: [1 + keys.index(k) for k in ks] for ks in counts}
+    for ks in counts:
         out.counts[ks] = []
-    grouping = "".join(f"({', '.join(ks)}), " for ks in plan.extract.counts)
+    grouping = "".join(f"({', '.join(ks)}), " for ks in counts)
     for row in con.execute(f"SELECT GROUPING({', '.join(keys)}), {', '.join(keys)}, sum(n) "
                            f"FROM ({plan.joined()}) GROUP BY GROUPING SETS ({grouping}()) "
                            "ORDER BY ALL").fetchall():
@@ -523,8 +545,8 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
         if not ks:
             out.rows = int(row[-1] or 0)
             continue
-        values = where[ks](row)
-        out.counts[ks].append((values if len(ks) > 1 else (values,), row[-1]))
+        out.counts[ks].append((tuple(row[i] for i in at[ks]), row[-1]))
+
 
 _EMPTY = "regexp_full_match(csv_line, '[\\r\\n]*(?:\"\"|)(?:,(?:\"\"|))*[\\r\\n]*')"
 """SQL: a rejected row holding no text at all (only commas and empty quotes), which is a
