@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from assurance.problems import Problem, ProblemsError
@@ -161,3 +161,45 @@ def session(engine: Engine, *, write: bool = False) -> Session:
     """
     bind = engine.execution_options(assurance_write=True) if write else engine
     return Session(bind, expire_on_commit=False)
+
+
+#: Rows below which an insert is left to SQLite's indexes as they are.
+_REBUILD_AT = 50_000
+#: The page cache (KiB) of a connection during a bulk load (SQLite's default is 2 MiB).
+_BULK_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def sqlite_bulk_load(conn: Connection, table: str, rows: int) -> Iterator[None]:
+    """Around a bulk insert of ``rows`` rows into ``table``, inside the caller's transaction.
+
+    On SQLite the connection gets a larger page cache for the insert, and when the rows at
+    least match those the table already holds (a first national load), the table's
+    secondary indexes are dropped and built again afterwards from their own stored
+    definitions: sorted once rather than grown row by row, about half the insert's cost.
+    Both happen in the transaction, so a failure leaves the indexes as they were, and
+    readers (WAL) see the old table and indexes until the commit. Durability settings are
+    untouched. Elsewhere nothing is done.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    quoted = conn.dialect.identifier_preparer.quote
+    indexes: list[tuple[str, str]] = []
+    if rows >= _REBUILD_AT:
+        # Rows are never deleted, so the largest row id is about how many the table holds.
+        held = conn.exec_driver_sql(f"SELECT max(rowid) FROM {quoted(table)}").scalar() or 0
+        if rows >= held:
+            indexes = [(str(name), str(sql)) for name, sql in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL ORDER BY name", (table,))]
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
+    try:
+        for name, _ in indexes:
+            conn.exec_driver_sql(f"DROP INDEX {quoted(name)}")
+        yield
+        for _, sql in indexes:
+            conn.exec_driver_sql(sql)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache or -2000)}")

@@ -3,19 +3,22 @@ larger than their totals, percentages in range, and the groups of a share splitt
 
 :func:`assurance.ingest.run_import` runs them on every file before anything is stored; rule
 test cases (:mod:`assurance.engine.cases`) run :func:`check_figure` on their observations.
+
+Both have a set-wise form for a whole file held as columns (:func:`figures_pass`,
+:func:`partitions_pass`): each distinct combination of what a check reads is checked once, and
+only a file they do not pass is checked figure by figure, for the located messages.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import compress, repeat
+from operator import gt, is_, not_
 
 from assurance.catalogue import Catalogue
+from assurance.figure_columns import FigureColumns, ObservationRow, pick
 from assurance.problems import Problem
-
-if TYPE_CHECKING:
-    from assurance.ingest import ObservationRow
 
 COUNT_KINDS = {"share", "relative_likelihood", "representation_gap", "monthly_rate", "count"}
 PERCENT_KINDS = {"group_percent", "percent", "survey_response"}
@@ -110,3 +113,90 @@ def _band(metric: str, breakdown: str, org: str, period: str) -> str:
 
 def _lines(rows: list[ObservationRow]) -> str:
     return ", ".join(str(r.line) for r in rows if r.line is not None)
+
+
+_LOW, _HIGH = -(1 << 62), 1 << 62
+
+
+def counts_over(numerators: Sequence[int | None], denominators: Sequence[int | None]) -> bool:
+    """Whether any row's numerator is larger than its denominator (``num > den >= 0``, both
+    given), compared in bulk: each distinct count is mapped once to a key that a blank
+    numerator never exceeds and a blank or negative denominator never falls below."""
+    num_key = {n: _LOW if n is None else n for n in set(numerators)}
+    den_key = {d: _HIGH if d is None or d < 0 else d for d in set(denominators)}
+    return any(map(gt, map(num_key.__getitem__, numerators),
+                   map(den_key.__getitem__, denominators)))
+
+
+def figures_pass(figures: FigureColumns, kinds: Mapping[str, str]) -> bool:
+    """Whether :func:`check_figure` finds nothing wrong with any of the figures (``kinds``:
+    metric id → kind; a metric not in it is not checked, as in the import).
+
+    The counts' checks read the counts alone (negative, numerator over denominator: every
+    distinct count and each row's pair compared in bulk); the rest reads only the metric,
+    the suppression, the value and whether each count is given, so one representative
+    figure of each distinct combination of those is checked.
+    """
+    nums, dens = set(figures.numerator), set(figures.denominator)
+    if any(n is not None and n < 0 for n in nums) or any(d is not None and d < 0 for d in dens):
+        return False
+    if counts_over(figures.numerator, figures.denominator):
+        return False
+    combos = set(zip(figures.metric, figures.suppressed, figures.value,
+                     map(is_, figures.numerator, repeat(None)),
+                     map(is_, figures.denominator, repeat(None)), strict=False))
+    for metric, suppressed, value, no_num, no_den in combos:
+        kind = kinds.get(metric)
+        if kind is not None and check_figure(ObservationRow(
+                "", "", metric, value=value, numerator=None if no_num else 0,
+                denominator=None if no_den else 0, suppressed=suppressed), kind, ""):
+            return False
+    return True
+
+
+def partitions_pass(figures: FigureColumns, cat: Catalogue) -> bool:
+    """Whether :func:`check_partitions` finds nothing wrong, computed over the columns: one
+    total per band, the numerators summed per band, and the groups of a band that does not
+    add up collected only for such bands."""
+    partitioned = {m_id for m_id, m in cat.metrics.items() if m.kind in PARTITION_KINDS}
+    at = list(compress(range(len(figures)),
+                       map(bool.__and__, map(partitioned.__contains__, figures.metric),
+                           map(not_, figures.suppressed))))
+    if not at:
+        return True
+    whole = len(at) == len(figures)
+
+    def column(values: object) -> list[object]:
+        return values if whole else pick(values, at)  # type: ignore[arg-type,return-value]
+
+    orgs, periods, metrics = column(figures.org_code), column(figures.period_key), \
+        column(figures.metric)
+    breakdowns, dens = column(figures.breakdown), column(figures.denominator)
+    with_total = set(zip(orgs, periods, metrics, breakdowns, dens, strict=True))
+    total = {t[:4]: t[4] for t in with_total}
+    if len(total) != len(with_total):
+        return False  # a band whose groups give different totals
+    sums = dict.fromkeys(total, 0)
+    for band, num in zip(zip(orgs, periods, metrics, breakdowns, strict=True),
+                         column(figures.numerator), strict=True):
+        sums[band] += num or 0  # type: ignore[operator]
+    short: dict[tuple[object, ...], set[object]] = {}
+    for band, added in sums.items():
+        t = total[band]
+        if t is None or added == t:
+            continue
+        if added > t:  # type: ignore[operator]
+            return False
+        short[band] = set()
+    if not short:
+        return True
+    for band, group in zip(zip(orgs, periods, metrics, breakdowns, strict=True),
+                           column(figures.group), strict=True):
+        if band in short:
+            short[band].add(group)
+    for short_band, groups in short.items():
+        characteristic = cat.metrics[str(short_band[2])].characteristic
+        every = set(cat.characteristics.get(characteristic or "", {}).get("groups", {}))
+        if every and groups >= every:
+            return False
+    return True

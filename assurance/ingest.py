@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -50,29 +50,15 @@ from sqlmodel import Session, col, select
 from assurance import audit
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.db import session as open_session
-from assurance.figure_checks import check_figure, check_partitions
+from assurance.db import sqlite_bulk_load
+from assurance.figure_checks import check_figure, check_partitions, figures_pass, partitions_pass
+from assurance.figure_columns import FigureColumns, FigureKey, pick
+from assurance.figure_columns import ObservationRow as ObservationRow
 from assurance.lineage import OWN, Lineage, is_published, lineage_of, scope_of
 from assurance.models import AuditEvent, AuditHead, Import, Observation, Organisation, Period, SurveyQuestion
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import cap_problems, require_file
-
-
-@dataclass(frozen=True, slots=True)
-class ObservationRow:
-    """One figure parsed from a file, with where it came from (for error messages)."""
-
-    org_code: str
-    period_key: str
-    metric: str
-    group: str = "all"
-    breakdown: str = ""
-    value: float | None = None
-    numerator: int | None = None
-    denominator: int | None = None
-    suppressed: bool = False
-    note: str | None = None
-    line: int | None = None
 
 
 @dataclass
@@ -81,6 +67,9 @@ class Parsed:
 
     rows_read: int = 0
     observations: list[ObservationRow] = field(default_factory=list)
+    #: The figures as columns, for a source that reads them so (then ``observations`` is
+    #: empty); :func:`run_import` takes either.
+    figures: FigureColumns | None = None
     organisations: list[Organisation] = field(default_factory=list)
     questions: list[SurveyQuestion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -185,33 +174,19 @@ def run_import(
     # current, which only its figures can tell (a later copy may have changed any of them).
     cat = load_catalogue()
     parsed = source.parse(path, ParseContext(cat, known, ethnicity_map or {}))
+    figures = (parsed.figures if parsed.figures is not None
+               else FigureColumns.from_rows(parsed.observations))
     problems = list(parsed.problems)
     lineage = lineage_of(source.name)
     defined = known | {o.code for o in parsed.organisations}
-    kinds = {m_id: m.kind for m_id, m in cat.metrics.items()}
-    # The file's figures by key, first row first: both the duplicate check and the plan.
-    incoming: dict[FigureKey, ObservationRow] = {}
-    for row in parsed.observations:
-        if row.org_code not in defined:
-            problems.append(Problem(where, f"unknown organisation code {row.org_code!r}; "
-                                    "register it first (assurance orgs import)", row.line,
-                                    "org_code"))
-        kind = kinds.get(row.metric)
-        if kind is not None:
-            problems.extend(check_figure(row, kind, where))
-        if is_published(row.breakdown) != lineage.published or (
-                lineage.published and row.breakdown != lineage.breakdown):
-            problems.append(_lineage_problem(row, lineage, where))
-        key = (row.org_code, row.period_key, row.metric, row.group, row.breakdown)
-        first = incoming.setdefault(key, row)
-        if first is not row:
-            problems.append(Problem(where, f"duplicate figure for {'/'.join(key)} "
-                                    f"(first on row {first.line})", row.line))
-    problems.extend(check_partitions(parsed.observations, cat, where))
+    if problems or not _figures_pass(figures, cat, defined, lineage):
+        # Something is wrong (or the source found something): each figure is checked on its
+        # own, for messages naming its row and column.
+        problems.extend(_figure_problems(figures.rows(), cat, defined, lineage, where))
     if problems:
         raise ProblemsError(cap_problems(sorted(problems, key=lambda p: (p.where, p.line or 0)),
                                          where))
-    if not parsed.observations and not parsed.organisations:
+    if not len(figures) and not parsed.organisations:
         raise ProblemsError([Problem(where, "no data rows found; expected "
                                      + source.description)])
 
@@ -220,7 +195,8 @@ def run_import(
         # store is compared (on SQLite the write session's lock already does this), so two
         # imports cannot both make a figure current.
         s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one_or_none()
-        plan = _plan(s, incoming, parsed.supersede, restoring=prior is not None,
+        scopes = _scopes(figures, lineage)
+        plan = _plan(s, figures, scopes, parsed.supersede, restoring=prior is not None,
                      lineage=lineage)
         if prior is not None and prior.id is not None:
             if not plan.insert and not plan.supersede:
@@ -229,11 +205,11 @@ def run_import(
                     0, f"identical to import #{prior.id} of {prior.imported_at:%Y-%m-%d %H:%M}; "
                     "every figure in it is current; nothing new stored",
                     unchanged=plan.unchanged)
-            return _restore(s, prior, plan, path, actor=actor, at=at)
+            return _restore(s, prior, plan, figures, scopes, path, actor=actor, at=at)
         for org in parsed.organisations:
             _register(s, org)
         existing_periods = set(s.exec(select(Period.key)).all())
-        for p in _period_rows({r.period_key for r in parsed.observations} - existing_periods):
+        for p in _period_rows(set(figures.period_key) - existing_periods):
             s.add(p)
         for q in parsed.questions:
             old = s.exec(select(SurveyQuestion).where(SurveyQuestion.survey_year == q.survey_year,
@@ -244,7 +220,7 @@ def run_import(
                 old.text, old.sheet, old.responses = q.text, q.sheet, q.responses
         superseded = len(plan.supersede)
         batch = Import(source=source.name, filename=path.name, sha256=sha,
-                       rows_read=parsed.rows_read, observations=len(parsed.observations),
+                       rows_read=parsed.rows_read, observations=len(figures),
                        superseded_observations=superseded,
                        importer_version=source.version, imported_at=at,
                        imported_by=actor, note=_note(parsed.note, plan)
@@ -252,27 +228,73 @@ def run_import(
         s.add(batch)
         s.flush()
         assert batch.id is not None
-        _write(s, plan, batch.id)
+        _write(s, plan, batch.id, figures, scopes)
         audit.append(s, at=at, actor=actor, action="import", subject=f"import:{batch.id}",
                      details={"source": source.name, "file": path.name, "sha256": sha,
                               "rows": parsed.rows_read,
-                              "observations": len(parsed.observations),
+                              "observations": len(figures),
                               "superseded": superseded, "new": plan.new,
                               "changed": plan.changed, "unchanged": plan.unchanged,
                               "organisations": len(parsed.organisations)})
         import_id = batch.id
-    msg = (f"imported {len(parsed.observations):,} figures from {parsed.rows_read:,} rows"
+    msg = (f"imported {len(figures):,} figures from {parsed.rows_read:,} rows"
            + (f", superseding {superseded:,} earlier figures" if superseded else "")
            + (f", {len(parsed.organisations)} organisations" if parsed.organisations else ""))
     if parsed.supersede == "figure" and (plan.changed or plan.unchanged):
         msg += (f" ({plan.new:,} new, {plan.changed:,} changed, {plan.unchanged:,} unchanged "
                 "and still attributed to the import they came from)")
     return ImportResult(import_id, "imported", source.name, path.name, sha, parsed.rows_read,
-                        len(parsed.observations), superseded, len(parsed.organisations), msg,
+                        len(figures), superseded, len(parsed.organisations), msg,
                         new=plan.new, changed=plan.changed, unchanged=plan.unchanged)
 
 
-FigureKey = tuple[str, str, str, str, str]
+def _figures_pass(figures: FigureColumns, cat: Catalogue, defined: frozenset[str],
+                  lineage: Lineage) -> bool:
+    """Whether :func:`_figure_problems` finds nothing, judged over the columns' distinct
+    values (a national file in well under a second)."""
+    return (set(figures.org_code) <= defined
+            and not any(_lineage_refuses(b, lineage) for b in set(figures.breakdown))
+            and len(set(figures.keys())) == len(figures)
+            and figures_pass(figures, {m_id: m.kind for m_id, m in cat.metrics.items()})
+            and partitions_pass(figures, cat))
+
+
+def _figure_problems(rows: list[ObservationRow], cat: Catalogue, defined: frozenset[str],
+                     lineage: Lineage, where: str) -> list[Problem]:
+    """Every problem of the figures, each located by its row and column."""
+    problems: list[Problem] = []
+    kinds = {m_id: m.kind for m_id, m in cat.metrics.items()}
+    first_of: dict[FigureKey, ObservationRow] = {}
+    for row in rows:
+        if row.org_code not in defined:
+            problems.append(Problem(where, f"unknown organisation code {row.org_code!r}; "
+                                    "register it first (assurance orgs import)", row.line,
+                                    "org_code"))
+        kind = kinds.get(row.metric)
+        if kind is not None:
+            problems.extend(check_figure(row, kind, where))
+        if _lineage_refuses(row.breakdown, lineage):
+            problems.append(_lineage_problem(row, lineage, where))
+        key = (row.org_code, row.period_key, row.metric, row.group, row.breakdown)
+        first = first_of.setdefault(key, row)
+        if first is not row:
+            problems.append(Problem(where, f"duplicate figure for {'/'.join(key)} "
+                                    f"(first on row {first.line})", row.line))
+    problems.extend(check_partitions(rows, cat, where))
+    return problems
+
+
+def _lineage_refuses(breakdown: str, lineage: Lineage) -> bool:
+    return is_published(breakdown) != lineage.published or (
+        lineage.published and breakdown != lineage.breakdown)
+
+
+def _scopes(figures: FigureColumns, lineage: Lineage) -> list[str]:
+    """Each figure's :func:`assurance.lineage.scope_of`, one string per distinct scope."""
+    of = {k: scope_of(*k, lineage) for k in set(zip(figures.org_code, figures.period_key,
+                                                    figures.metric, strict=True))}
+    return list(map(of.__getitem__, zip(figures.org_code, figures.period_key, figures.metric,
+                                        strict=True)))
 
 
 @dataclass(frozen=True)
@@ -313,7 +335,8 @@ def _same(new: ObservationRow, old: ObservationRow | _Current) -> bool:
 class _Plan:
     """What an import changes: rows to add, current rows to supersede, and the counts."""
 
-    insert: list[ObservationRow] = field(default_factory=list)
+    #: The file's figures to add, by position (``range(len(figures))``: all of them).
+    insert: Sequence[int] = ()
     supersede: list[int] = field(default_factory=list)
     new: int = 0
     changed: int = 0
@@ -335,10 +358,10 @@ def _lineage_problem(row: ObservationRow, lineage: Lineage, where: str) -> Probl
                    "another breakdown", row.line, "breakdown")
 
 
-def _plan(s: Session, incoming: dict[FigureKey, ObservationRow], mode: str, *,
+def _plan(s: Session, figures: FigureColumns, scopes: list[str], mode: str, *,
           restoring: bool, lineage: Lineage = OWN) -> _Plan:
-    """Compare the file's figures (by key, in file order) with the current ones in the scopes
-    it covers.
+    """Compare the file's figures (in file order, no key twice) with the current ones in the
+    scopes it covers (``scopes``: each figure's).
 
     In ``"figure"`` mode, and when an earlier file is imported again in either mode, only
     figures that differ are written. A new file in ``"scope"`` mode replaces each covered scope
@@ -346,40 +369,50 @@ def _plan(s: Session, incoming: dict[FigureKey, ObservationRow], mode: str, *,
     covered: figures another kind of source stored are never compared or superseded.
     """
     plan = _Plan(lineage=lineage)
-    if not incoming:
+    n = len(figures)
+    if not n:
         return plan
-    scopes = {scope_of(k[0], k[1], k[2], lineage) for k in incoming}
+    covered = set(scopes)
     # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
     columns = [col(getattr(Observation, name)) for name in _Current.__dataclass_fields__]
     stmt = sa_select(*columns).where(
         col(Observation.current).is_(True),
-        col(Observation.period_key).in_(sorted({k[1] for k in incoming})),
-        col(Observation.metric).in_(sorted({k[2] for k in incoming})))
+        col(Observation.period_key).in_(sorted(set(figures.period_key))),
+        col(Observation.metric).in_(sorted(set(figures.metric))))
     current: dict[str, list[_Current]] = {}
     for row in s.execute(stmt):
         o = _Current(*row)
-        if o.scope in scopes:
+        if o.scope in covered:
             current.setdefault(o.scope, []).append(o)
-    same: set[FigureKey] = set()
+    if not current:  # nothing to compare with (a first load): every figure is new
+        plan.new, plan.insert = n, range(n)
+        return plan
+    keys = list(figures.keys())
+    index = dict(zip(keys, range(n), strict=True))
+    mine: dict[str, list[int]] = {}
+    if mode == "scope":
+        for i, scope in enumerate(scopes):
+            if scope in current:
+                mine.setdefault(scope, []).append(i)
+    same: set[int] = set()
     for scope, olds in current.items():
         keyed = {(o.org_code, o.period_key, o.metric, o.group, o.breakdown): o for o in olds}
-        differs = [k for k, o in keyed.items()
-                   if k not in incoming or not _same(incoming[k], o)]
-        theirs = [k for k in incoming if scope_of(k[0], k[1], k[2], lineage) == scope] if (
-            mode == "scope") else []
+        matches = {k for k, o in keyed.items()
+                   if (at := index.get(k)) is not None and _same(figures.row(at), o)}
+        theirs = mine.get(scope, [])
         if mode == "scope" and not restoring:
             replace_all = True
         elif mode == "scope":  # an earlier file again: a scope is whole or restored whole
-            replace_all = bool(differs) or any(k not in keyed for k in theirs)
+            replace_all = len(matches) < len(keyed) or any(keys[i] not in keyed for i in theirs)
         else:
             replace_all = False
         for k, o in keyed.items():
-            if k in incoming and _same(incoming[k], o):
+            if k in matches:
                 plan.unchanged += 1
                 if not replace_all:
-                    same.add(k)
+                    same.add(index[k])
                     continue
-            elif k in incoming:
+            elif k in index:
                 plan.changed += 1
             else:
                 plan.withdrawn += 1
@@ -388,8 +421,8 @@ def _plan(s: Session, incoming: dict[FigureKey, ObservationRow], mode: str, *,
             same.update(theirs)
     had = {(o.org_code, o.period_key, o.metric, o.group, o.breakdown)
            for olds in current.values() for o in olds}
-    plan.new = sum(1 for k in incoming if k not in had)
-    plan.insert = [r for k, r in incoming.items() if k not in same]
+    plan.new = sum(1 for k in keys if k not in had)
+    plan.insert = [i for i in range(n) if i not in same]
     return plan
 
 
@@ -407,7 +440,8 @@ def _note(note: str | None, plan: _Plan) -> str:
     return f"{note}; {counts}" if note else counts
 
 
-def _write(s: Session, plan: _Plan, import_id: int) -> None:
+def _write(s: Session, plan: _Plan, import_id: int, figures: FigureColumns,
+           scopes: list[str]) -> None:
     """Supersede first, then add: at no moment are two figures current for one key."""
     table = _OBSERVATION
     for i in range(0, len(plan.supersede), _SUPERSEDE_CHUNK):
@@ -415,7 +449,7 @@ def _write(s: Session, plan: _Plan, import_id: int) -> None:
                   .where(table.c.id.in_(plan.supersede[i:i + _SUPERSEDE_CHUNK]))
                   .values(current=False, superseded_by=import_id))
     if plan.insert:
-        _insert(s, plan.insert, import_id, plan.lineage)
+        _insert(s, figures, scopes, plan.insert, import_id)
 
 
 #: The table itself, for Core statements (no ORM objects or ORM-enabled statements).
@@ -423,8 +457,7 @@ _OBSERVATION: Table = Observation.__table__  # type: ignore[attr-defined]
 #: Ids per ``UPDATE … WHERE id IN (…)``: well inside SQLite's 32,766 and PostgreSQL's 65,535
 #: bound parameters a statement.
 _SUPERSEDE_CHUNK = 5_000
-#: Rows per ``executemany`` on SQLite: the file's figures are held once, as ObservationRows,
-#: and only one batch of them at a time as the driver's parameter tuples.
+#: Rows per ``executemany`` through SQLAlchemy (a database other than SQLite or PostgreSQL).
 _INSERT_BATCH = 10_000
 #: The columns an import writes, in the order of :func:`_values`.
 _COLUMNS = ("import_id", "org_code", "period_key", "metric", "group", "breakdown", "value",
@@ -432,22 +465,29 @@ _COLUMNS = ("import_id", "org_code", "period_key", "metric", "group", "breakdown
             "superseded_by")
 
 
-def _values(rows: Iterable[ObservationRow], import_id: int, lineage: Lineage
+def _values(figures: FigureColumns, scopes: list[str], at: Sequence[int], import_id: int
             ) -> Iterator[tuple[object, ...]]:
-    for r in rows:
-        yield (import_id, r.org_code, r.period_key, r.metric, r.group, r.breakdown, r.value,
-               r.numerator, r.denominator, r.suppressed, r.note,
-               scope_of(r.org_code, r.period_key, r.metric, lineage), True, None)
+    """The stored rows of the figures at ``at``, as tuples zipped from the columns (no Python
+    code runs per row)."""
+    columns: list[Sequence[object]] = [
+        figures.org_code, figures.period_key, figures.metric, figures.group, figures.breakdown,
+        figures.value, figures.numerator, figures.denominator, figures.suppressed,
+        figures.note, scopes]
+    if not (isinstance(at, range) and at == range(len(figures))):
+        columns = [pick(c, at) for c in columns]
+    n = len(at)
+    return zip(repeat(import_id, n), *columns, repeat(True, n), repeat(None, n), strict=True)
 
 
-def _insert(s: Session, rows: list[ObservationRow], import_id: int,
-            lineage: Lineage = OWN) -> None:
-    """Add current figures in bulk, in the import's transaction: PostgreSQL through psycopg
-    takes them as one ``COPY`` stream; SQLite as ``executemany`` batches of plain tuples (no
-    ORM objects, no per-row parameter dictionaries); any other database through SQLAlchemy
-    Core's ``executemany``."""
+def _insert(s: Session, figures: FigureColumns, scopes: list[str], at: Sequence[int],
+            import_id: int) -> None:
+    """Add the figures at ``at`` as current, in bulk, in the import's transaction: PostgreSQL
+    through psycopg takes them as one ``COPY`` stream; SQLite as one ``executemany`` fed
+    tuples straight from the columns (see :func:`assurance.db.sqlite_bulk_load`); any other
+    database through SQLAlchemy Core's ``executemany``."""
     conn = s.connection()
     table = _OBSERVATION
+    rows = _values(figures, scopes, at, import_id)
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         quote = conn.dialect.identifier_preparer.quote
         names = ", ".join(quote(c) for c in _COLUMNS)
@@ -455,25 +495,28 @@ def _insert(s: Session, rows: list[ObservationRow], import_id: int,
         assert raw is not None
         with raw.cursor() as cur, cur.copy(
                 f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for row in _values(rows, import_id, lineage):
+            for row in rows:
                 copy.write_row(row)
         return
     compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
-    positional = compiled.positional and tuple(compiled.positiontup or ()) == _COLUMNS
-    pending = _values(rows, import_id, lineage)
-    while batch := list(islice(pending, _INSERT_BATCH)):
-        if positional:
-            conn.exec_driver_sql(str(compiled), batch)
-        else:
-            conn.execute(insert(table), [dict(zip(_COLUMNS, v, strict=True)) for v in batch])
+    if conn.dialect.name == "sqlite" and tuple(compiled.positiontup or ()) == _COLUMNS:
+        with sqlite_bulk_load(conn, table.name, len(at)):
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.executemany(str(compiled), rows)
+            finally:
+                cursor.close()
+        return
+    while batch := list(islice(rows, _INSERT_BATCH)):
+        conn.execute(insert(table), [dict(zip(_COLUMNS, v, strict=True)) for v in batch])
 
 
-def _restore(s: Session, prior: Import, plan: _Plan, path: Path, *, actor: str,
-             at: datetime) -> ImportResult:
+def _restore(s: Session, prior: Import, plan: _Plan, figures: FigureColumns,
+             scopes: list[str], path: Path, *, actor: str, at: datetime) -> ImportResult:
     """Make an earlier file's figures current again, attributed to the import that first
     stored them (the same file cannot be a second import: one import per source and SHA)."""
     assert prior.id is not None
-    _write(s, plan, prior.id)
+    _write(s, plan, prior.id, figures, scopes)
     restored = len(plan.insert)
     audit.append(s, at=at, actor=actor, action="import_restore", subject=f"import:{prior.id}",
                  details={"source": prior.source, "file": path.name, "sha256": prior.sha256,

@@ -22,15 +22,17 @@ are ASCII and may not start like a spreadsheet formula.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from collections.abc import Sequence
 from pathlib import Path
 
 from assurance.catalogue import Catalogue
-from assurance.ingest import ObservationRow, ParseContext, Parsed
+from assurance.figure_checks import counts_over
+from assurance.figure_columns import FigureColumns
+from assurance.ingest import ParseContext, Parsed
 from assurance.periods import PERIOD_FORMS, parse_period_key
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import InputError, check_identifier, check_ods_code
-from connectors.tabular import CellError, parse_count, parse_number, read_csv_rows
+from connectors.tabular import CellError, parse_count, parse_number, read_csv_columns
 
 REQUIRED = ("org_code", "period", "metric")
 OPTIONAL = ("group", "breakdown", "numerator", "denominator", "value", "note")
@@ -49,11 +51,12 @@ class MetricsCsv:
     Each row is checked whole (metric, period kind, group, counts) so that every problem in
     it is reported at once; a row with any problem stores nothing.
 
-    Every check depends on a cell's text alone, or on the four identifier cells together, so
-    each distinct text is checked once per file and its verdict (value or message) reused:
-    a national file repeats 215 organisation codes, a few dozen metrics and a few thousand
-    counts across hundreds of thousands of rows. The rows also share the checked strings and
-    numbers rather than holding copies.
+    Every check depends on a cell's text alone, or on the four identifier cells together, or
+    (numerator over denominator) on the two counts, so the file is read as columns and each
+    distinct text (or combination) is checked once: a national file repeats 215 organisation
+    codes, a few dozen metrics and a few thousand counts across hundreds of thousands of rows.
+    The figures share the checked strings and numbers rather than holding copies. Only a file
+    with a problem is walked row by row, to name each bad cell's row and column.
     """
 
     name = "metrics_csv"
@@ -62,55 +65,82 @@ class MetricsCsv:
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
         out = Parsed()
-        where = str(path)
-        rows = read_csv_rows(path, REQUIRED, OPTIONAL, out.problems)
-        first = next(rows, None)
-        if first is None:
+        data = read_csv_columns(path, REQUIRED, OPTIONAL, out.problems)
+        if data is None:
             return out
-        at = {h: i for i, h in enumerate(first[1])}
-        absent = any(c not in at for c in COLUMNS)
-        # An absent optional column reads as the blank cell appended to each row (index -1).
-        cells_of = itemgetter(*(at.get(c, -1) for c in COLUMNS))
-        identifiers: dict[tuple[str, str, str, str], Identifiers] = {}
-        orgs: dict[str, tuple[str, str | None]] = {}
-        counts: dict[str, tuple[int | None, str | None]] = {}
-        values: dict[str, tuple[float | None, str | None]] = {}
-        observations = out.observations
-        for line, cells in rows:
-            out.rows_read += 1
-            if absent:
-                cells.append("")
-            org_text, period_text, metric_text, group_text, breakdown_text, num_text, \
-                den_text, value_text, note = cells_of(cells)
-            key = (metric_text, period_text, group_text, breakdown_text)
-            ids = identifiers.get(key)
-            if ids is None:
-                ids = identifiers[key] = _identifiers(ctx.catalogue, *key)
-            found, metric_id, period_key, group, breakdown = ids
-            num, num_bad = counts.get(num_text) or counts.setdefault(num_text, _count(num_text))
-            den, den_bad = counts.get(den_text) or counts.setdefault(den_text, _count(den_text))
-            val, val_bad = (values.get(value_text)
-                            or values.setdefault(value_text, _number(value_text)))
-            org_code, org_bad = orgs.get(org_text) or orgs.setdefault(org_text, _org(org_text))
-            if (found or num_bad or den_bad or val_bad or org_bad
-                    or (num is not None and den is not None and num > den >= 0)):
-                row_problems = [Problem(where, msg, line, col) for col, msg in found]
-                for col, msg in (("numerator", num_bad), ("denominator", den_bad),
-                                 ("value", val_bad), ("org_code", org_bad)):
-                    if msg is not None:
-                        row_problems.append(Problem(where, msg, line, col))
-                if num is not None and den is not None and num > den >= 0:
-                    row_problems.append(Problem(
-                        where, f"numerator {num} is larger than denominator {den}; expected "
-                        "at most the denominator (a group cannot have more events than people)",
-                        line, "numerator"))
-                out.problems.extend(row_problems)
-                continue
-            assert period_key is not None  # an unreadable period is one of ``found``
-            observations.append(ObservationRow(
-                org_code, period_key, metric_id, group, breakdown, val, num, den,
-                note=note or None, line=line))
+        n = out.rows_read = len(data.lines)
+        at = {h: i for i, h in enumerate(data.header)}
+        blank = [""] * n  # an absent optional column reads as blank cells
+        texts = [data.columns[at[c]] if c in at else blank for c in COLUMNS]
+        org_t, period_t, metric_t, group_t, breakdown_t, num_t, den_t, value_t, note_t = texts
+        identifiers = {key: _identifiers(ctx.catalogue, *key)
+                       for key in set(zip(metric_t, period_t, group_t, breakdown_t, strict=True))}
+        orgs = {t: _org(t) for t in set(org_t)}
+        counts = {t: _count(t) for t in set(num_t) | set(den_t)}
+        values = {t: _number(t) for t in set(value_t)}
+        num_of = {t: v for t, (v, _) in counts.items()}
+        nums = list(map(num_of.__getitem__, num_t))
+        dens = list(map(num_of.__getitem__, den_t))
+        clean = (not any(found for found, *_ in identifiers.values())
+                 and all(bad is None for _, bad in (*orgs.values(), *counts.values(),
+                                                     *values.values()))
+                 and not counts_over(nums, dens))
+        # Each identifier's checked form depends on its own cell alone.
+        metric_of: dict[str, str] = {}
+        period_of: dict[str, str | None] = {}
+        group_of: dict[str, str] = {}
+        breakdown_of: dict[str, str] = {}
+        for (metric, period, group, breakdown), (_, m, p, g, b) in identifiers.items():
+            metric_of[metric], period_of[period], group_of[group], breakdown_of[breakdown] = (
+                m, p, g, b)
+        org_of = {t: code for t, (code, _) in orgs.items()}
+        value_of = {t: v for t, (v, _) in values.items()}
+        note_of = {t: t or None for t in set(note_t)}
+        figures = FigureColumns(
+            list(map(org_of.__getitem__, org_t)),
+            list(map(period_of.__getitem__, period_t)),  # type: ignore[arg-type]
+            list(map(metric_of.__getitem__, metric_t)),
+            list(map(group_of.__getitem__, group_t)),
+            list(map(breakdown_of.__getitem__, breakdown_t)),
+            list(map(value_of.__getitem__, value_t)), nums, dens, [False] * n,
+            list(map(note_of.__getitem__, note_t)), data.lines)
+        if not clean:
+            figures = figures.take(self._locate(
+                str(path), texts, data.lines, identifiers, orgs, counts, values, out.problems))
+        out.figures = figures
         return out
+
+    @staticmethod
+    def _locate(where: str, texts: list[list[str]], lines: Sequence[int],
+                identifiers: dict[tuple[str, str, str, str], Identifiers],
+                orgs: dict[str, tuple[str, str | None]],
+                counts: dict[str, tuple[int | None, str | None]],
+                values: dict[str, tuple[float | None, str | None]],
+                problems: list[Problem]) -> list[int]:
+        """Report every problem row by row, each bad cell by its row and column; the
+        indices of the rows without one."""
+        kept: list[int] = []
+        for i, (line, org_text, period_text, metric_text, group_text, breakdown_text,
+                num_text, den_text, value_text, _) in enumerate(zip(lines, *texts,
+                                                                    strict=True)):
+            found = identifiers[(metric_text, period_text, group_text, breakdown_text)][0]
+            (num, num_bad), (den, den_bad) = counts[num_text], counts[den_text]
+            val_bad, org_bad = values[value_text][1], orgs[org_text][1]
+            over = num is not None and den is not None and num > den >= 0
+            if not (found or num_bad or den_bad or val_bad or org_bad or over):
+                kept.append(i)
+                continue
+            problems.extend(Problem(where, msg, line, col) for col, msg in found)
+            for col, msg in (("numerator", num_bad), ("denominator", den_bad),
+                             ("value", val_bad), ("org_code", org_bad)):
+                if msg is not None:
+                    problems.append(Problem(where, msg, line, col))
+            if over:
+                problems.append(Problem(
+                    where, f"numerator {num} is larger than denominator {den}; expected "
+                    "at most the denominator (a group cannot have more events than people)",
+                    line, "numerator"))
+        return kept
 
 
 def _identifiers(cat: Catalogue, metric_text: str, period_text: str, group_text: str,

@@ -13,9 +13,12 @@ import io
 import math
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, time, timedelta
+from itertools import chain, islice
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -134,11 +137,159 @@ def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
     Nothing is yielded when the file or its header has a problem. For large files: a row is
     a list, not a dict, and the checks run over the whole text at once where they can.
     """
+    opened = _open_csv(path, required, optional, problems, limits)
+    if opened is None:
+        return
+    reader, header, rows = opened
+    yield 1, header
+    line = 1
+    try:
+        for line, raw in enumerate(reader, start=2):
+            cells = rows.check(line, raw)
+            if cells is not None:
+                yield line, cells
+    except csv.Error as exc:
+        problems.append(rows.unreadable(line, exc))
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    """A CSV file's cells by column: :func:`read_csv_rows`'s rows, transposed."""
+
+    header: list[str]
+    #: One list per header column: the rows' cells, stripped, in file order.
+    columns: list[list[str]]
+    #: Each row's number (header = 1), in the same order.
+    lines: Sequence[int]
+
+
+#: Rows transposed at once by :func:`read_csv_columns`.
+_COLUMN_CHUNK = 20_000
+
+
+def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str],
+                     problems: list[Problem], limits: Limits = LIMITS) -> CsvColumns | None:
+    """:func:`read_csv_rows`'s rows as columns, with the same checks, rows and problems;
+    None when the file or its header has a problem.
+
+    For large files: rows are read in chunks and each chunk is transposed at once; a chunk
+    whose rows all have the header's width, no field too long and no blank row (the usual
+    case) runs no Python code per row: each column's distinct cells are stripped once and
+    the rows share the stripped texts. Other chunks are checked row by row. The file's text
+    and the columns are all that is held, never every row's cells as separate strings.
+    """
+    opened = _open_csv(path, required, optional, problems, limits)
+    if opened is None:
+        return None
+    reader, header, rows = opened
+    columns: list[list[str]] = [[] for _ in header]
+    stripped: list[dict[str, str]] = [{} for _ in header]
+    lines = array("q")
+    record = 1  # the records read so far (the header is record 1; blank lines count)
+    failed: csv.Error | None = None
+    while failed is None:
+        chunk: list[list[str]] = []
+        try:
+            chunk.extend(islice(reader, _COLUMN_CHUNK))  # keeps the rows read before an error
+        except csv.Error as exc:
+            failed = exc
+        if not chunk:
+            break
+        first, record = record + 1, record + len(chunk)
+        if rows.uniform(chunk):
+            for raw_cells, distinct, column in zip(zip(*chunk, strict=True), stripped, columns,
+                                                   strict=True):
+                for cell in set(raw_cells).difference(distinct):
+                    distinct[cell] = cell.strip()
+                column.extend(map(distinct.__getitem__, raw_cells))
+            if "" not in columns[0][-len(chunk):] or not _blank_rows(columns, len(chunk)):
+                lines.extend(range(first, record + 1))
+                continue
+            for column in columns:  # a blank row among them: this chunk row by row after all
+                del column[-len(chunk):]
+        kept = [(line, cells) for line, raw in enumerate(chunk, start=first)
+                if (cells := rows.check(line, raw)) is not None]
+        if kept:
+            for column, kept_cells in zip(columns, zip(*(c for _, c in kept), strict=True),
+                                     strict=True):
+                column.extend(kept_cells)
+            lines.extend(line for line, _ in kept)
+    if failed is not None:
+        problems.append(rows.unreadable(record, failed))
+    return CsvColumns(header, columns, lines)
+
+
+def _blank_rows(columns: list[list[str]], last: int) -> bool:
+    """Whether any of the ``last`` rows added to ``columns`` is blank in every column."""
+    first, rest = columns[0][-last:], [c[-last:] for c in columns[1:]]
+    return any(not any(c[i] for c in rest) for i, cell in enumerate(first) if not cell)
+
+
+@dataclass(frozen=True)
+class _RowChecks:
+    """What :func:`read_csv_rows` checks in a row beyond the csv module's parsing."""
+
+    where: str
+    header: list[str]
+    max_chars: int
+    #: Whether the file's text holds a control character (else no field can).
+    controls: bool
+    #: Whether the file's text is longer than a field may be (else no field can be).
+    lengths: bool
+    #: Where the rows' problems go.
+    problems: list[Problem]
+
+    def uniform(self, chunk: list[list[str]]) -> bool:
+        """Whether every row of ``chunk`` has the header's width and every field passes the
+        field checks, judged in bulk (a blank row is found afterwards)."""
+        if self.controls or set(map(len, chunk)) != {len(self.header)}:
+            return False
+        return not self.lengths or max(map(len, chain.from_iterable(chunk))) <= self.max_chars
+
+    def check(self, line: int, raw: list[str]) -> list[str] | None:
+        """A row's stripped cells, or None for a blank row or one with a problem (reported)."""
+        cells = list(map(str.strip, raw))
+        if not any(cells):
+            return None
+        width, header = len(self.header), self.header
+        if len(cells) != width:
+            if len(cells) > width and not any(cells[width:]):
+                raw, cells = raw[:width], cells[:width]  # empty cells past the last column
+            else:
+                self.problems.append(Problem(self.where, f"found {len(cells)} cells; expected "
+                                             f"{width} (one per header column)", line))
+                return None
+        if self.controls:
+            plain = fields_are_plain(raw, self.max_chars, multiline=True)
+        else:
+            plain = not self.lengths or max(map(len, raw)) <= self.max_chars
+        if not plain:
+            bad = False
+            for h, c in zip(header, raw, strict=True):  # locate what is wrong
+                try:
+                    check_text(c, expected="a field", max_chars=self.max_chars, multiline=True)
+                except InputError as exc:
+                    self.problems.append(Problem(self.where, str(exc), line, h))
+                    bad = True
+            if bad:
+                return None
+        return cells
+
+    def unreadable(self, line: int, exc: csv.Error) -> Problem:
+        return Problem(self.where, f"not readable as CSV after row {line} ({exc}); "
+                       "expected comma-separated text", line + 1)
+
+
+def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
+              problems: list[Problem], limits: Limits
+              ) -> tuple[Iterator[list[str]], list[str], _RowChecks] | None:
+    """A CSV reader past the checked header row, the header, and the checks for its rows;
+    None (the problems in ``problems``) when the file or its header cannot be used."""
     where = str(path)
     text, refused = read_text(path, what="CSV text file", advice=CSV_ADVICE, limits=limits)
     if text is None:
         problems.extend(refused)
-        return
+        return None
     reader = csv.reader(_lines(text))
     try:
         # Names are matched without case ("Org_Code" is org_code); blank cells at the end of
@@ -148,11 +299,11 @@ def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
             header.pop()
     except StopIteration:
         problems.append(Problem(where, "file is empty; expected a header row"))
-        return
+        return None
     except csv.Error as exc:
         problems.append(Problem(where, f"not a readable CSV header ({exc}); expected a header "
                                 "row of column names", 1))
-        return
+        return None
     allowed = set(required) | set(optional)
     if not any(h in allowed for h in header):
         # Row 1 names no column we know: it is data (a file without a header, or another
@@ -160,7 +311,7 @@ def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
         problems.append(Problem(where, f"no recognised header row: none of the {len(header)} "
                                 "cells in row 1 is a column name; expected a header row "
                                 f"naming the columns {', '.join([*required, *optional])}", 1))
-        return
+        return None
     first_at: dict[str, int] = {}
     for i, h in enumerate(header, start=1):
         if h in first_at:
@@ -179,47 +330,16 @@ def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
                                 f"header row with the columns {', '.join(required)} (and "
                                 f"optionally {', '.join(optional)})", 1))
     if problems:
-        return
-    yield 1, header
-    width, max_chars = len(header), limits.max_field_chars
+        return None
     # The field checks run once over the whole text: outside its fields a CSV holds only
     # commas, quotes and line breaks, so a text without control characters has no field
     # with one, and a text no longer than the limit has no field longer. Rows are checked
     # one by one only for what the whole text cannot rule out.
-    controls = not fields_are_plain((text,), len(text), multiline=True)
-    lengths = len(text) > max_chars
-    strip = str.strip
-    line = 1
-    try:
-        for line, raw in enumerate(reader, start=2):
-            cells = list(map(strip, raw))
-            if not any(cells):
-                continue
-            if len(cells) != width:
-                if len(cells) > width and not any(cells[width:]):
-                    raw, cells = raw[:width], cells[:width]  # empty cells past the last column
-                else:
-                    problems.append(Problem(where, f"found {len(cells)} cells; expected "
-                                            f"{width} (one per header column)", line))
-                    continue
-            if controls:
-                plain = fields_are_plain(raw, max_chars, multiline=True)
-            else:
-                plain = not lengths or max(map(len, raw)) <= max_chars
-            if not plain:
-                bad = False
-                for h, c in zip(header, raw, strict=True):  # locate what is wrong
-                    try:
-                        check_text(c, expected="a field", max_chars=max_chars, multiline=True)
-                    except InputError as exc:
-                        problems.append(Problem(where, str(exc), line, h))
-                        bad = True
-                if bad:
-                    continue
-            yield line, cells
-    except csv.Error as exc:
-        problems.append(Problem(where, f"not readable as CSV after row {line} ({exc}); "
-                                "expected comma-separated text", line + 1))
+    max_chars = limits.max_field_chars
+    checks = _RowChecks(where, header, max_chars,
+                        controls=not fields_are_plain((text,), len(text), multiline=True),
+                        lengths=len(text) > max_chars, problems=problems)
+    return reader, header, checks
 
 
 def _lines(text: str) -> Iterator[str]:
