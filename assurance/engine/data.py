@@ -20,7 +20,14 @@ from sqlmodel import Session, col, select
 
 from assurance.catalogue import Catalogue, MetricDef
 from assurance.engine.collector import paused
-from assurance.engine.figures import Figure, Obs, belongs, compute, stored_metric_ids
+from assurance.engine.figures import (
+    Figure,
+    Maker,
+    Obs,
+    belongs,
+    figure_maker,
+    stored_metric_ids,
+)
 from assurance.models import Attestation, Division, Observation, Organisation
 from assurance.periods import PeriodSpec, parse_period_key
 
@@ -174,6 +181,7 @@ class DataView:
         self.confidence = confidence
         self._cache: dict[tuple[str, str, str, object], Figure | None] = {}
         self._periods: dict[str, list[str]] = {}
+        self._makers: dict[tuple[str, object], Maker] = {}
 
     def periods(self, metric: str) -> list[str]:
         """Periods with any data for the metric that had ended by ``as_of``, oldest first."""
@@ -203,8 +211,14 @@ class DataView:
                 # average): figures sum numerators and denominators group by group.
                 earlier = [p for p in self.periods(metric) if p < period and p in per_period]
                 rows = [r for p in [*earlier[-(years - 1):], period] for r in per_period[p]]
-            self._cache[key] = None if not rows else compute(
-                self.cat, self.cat[metric], org, period, rows, breakdown, self.confidence)
+            if not rows:
+                self._cache[key] = None
+            else:
+                make = self._makers.get((metric, bkey))
+                if make is None:
+                    make = self._makers[(metric, bkey)] = figure_maker(
+                        self.cat, self.cat[metric], breakdown, self.confidence)
+                self._cache[key] = make(org, period, rows)
         return self._cache[key]
 
     def series(self, metric: str, org: str, breakdown: str | Sequence[str] | None = None,

@@ -80,6 +80,10 @@ class Figure:
                 for g in (self.focus, self.reference, self.unknown) if g is not None}
 
 
+Maker = Callable[[str, str, Sequence[Obs]], Figure]
+"""One metric and breakdown's figure from an organisation, a period and its rows."""
+
+
 def fmt_value(value: float | None, unit: str) -> str:
     """A figure as a board member reads it: ``1.62``, ``34.5%``, ``-3.2 pp``, ``6.8``."""
     if value is None:
@@ -144,28 +148,49 @@ def headline(fig: Figure) -> str:
 def _by_group(rows: Sequence[Obs], breakdown: str | Sequence[str]) -> dict[str, GroupValue]:
     """Sum numerators/denominators per group over one breakdown or a set of them (a group
     without counts keeps its last row's value)."""
-    wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
+    wanted = (breakdown,) if isinstance(breakdown, str) else frozenset(breakdown)
     num: dict[str, int] = {}
     den: dict[str, int] = {}
     last: dict[str, Obs] = {}
-    for r in rows:
-        if r.breakdown not in wanted:
+    for r in rows:  # the hot loop of every figure: fields by position, no attribute look-ups
+        if r[1] not in wanted:
             continue
-        g = r.group
-        if r.numerator is not None and r.denominator is not None:
-            num[g] = num.get(g, 0) + r.numerator
-            den[g] = den.get(g, 0) + r.denominator
+        g = r[0]
+        n, d = r[3], r[4]
+        if n is not None and d is not None:
+            if g in num:
+                num[g] += n
+                den[g] += d
+            else:
+                num[g], den[g] = n, d
         last[g] = r
     return {g: GroupValue(g, g, None, num[g], den[g]) if g in num else
             GroupValue(g, g, r.value, r.numerator, r.denominator, r.suppressed)
             for g, r in last.items()}
 
 
-def _label(cat: Catalogue, m: MetricDef, g: GroupValue | None) -> GroupValue | None:
-    if g is None:
-        return None
-    return GroupValue(g.group, cat.group_label(m.characteristic, g.group), g.value, g.numerator,
-                      g.denominator, g.suppressed)
+def _picked(rows: Sequence[Obs], breakdown: str | Sequence[str], labels: Mapping[str, str]
+            ) -> dict[str, GroupValue]:
+    """:func:`_by_group` for the groups named in ``labels`` only, each with its label."""
+    wanted = (breakdown,) if isinstance(breakdown, str) else frozenset(breakdown)
+    num: dict[str, int] = {}
+    den: dict[str, int] = {}
+    last: dict[str, Obs] = {}
+    for r in rows:
+        g = r[0]
+        if r[1] not in wanted or g not in labels:
+            continue
+        n, d = r[3], r[4]
+        if n is not None and d is not None:
+            if g in num:
+                num[g] += n
+                den[g] += d
+            else:
+                num[g], den[g] = n, d
+        last[g] = r
+    return {g: GroupValue(g, labels[g], None, num[g], den[g]) if g in num else
+            GroupValue(g, labels[g], r.value, r.numerator, r.denominator, r.suppressed)
+            for g, r in last.items()}
 
 
 def _share(g: GroupValue | None, total: int | None) -> GroupValue | None:
@@ -197,43 +222,59 @@ def _outcome(m: MetricDef) -> str:
 def fig_relative_likelihood(cat: Catalogue, m: MetricDef, org: str, period: str,
                             rows: Sequence[Obs], breakdown: str | Sequence[str] = "",
                             confidence: float = 0.95) -> Figure:
-    g = _by_group(rows, breakdown)
-    focus, ref = _label(cat, m, g.get(m.focus or "")), _label(cat, m, g.get(m.reference or ""))
-    unknown = _label(cat, m, g.get("unknown"))
-    if focus is None or ref is None or focus.numerator is None or ref.numerator is None:
-        return _not(m, org, period, "counts for both groups are needed", focus=focus,
-                    reference=ref)
+    return _relative_likelihood_maker(cat, m, breakdown, confidence)(org, period, rows)
+
+
+def _relative_likelihood_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
+                               confidence: float) -> Maker:
+    fkey, rkey = m.focus or "", m.reference or ""
+    flabel, rlabel = cat.group_label(m.characteristic, fkey), cat.group_label(m.characteristic,
+                                                                              rkey)
+    ulabel = cat.group_label(m.characteristic, "unknown")
     noun = "applicants" if "shortlist" in str((m.counts or {}).get("denominator", "")) else "staff"
-    rl = relative_likelihood(focus.numerator, focus.denominator or 0, ref.numerator,
-                             ref.denominator or 0, confidence, focus_label=f"{focus.label} {noun}",
-                             reference_label=f"{ref.label} {noun}", outcome=_outcome(m))
-    focus = _share(focus, focus.denominator)
-    ref = _share(ref, ref.denominator)
-    if not rl.calculable:
-        return _not(m, org, period, rl.reason or "not calculable", rl=rl, focus=focus,
-                    reference=ref, unknown=unknown)
-    ci = (rl.ci_low, rl.ci_high) if rl.ci_low is not None and rl.ci_high is not None else None
-    return Figure(m.id, org, period, m.unit, rl.value, se=rl.log_se, ci=ci, rl=rl, focus=focus,
-                  reference=ref, unknown=unknown)
+    fphrase, rphrase, outcome = f"{flabel} {noun}", f"{rlabel} {noun}", _outcome(m)
+    labels = {"unknown": ulabel, rkey: rlabel, fkey: flabel}
+
+    def make(org: str, period: str, rows: Sequence[Obs]) -> Figure:
+        g = _picked(rows, breakdown, labels)
+        focus, ref, unknown = g.get(fkey), g.get(rkey), g.get("unknown")
+        if focus is None or ref is None or focus.numerator is None or ref.numerator is None:
+            return _not(m, org, period, "counts for both groups are needed", focus=focus,
+                        reference=ref)
+        rl = relative_likelihood(focus.numerator, focus.denominator or 0, ref.numerator,
+                                 ref.denominator or 0, confidence, focus_label=fphrase,
+                                 reference_label=rphrase, outcome=outcome)
+        focus = _share(focus, focus.denominator)
+        ref = _share(ref, ref.denominator)
+        if not rl.calculable:
+            return _not(m, org, period, rl.reason or "not calculable", rl=rl, focus=focus,
+                        reference=ref, unknown=unknown)
+        ci = (rl.ci_low, rl.ci_high) if rl.ci_low is not None and rl.ci_high is not None \
+            else None
+        return Figure(m.id, org, period, m.unit, rl.value, se=rl.log_se, ci=ci, rl=rl,
+                      focus=focus, reference=ref, unknown=unknown)
+    return make
 
 
 def fig_share(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
               breakdown: str | Sequence[str] = "overall", confidence: float = 0.95) -> Figure:
-    g = _by_group(rows, breakdown)
+    fkey, rkey = m.focus or "", m.reference or ""
+    g = _picked(rows, breakdown, {k: cat.group_label(m.characteristic, k)
+                                  for k in (fkey, rkey, "unknown")})
     wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
     # Every row of a band carries that band's total headcount; sum the bands' totals (a group
     # absent from a band must not shrink the denominator).
     band_totals = {r.breakdown: r.denominator for r in rows
                    if r.breakdown in wanted and r.denominator is not None}
     total = sum(band_totals.values()) or None
-    focus = _share(_label(cat, m, g.get(m.focus or "")), total)
-    ref = _share(_label(cat, m, g.get(m.reference or "")), total)
-    unknown = _share(_label(cat, m, g.get("unknown")), total)
+    focus = _share(g.get(fkey), total)
+    ref = _share(g.get(rkey), total)
+    unknown = _share(g.get("unknown"), total)
     if focus is None or focus.value is None or not total:
         return _not(m, org, period, "no headcount for this breakdown", focus=focus)
     ci = wilson_interval(focus.numerator or 0, total, confidence)
     known = total - (unknown.numerator or 0 if unknown else 0)
-    overall = _by_group(rows, "overall").get(m.focus or "")
+    overall = _picked(rows, "overall", {fkey: fkey}).get(fkey)
     extra: dict[str, float | None] = {}
     if overall is not None and overall.numerator is not None and overall.denominator:
         extra["overall_share"] = 100.0 * overall.numerator / overall.denominator
@@ -246,25 +287,39 @@ def fig_share(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequenc
 def fig_group_value(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
                     breakdown: str | Sequence[str] = "", confidence: float = 0.95) -> Figure:
     """Group percentages or scores published per group (Staff Survey based indicators)."""
-    g = _by_group(rows, breakdown)
-    focus, ref = _label(cat, m, g.get(m.focus or "")), _label(cat, m, g.get(m.reference or ""))
-    if focus is None or focus.value is None:
-        why = "suppressed (fewer than 10 responses)" if focus and focus.suppressed else (
-            f"no figure for {cat.group_label(m.characteristic, m.focus or '')} staff")
-        return _not(m, org, period, why, focus=focus, reference=ref)
-    se = _proportion_se(focus.value, focus.denominator) if m.unit == "percent" else None
-    z = 1.959963984540054
-    ci = (focus.value - z * se, focus.value + z * se) if se is not None else None
-    return Figure(m.id, org, period, m.unit, focus.value, se=se, ci=ci, focus=focus,
-                  reference=ref)
+    return _group_value_maker(cat, m, breakdown, confidence)(org, period, rows)
+
+
+def _group_value_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
+                       confidence: float) -> Maker:
+    fkey, rkey = m.focus or "", m.reference or ""
+    flabel, rlabel = cat.group_label(m.characteristic, fkey), cat.group_label(m.characteristic,
+                                                                              rkey)
+    percent = m.unit == "percent"
+    labels = {rkey: rlabel, fkey: flabel}
+
+    def make(org: str, period: str, rows: Sequence[Obs]) -> Figure:
+        g = _picked(rows, breakdown, labels)
+        focus, ref = g.get(fkey), g.get(rkey)
+        if focus is None or focus.value is None:
+            why = "suppressed (fewer than 10 responses)" if focus and focus.suppressed else (
+                f"no figure for {flabel} staff")
+            return _not(m, org, period, why, focus=focus, reference=ref)
+        se = _proportion_se(focus.value, focus.denominator) if percent else None
+        z = 1.959963984540054
+        ci = (focus.value - z * se, focus.value + z * se) if se is not None else None
+        return Figure(m.id, org, period, m.unit, focus.value, se=se, ci=ci, focus=focus,
+                      reference=ref)
+    return make
 
 
 def fig_representation_gap(cat: Catalogue, m: MetricDef, org: str, period: str,
                            rows: Sequence[Obs], breakdown: str | Sequence[str] = "board_voting",
                            confidence: float = 0.95) -> Figure:
-    board = _by_group(rows, breakdown)
-    workforce = _by_group(rows, "workforce")
-    execs = _by_group(rows, "board_executive")
+    only = {m.focus or "": m.focus or ""}  # the focus group's counts alone are read
+    board = _picked(rows, breakdown, only)
+    workforce = _picked(rows, "workforce", only)
+    execs = _picked(rows, "board_executive", only)
 
     def pct(groups: Mapping[str, GroupValue]) -> tuple[float | None, GroupValue | None]:
         g = groups.get(m.focus or "")
@@ -341,14 +396,24 @@ def fig_survey_response(cat: Catalogue, m: MetricDef, org: str, period: str,
 
 def fig_monthly_rate(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
                      breakdown: str | Sequence[str] = "", confidence: float = 0.95) -> Figure:
-    g = _by_group(rows, breakdown)
-    focus = _share(_label(cat, m, g.get(m.focus or "all")), None)
-    if focus is None or focus.numerator is None or not focus.denominator:
-        return _not(m, org, period, "no counts for this month")
-    value = 100.0 * focus.numerator / focus.denominator
-    return Figure(m.id, org, period, m.unit, value, se=_proportion_se(value, focus.denominator),
-                  focus=GroupValue(focus.group, focus.label, value, focus.numerator,
-                                   focus.denominator), count=focus.numerator)
+    return _monthly_rate_maker(cat, m, breakdown, confidence)(org, period, rows)
+
+
+def _monthly_rate_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
+                        confidence: float) -> Maker:
+    fkey = m.focus or "all"
+    labels = {fkey: cat.group_label(m.characteristic, fkey)}
+
+    def make(org: str, period: str, rows: Sequence[Obs]) -> Figure:
+        focus = _picked(rows, breakdown, labels).get(fkey)
+        if focus is None or focus.numerator is None or not focus.denominator:
+            return _not(m, org, period, "no counts for this month")
+        value = 100.0 * focus.numerator / focus.denominator
+        return Figure(m.id, org, period, m.unit, value,
+                      se=_proportion_se(value, focus.denominator),
+                      focus=GroupValue(focus.group, focus.label, value, focus.numerator,
+                                       focus.denominator), count=focus.numerator)
+    return make
 
 
 FigureFn = Callable[..., Figure]
@@ -364,16 +429,35 @@ KIND_FIGURES: dict[str, FigureFn] = {
     "survey_response": fig_survey_response,
     "monthly_rate": fig_monthly_rate,
 }
+MAKERS: dict[str, Callable[[Catalogue, MetricDef, str | Sequence[str], float], Maker]] = {
+    "relative_likelihood": _relative_likelihood_maker,
+    "group_percent": _group_value_maker,
+    "percent": _group_value_maker,
+    "group_score": _group_value_maker,
+    "monthly_rate": _monthly_rate_maker,
+}
+"""Kinds whose figure function is built once per metric and breakdown (what it needs of the
+catalogue worked out once): the kinds evaluated hundreds of thousands of times nationally."""
+
+DEFAULT_BREAKDOWNS = {"share": "overall", "representation_gap": "board_voting"}
+"""The breakdown a figure reads when none is named (else the organisation's own, ``""``)."""
+
+
+def figure_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str] | None = None,
+                 confidence: float = 0.95) -> Maker:
+    """The function from one organisation's rows for one period to its figure, for one
+    metric and breakdown: what :func:`compute` does, with the per-metric work done once."""
+    bd = DEFAULT_BREAKDOWNS.get(m.kind, "") if breakdown is None else breakdown
+    if m.kind in MAKERS:
+        return MAKERS[m.kind](cat, m, bd, confidence)
+    fn = KIND_FIGURES[m.kind]
+    return lambda org, period, rows: fn(cat, m, org, period, rows, bd, confidence)
 
 
 def compute(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
             breakdown: str | Sequence[str] | None = None, confidence: float = 0.95) -> Figure:
     """The figure for one metric/org/period from its stored rows."""
-    fn = KIND_FIGURES[m.kind]
-    if breakdown is None:
-        default = {"share": "overall", "representation_gap": "board_voting"}.get(m.kind, "")
-        return fn(cat, m, org, period, rows, default, confidence)
-    return fn(cat, m, org, period, rows, breakdown, confidence)
+    return figure_maker(cat, m, breakdown, confidence)(org, period, rows)
 
 
 def stored_metric_ids(cat: Catalogue, m: MetricDef) -> dict[str, frozenset[int] | None]:

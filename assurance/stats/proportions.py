@@ -78,15 +78,21 @@ class RelativeLikelihood:
         reported: not calculable, focus numerator 0, or a zero standard error (every
         person in both groups had the outcome).
         """
-        a, n1 = self.focus_numerator, self.focus_denominator
-        c, n2 = self.reference_numerator, self.reference_denominator
-        if not self.calculable or a == 0 or n1 == 0 or c == 0 or n2 == 0:
+        if not self.calculable:
             return None
-        # Each term is >= 0 because a <= n1 and c <= n2; max() guards float round-off.
-        variance = max(0.0, 1.0 / a - 1.0 / n1) + max(0.0, 1.0 / c - 1.0 / n2)
-        if variance == 0.0:
-            return None
-        return math.sqrt(variance)
+        return _log_se(self.focus_numerator, self.focus_denominator,
+                       self.reference_numerator, self.reference_denominator)
+
+
+def _log_se(a: int, n1: int, c: int, n2: int) -> float | None:
+    """:attr:`RelativeLikelihood.log_se` from the counts of a calculable ratio."""
+    if a == 0 or n1 == 0 or c == 0 or n2 == 0:
+        return None
+    # Each term is >= 0 because a <= n1 and c <= n2; max() guards float round-off.
+    variance = max(0.0, 1.0 / a - 1.0 / n1) + max(0.0, 1.0 / c - 1.0 / n2)
+    if variance == 0.0:
+        return None
+    return math.sqrt(variance)
 
 
 def relative_likelihood(
@@ -130,8 +136,11 @@ def relative_likelihood(
         ValueError: A count is negative, a numerator exceeds its denominator, or
             ``confidence`` is outside (0, 1).
     """
-    a, n1 = proportion_counts(focus_num, focus_den, focus_label)
-    c, n2 = proportion_counts(ref_num, ref_den, reference_label)
+    if _plain(focus_num, focus_den) and _plain(ref_num, ref_den):
+        a, n1, c, n2 = focus_num, focus_den, ref_num, ref_den  # already valid whole numbers
+    else:
+        a, n1 = proportion_counts(focus_num, focus_den, focus_label)
+        c, n2 = proportion_counts(ref_num, ref_den, reference_label)
     z = two_sided_z(confidence)
 
     problems: list[str] = []
@@ -148,22 +157,20 @@ def relative_likelihood(
         )  # fmt: skip
 
     value = (a / n1) / (c / n2)
-    result = RelativeLikelihood(a, n1, c, n2, value, None, None, True, None, confidence)
-    percent = _percent_label(confidence)
     if a == 0:
-        return _with_reason(
-            result,
-            f"{percent} confidence interval not calculable: no {focus_label} {outcome}, "
-            "so the log method cannot be used",
-        )
-    se = result.log_se
+        return RelativeLikelihood(
+            a, n1, c, n2, value, None, None, True,
+            f"{_percent_label(confidence)} confidence interval not calculable: no "
+            f"{focus_label} {outcome}, so the log method cannot be used", confidence,
+        )  # fmt: skip
+    se = _log_se(a, n1, c, n2)
     if se is None:
-        return _with_reason(
-            result,
-            f"{percent} confidence interval not calculable: every one of the "
-            f"{focus_label} and the {reference_label} {outcome}, so the log method "
-            "gives no spread",
-        )
+        return RelativeLikelihood(
+            a, n1, c, n2, value, None, None, True,
+            f"{_percent_label(confidence)} confidence interval not calculable: every one of "
+            f"the {focus_label} and the {reference_label} {outcome}, so the log method "
+            "gives no spread", confidence,
+        )  # fmt: skip
     log_value = math.log(value)
     return RelativeLikelihood(
         a, n1, c, n2, value,
@@ -172,11 +179,10 @@ def relative_likelihood(
     )  # fmt: skip
 
 
-def _with_reason(rl: RelativeLikelihood, reason: str) -> RelativeLikelihood:
-    return RelativeLikelihood(
-        rl.focus_numerator, rl.focus_denominator, rl.reference_numerator,
-        rl.reference_denominator, rl.value, None, None, rl.calculable, reason, rl.confidence,
-    )  # fmt: skip
+def _plain(x: object, n: object) -> bool:
+    """Whether ``x / n`` are ints (not bools) with 0 <= x <= n: what
+    :func:`proportion_counts` would return unchanged (the common case, checked quickly)."""
+    return type(x) is int and type(n) is int and 0 <= x <= n  # noqa: E721 - bool excluded
 
 
 def _percent_label(confidence: float) -> str:
