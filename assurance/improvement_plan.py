@@ -64,6 +64,17 @@ class ImprovementPlan:
     path: Path
 
 
+def _mapping(raw: object, pos: tuple[int, int], chk: Checker, what: str,
+             allowed: Collection[str], required: tuple[str, ...]) -> YMap | None:
+    """``raw`` with its keys checked when it is a mapping; else None, the error at ``pos``."""
+    if not isinstance(raw, YMap):
+        chk.error(pos, f"found {describe(raw)}; expected {what}: a mapping with "
+                  f"{', '.join(required[:-1])} and {required[-1]}")
+        return None
+    chk.keys(raw, allowed, required, what=what)
+    return raw
+
+
 def _rules(m: YMap, key: str, chk: Checker, known: Collection[str] | None) -> tuple[str, ...]:
     ids = chk.text_list(m, key)
     raw = m.get(key)
@@ -77,11 +88,9 @@ def _rules(m: YMap, key: str, chk: Checker, known: Collection[str] | None) -> tu
 
 def _metric(raw: object, pos: tuple[int, int], chk: Checker,
             known: Collection[str] | None) -> SuccessMetric | None:
-    if not isinstance(raw, YMap):
-        chk.error(pos, f"found {describe(raw)}; expected a success metric: a mapping with "
-                  "id and text")
+    raw = _mapping(raw, pos, chk, "a success metric", METRIC_KEYS, ("id", "text"))
+    if raw is None:
         return None
-    chk.keys(raw, METRIC_KEYS, ("id", "text"), what="a success metric")
     mid, text = chk.text(raw, "id"), chk.text(raw, "text")
     held = chk.boolean(raw, "held", True)
     rules = _rules(raw, "rules", chk, known)
@@ -95,11 +104,9 @@ def _metric(raw: object, pos: tuple[int, int], chk: Checker,
 
 def _action(raw: object, pos: tuple[int, int], chk: Checker,
             known: Collection[str] | None) -> HighImpactAction | None:
-    if not isinstance(raw, YMap):
-        chk.error(pos, f"found {describe(raw)}; expected an action: a mapping with number, "
-                  "title, aim and metrics")
+    raw = _mapping(raw, pos, chk, "an action", ACTION_KEYS, ("number", "title", "aim", "metrics"))
+    if raw is None:
         return None
-    chk.keys(raw, ACTION_KEYS, ("number", "title", "aim", "metrics"), what="an action")
     number = chk.integer(raw, "number", minimum=1, maximum=99)
     title, aim = chk.text(raw, "title"), chk.text(raw, "aim")
     metrics_raw = raw.get("metrics")

@@ -106,6 +106,12 @@ def subscriptions(*channels: str, **extra: Any) -> list[dict[str, Any]]:
              "match": {"standard": ["WRES"]}, **extra} for c in channels]
 
 
+def every_kind(slack: FakeSlackServer, hook: WebhookReceiver, mail: SmtpServer
+               ) -> dict[str, dict[str, Any]]:
+    """A Slack, a webhook and an email channel (named ``slack``, ``hook``, ``mail``)."""
+    return {"slack": slack_table(slack), "hook": hook_table(hook), "mail": mail_table(mail)}
+
+
 def make_settings(tmp: Path, url: str, channels: Mapping[str, Mapping[str, Any]],
                   subscriptions: Sequence[Mapping[str, Any]]) -> Settings:
     doc = {"database": {"url": url}, "channels": {k: dict(v) for k, v in channels.items()},
@@ -233,6 +239,12 @@ def hook_keys(server: WebhookReceiver) -> list[str]:
 
 def mail_keys(server: SmtpServer) -> list[str]:
     return [str(m.message["Message-ID"]).strip("<>").split("@")[0] for m in server.messages]
+
+
+def received_keys(slack: FakeSlackServer, hook: WebhookReceiver, mail: SmtpServer
+                  ) -> dict[str, list[str]]:
+    """What each server of :func:`every_kind` received, by channel name."""
+    return {"slack": slack_keys(slack), "hook": hook_keys(hook), "mail": mail_keys(mail)}
 
 
 def once_each(keys: Sequence[str], expected: set[str]) -> tuple[int, int, int]:

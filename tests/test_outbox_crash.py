@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,19 @@ from outbox_support import (
 from servers import FakeSlackServer, Misbehaviour, SmtpServer, WebhookReceiver
 
 
-@pytest.mark.slow
-def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(
-        tmp_path: Path) -> None:
+@pytest.fixture
+def file_store(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A SQLite store in a file (its URL and engine), which deliverer processes can share."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_store(url)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(
+        tmp_path: Path, file_store: tuple[str, Engine]) -> None:
+    url, engine = file_store
     orgs = [f"SYT{i:02d}" for i in range(1, 11)]
     with FakeSlackServer() as slack, WebhookReceiver(status=200) as hook:
         channels = {"slack": slack_table(slack), "hook": hook_table(hook)}
@@ -82,14 +91,12 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_resends_only_what_was_in
             # the receiver dedupes on.
             assert duplicates <= 2, (channel, received)
     assert report.found_sent <= 2
-    engine.dispose()
 
 
 @pytest.mark.slow
 def test_after_a_kill_receivers_that_dedupe_act_on_each_webhook_teams_and_email_key_once(
-        tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = open_store(url)
+        tmp_path: Path, file_store: tuple[str, Engine]) -> None:
+    url, engine = file_store
     orgs = [f"SYT{i:02d}" for i in range(1, 21)]
     with (WebhookReceiver(status=200) as hook, WebhookReceiver(status=202) as teams,
           SmtpServer() as mail):
@@ -133,7 +140,6 @@ def test_after_a_kill_receivers_that_dedupe_act_on_each_webhook_teams_and_email_
     assert all(h == b for h, b in hook_bodies)  # the header is the body's key on every copy
     print("receiver counts (raw, unique, repeats dropped, duplicates acted on):", counts)
     assert all(c[3] == 0 for c in counts.values())
-    engine.dispose()
 
 
 def file_keys(path: Path) -> list[str]:
@@ -150,9 +156,8 @@ def file_keys(path: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_a_deliverer_killed_mid_batch_writes_nothing_twice_to_a_console_file(
-        tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = open_store(url)
+        tmp_path: Path, file_store: tuple[str, Engine]) -> None:
+    url, engine = file_store
     orgs = [f"SYT{i:02d}" for i in range(1, 61)]
     out = tmp_path / "notifications.jsonl"
     channels = {"file": {"type": "console", "path": str(out)}}
@@ -171,7 +176,6 @@ def test_a_deliverer_killed_mid_batch_writes_nothing_twice_to_a_console_file(
     # Lines the killed process wrote but had not recorded were read back, not written again
     # (before the file was read back, these were the duplicates: 3 in this run).
     assert 1 <= report.found_sent < written_before_restart
-    engine.dispose()
 
 
 def test_a_torn_last_line_is_no_message_and_the_next_one_starts_on_its_own_line(
@@ -214,9 +218,9 @@ def test_two_deliverers_on_postgresql_never_send_the_same_row_twice(
 
 
 @pytest.mark.slow
-def test_sqlite_deliverers_take_turns_without_sending_a_row_twice(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = open_store(url)
+def test_sqlite_deliverers_take_turns_without_sending_a_row_twice(
+        tmp_path: Path, file_store: tuple[str, Engine]) -> None:
+    url, engine = file_store
     with WebhookReceiver(status=200) as hook:
         channels = {f"h{i}": hook_table(hook, f"/h{i}") for i in range(2)}
         w = breached_world(engine, tmp_path, url, channels, subscriptions(*channels),
@@ -225,7 +229,6 @@ def test_sqlite_deliverers_take_turns_without_sending_a_row_twice(tmp_path: Path
         received = hook_keys(hook)
     total, unique, duplicates = once_each(received, w.keys())
     assert total == unique == 30 and duplicates == 0
-    engine.dispose()
 
 
 def test_a_stopped_deliverer_gives_its_unsent_claims_back(engine: Engine, tmp_path: Path) -> None:

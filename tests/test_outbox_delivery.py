@@ -26,16 +26,15 @@ from outbox_support import (
     build_channels,
     deliver,
     deliver_now,
-    hook_keys,
+    every_kind,
     hook_table,
-    mail_keys,
     mail_table,
     make_settings,
     make_world,
     max_in_window,
     once_each,
     real_now,
-    slack_keys,
+    received_keys,
     slack_table,
     subscriptions,
 )
@@ -79,10 +78,10 @@ def test_a_findings_messages_share_one_slack_thread_and_update_its_parent(
 def test_429_5xx_and_dropped_connections_end_with_each_message_delivered_exactly_once(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer,
         webhook_receiver: WebhookReceiver, smtp_server: SmtpServer) -> None:
-    slack, hook, mail = slack_server, webhook_receiver, smtp_server
-    w = breached_world(engine, tmp_path, "sqlite://", {
-        "slack": slack_table(slack), "hook": hook_table(hook), "mail": mail_table(mail)},
-        subscriptions("slack", "hook", "mail"), orgs=[f"SYT{i:02d}" for i in range(1, 7)])
+    servers = slack, hook, mail = slack_server, webhook_receiver, smtp_server
+    w = breached_world(engine, tmp_path, "sqlite://", every_kind(*servers),
+                       subscriptions("slack", "hook", "mail"),
+                       orgs=[f"SYT{i:02d}" for i in range(1, 7)])
     slack.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=7),
                     Misbehaviour.http(500), Misbehaviour.drop(), Misbehaviour.http(503))
     hook.misbehave("/hook", Misbehaviour.http(503), Misbehaviour.drop(),
@@ -92,8 +91,7 @@ def test_429_5xx_and_dropped_connections_end_with_each_message_delivered_exactly
     report = deliver(w, clock)
     assert (report.sent, report.dead, report.pending) == (18, 0, 0)
     assert report.retrying == 10
-    for got, channel in ((slack_keys(slack), "slack"), (hook_keys(hook), "hook"),
-                         (mail_keys(mail), "mail")):
+    for channel, got in received_keys(*servers).items():
         received, unique, duplicates = once_each(got, w.keys(channel))
         assert received == unique == 6 and duplicates == 0, channel
     assert clock.at - AT >= timedelta(seconds=7)  # Slack's Retry-After: 7 paused the channel

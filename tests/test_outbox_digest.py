@@ -21,12 +21,10 @@ from outbox_support import (
     FakeClock,
     breached_world,
     deliver,
+    every_kind,
     hook_keys,
-    hook_table,
-    mail_keys,
-    mail_table,
     once_each,
-    slack_keys,
+    received_keys,
     slack_table,
     subscriptions,
 )
@@ -44,10 +42,9 @@ def daily(*channels: str) -> list[dict[str, Any]]:
 def test_a_digest_reaches_each_receiver_once_through_429_5xx_and_dropped_connections(
         engine: Engine, tmp_path: Path, slack_server: FakeSlackServer,
         webhook_receiver: WebhookReceiver, smtp_server: SmtpServer) -> None:
-    slack, hook, mail = slack_server, webhook_receiver, smtp_server
-    w = breached_world(engine, tmp_path, "sqlite://", {
-        "slack": slack_table(slack), "hook": hook_table(hook), "mail": mail_table(mail)},
-        daily("slack", "hook", "mail"), orgs=ORGS)
+    servers = slack, hook, mail = slack_server, webhook_receiver, smtp_server
+    w = breached_world(engine, tmp_path, "sqlite://", every_kind(*servers),
+                       daily("slack", "hook", "mail"), orgs=ORGS)
     slack.misbehave("chat.postMessage", Misbehaviour.http(429, retry_after=7),
                     Misbehaviour.http(500), Misbehaviour.drop())
     hook.misbehave("/hook", Misbehaviour.http(503), Misbehaviour.drop())
@@ -55,8 +52,7 @@ def test_a_digest_reaches_each_receiver_once_through_429_5xx_and_dropped_connect
     clock = FakeClock(NEXT_MORNING)
     report = deliver(w, clock)
     assert (report.digests, report.sent, report.dead, report.pending) == (3, 3, 0, 0)
-    for got, channel in ((slack_keys(slack), "slack"), (hook_keys(hook), "hook"),
-                         (mail_keys(mail), "mail")):
+    for channel, got in received_keys(*servers).items():
         assert once_each(got, w.keys(channel, DIGEST)) == (1, 1, 0), channel
     for _ in range(3):  # later notify runs the same day: nothing more
         clock.at += timedelta(hours=2)
