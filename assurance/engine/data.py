@@ -167,6 +167,9 @@ def _load(s: Session, cat: Catalogue, metric_ids: Iterable[str],
     return out
 
 
+_UNSEEN: Any = object()  # a figure not computed yet (None is cached: no rows)
+
+
 class DataView:
     """What conditions may ask of the stored data, as of a date. Figures are cached."""
 
@@ -225,8 +228,12 @@ class DataView:
                up_to: str | None = None) -> list[Figure]:
         """The organisation's figures for every period up to ``up_to`` (default: current)."""
         out = []
+        bkey = breakdown if breakdown is None or isinstance(breakdown, str) else tuple(breakdown)
+        cache = self._cache
         for p in self.periods(metric):
-            f = self.figure(metric, org, p, breakdown)
+            f = cache.get((metric, org, p, bkey), _UNSEEN)  # computed already: most of them
+            if f is _UNSEEN:
+                f = self.figure(metric, org, p, breakdown)
             if f is not None:
                 out.append(f)
             if p == up_to:

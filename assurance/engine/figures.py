@@ -258,10 +258,23 @@ def _relative_likelihood_maker(cat: Catalogue, m: MetricDef, breakdown: str | Se
 
 def fig_share(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequence[Obs],
               breakdown: str | Sequence[str] = "overall", confidence: float = 0.95) -> Figure:
+    return _share_maker(cat, m, breakdown, confidence)(org, period, rows)
+
+
+def _share_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
+                 confidence: float) -> Maker:
     fkey, rkey = m.focus or "", m.reference or ""
-    g = _picked(rows, breakdown, {k: cat.group_label(m.characteristic, k)
-                                  for k in (fkey, rkey, "unknown")})
+    labels = {k: cat.group_label(m.characteristic, k) for k in (fkey, rkey, "unknown")}
     wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
+    return lambda org, period, rows: _share_figure(m, org, period, rows, breakdown, wanted,
+                                                   labels, confidence)
+
+
+def _share_figure(m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+                  breakdown: str | Sequence[str], wanted: set[str], labels: Mapping[str, str],
+                  confidence: float) -> Figure:
+    fkey, rkey = m.focus or "", m.reference or ""
+    g = _picked(rows, breakdown, labels)
     # Every row of a band carries that band's total headcount; sum the bands' totals (a group
     # absent from a band must not shrink the denominator).
     band_totals = {r.breakdown: r.denominator for r in rows
@@ -316,6 +329,18 @@ def _group_value_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[s
 def fig_representation_gap(cat: Catalogue, m: MetricDef, org: str, period: str,
                            rows: Sequence[Obs], breakdown: str | Sequence[str] = "board_voting",
                            confidence: float = 0.95) -> Figure:
+    return _representation_gap_maker(cat, m, breakdown, confidence)(org, period, rows)
+
+
+def _representation_gap_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
+                              confidence: float) -> Maker:
+    label = cat.group_label(m.characteristic, m.focus or "")
+    return lambda org, period, rows: _representation_gap(m, org, period, rows, breakdown,
+                                                         label)
+
+
+def _representation_gap(m: MetricDef, org: str, period: str, rows: Sequence[Obs],
+                        breakdown: str | Sequence[str], label: str) -> Figure:
     only = {m.focus or "": m.focus or ""}  # the focus group's counts alone are read
     board = _picked(rows, breakdown, only)
     workforce = _picked(rows, "workforce", only)
@@ -332,7 +357,6 @@ def fig_representation_gap(cat: Catalogue, m: MetricDef, org: str, period: str,
     exec_pct, _ = pct(execs)
     if board_pct is None or wf_pct is None or board_g is None:
         return _not(m, org, period, "board and workforce counts are both needed")
-    label = cat.group_label(m.characteristic, m.focus or "")
     focus = GroupValue(m.focus or "", f"{label} on the board", board_pct, board_g.numerator,
                        board_g.denominator)
     ref = GroupValue("workforce", f"{label} in the workforce", wf_pct,
@@ -435,6 +459,8 @@ MAKERS: dict[str, Callable[[Catalogue, MetricDef, str | Sequence[str], float], M
     "percent": _group_value_maker,
     "group_score": _group_value_maker,
     "monthly_rate": _monthly_rate_maker,
+    "share": _share_maker,
+    "representation_gap": _representation_gap_maker,
 }
 """Kinds whose figure function is built once per metric and breakdown (what it needs of the
 catalogue worked out once): the kinds evaluated hundreds of thousands of times nationally."""
