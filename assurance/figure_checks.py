@@ -17,7 +17,8 @@ from itertools import compress, repeat
 from operator import gt, is_, not_
 
 from assurance.catalogue import Catalogue
-from assurance.figure_columns import FigureColumns, ObservationRow, pick
+from assurance.figure_columns import FigureColumns, FigureKey, ObservationRow, pick
+from assurance.lineage import Lineage, is_published
 from assurance.problems import Problem
 
 COUNT_KINDS = {"share", "relative_likelihood", "representation_gap", "monthly_rate", "count"}
@@ -137,6 +138,9 @@ def figures_pass(figures: FigureColumns, kinds: Mapping[str, str]) -> bool:
     the suppression, the value and whether each count is given, so one representative
     figure of each distinct combination of those is checked.
     """
+    if not set(figures.metric) <= kinds.keys():
+        figures = figures.take(list(compress(range(len(figures)),
+                                             map(kinds.__contains__, figures.metric))))
     nums, dens = set(figures.numerator), set(figures.denominator)
     if any(n is not None and n < 0 for n in nums) or any(d is not None and d < 0 for d in dens):
         return False
@@ -200,3 +204,59 @@ def partitions_pass(figures: FigureColumns, cat: Catalogue) -> bool:
         if every and groups >= every:
             return False
     return True
+
+
+def import_checks_pass(figures: FigureColumns, cat: Catalogue, defined: frozenset[str],
+                  lineage: Lineage) -> bool:
+    """Whether :func:`import_problems` finds nothing, judged over the columns' distinct
+    values (a national file in well under a second)."""
+    return (set(figures.org_code) <= defined
+            and not any(_lineage_refuses(b, lineage) for b in set(figures.breakdown))
+            and len(set(figures.keys())) == len(figures)
+            and figures_pass(figures, {m_id: m.kind for m_id, m in cat.metrics.items()})
+            and partitions_pass(figures, cat))
+
+
+def import_problems(rows: list[ObservationRow], cat: Catalogue, defined: frozenset[str],
+                     lineage: Lineage, where: str) -> list[Problem]:
+    """Every problem :func:`assurance.ingest.run_import` finds in a file's figures whatever
+    its source (unknown organisation, :func:`check_figure`, lineage, duplicate,
+    :func:`check_partitions`), each located by its row and column."""
+    problems: list[Problem] = []
+    kinds = {m_id: m.kind for m_id, m in cat.metrics.items()}
+    first_of: dict[FigureKey, ObservationRow] = {}
+    for row in rows:
+        if row.org_code not in defined:
+            problems.append(Problem(where, f"unknown organisation code {row.org_code!r}; "
+                                    "register it first (assurance orgs import)", row.line,
+                                    "org_code"))
+        kind = kinds.get(row.metric)
+        if kind is not None:
+            problems.extend(check_figure(row, kind, where))
+        if _lineage_refuses(row.breakdown, lineage):
+            problems.append(_lineage_problem(row, lineage, where))
+        key = (row.org_code, row.period_key, row.metric, row.group, row.breakdown)
+        first = first_of.setdefault(key, row)
+        if first is not row:
+            problems.append(Problem(where, f"duplicate figure for {'/'.join(key)} "
+                                    f"(first on row {first.line})", row.line))
+    problems.extend(check_partitions(rows, cat, where))
+    return problems
+
+
+def _lineage_refuses(breakdown: str, lineage: Lineage) -> bool:
+    return is_published(breakdown) != lineage.published or (
+        lineage.published and breakdown != lineage.breakdown)
+
+
+def _lineage_problem(row: ObservationRow, lineage: Lineage, where: str) -> Problem:
+    """A figure whose breakdown says it was published when its source does not (or the
+    other way round): stored, it would sit in another lineage's figures."""
+    if lineage.published:
+        return Problem(where, f"figure {row.metric} of {row.org_code} has breakdown "
+                       f"{row.breakdown!r}; expected {lineage.breakdown!r}, the breakdown of "
+                       f"figures published by {lineage.published_by} (an importer error)",
+                       row.line, "breakdown")
+    return Problem(where, f"breakdown {row.breakdown!r} is reserved for figures copied from a "
+                   "publication (the gov.uk gender pay gap download: gpg_csv); expected "
+                   "another breakdown", row.line, "breakdown")

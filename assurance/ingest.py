@@ -51,10 +51,10 @@ from assurance import audit
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.db import session as open_session
 from assurance.db import sqlite_bulk_load
-from assurance.figure_checks import check_figure, check_partitions, figures_pass, partitions_pass
-from assurance.figure_columns import FigureColumns, FigureKey, pick
+from assurance.figure_checks import import_checks_pass, import_problems
+from assurance.figure_columns import FigureColumns, collector_paused, pick
 from assurance.figure_columns import ObservationRow as ObservationRow
-from assurance.lineage import OWN, Lineage, is_published, lineage_of, scope_of
+from assurance.lineage import OWN, Lineage, lineage_of, scope_of
 from assurance.models import AuditEvent, AuditHead, Import, Observation, Organisation, Period, SurveyQuestion
 from assurance.periods import parse_period_key
 from assurance.problems import Problem, ProblemsError
@@ -153,6 +153,19 @@ def run_import(
         at: when (passed in so provenance and tests are reproducible).
         ethnicity_map: extra ethnic-category code → group mappings from config.
     """
+    with collector_paused():
+        return _import(engine, source, path, actor=actor, at=at, ethnicity_map=ethnicity_map)
+
+
+def _import(
+    engine: Engine,
+    source: Source,
+    path: Path,
+    *,
+    actor: str,
+    at: datetime,
+    ethnicity_map: Mapping[str, str] | None = None,
+) -> ImportResult:
     where = str(path)
     require_file(path)  # regular file within the size limit, checked before any open
     if path.stat().st_size == 0:
@@ -179,10 +192,10 @@ def run_import(
     problems = list(parsed.problems)
     lineage = lineage_of(source.name)
     defined = known | {o.code for o in parsed.organisations}
-    if problems or not _figures_pass(figures, cat, defined, lineage):
+    if problems or not import_checks_pass(figures, cat, defined, lineage):
         # Something is wrong (or the source found something): each figure is checked on its
         # own, for messages naming its row and column.
-        problems.extend(_figure_problems(figures.rows(), cat, defined, lineage, where))
+        problems.extend(import_problems(figures.rows(), cat, defined, lineage, where))
     if problems:
         raise ProblemsError(cap_problems(sorted(problems, key=lambda p: (p.where, p.line or 0)),
                                          where))
@@ -248,47 +261,6 @@ def run_import(
                         new=plan.new, changed=plan.changed, unchanged=plan.unchanged)
 
 
-def _figures_pass(figures: FigureColumns, cat: Catalogue, defined: frozenset[str],
-                  lineage: Lineage) -> bool:
-    """Whether :func:`_figure_problems` finds nothing, judged over the columns' distinct
-    values (a national file in well under a second)."""
-    return (set(figures.org_code) <= defined
-            and not any(_lineage_refuses(b, lineage) for b in set(figures.breakdown))
-            and len(set(figures.keys())) == len(figures)
-            and figures_pass(figures, {m_id: m.kind for m_id, m in cat.metrics.items()})
-            and partitions_pass(figures, cat))
-
-
-def _figure_problems(rows: list[ObservationRow], cat: Catalogue, defined: frozenset[str],
-                     lineage: Lineage, where: str) -> list[Problem]:
-    """Every problem of the figures, each located by its row and column."""
-    problems: list[Problem] = []
-    kinds = {m_id: m.kind for m_id, m in cat.metrics.items()}
-    first_of: dict[FigureKey, ObservationRow] = {}
-    for row in rows:
-        if row.org_code not in defined:
-            problems.append(Problem(where, f"unknown organisation code {row.org_code!r}; "
-                                    "register it first (assurance orgs import)", row.line,
-                                    "org_code"))
-        kind = kinds.get(row.metric)
-        if kind is not None:
-            problems.extend(check_figure(row, kind, where))
-        if _lineage_refuses(row.breakdown, lineage):
-            problems.append(_lineage_problem(row, lineage, where))
-        key = (row.org_code, row.period_key, row.metric, row.group, row.breakdown)
-        first = first_of.setdefault(key, row)
-        if first is not row:
-            problems.append(Problem(where, f"duplicate figure for {'/'.join(key)} "
-                                    f"(first on row {first.line})", row.line))
-    problems.extend(check_partitions(rows, cat, where))
-    return problems
-
-
-def _lineage_refuses(breakdown: str, lineage: Lineage) -> bool:
-    return is_published(breakdown) != lineage.published or (
-        lineage.published and breakdown != lineage.breakdown)
-
-
 def _scopes(figures: FigureColumns, lineage: Lineage) -> list[str]:
     """Each figure's :func:`assurance.lineage.scope_of`, one string per distinct scope."""
     of = {k: scope_of(*k, lineage) for k in set(zip(figures.org_code, figures.period_key,
@@ -343,19 +315,6 @@ class _Plan:
     unchanged: int = 0
     withdrawn: int = 0
     lineage: Lineage = OWN
-
-
-def _lineage_problem(row: ObservationRow, lineage: Lineage, where: str) -> Problem:
-    """A figure whose breakdown says it was published when its source does not (or the
-    other way round): stored, it would sit in another lineage's figures."""
-    if lineage.published:
-        return Problem(where, f"figure {row.metric} of {row.org_code} has breakdown "
-                       f"{row.breakdown!r}; expected {lineage.breakdown!r}, the breakdown of "
-                       f"figures published by {lineage.published_by} (an importer error)",
-                       row.line, "breakdown")
-    return Problem(where, f"breakdown {row.breakdown!r} is reserved for figures copied from a "
-                   "publication (the gov.uk gender pay gap download: gpg_csv); expected "
-                   "another breakdown", row.line, "breakdown")
 
 
 def _plan(s: Session, figures: FigureColumns, scopes: list[str], mode: str, *,

@@ -196,17 +196,12 @@ def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str
         if not chunk:
             break
         first, record = record + 1, record + len(chunk)
-        if rows.uniform(chunk):
-            for raw_cells, distinct, column in zip(zip(*chunk, strict=True), stripped, columns,
-                                                   strict=True):
-                for cell in set(raw_cells).difference(distinct):
-                    distinct[cell] = cell.strip()
-                column.extend(map(distinct.__getitem__, raw_cells))
-            if "" not in columns[0][-len(chunk):] or not _blank_rows(columns, len(chunk)):
-                lines.extend(range(first, record + 1))
-                continue
-            for column in columns:  # a blank row among them: this chunk row by row after all
-                del column[-len(chunk):]
+        transposed = rows.transposed(chunk, stripped)
+        if transposed is not None:
+            for column, chunk_cells in zip(columns, transposed, strict=True):
+                column.extend(chunk_cells)
+            lines.extend(range(first, record + 1))
+            continue
         kept = [(line, cells) for line, raw in enumerate(chunk, start=first)
                 if (cells := rows.check(line, raw)) is not None]
         if kept:
@@ -217,12 +212,6 @@ def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str
     if failed is not None:
         problems.append(rows.unreadable(record, failed))
     return CsvColumns(header, columns, lines)
-
-
-def _blank_rows(columns: list[list[str]], last: int) -> bool:
-    """Whether any of the ``last`` rows added to ``columns`` is blank in every column."""
-    first, rest = columns[0][-last:], [c[-last:] for c in columns[1:]]
-    return any(not any(c[i] for c in rest) for i, cell in enumerate(first) if not cell)
 
 
 @dataclass(frozen=True)
@@ -239,12 +228,29 @@ class _RowChecks:
     #: Where the rows' problems go.
     problems: list[Problem]
 
-    def uniform(self, chunk: list[list[str]]) -> bool:
-        """Whether every row of ``chunk`` has the header's width and every field passes the
-        field checks, judged in bulk (a blank row is found afterwards)."""
+    def transposed(self, chunk: list[list[str]], stripped: list[dict[str, str]]
+                   ) -> list[list[str]] | None:
+        """The chunk's columns, stripped, judged in bulk: when every row has the header's
+        width, every field passes the field checks and no row is blank; else None (the chunk
+        is then checked row by row). ``stripped`` holds each column's cells seen so far (all
+        checked) with their stripped text, and gains this chunk's."""
         if self.controls or set(map(len, chunk)) != {len(self.header)}:
-            return False
-        return not self.lengths or max(map(len, chain.from_iterable(chunk))) <= self.max_chars
+            return None
+        raw_columns = list(zip(*chunk, strict=True))
+        new = [set(raw).difference(seen) for raw, seen in zip(raw_columns, stripped,
+                                                               strict=True)]
+        if self.lengths and max(map(len, chain.from_iterable(new)), default=0) > self.max_chars:
+            return None
+        for cells, seen in zip(new, stripped, strict=True):
+            for cell in cells:
+                seen[cell] = cell.strip()
+        out = [list(map(seen.__getitem__, raw)) for raw, seen in zip(raw_columns, stripped,
+                                                                      strict=True)]
+        first, rest = out[0], out[1:]
+        if "" in first and any(not any(c[i] for c in rest) for i, cell in enumerate(first)
+                               if not cell):
+            return None  # a blank row, skipped as read_csv_rows skips it
+        return out
 
     def check(self, line: int, raw: list[str]) -> list[str] | None:
         """A row's stripped cells, or None for a blank row or one with a problem (reported)."""
