@@ -27,7 +27,8 @@ from pathlib import Path
 
 from assurance.ingest import ParseContext, Parsed
 from connectors.career_extract import Measure, choice, choice_check, extract, parse_career
-from connectors.person_level import Check, describe_facts, described, strip
+from connectors.person_level import Check
+from connectors.person_sql import describe_facts, described, strip
 
 OUTCOMES = {"completed": "completed", "not_completed": "not_completed"}
 RATINGS = {"high": "high", "medium": "medium", "low": "low"}
@@ -36,7 +37,7 @@ ITEMS = ("outcome", "rated")
 MEASURES = (
     Measure("career.appraisal", lambda r: r[0] == "completed", lambda r: True),
     Measure("career.appraisal_low_rating", lambda r: r[1] == "low",
-            lambda r: r[1] in RATINGS),
+            lambda r: r[1] in RATINGS, optional=True),
 )
 
 
@@ -62,10 +63,6 @@ class AppraisalCsv:
                           lambda f: f"found {described(f[0], f[1])}; expected high, medium "
                           "or low, or blank when not rated", describe_facts("rating"))),
             items=ITEMS)
-        parsed, counted = parse_career(path, ext, ITEMS, MEASURES, "staff")
-        if not any(den for (m, _), cell in counted.items() if m.endswith("low_rating")
-                   for _, den in cell.values()):
-            # No rating column, or no one rated: no rating figure rather than empty ones.
-            parsed.observations = [o for o in parsed.observations
-                                   if not o.metric.startswith("career.appraisal_low_rating")]
+        # No rating column, or no one rated: no rating figure rather than empty ones.
+        parsed, _ = parse_career(path, ext, ITEMS, MEASURES, "staff")
         return parsed

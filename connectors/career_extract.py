@@ -36,19 +36,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assurance.ingest import ObservationRow, ParseContext, Parsed
+from assurance.ingest import ParseContext, Parsed
 from assurance.problems import Problem
 from connectors.esr_csv import BAND_FORMS, CHECKS, DERIVED, DISABLED, ETHNIC, MAX_DIVISIONS
 from connectors.nhs_codes import FIRST_YEAR, LAST_YEAR
-from connectors.person_level import (
-    Check,
-    Extract,
-    Tally,
+from connectors.person_level import Check, Extract, Tally, tally
+from connectors.person_sql import (
+    CountFigure,
     describe_facts,
     described,
+    figure_columns,
     sql_text,
     strip,
-    tally,
 )
 
 REQUIRED = ("org_code", "year_end", "ethnic_category", "disability")
@@ -134,6 +133,8 @@ class Measure:
     metric: str
     numerator: Callable[[tuple[object, ...]], bool]
     denominator: Callable[[tuple[object, ...]], bool]
+    optional: bool = False
+    """Stored only when someone in the file could have had the outcome (a denominator)."""
 
 
 CHARACTERISTICS = (("ethnic", "race", ETHNIC), ("disabled", "disability", DISABLED))
@@ -197,18 +198,22 @@ def figures(result: Tally, items: Sequence[str], measures: Sequence[Measure]
     return out
 
 
-def observations(counted: dict[tuple[str, str], dict[Key, tuple[int, int]]]
-                 ) -> list[ObservationRow]:
-    """Every figure as stored rows: each group of the characteristic in every scope present
-    (zeros included), in a stable order."""
-    out = []
+def observations(counted: dict[tuple[str, str], dict[Key, tuple[int, int]]],
+                 measures: Sequence[Measure] = ()) -> list[CountFigure]:
+    """Every figure: each group of the characteristic in every scope present (zeros
+    included), in a stable order; an optional measure nobody could have had is left out."""
+    out: list[CountFigure] = []
+    optional = {m.metric for m in measures if m.optional}
     for (metric, suffix), cell in sorted(counted.items()):
+        if metric in optional and not any(den for _, den in cell.values()):
+            continue
         groups = next(g for _, s, g in CHARACTERISTICS if s == suffix)
+        name = f"{metric}.{suffix}"
         for org, year, scope in sorted({k[:3] for k in cell}):
+            period = f"wres:{year}"
             for g in groups:
                 num, den = cell.get((org, year, scope, g), (0, 0))
-                out.append(ObservationRow(org, f"wres:{year}", f"{metric}.{suffix}", g, scope,
-                                          numerator=num, denominator=den))
+                out.append((org, period, name, g, scope, num, den))
     return out
 
 
@@ -246,7 +251,7 @@ def parse_career(path: Path, ext: Extract, items: Sequence[str], measures: Seque
         out.problems.append(problem)
         return out, {}
     counted = figures(result, items, measures)
-    out.observations = observations(counted)
+    out.figures = figure_columns(observations(counted, measures))
     out.note = (f"aggregated {out.rows_read:,} person-level {what} rows; no person-level "
                 "data kept")
     return out, counted

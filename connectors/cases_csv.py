@@ -86,7 +86,7 @@ class CasesCsv:
         problems = _more_cases_than_staff(str(path), counted)
         if problems:
             parsed.problems.extend(problems)
-            parsed.observations = []
+            parsed.figures = None
         return parsed
 
 

@@ -45,21 +45,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assurance.ingest import ObservationRow, ParseContext, Parsed
+from assurance.ingest import ParseContext, Parsed
 from assurance.problems import Problem
 from assurance.safeinput import ODS_FORM
 from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
-from connectors.person_level import (
-    MAX_FIELD,
-    MAX_PROBLEMS,
-    Check,
-    Extract,
+from connectors.person_level import MAX_FIELD, MAX_PROBLEMS, Check, Extract, tally
+from connectors.person_sql import (
+    CountFigure,
     collapse,
     describe_facts,
     described,
+    figure_columns,
     sql_text,
     strip,
-    tally,
 )
 
 __all__ = ["MAX_DIVISION", "MAX_DIVISIONS", "MAX_FIELD", "MAX_PROBLEMS", "REQUIRED", "EsrCsv"]
@@ -210,11 +208,11 @@ class EsrCsv:
         if crowded:
             out.problems.append(_crowded(str(path), crowded))
             return out
-        out.observations = [
+        out.figures = figure_columns([
             *_rows("wres.1", result.counts[BY_BAND_ETHNIC], ETHNIC),
             *_division_rows("wres.1", result.counts[BY_DIVISION_ETHNIC], ETHNIC),
             *_rows("wdes.1", result.counts[BY_BAND_DISABLED], DISABLED),
-            *_division_rows("wdes.1", result.counts[BY_DIVISION_DISABLED], DISABLED)]
+            *_division_rows("wdes.1", result.counts[BY_DIVISION_DISABLED], DISABLED)])
         out.note = f"aggregated {out.rows_read:,} person-level rows; no person-level data kept"
         return out
 
@@ -239,7 +237,7 @@ def _by_scope(counts: Counts) -> dict[tuple[str, int, str], dict[str, int]]:
     return out
 
 
-def _rows(metric: str, tallied: Counts, groups: tuple[str, ...]) -> list[ObservationRow]:
+def _rows(metric: str, tallied: Counts, groups: tuple[str, ...]) -> list[CountFigure]:
     """Head counts per band and overall, every group present (zeros included)."""
     bands = _by_scope(tallied)
     trusts: dict[tuple[str, int], list[str]] = {}
@@ -255,22 +253,19 @@ def _rows(metric: str, tallied: Counts, groups: tuple[str, ...]) -> list[Observa
             for g in groups:
                 n = cell.get(g, 0)
                 overall[g] += n
-                out.append(ObservationRow(org, period, metric, g, band, numerator=n,
-                                          denominator=total))
+                out.append((org, period, metric, g, band, n, total))
         total = sum(overall.values())
-        out.extend(ObservationRow(org, period, metric, g, "overall", numerator=n,
-                                  denominator=total) for g, n in overall.items())
+        out.extend((org, period, metric, g, "overall", n, total) for g, n in overall.items())
     return out
 
 
 def _division_rows(metric: str, tallied: Counts, groups: tuple[str, ...]
-                   ) -> list[ObservationRow]:
+                   ) -> list[CountFigure]:
     """Head counts per division (breakdown ``division:<name>``), every group present."""
-    out: list[ObservationRow] = []
+    out: list[CountFigure] = []
     divisions = _by_scope(tallied)
     for (org, year, division), cell in sorted(divisions.items()):
         total = sum(cell.get(g, 0) for g in groups)
-        out.extend(ObservationRow(org, f"wres:{year}", metric, g, f"division:{division}",
-                                  numerator=cell.get(g, 0), denominator=total)
-                   for g in groups)
+        out.extend((org, f"wres:{year}", metric, g, f"division:{division}", cell.get(g, 0),
+                    total) for g in groups)
     return out

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -73,7 +72,8 @@ from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
 from connectors.csv_lines import readable
 from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
-from connectors.person_level import MEMORY_LIMIT, THREADS, sql_text, strip
+from connectors.person_sql import MEMORY_LIMIT, connect, sql_text, strip
+from connectors.person_sql import source as source_of
 from connectors.tabular import CSV_ADVICE
 
 REQUIRED = ("org_code", "snapshot_date", "sex", "ethnic_category", "disability", "hourly_pay")
@@ -366,17 +366,9 @@ class PayCsv:
             raise _Inconsistent("; ".join(p.message for p in exc.problems)) from None
         # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines).
         with raw, readable(raw, path) as text:
-            fd = f"/dev/fd/{text.fileno()}"
-            source = fd if os.path.exists(fd) else str(path)
-            con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
-                                         "autoinstall_known_extensions": False,
-                                         "autoload_known_extensions": False})
+            source = source_of(text, path)
+            con = connect(source)
             try:
-                for statement in ("SET temp_directory = ''",
-                                  f"SET allowed_paths = [{sql_text(source)}]",
-                                  "SET enable_external_access = false",
-                                  "SET lock_configuration = true"):
-                    con.execute(statement)
                 return self._figures(con, source, header, maps, rows)
             except duckdb.OutOfMemoryException:
                 raise _Inconsistent(f"the file is too large to rank within DuckDB's memory "

@@ -11,7 +11,8 @@ checks a value must pass, the counts it wants) and calls :func:`tally`, which:
    a mark, binary data) — located by :func:`assurance.safeinput.scan_text`;
 2. reads the header row (Python's csv module, one record) and refuses a missing or duplicate
    column, or a first row that names no column at all, without quoting that row;
-3. opens an in-memory DuckDB connection limited to :data:`MEMORY_LIMIT` and :data:`THREADS`,
+3. opens an in-memory DuckDB connection (:func:`connectors.person_sql.connect`) limited to
+   :data:`~connectors.person_sql.MEMORY_LIMIT` and :data:`~connectors.person_sql.THREADS`,
    that cannot spill to disk (no temporary directory: person-level rows never reach a file),
    may read only the opened file (by its descriptor, so it cannot be swapped and no glob
    character in a name is expanded; ``enable_external_access`` off, configuration locked)
@@ -42,14 +43,13 @@ naming the file that describes the failure without quoting DuckDB's message (whi
 a line); running out of memory is "too many different values".
 
 Memory is bounded by the distinct combinations of read values, not by the number of people,
-and DuckDB's own use by :data:`MEMORY_LIMIT`.
+and DuckDB's own use by :data:`~connectors.person_sql.MEMORY_LIMIT`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -60,58 +60,22 @@ import duckdb
 
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
+from connectors import person_sql
 from connectors.csv_lines import lines_at, mixed_line_end, ordinal_lines, readable, rejected_row
+from connectors.person_sql import (
+    CONTROL_CLASS,
+    connect,
+    sql_text,
+)
+from connectors.person_sql import source as source_of
 from connectors.tabular import CSV_ADVICE
 
-MEMORY_LIMIT = "400MB"
-"""DuckDB's memory limit per import (the rows are grouped, never held)."""
-THREADS = 2
 MAX_PROBLEMS = LIMITS.max_problems
 MAX_REJECTS = 10_000
 """Malformed rows DuckDB records before it only counts on (each record holds the raw line,
 inside DuckDB, until the connection closes)."""
 MAX_FIELD = 100
 """The longest field a person-level source reads: every such column holds a short code."""
-
-SPACE_SCAN_END = 0x3001
-"""Every character Python calls white space is below this (the last is U+3000, ideographic
-space; a test checks the whole of Unicode), so the scan below costs a millisecond, not the
-quarter of a second every command would pay to scan all 1.1 million code points."""
-PY_SPACE = "".join(chr(i) for i in range(SPACE_SCAN_END) if chr(i).isspace())
-"""What Python's ``str.strip()`` and ``str.split()`` treat as white space, so that SQL
-normalises exactly as the Python code it replaced."""
-_SPACE_SQL = " || ".join(f"chr({ord(c)})" for c in PY_SPACE)
-_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_SPACE) + "]"
-_CONTROL_CLASS = "[\\x00-\\x1f\\x7f-\\x9f\\x{fffe}\\x{ffff}]"
-"""Unicode Cc characters and the two non-characters (as :mod:`assurance.safeinput`; surrogates
-cannot occur in UTF-8 text)."""
-
-
-def strip(column: str) -> str:
-    """SQL for Python's ``text.strip()`` of a column."""
-    return f"trim({column}, {_SPACE_SQL})"
-
-
-def collapse(column: str) -> str:
-    """SQL for Python's ``" ".join(text.split())``: stripped, inner runs of space made one."""
-    return f"regexp_replace({strip(column)}, '{_SPACE_CLASS}+', ' ', 'g')"
-
-
-def sql_text(text: str) -> str:
-    """A SQL string literal (configuration text, never a value from the file)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def described(length: int, blank: int) -> str:
-    """How a problem shows a value it may not quote (:func:`assurance.safeinput.describe`
-    with ``echo=False``), from the numbers SQL gives: its length and whether it is blank."""
-    return "a blank cell" if blank else f"a {length:,}-character text"
-
-
-def describe_facts(column: str) -> tuple[str, str]:
-    """The SQL facts :func:`described` needs for ``column``: length and blankness."""
-    return f"length({column})", f"({strip(column)} = '')::INTEGER"
-
 
 @dataclass(frozen=True)
 class Check:
@@ -208,25 +172,6 @@ def header_problems(header: list[str], extract: Extract, where: str) -> list[Pro
 
 
 # ------------------------------------------------------------------------------ DuckDB
-def _connect(source: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that may read ``source`` only, never spills and loads nothing."""
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
-                                 "autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
-    for statement in ("SET temp_directory = ''", f"SET allowed_paths = [{sql_text(source)}]",
-                      "SET enable_external_access = false", "SET lock_configuration = true"):
-        con.execute(statement)
-    return con
-
-
-def _source(raw: BinaryIO, path: Path) -> str:
-    """The name DuckDB opens: the descriptor already checked to be a regular file (so the
-    file cannot be swapped for a FIFO in between, and no glob character in a name is
-    expanded), or the path where there is no ``/dev/fd``."""
-    fd = f"/dev/fd/{raw.fileno()}"
-    return fd if os.path.exists(fd) else str(path)
-
-
 def _read_csv(source: str, width: int) -> str:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, width + 1))
     # A line longer than every field at its limit (4 bytes a character, quoted, with its
@@ -353,7 +298,7 @@ def _first(checks: Sequence[tuple[int, Check]]) -> str:
     return "CASE " + " ".join(f"WHEN {c.bad} THEN {i}" for i, c in checks) + " ELSE 0 END"
 
 
-_NOT_CONTROL = "[^" + _CONTROL_CLASS[1:]
+_NOT_CONTROL = "[^" + CONTROL_CLASS[1:]
 
 
 def _plan(extract: Extract, header: list[str]) -> _Plan:
@@ -365,7 +310,7 @@ def _plan(extract: Extract, header: list[str]) -> _Plan:
         fields.append(Check(name, f"strlen({name}) > {MAX_FIELD} AND length({name}) > "
                             f"{MAX_FIELD}", _too_long, (f"length({name})",)))
         clean = f"length(regexp_extract({name}, '^{_NOT_CONTROL}*'))"
-        fields.append(Check(name, f"regexp_matches({name}, '{_CONTROL_CLASS}')", _control,
+        fields.append(Check(name, f"regexp_matches({name}, '{CONTROL_CLASS}')", _control,
                             (f"{clean} + 1", f"unicode(substr({name}, {clean} + 1, 1))")))
     oversized = tuple(
         Check(header[i - 1] if len(header[i - 1]) <= 40 else str(i),
@@ -393,7 +338,7 @@ def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
     """A DuckDB failure in words; its own message is never shown (it may quote a line)."""
     if isinstance(exc, duckdb.OutOfMemoryException):
         return Problem(where, "too many different values to check within DuckDB's "
-                       f"{MEMORY_LIMIT} memory limit; expected a person-level extract whose "
+                       f"{person_sql.MEMORY_LIMIT} memory limit; expected a person-level extract whose "
                        "coded columns hold a few thousand different values at most")
     if isinstance(exc, duckdb.InvalidInputException):
         line = mixed_line_end(path)
@@ -447,9 +392,9 @@ def tally(path: Path, extract: Extract) -> Tally:
         # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines);
         # only a file that may mix them (_scan) is looked at again to tell.
         with readable(raw, path) if mixed else nullcontext(raw) as text:
-            source = _source(text, path)
+            source = source_of(text, path)
             try:
-                with _connect(source) as con:
+                with connect(source) as con:
                     _count(con, plan, _read_csv(source, len(header)), path, out)
             except duckdb.Error as exc:
                 out.problems = [_duckdb_problem(where, exc, path)]

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors import person_level
-from connectors.person_level import Check, Extract, describe_facts, described, strip, tally
+from connectors import person_sql
+from connectors.person_level import Check, Extract, tally
+from connectors.person_sql import describe_facts, described, strip
 
 EXTRACT = Extract(
     required=("code", "kind"), optional=("team", "note"),
@@ -104,7 +105,7 @@ def test_a_duplicate_optional_column_is_refused(tmp_path: Path) -> None:
 def test_duckdb_reads_only_the_file_it_was_given_and_never_spills(tmp_path: Path) -> None:
     mine = _write(tmp_path / "mine.csv", [["1", "A", "x", ""]])
     other = _write(tmp_path / "other.csv", [["1", "A", "x", ""]])
-    with person_level._connect(str(mine)) as con:
+    with person_sql.connect(str(mine)) as con:
         assert con.execute(f"SELECT count(*) FROM read_csv('{mine}')").fetchall() == [(1,)]
         with pytest.raises(duckdb.PermissionException):
             con.execute(f"SELECT count(*) FROM read_csv('{other}')").fetchall()
@@ -120,7 +121,7 @@ def test_duckdb_reads_only_the_file_it_was_given_and_never_spills(tmp_path: Path
 
 def test_running_out_of_memory_is_a_problem_not_a_traceback(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(person_level, "MEMORY_LIMIT", "4MB")
+    monkeypatch.setattr(person_sql, "MEMORY_LIMIT", "4MB")
     rows = [[str(i), f"A{i:07d}", f"kind {i}", ""] for i in range(200_000)]
     path = _write(tmp_path / "f.csv", rows)
     got = _messages(path)
@@ -155,6 +156,6 @@ def test_crlf_files_and_a_byte_order_mark_are_read(tmp_path: Path) -> None:
 
 
 def test_every_white_space_character_python_knows_is_in_the_sql_set() -> None:
-    from connectors.person_level import PY_SPACE
+    from connectors.person_sql import PY_SPACE
 
     assert "".join(chr(i) for i in range(0x110000) if chr(i).isspace()) == PY_SPACE
