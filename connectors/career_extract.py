@@ -163,6 +163,14 @@ def extract(ctx: ParseContext, *, required: Sequence[str] = (), optional: Sequen
                 "ethnic_map": (("code", "grp"), sorted(mapping.items()))})
 
 
+def coded(ctx: ParseContext, column: str, name: str, values: dict[str, str], expected: str,
+          items: Sequence[str]) -> Extract:
+    """The :class:`~connectors.person_level.Extract` of a career file whose own column is one
+    code (``column`` read as ``name`` by :func:`choice` from ``values``; blank fails)."""
+    return extract(ctx, required=(column,), derived=(choice(column, name, values),),
+                   checks=(choice_check(column, name, expected),), items=items)
+
+
 Key = tuple[str, int, str, str]  # org, year, breakdown, group
 
 

@@ -44,14 +44,7 @@ from pathlib import Path
 
 from assurance.ingest import ParseContext, Parsed
 from assurance.problems import Problem
-from connectors.career_extract import (
-    Key,
-    Measure,
-    choice,
-    choice_check,
-    extract,
-    parse_career,
-)
+from connectors.career_extract import Key, Measure, coded, parse_career
 
 CASE_TYPES = ("disciplinary", "capability", "grievance", "bullying_harassment")
 CASE_FORMS = ("staff (a headcount row) or a formal case type: disciplinary, capability, "
@@ -77,11 +70,8 @@ class CasesCsv:
                    "and a row per formal case; optional division, band), aggregated on import")
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
-        ext = extract(
-            ctx, required=("case_type",),
-            derived=(choice("case_type", "case_kind",
-                            {k: k for k in ("staff", *CASE_TYPES)}),),
-            checks=(choice_check("case_type", "case_kind", CASE_FORMS),), items=ITEMS)
+        ext = coded(ctx, "case_type", "case_kind", {k: k for k in ("staff", *CASE_TYPES)},
+                    CASE_FORMS, ITEMS)
         parsed, counted = parse_career(path, ext, ITEMS, MEASURES, "staff and case")
         problems = _more_cases_than_staff(str(path), counted)
         if problems:

@@ -57,7 +57,7 @@ import duckdb
 
 from assurance.figures_export import division_breakdown
 from assurance.ingest import ObservationRow, ParseContext, Parsed
-from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import (
     LIMITS,
     InputError,
@@ -72,12 +72,14 @@ from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
 from connectors.csv_lines import readable
 from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
+from connectors.person_level import Extract, header_problems
 from connectors.person_sql import MEMORY_LIMIT, connect, sql_text, strip
 from connectors.person_sql import source as source_of
 from connectors.tabular import CSV_ADVICE
 
 REQUIRED = ("org_code", "snapshot_date", "sex", "ethnic_category", "disability", "hourly_pay")
 OPTIONAL = ("bonus_pay", "division", "band")
+_COLUMNS = Extract(REQUIRED, OPTIONAL)
 MAX_FIELD = 100
 """The longest field read: codes, amounts and a division's name."""
 MAX_PROBLEMS = LIMITS.max_problems
@@ -91,6 +93,12 @@ SEX = {"male": "men", "m": "men", "man": "men", "female": "women", "f": "women",
        "woman": "women", "": "unknown", "not stated": "unknown", "not known": "unknown",
        "unknown": "unknown", "prefer not to say": "unknown", "x": "unknown",
        "other": "unknown", "indeterminate": "unknown"}
+
+_WORDS = {"sex": (SEX, "male or female (m, f, man, woman), or not stated, unknown, x, other "
+                     "or blank"),
+          "disability": (DISABILITY, "yes, no or not declared (any case), or blank")}
+"""The columns read as words (any case, runs of space as one): what each means, and the
+forms a problem names."""
 
 REFERENCES = {"white": ("white", "bme", "White (ethnic categories A-C) compared with BME"),
               "white_british": ("white_british", "other_than_white_british",
@@ -310,12 +318,12 @@ class PayCsv:
             if isinstance(snap, str):
                 return snap
             maps.year[text] = snap.year
-        elif column == "sex":
-            g = SEX.get(" ".join(text.lower().split()))
+        elif column in _WORDS:
+            words, expected = _WORDS[column]
+            g = words.get(" ".join(text.lower().split()))
             if g is None:
-                return (f"found {describe(text, echo=False)}; expected male or female (m, f, "
-                        "man, woman), or not stated, unknown, x, other or blank")
-            maps.sex[text] = g
+                return f"found {describe(text, echo=False)}; expected {expected}"
+            _column_map(maps, column)[text] = g
         elif column == "ethnic_category":
             try:
                 check_text(text, expected="an ethnic category code", max_chars=MAX_FIELD,
@@ -327,12 +335,6 @@ class PayCsv:
                 return ("ethnic category code has no WRES mapping; add it to [ethnicity.map] "
                         "in config.toml")
             maps.eth[text] = g
-        elif column == "disability":
-            g = DISABILITY.get(" ".join(text.lower().split()))
-            if g is None:
-                return (f"found {describe(text, echo=False)}; expected yes, no or not declared "
-                        "(any case), or blank")
-            maps.dis[text] = g
         elif column == "division":
             try:
                 check_text(text, expected="a division's name on one line",
@@ -535,29 +537,13 @@ def _amount_problem(text: str, column: str) -> str | None:
 
 
 def _header_ok(header: list[str], where: str, problems: list[Problem]) -> bool:
-    """Every required column once; a first row naming none of them is data and is not echoed."""
-    known = (*REQUIRED, *OPTIONAL)
-    if not any(c in header for c in REQUIRED):
-        problems.append(Problem(where, f"no recognised header row: none of the {len(header)} "
-                                "cells in row 1 is a column name; expected a header row "
-                                f"naming the columns {', '.join(REQUIRED)}", 1))
-        return False
-    ok = True
-    names = [h for h in header if h and len(h) <= 40 and h.isprintable()]
-    for c in known:
-        at = [i for i, h in enumerate(header, start=1) if h == c]
-        if len(at) > 1:
-            problems.append(Problem(where, f"duplicate column '{c}' (columns {at[0]} and "
-                                    f"{at[1]}); expected each column once", 1, at[1]))
-            ok = False
-        elif not at and c in REQUIRED:
-            problems.append(Problem(where, f"missing column '{c}'{did_you_mean(c, names)}; "
-                                    f"expected a header row naming {', '.join(REQUIRED)}", 1))
-            ok = False
-    if any("\n" in h or "\r" in h for h in header):
-        problems.append(Problem(where, "a header cell spans lines; expected one header row", 1))
-        ok = False
-    return ok
+    """Every required column once (:func:`~connectors.person_level.header_problems`: a first
+    row naming none of them is data and is not echoed), and no header cell spanning lines."""
+    found = header_problems(header, _COLUMNS, where)
+    if any(c in header for c in REQUIRED) and any("\n" in h or "\r" in h for h in header):
+        found.append(Problem(where, "a header cell spans lines; expected one header row", 1))
+    problems.extend(found)
+    return not found
 
 
 def _snapshot(text: str) -> date | str:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assurance.ingest import ParseContext, Parsed
-from connectors.career_extract import Measure, choice, choice_check, extract, parse_career
+from connectors.career_extract import Measure, coded, parse_career
 
 STAGES = ("applied", "shortlisted", "interviewed", "offered", "appointed")
 STAGE_FORMS = "the furthest stage reached: " + ", ".join(STAGES[:-1]) + " or appointed"
@@ -62,10 +62,7 @@ class RecruitmentCsv:
                    "division, band), aggregated on import")
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
-        ext = extract(
-            ctx, required=("furthest_stage",),
-            derived=(choice("furthest_stage", "stage",
-                            {s: str(i) for i, s in enumerate(STAGES, start=1)}),),
-            checks=(choice_check("furthest_stage", "stage", STAGE_FORMS),), items=ITEMS)
+        ext = coded(ctx, "furthest_stage", "stage",
+                    {s: str(i) for i, s in enumerate(STAGES, start=1)}, STAGE_FORMS, ITEMS)
         parsed, _ = parse_career(path, ext, ITEMS, MEASURES, "application")
         return parsed

@@ -195,6 +195,20 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
+def refused(engine: Engine, source: str, path: Path) -> str:
+    """The problems refusing ``path``, which must have stored nothing."""
+    before = store_counts(engine)["observations"]
+    with pytest.raises(ProblemsError) as exc:
+        run_import(engine, SOURCES[source], path, actor="t", at=AT)
+    assert store_counts(engine)["observations"] == before
+    return str(exc.value)
+
+
+def table_of(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
 def messy(tmp_path: Path, source: str, extra: list[list[str]] | None = None) -> Path:
     own, cells = MESSY_OWN[source]
     rows = [[*c, *o] for c, o in zip(MESSY_ROWS, cells, strict=True)]
@@ -243,14 +257,11 @@ def test_more_case_rows_than_staff_rows_are_refused(sqlite_engine: Engine,
     rows = [["SYT01", "2024/25", "D", "No", "Surgery", "", kind]
             for kind in ("staff", "disciplinary", "disciplinary")]
     path = _write(tmp_path / "c.csv", [*MESSY_COMMON, "case_type"], rows)
-    with pytest.raises(ProblemsError) as exc:
-        run_import(sqlite_engine, SOURCES["cases_csv"], path, actor="t", at=AT)
-    assert str(exc.value).splitlines() == [
+    assert refused(sqlite_engine, "cases_csv", path).splitlines() == [
         f"{path}: error: found more disciplinary case rows than staff rows for the {group} "
         "group of SYT01 in 2025 (in 2 of the trust, band and division breakdowns); expected "
         "one staff row for every member of staff, beside their case rows"
         for group in ("non_disabled", "bme")]
-    assert store_counts(sqlite_engine)["observations"] == 0
 
 
 def test_a_development_file_stores_only_the_opportunities_it_has(sqlite_engine: Engine,
@@ -263,10 +274,9 @@ def test_a_development_file_stores_only_the_opportunities_it_has(sqlite_engine: 
         "career.secondment.race", "career.secondment.disability", "career.stretch.race",
         "career.stretch.disability"}
     none = _write(tmp_path / "none.csv", MESSY_COMMON, [["SYT01", "2024/25", "A", "No", "", ""]])
-    with pytest.raises(ProblemsError) as exc:
-        run_import(sqlite_engine, SOURCES["development_csv"], none, actor="t", at=AT)
-    assert str(exc.value).startswith(f"{none}:1: error: no opportunity column; expected at "
-                                     "least one of training, acting_up, secondment, talent_pool")
+    assert refused(sqlite_engine, "development_csv", none).startswith(
+        f"{none}:1: error: no opportunity column; expected at least one of training, "
+        "acting_up, secondment, talent_pool")
 
 
 def test_an_appraisal_file_without_ratings_stores_no_rating_figure(sqlite_engine: Engine,
@@ -322,13 +332,10 @@ def test_a_bad_cell_refuses_the_file_naming_row_and_column_and_never_its_value(
     register_orgs(sqlite_engine, tmp_path, "SYT01")
     name = OWN_COLUMN[source] if column == "own" else column
     path = _bad(tmp_path, source, 3, name, value)
-    with pytest.raises(ProblemsError) as exc:
-        run_import(sqlite_engine, SOURCES[source], path, actor="t", at=AT)
-    text = str(exc.value)
+    text = refused(sqlite_engine, source, path)
     assert text.startswith(f"{path}:4:{name}: error: {message}"), text
     assert len(text.splitlines()) == 1
     assert SECRET not in text and "Person" not in text and "gery" not in text
-    assert store_counts(sqlite_engine)["observations"] == 0
 
 
 MISSING = {"development_csv": ("training", "talent_pool")}
@@ -342,19 +349,15 @@ def test_a_missing_column_is_named_and_nothing_stored(sqlite_engine: Engine, tmp
     register_orgs(sqlite_engine, tmp_path, "SYT01")
     gone = MISSING.get(source, (OWN_COLUMN[source],)) if column == "own" else (column,)
     path = messy(tmp_path, source)
-    with path.open(newline="", encoding="utf-8") as fh:
-        table = list(csv.reader(fh))
+    table = table_of(path)
     keep = [i for i, h in enumerate(table[0]) if h not in gone]
     path = _write(path, [table[0][i] for i in keep], [[r[i] for i in keep] for r in table[1:]])
-    with pytest.raises(ProblemsError) as exc:
-        run_import(sqlite_engine, SOURCES[source], path, actor="t", at=AT)
-    text = str(exc.value)
+    text = refused(sqlite_engine, source, path)
     if source == "development_csv" and column == "own":
         assert text.startswith(f"{path}:1: error: no opportunity column; expected at least "
                                "one of training, acting_up, secondment, talent_pool"), text
     else:
         assert text.startswith(f"{path}:1: error: missing column '{gone[0]}'"), text
-    assert store_counts(sqlite_engine)["observations"] == 0
 
 
 @pytest.mark.parametrize("source", FILES)
@@ -362,16 +365,12 @@ def test_a_duplicate_header_column_is_refused(sqlite_engine: Engine, tmp_path: P
                                               source: str) -> None:
     register_orgs(sqlite_engine, tmp_path, "SYT01")
     path = messy(tmp_path, source)
-    with path.open(newline="", encoding="utf-8") as fh:
-        table = list(csv.reader(fh))
+    table = table_of(path)
     at = table[0].index("division")
     path = _write(path, [*table[0], "division"], [[*r, r[at]] for r in table[1:]])
-    with pytest.raises(ProblemsError) as exc:
-        run_import(sqlite_engine, SOURCES[source], path, actor="t", at=AT)
-    assert str(exc.value) == (f"{path}:1:{len(table[0]) + 1}: error: duplicate column "
-                              f"'division' (columns {at + 1} and {len(table[0]) + 1}); "
-                              "expected each column once")
-    assert store_counts(sqlite_engine)["observations"] == 0
+    assert refused(sqlite_engine, source, path) == (
+        f"{path}:1:{len(table[0]) + 1}: error: duplicate column 'division' (columns {at + 1} "
+        f"and {len(table[0]) + 1}); expected each column once")
 
 
 @pytest.mark.parametrize("source", FILES)
@@ -387,15 +386,12 @@ def test_files_that_are_not_utf8_text_are_refused(sqlite_engine: Engine, tmp_pat
         path.write_bytes(good[:200] + b"\x00\x01\x02" + good[200:])
     else:
         path.write_bytes(good.decode("utf-8").encode("utf-16"))
-    with pytest.raises(ProblemsError) as exc:
-        run_import(sqlite_engine, SOURCES[source], path, actor="t", at=AT)
-    text = str(exc.value)
+    text = refused(sqlite_engine, source, path)
     assert text.startswith(f"{path}:"), text
     assert "Person" not in text and "dicine" not in text
     if kind == "latin1":
         line = good[:good.index(b"Medicine")].count(b"\n") + 1
         assert text.startswith(f"{path}:{line}:"), text
-    assert store_counts(sqlite_engine)["observations"] == 0
 
 
 @pytest.mark.parametrize("source", FILES)
