@@ -6,7 +6,9 @@ found it."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import inspect
 import random
 import re
 from collections.abc import Sequence
@@ -228,3 +230,23 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it() -> None:
     with pytest.raises(RuntimeError), paused():
         raise RuntimeError("a failing evaluation")
     assert gc.isenabled()
+
+
+def test_a_figure_is_built_with_exactly_its_declared_fields_and_stays_frozen() -> None:
+    fields = dataclasses.fields(Figure)
+    params = list(inspect.signature(Figure.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    for p, f in zip(params, fields, strict=True):
+        if f.default is not dataclasses.MISSING:
+            assert p.default == f.default, f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            assert p.default is None, f.name  # None: a fresh one per figure
+        else:
+            assert p.default is inspect.Parameter.empty, f.name
+    fig = Figure("wres.2", "SYT01", "wres:2025", "ratio", 1.2, se=0.1)
+    assert vars(fig) == {f.name: getattr(fig, f.name) for f in fields}
+    assert fig.extra == {} and fig.extra is not Figure("m", "o", "p", "ratio", 1.0).extra
+    assert dataclasses.replace(fig, value=1.3) == Figure("wres.2", "SYT01", "wres:2025",
+                                                         "ratio", 1.3, se=0.1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fig.value = 2.0  # type: ignore[misc]
