@@ -230,7 +230,8 @@ def _trend_outcomes(ctx: BoardContext) -> list[OutcomeView]:
 
 def _chart(doc: DocumentType, c: charts.Chart | None, title: str) -> None:
     if c is not None:
-        docxkit.picture(doc, c.png, alt=c.alt, title=title, width_cm=16.0, caption=c.caption)
+        docxkit.chart(doc, c.part, alt=c.alt, title=title, width_cm=c.width_cm,
+                      height_cm=c.height_cm, caption=c.caption)
 
 
 def _charts(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> None:

@@ -8,6 +8,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -76,6 +77,54 @@ def write_snapshot(name: str, facts: dict[str, list[str]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(facts, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+@dataclass(frozen=True)
+class ChartRead:
+    """A native chart read back from its part: what Word and LibreOffice draw it from."""
+
+    part: str
+    title: str
+    categories: list[str]
+    series: dict[str, list[float | None]]  # legend name -> one value per category
+    markers: dict[str, tuple[str, str]]  # legend name -> (symbol, fill colour)
+
+
+def _points(lit: object, n: int) -> list[float | None]:
+    values: list[float | None] = [None] * n
+    for pt in lit.iter(f"{C}pt"):  # type: ignore[attr-defined]
+        values[int(pt.get("idx"))] = float(pt.findtext(f"{C}v"))
+    return values
+
+
+def chart_parts(path: Path) -> list[ChartRead]:
+    """Every native chart of the .docx, in document order, with its numbers."""
+    from lxml import etree
+
+    doc = docx.Document(str(path))
+    out = []
+    for el in doc.element.body.iter(f"{C}chart"):
+        part = doc.part.related_parts[el.get(qn("r:id"))]
+        root = etree.fromstring(part.blob)
+        title = "\n".join("".join(t.text or "" for t in p.iter(f"{A}t"))
+                          for p in root.findall(f"{C}chart/{C}title//{A}p"))
+        cats = [pt.findtext(f"{C}v") or "" for pt in root.find(f".//{C}cat").iter(f"{C}pt")]
+        series: dict[str, list[float | None]] = {}
+        markers: dict[str, tuple[str, str]] = {}
+        for ser in root.iter(f"{C}ser"):
+            name = ser.findtext(f"{C}tx/{C}v") or ""
+            key = name if name not in series else f"{name} ({len(series)})"
+            series[key] = _points(ser.find(f"{C}val"), len(cats))
+            symbol = ser.find(f"{C}marker/{C}symbol")
+            fill = ser.find(f"{C}marker/{C}spPr/{A}solidFill/{A}srgbClr")
+            if symbol is not None and symbol.get("val") != "none":
+                markers[key] = (symbol.get("val"), fill.get("val") if fill is not None else "")
+        out.append(ChartRead(str(part.partname), title, cats, series, markers))
+    return out
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
+from lxml import etree
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -28,6 +29,7 @@ from assurance.problems import ProblemsError
 from assurance.report_context import board_context, well_led_context
 from conftest import NSS_FILE
 from helpers import register_orgs
+from report_support import C, chart_parts
 from reports import charts
 from reports.board import render_board_report
 from reports.outputs import sha256_file
@@ -162,8 +164,8 @@ def test_every_chart_has_alt_text_that_states_the_values(rendered: dict[str, Pat
     assert "process limits" in spc and "Variation:" in spc and "Assurance:" in spc
 
 
-def test_charts_are_real_reproducible_pngs_of_sensible_size(demo: tuple[Engine, Settings]
-                                                            ) -> None:
+def test_charts_are_native_word_charts_carrying_the_figures_they_describe(
+        demo: tuple[Engine, Settings]) -> None:
     engine, settings = demo
     ctx = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
     wres2 = next(o for o in ctx.outcomes if o.rule_id == "wres.2.adverse")
@@ -174,13 +176,33 @@ def test_charts_are_real_reproducible_pngs_of_sensible_size(demo: tuple[Engine, 
         made.append(charts.peer_chart(real.peers))
     for c in made:
         assert c is not None
-        assert c.png.startswith(b"\x89PNG\r\n\x1a\n")
-        w, h = charts.png_size(c.png)
-        assert (w, h) == (c.width_px, c.height_px) and w >= 400 and h >= 400, (c.name, w, h)
+        root = etree.fromstring(c.part)  # well-formed, one chart part
+        assert root.tag == f"{C}chartSpace" and root.find(f"{C}chart/{C}plotArea") is not None
+        assert c.alt and c.caption and c.width_cm == 16.0 and c.height_cm >= 7.0, c.name
     trend = made[0]
     assert trend is not None and "2019 1.60" in trend.alt and "above it" in trend.alt
+    values = [p.value for p in wres2.series if p.value is not None]
+    plotted = etree.fromstring(trend.part).find(f".//{C}lineChart/{C}ser/{C}val")
+    assert [float(v.text) for v in plotted.iter(f"{C}v")] == values  # the figures themselves
     again = charts.trend_chart(wres2, ctx.organisation.name)
-    assert again is not None and again.png == trend.png
+    assert again is not None and again.part == trend.part  # same data, same bytes
+
+
+def test_the_spc_chart_keeps_making_data_counts_colours_and_shapes(
+        demo: tuple[Engine, Settings], rendered: dict[str, Path]) -> None:
+    engine, settings = demo
+    v = board_context(engine, settings, org_code="SYN01", as_of=AS_OF).spc[0]
+    spc = next(c for c in chart_parts(rendered["board"]) if c.title.startswith("SPC: "))
+    kinds = {p.point_type for p in v.points}
+    assert len(kinds) >= 2  # the demo series has signals, so shapes are told apart
+    for kind in kinds:
+        words = charts.MDC_WORDS[kind]
+        assert spc.markers[words] == (charts.MDC_SHAPES[kind], charts.MDC_COLOURS[kind])
+        assert spc.series[words] == [p.value if p.point_type == kind else None
+                                     for p in v.points]
+    assert spc.markers["Special cause: concern"] == ("diamond", "E46C0A")
+    assert spc.series["Mean"] == [p.mean for p in v.points]
+    assert spc.categories == [p.label for p in v.points]
 
 
 @pytest.mark.libreoffice
@@ -201,6 +223,10 @@ def test_libreoffice_opens_both_documents_and_the_pdf_says_what_the_docx_says(
                      "Indicators and rules", "95% CI 1.52 to 1.84", "Findings and actions",
                      "Appendix: definitions", "Northmoor Synthetic NHS Trust"):
         assert expected in text, expected
+    # The native charts are drawn: their titles and axis words exist only inside the charts.
+    for drawn in ("Relative likelihoods with 95% confidence intervals",
+                  "Relative likelihood (1.00 = equal)", "SPC: ", "% of staff responding"):
+        assert drawn in text, drawn
     wl = subprocess.run(["pdftotext", str(tmp_path / "SYN01-well-led.pdf"), "-"],
                         capture_output=True, text=True, check=True).stdout
     assert "Workforce equality, diversity and inclusion" in wl
