@@ -49,6 +49,7 @@ def _metrics(bold: bool) -> dict[str, int]:
     return by_code
 
 
+@lru_cache(maxsize=65_536)  # the same words recur in every table of every report
 def text_width_cm(text: str, size_pt: float = TABLE_PT, *, bold: bool = False) -> float:
     """How wide ``text`` is on one line in Arial at ``size_pt`` (in centimetres)."""
     m = _metrics(bold)
