@@ -3,9 +3,12 @@
 ``assurance report board --all`` (and ``report well-led --all``, ``pack build --all``) call
 :func:`render_all`: the organisations are shared out among ``workers`` processes
 (:class:`concurrent.futures.ProcessPoolExecutor`); each worker opens its own engine on the
-store (SQLite or PostgreSQL: a connection is never shared across processes) and, for the
-Word documents, reads the store once (:func:`~assurance.report_context.load_inputs` with
-``org_codes=None``) and reuses it for every report it writes. Each report is written by the
+store (SQLite or PostgreSQL: a connection is never shared across processes). What every
+report of the batch shares — the store read once for every organisation
+(:func:`~assurance.report_context.load_inputs` with ``org_codes=None``: figures, periods,
+rule packs, organisations) — is read once, in the parent before the workers start, and the
+forked workers inherit it (on a platform without ``fork`` each worker reads it once for
+itself); the Word documents and the evidence packs reuse it for every report. Each report is written by the
 same renderer, to the same file name, as the single-organisation command, and records the
 same ``report.*`` audit event, so a batch report is the single report.
 
@@ -15,6 +18,7 @@ the others are still written: the result lists each organisation with its file o
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -110,32 +114,53 @@ def batch_orgs(engine: Engine, settings: Settings) -> list[str]:
     return sorted(codes)
 
 
-# Per worker process: its engine, and the store read once for the batch's documents.
+# Per worker process: its engine, and the store read once for the batch's reports.
 _worker: dict[str, object] = {}
+# In the parent, while its pool starts: the inputs the forked workers inherit.
+_inherited: dict[str, ReportInputs] = {}
+
+
+def shares_inputs(name: str) -> bool:
+    """Whether the renderer called ``name`` takes the store read once for many reports."""
+    from reports import RENDERERS
+    from reports.pack import PackRenderer
+
+    return isinstance(RENDERERS[name], DocumentRenderer | PackRenderer)
+
+
+def _shared_inputs(settings: Settings, as_of: date) -> ReportInputs:
+    engine = open_store(settings.database_url, upgrade=False)
+    try:
+        return load_inputs(engine, settings, as_of=as_of, org_codes=None)
+    finally:
+        engine.dispose()  # a forked worker must never use a connection of its parent's
 
 
 def _start_worker(settings: Settings, name: str, as_of: date) -> None:
-    """Open this process's own engine (never one inherited from the parent) and, for a Word
-    document, read what every report of the batch needs once."""
+    """Open this process's own engine (never one inherited from the parent) and take the
+    inputs the parent read (forked) or read them once here (spawned)."""
     from reports import RENDERERS
 
     engine = open_store(settings.database_url, upgrade=False)
-    renderer = RENDERERS[name]
-    inputs = (load_inputs(engine, settings, as_of=as_of, org_codes=None)
-              if isinstance(renderer, DocumentRenderer) else None)
-    _worker.update(engine=engine, settings=settings, renderer=renderer, inputs=inputs)
+    inputs = _inherited.get("inputs")
+    if inputs is None and shares_inputs(name):
+        inputs = load_inputs(engine, settings, as_of=as_of, org_codes=None)
+        gc.collect()
+        gc.freeze()  # as the parent does before forking
+    _worker.update(engine=engine, settings=settings, renderer=RENDERERS[name], inputs=inputs)
 
 
 def render_one(engine: Engine, settings: Settings, name: str, *, org_code: str, as_of: date,
                out_path: Path, actor: str, at: datetime,
                inputs: ReportInputs | None = None) -> Path:
     """One organisation's output, as the single command writes it; with ``inputs`` (from
-    :func:`load_inputs` for the same ``as_of``) a Word document reuses them."""
+    :func:`load_inputs` for the same ``as_of``) a Word document or pack reuses them."""
     from reports import RENDERERS
+    from reports.pack import PackRenderer
 
     renderer = RENDERERS[name]
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(renderer, DocumentRenderer) and inputs is not None:
+    if isinstance(renderer, DocumentRenderer | PackRenderer) and inputs is not None:
         return renderer.render(engine, settings, org_code=org_code, as_of=as_of,
                                out_path=out_path, actor=actor, at=at, inputs=inputs)
     return renderer.render(engine, settings, org_code=org_code, as_of=as_of,
@@ -187,17 +212,29 @@ def render_all(settings: Settings, name: str, *, org_codes: Sequence[str], as_of
     out_dir.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     done: dict[str, Written] = {}
-    with ProcessPoolExecutor(n, mp_context=_context(), initializer=_start_worker,
-                             initargs=(settings, name, as_of)) as pool:
-        futures: dict[Future[Written], str] = {
-            pool.submit(_work, name, code, as_of, target[code], actor, at): code
-            for code in org_codes}
-        for fut in as_completed(futures):
-            code = futures[fut]
-            try:
-                w = fut.result()
-            except BrokenProcessPool as exc:
-                w = Written(code, None, 0.0, f"the worker process stopped: {exc}")
-            done[code] = w
-            progress(w)
+    context = _context()
+    if context.get_start_method() == "fork" and shares_inputs(name):
+        _inherited["inputs"] = _shared_inputs(settings, as_of)
+        # The shared figures are millions of objects that never become garbage: out of the
+        # collector's sight, a worker neither rescans them at every full collection nor
+        # copies their pages by touching them.
+        gc.collect()
+        gc.freeze()
+    try:
+        with ProcessPoolExecutor(n, mp_context=context, initializer=_start_worker,
+                                 initargs=(settings, name, as_of)) as pool:
+            futures: dict[Future[Written], str] = {
+                pool.submit(_work, name, code, as_of, target[code], actor, at): code
+                for code in org_codes}
+            for fut in as_completed(futures):
+                code = futures[fut]
+                try:
+                    w = fut.result()
+                except BrokenProcessPool as exc:
+                    w = Written(code, None, 0.0, f"the worker process stopped: {exc}")
+                done[code] = w
+                progress(w)
+    finally:
+        _inherited.clear()
+        gc.unfreeze()
     return BatchResult(name, tuple(done[c] for c in org_codes), time.perf_counter() - t, n)

@@ -47,6 +47,7 @@ from assurance.models import AuditEvent
 from assurance.report_context import (
     BoardContext,
     FindingView,
+    ReportInputs,
     board_context,
     load_inputs,
     well_led_context,
@@ -145,14 +146,16 @@ def _readme(ctx: BoardContext, as_of: date, key: Ed25519PrivateKey,
 
 
 def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date,
-               key: Ed25519PrivateKey | None = None
+               key: Ed25519PrivateKey | None = None, inputs: ReportInputs | None = None
                ) -> tuple[dict[str, bytes], BoardContext]:
     """Every file of the pack (manifest and signature included), by path inside the zip.
 
-    ``key`` signs the manifest; default :func:`signing_key`.
+    ``key`` signs the manifest; default :func:`signing_key`. ``inputs``: the store as read
+    once for many packs at ``as_of`` (:func:`load_inputs` with ``org_codes=None``); read for
+    this organisation alone when omitted. Either gives the same pack.
     """
     key = key if key is not None else signing_key(settings)
-    inputs = load_inputs(engine, settings, as_of=as_of, org_codes=[org_code])
+    inputs = inputs or load_inputs(engine, settings, as_of=as_of, org_codes=[org_code])
     ctx = board_context(engine, settings, org_code=org_code, as_of=as_of, inputs=inputs)
     wl = well_led_context(engine, settings, org_code=org_code, as_of=as_of, board=ctx)
     with open_session(engine) as s:
@@ -224,14 +227,17 @@ def write_zip(files: dict[str, bytes], out_path: Path, when: date) -> Path:
 
 
 def build_pack(engine: Engine, settings: Settings, *, org_code: str, as_of: date,
-               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
-    """Build the evidence pack zip and record ``pack.build`` with its SHA-256.
+               out_path: Path, actor: str = "assurance", at: datetime | None = None,
+               inputs: ReportInputs | None = None) -> Path:
+    """Build the evidence pack zip and record ``pack.build`` with its SHA-256 (``inputs``:
+    see :func:`pack_files`).
 
     Raises:
         ProblemsError: unknown organisation, unusable logo, template or reference document.
     """
     key = signing_key(settings)
-    files, _ = pack_files(engine, settings, org_code=org_code, as_of=as_of, key=key)
+    files, _ = pack_files(engine, settings, org_code=org_code, as_of=as_of, key=key,
+                          inputs=inputs)
     path = write_zip(files, out_path, as_of)
     signer = signing.fingerprint(signing.raw_public(key.public_key()))
     record(engine, settings, action="pack.build", org_code=org_code, as_of=as_of, path=path,
@@ -261,6 +267,7 @@ class PackRenderer:
     suffix = ".zip"
 
     def render(self, engine: Engine, settings: Settings, *, org_code: str, as_of: date,
-               out_path: Path, actor: str = "assurance", at: datetime | None = None) -> Path:
+               out_path: Path, actor: str = "assurance", at: datetime | None = None,
+               inputs: ReportInputs | None = None) -> Path:
         return build_pack(engine, settings, org_code=org_code, as_of=as_of, out_path=out_path,
-                          actor=actor, at=at)
+                          actor=actor, at=at, inputs=inputs)
