@@ -144,8 +144,8 @@ def stage(bench: Bench, name: str, extract: Path, register: Path, out: Path
         parsed = SOURCES[bench.source].parse(extract, ctx)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert not parsed.problems, parsed.problems[:3]
-        figures = (len(parsed.figures) if parsed.figures is not None
-                   else len(parsed.observations))
+        columns = getattr(parsed, "figures", None)  # None: rows (or an older importer)
+        figures = len(columns) if columns is not None else len(parsed.observations)
         return {"seconds": seconds, "cpu": cpu, "rows": parsed.rows_read, "figures": figures}
     if name == "import":
         t0, c0 = time.perf_counter(), time.process_time()
