@@ -143,10 +143,10 @@ BREAKDOWNS = ("band_key", "division_name")
 
 
 def key_sets(items: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    """What :func:`tally` counts: per band and per division, per group, per recorded values
-    (the trust's figure is the sum over the band key set, blank bands included)."""
-    return tuple(("org", "year", b, c, *items) for b in BREAKDOWNS for c, _, _ in
-                 CHARACTERISTICS)
+    """What :func:`tally` counts: for the trust, per band and per division, per group, per
+    recorded values (DuckDB sums the trust's rows, blank bands and divisions included)."""
+    return tuple(("org", "year", *by, c, *items) for by in ((), *((b,) for b in BREAKDOWNS))
+                 for c, _, _ in CHARACTERISTICS)
 
 
 def extract(ctx: ParseContext, *, required: Sequence[str] = (), optional: Sequence[str] = (),
@@ -183,26 +183,26 @@ def figures(result: Tally, items: Sequence[str], measures: Sequence[Measure]
     # has a handful of them against a hundred thousand counted rows).
     judged: dict[tuple[object, ...], list[tuple[int, bool, bool]]] = {}
     for ks in key_sets(items):
-        by, char = ks[2], ks[3]
-        suffix = next(s for c, s, _ in CHARACTERISTICS if c == char)
+        by = ks[2] if ks[2] in BREAKDOWNS else ""
+        at = 3 if by else 2  # where the group is; the recorded values follow it
+        suffix = next(s for c, s, _ in CHARACTERISTICS if c == ks[at])
         cells = [out.setdefault((m.metric, suffix), {}) for m in measures]
         for values, n in result.counts[ks]:
-            org, year, bd, group = str(values[0]), int(str(values[1])), values[2], str(values[3])
-            rec = tuple(values[4:])
+            bd = values[2] if by else ""
+            if bd is None:
+                continue  # no band or division: in the trust's figure only
+            scope = f"division:{bd}" if by == "division_name" else str(bd)
+            key = (str(values[0]), int(str(values[1])), scope, str(values[at]))
+            rec = tuple(values[at + 1:])
             marks = judged.get(rec)
             if marks is None:
                 marks = judged[rec] = [(i, m.numerator(rec), m.denominator(rec))
                                        for i, m in enumerate(measures)]
-            scopes = [""] if by == "band_key" else []
-            if bd is not None:
-                scopes.append(str(bd) if by == "band_key" else f"division:{bd}")
             count = int(n)
             for i, num, den in marks:
                 cell = cells[i]
-                for scope in scopes:
-                    key = (org, year, scope, group)
-                    a, b = cell.get(key, (0, 0))
-                    cell[key] = (a + count * num, b + count * den)
+                a, b = cell.get(key, (0, 0))
+                cell[key] = (a + count * num, b + count * den)
     return out
 
 

@@ -8,7 +8,9 @@ checks a value must pass, the counts it wants) and calls :func:`tally`, which:
 1. refuses before DuckDB reads anything what is not a regular file within the size limit
    (:func:`assurance.safeinput.open_regular`: no FIFO, device or directory is ever opened for
    reading) and any file with a UTF-16/UTF-32 byte-order mark or a NUL byte (UTF-16 without
-   a mark, binary data) — located by :func:`assurance.safeinput.scan_text`;
+   a mark, binary data) — located by :func:`assurance.safeinput.scan_text`; the same pass
+   notes whether line ends may mix CRLF and LF (then read from an LF copy,
+   :func:`connectors.csv_lines.readable`), so a file is read once in Python, not twice;
 2. reads the header row (Python's csv module, one record) and refuses a missing or duplicate
    column, or a first row that names no column at all, without quoting that row;
 3. opens an in-memory DuckDB connection (:func:`connectors.person_sql.connect`) limited to
@@ -25,7 +27,8 @@ checks a value must pass, the counts it wants) and calls :func:`tally`, which:
    quote, an over-long line, invalid UTF-8) go to DuckDB's rejects table instead;
 5. normalises and checks **in SQL** each column's distinct values once (a real extract has a
    few hundred per column): the first failing :class:`Check` is a value's problem; a file
-   has a bad row exactly when some column has a bad value or a group an over-long field;
+   has a bad row exactly when some column has a bad value or a group an over-long field
+   (one query over these small tables says whether anything refuses the file);
 6. on a clean file, joins the groups to their checked values and sums the counts of every
    key set (:attr:`Extract.counts`) in one ``GROUPING SETS`` pass; otherwise locates the
    first :data:`MAX_PROBLEMS` bad rows by reading the file again ``WITH ORDINALITY`` (only
