@@ -173,16 +173,19 @@ def _work(name: str, org_code: str, as_of: date, out_path: Path, actor: str,
     engine: Engine = _worker["engine"]  # type: ignore[assignment]
     settings: Settings = _worker["settings"]  # type: ignore[assignment]
     inputs = _worker["inputs"]
+    shared = inputs if isinstance(inputs, ReportInputs) else None
     try:
         path = render_one(engine, settings, name, org_code=org_code, as_of=as_of,
-                          out_path=out_path, actor=actor, at=at,
-                          inputs=inputs if isinstance(inputs, ReportInputs) else None)
+                          out_path=out_path, actor=actor, at=at, inputs=shared)
     except ProblemsError as exc:
         return Written(org_code, None, time.perf_counter() - t,
                        "; ".join(str(p) for p in exc.problems))
     except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
         return Written(org_code, None, time.perf_counter() - t,
                        f"{type(exc).__name__}: {exc}")
+    finally:
+        if shared is not None:
+            shared.release(org_code)
     return Written(org_code, path, time.perf_counter() - t)
 
 

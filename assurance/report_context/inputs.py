@@ -91,6 +91,11 @@ class ReportInputs:
                                                 accountable=self.settings.accountable)
         return self._outcomes[org_code]
 
+    def release(self, org_code: str) -> None:
+        """Forget the organisation's outcomes (a batch has written its report: keeping every
+        organisation's would grow a worker by the whole country's outcomes)."""
+        self._outcomes.pop(org_code, None)
+
 
 def _metrics_needed(cat: Catalogue, rules: Sequence[Rule]) -> tuple[set[str], set[str], set[str]]:
     """(rule metrics, monthly metrics, peer metrics) the reports use."""
