@@ -226,6 +226,10 @@ def test_a_first_large_load_rebuilds_the_indexes_as_the_migrations_made_them(
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         assert conn.execute(text("PRAGMA cache_size")).scalar() == -2000
+        # The planner has statistics for the loaded table (ANALYZE, sampled).
+        stats = conn.execute(text(
+            "SELECT idx FROM sqlite_stat1 WHERE tbl = 'observation'")).scalars().all()
+        assert {name for name, _ in before} <= set(stats)
         plan = " ".join(str(r[-1]) for r in conn.execute(text(
             "EXPLAIN QUERY PLAN SELECT id FROM observation WHERE scope = 'x' AND current")))
     assert "ix_observation_scope_current" in plan
