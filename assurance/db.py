@@ -180,8 +180,9 @@ def sqlite_bulk_load(conn: Connection, table: str, rows: int) -> Iterator[None]:
     secondary indexes are dropped and built again afterwards from their own stored
     definitions: sorted once rather than grown row by row, about half the insert's cost.
     Both happen in the transaction, so a failure leaves the indexes as they were, and
-    readers (WAL) see the old table and indexes until the commit. Afterwards the planner's statistics are refreshed (``ANALYZE``, sampled).
-    Durability settings are untouched. Elsewhere nothing is done.
+    readers (WAL) see the old table and indexes until the commit. Afterwards the planner's
+    statistics are refreshed (``ANALYZE``, sampled). Durability settings are untouched.
+    Elsewhere nothing is done.
     """
     if conn.dialect.name != "sqlite":
         yield
