@@ -97,6 +97,10 @@ def band_stacks(label: str, low: float, high: float, n: int) -> tuple[Stack, Sta
             Stack(label, [second] * n, BAND_FILL))
 
 
+LABEL_EVERY_UP_TO = 12
+"""A trend chart labels every value up to this many points (years), else the first and last."""
+
+
 def _band_limits(band: Band, lo: float, hi: float) -> tuple[float, float]:
     return (band.low if band.low is not None else lo, band.high if band.high is not None else hi)
 
@@ -120,9 +124,17 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
     span += [v for v in line if v is not None]
     lo, hi = min(span), max(span)
     pad = (hi - lo) * 0.12 or abs(hi) * 0.1 or 1.0
-    y_min, y_max, step = nice_range([lo - pad, hi + pad])
+    # A figure that cannot be negative (a share, a rate, a likelihood) keeps its axis at or
+    # above zero, and a percentage at or below 100, however wide the padding.
+    y_min, y_max, step = nice_range([lo - pad if lo - pad >= 0 or lo < 0 else 0.0,
+                                     hi + pad if unit != "percent" or hi > 100 else
+                                     min(hi + pad, 100.0)])
+    # Every value is labelled on a short series; a long one (months) labels its first and
+    # last values only, so labels never overprint each other (the alt text has them all).
+    labelled = [f(y) if len(ys) <= LABEL_EVERY_UP_TO or i in (0, len(ys) - 1) else ""
+                for i, y in enumerate(ys)]
     series = [Line(o.series_label or o.metric_label, ys, _hex(colour), 2.0, marker="circle",
-                   labels=[f(y) for y in ys],
+                   labels=labelled,
                    errors=([max(y - (y if lw is None else lw), 0.0) for y, lw in zip(ys, lows, strict=True)],
                            [max((y if hg is None else hg) - y, 0.0) for y, hg in zip(ys, highs, strict=True)])
                    if any(p.ci_low is not None for p in pts) else None)]

@@ -261,3 +261,27 @@ def test_an_open_board_level_finding_is_an_alert_whatever_this_periods_status(
         assert "open at Regulator level" in alert_reasons(o, AS_OF, DEFAULT_LEVELS, 10), status
     assert alert_reasons(dataclasses.replace(wres2, finding=None, status="outside"), AS_OF,
                          DEFAULT_LEVELS, 10) == ()
+
+
+def test_a_trend_chart_keeps_a_share_above_zero_and_labels_a_long_series_at_its_ends(
+        syn01: BoardContext) -> None:
+    # Review finding: a WRES 1 share near zero drew an axis down to -10%, and a monthly
+    # series printed 36 labels over each other.
+    import re
+
+    from reports.charts import LABEL_EVERY_UP_TO, trend_chart
+
+    o = next(o for o in syn01.outcomes if o.rule_id == "wres.1.senior-trajectory")
+    low = [dataclasses.replace(p, value=0.5, ci_low=0.0, ci_high=9.0) for p in o.series]
+    chart = trend_chart(dataclasses.replace(o, series=tuple(low)), syn01.organisation.name)
+    assert chart is not None
+    axis_min = re.search(rb'<c:valAx>.*?<c:min val="([-0-9.]+)"/>', chart.part, re.S)
+    assert axis_min is not None and float(axis_min.group(1)) == 0.0
+    n = LABEL_EVERY_UP_TO * 3
+    months = tuple(dataclasses.replace(o.series[0], period=f"p{i:02d}", label=f"m{i}",
+                                       value=10.0 + i % 5) for i in range(n))
+    chart = trend_chart(dataclasses.replace(o, series=months, expected=(None,) * n),
+                        syn01.organisation.name)
+    assert chart is not None
+    assert len(re.findall(rb"<c:dLbl>", chart.part)) == 2
+    assert all(f"m{i} " in chart.alt for i in range(n))  # the words keep every value
