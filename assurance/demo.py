@@ -95,20 +95,7 @@ cron = "*/1 * * * *"
 type = "notify"
 cron = "*/1 * * * *"
 
-[[subscriptions]]
-name = "race-equality-network"
-channel = "race-network"
-audience = "network"
-match = {{characteristic = ["race"]}}
-mode = "daily"                          # one digest a day for the network
-
-[[subscriptions]]
-name = "disability-network"
-channel = "disability-network"
-audience = "network"
-match = {{characteristic = ["disability"]}}
-mode = "daily"                          # one digest a day for the network
-
+{networks}
 [[subscriptions]]
 name = "executive-leads"
 channel = "executive"
@@ -122,6 +109,9 @@ audience = "board"
 min_level = "board_committee"
 """
 DEMO_CHANNELS = ("race-network", "disability-network", "executive", "board", "operations")
+# The staff networks' subscriptions: (name, channel, the characteristic it follows).
+DEMO_NETWORKS = (("race-equality-network", "race-network", "race"),
+                 ("disability-network", "disability-network", "disability"))
 
 
 def demo_settings(workdir: Path) -> Settings:
@@ -130,8 +120,13 @@ def demo_settings(workdir: Path) -> Settings:
         f'[channels.{name}]\ntype = "console"\npath = "{workdir.resolve() / f"notifications-{name}.jsonl"}"\n'
         f"rate_per_second = 1000\n" + ("fallback = true\n" if name == "operations" else "")
         + "\n" for name in DEMO_CHANNELS)
+    networks = "\n".join(
+        f'[[subscriptions]]\nname = "{name}"\nchannel = "{channel}"\naudience = "network"\n'
+        f'match = {{characteristic = ["{characteristic}"]}}\n'
+        'mode = "daily"                          # one digest a day for the network\n'
+        for name, channel, characteristic in DEMO_NETWORKS)
     path = workdir / "config.toml"
-    path.write_text(DEMO_CONFIG.format(channels=channels), encoding="utf-8")
+    path.write_text(DEMO_CONFIG.format(channels=channels, networks=networks), encoding="utf-8")
     (workdir / "inbox").mkdir(exist_ok=True)
     return load_settings(path)
 

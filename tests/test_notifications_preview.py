@@ -22,31 +22,8 @@ from assurance.db import open_store
 from assurance.outbox.messages import from_json
 from outbox_support import FakeClock, World, make_world
 
-CONFIG = """
-[database]
-url = "sqlite:///{db}"
-
-[channels.network]
-type = "console"
-path = "{tmp}/network.jsonl"
-
-[channels.exec]
-type = "console"
-path = "{tmp}/exec.jsonl"
-
-[[subscriptions]]
-name = "race"
-channel = "network"
-audience = "network"
-match = {{characteristic = ["race"]}}
-mode = "daily"
-
-[[subscriptions]]
-name = "leads"
-channel = "exec"
-audience = "executive"
-match = {{characteristic = ["race"]}}
-"""
+CONFIG = (Path(__file__).parent / "fixtures" / "notifications_preview.toml").read_text(
+    encoding="utf-8")
 
 
 @pytest.fixture

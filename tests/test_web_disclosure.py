@@ -15,7 +15,6 @@ with uvicorn). Cookies are not ``Secure`` here only because TestClient's base UR
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,17 +22,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from assurance import api
-from assurance.config import parse_settings
-from assurance.db import open_store
 from assurance.disclosure import policy_for
-from assurance.models import Division
-from helpers import METRIC_HEADER, register_orgs, write_csv
+from helpers import METRIC_HEADER, write_csv
 from web import create_app
 from web.accounts import add_account
+from web_support import store_with_divisions
 
 ORG = "WEB01"
 AT = datetime(2025, 6, 1, 9, tzinfo=UTC)
@@ -98,15 +94,7 @@ def test_a_network_member_never_sees_a_count_below_the_threshold_on_any_page(
         rows: list[tuple[object, ...]], _sqlite_template: Path,
         tmp_path_factory: pytest.TempPathFactory) -> None:
     tmp = tmp_path_factory.mktemp(f"web-{uuid.uuid4().hex[:6]}")
-    shutil.copyfile(_sqlite_template, tmp / "store.db")
-    url = f"sqlite:///{tmp / 'store.db'}"
-    s = parse_settings({"database": {"url": url}, "organisations": {"accountable": [ORG]},
-                        "web": {"secure_cookies": False}}, base_dir=tmp, where="<test>", env={})
-    engine = open_store(url)
-    register_orgs(engine, tmp, ORG)
-    with Session(engine) as db:
-        db.add(Division(org_code=ORG, code="surgery", name="Surgery", owner="Director"))
-        db.commit()
+    s, engine = store_with_divisions(tmp, _sqlite_template, ORG, ("surgery",))
     api.import_file(engine, s, write_csv(tmp / "m.csv", METRIC_HEADER, rows), actor="test",
                     at=AT)
     api.evaluate_and_record(engine, s, as_of=AS_OF, at=AT, actor="test")

@@ -4,7 +4,6 @@ OIDC claim maps to, the ``[web]`` config section, chart geometry and the vendore
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,16 @@ from starlette.testclient import TestClient
 
 from assurance import api
 from assurance.config import parse_settings
-from assurance.db import open_store
-from assurance.models import Division, Finding
+from assurance.models import Finding
 from assurance.problems import ProblemsError
 from assurance.report_context import SeriesPoint
-from helpers import METRIC_HEADER, register_orgs, write_csv
+from helpers import METRIC_HEADER, write_csv
 from web import create_app
 from web.accounts import add_account
 from web.auth import role_from_claims
 from web.charts import trend_chart
 from web.security import LoginLimiter, csrf_ok, csrf_token
+from web_support import store_with_divisions
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 ORG = "WEB01"
@@ -131,16 +130,7 @@ def test_the_vendored_frontend_loads_nothing_from_another_site() -> None:
 def _small_division_store(tmp: Path, template: Path) -> tuple[Any, Any]:
     """One organisation with three divisions' WRES 2 figures: Surgery's rest on small counts
     (so it and Medicine, the next smallest, are shown only combined), Estates' do not."""
-    shutil.copyfile(template, tmp / "store.db")
-    url = f"sqlite:///{tmp / 'store.db'}"
-    s = parse_settings({"database": {"url": url}, "organisations": {"accountable": [ORG]},
-                        "web": {"secure_cookies": False}}, base_dir=tmp, where="<test>", env={})
-    engine = open_store(url)
-    register_orgs(engine, tmp, ORG)
-    with Session(engine) as db:
-        for code in ("surgery", "medicine", "estates"):
-            db.add(Division(org_code=ORG, code=code, name=code.title(), owner="Director"))
-        db.commit()
+    s, engine = store_with_divisions(tmp, template, ORG, ("surgery", "medicine", "estates"))
     sizes = {"": ((100, 480), (10, 155)), "division:surgery": ((20, 60), (2, 5)),
              "division:medicine": ((30, 120), (10, 50)),
              "division:estates": ((50, 300), (20, 100))}

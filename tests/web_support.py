@@ -9,13 +9,15 @@ not, so :class:`Client` carries the cookie itself: the server under test is unch
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +25,10 @@ import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from assurance.config import Settings
+from assurance.config import Settings, parse_settings
+from assurance.db import open_store
 from assurance.models import Division
+from helpers import register_orgs
 from web import create_app
 from web.accounts import add_account
 
@@ -133,3 +137,21 @@ def ensure_division(engine: Engine, org: str = "SYN01", code: str = "surgery") -
             s.commit()
             s.refresh(found)
         return found
+
+
+def store_with_divisions(tmp: Path, template: Path, org: str, divisions: Sequence[str]
+                         ) -> tuple[Settings, Engine]:
+    """A copy of the empty-store ``template`` in ``tmp`` holding ``org`` and its
+    ``divisions``, and settings for it with cookies not ``Secure`` (TestClient speaks http)."""
+    shutil.copyfile(template, tmp / "store.db")
+    url = f"sqlite:///{tmp / 'store.db'}"
+    settings = parse_settings({"database": {"url": url}, "organisations": {"accountable": [org]},
+                               "web": {"secure_cookies": False}}, base_dir=tmp, where="<test>",
+                              env={})
+    engine = open_store(url)
+    register_orgs(engine, tmp, org)
+    with Session(engine) as db:
+        for code in divisions:
+            db.add(Division(org_code=org, code=code, name=code.title(), owner="Director"))
+        db.commit()
+    return settings, engine

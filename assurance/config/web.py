@@ -23,7 +23,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -75,20 +75,8 @@ def read_web(r: Reader, doc: Mapping[str, Any]) -> WebSettings:
         numbers[key] = r.get(w, key, "web", int, default)
         if numbers[key] < 1:
             r.error(f"web.{key}", f"expected a whole number of at least 1, found {numbers[key]}")
-    roles = dict(DEFAULT_ROLE_AUDIENCES)
-    raw_roles = w.get("roles", {})
-    if not isinstance(raw_roles, Mapping):
-        r.error("web.roles", "expected a table of role = audience")
-        raw_roles = {}
-    for role, audience in raw_roles.items():
-        if role not in ROLES:
-            r.error(f"web.roles.{role}", f"unknown role{did_you_mean(role, ROLES)}; expected "
-                    "one of " + ", ".join(ROLES))
-        elif audience not in AUDIENCES:
-            r.error(f"web.roles.{role}", f"unknown audience {audience!r}; expected one of "
-                    + ", ".join(AUDIENCES))
-        else:
-            roles[role] = audience
+    roles = {**DEFAULT_ROLE_AUDIENCES,
+             **_choices(r, w, "web.roles", "role", "audience", AUDIENCES, names=ROLES)}
     if roles["network"] not in ("network", "public"):
         r.error("web.roles.network", "a network member must read as the network or public "
                 "audience (no exact small counts)")
@@ -117,18 +105,30 @@ def _oidc(r: Reader, w: Mapping[str, Any]) -> OidcSettings | None:
     issuer = values["issuer"] or ""
     if issuer and not issuer.startswith("https://"):
         r.error("web.oidc.issuer", f"expected an https:// URL, found {issuer!r}")
-    role_map: dict[str, str] = {}
-    raw_map = o.get("role_map", {})
-    if not isinstance(raw_map, Mapping):
-        r.error("web.oidc.role_map", "expected a table of claim value = role")
-        raw_map = {}
-    for claim, role in raw_map.items():
-        if role not in ROLES:
-            r.error(f"web.oidc.role_map.{claim}", f"unknown role {role!r}; expected one of "
-                    + ", ".join(ROLES))
-        else:
-            role_map[str(claim)] = role
+    role_map = _choices(r, o, "web.oidc.role_map", "claim value", "role", ROLES)
     return OidcSettings(issuer, values["client_id"] or "", values["client_secret_env"] or "",
                         r.get(o, "role_claim", "web.oidc", str, "roles"),
                         MappingProxyType(role_map),
                         r.get(o, "scopes", "web.oidc", str, "openid profile email"))
+
+
+def _choices(r: Reader, table: Mapping[str, Any], path: str, name_noun: str, value_noun: str,
+             values: Sequence[str], *, names: Sequence[str] | None = None) -> dict[str, str]:
+    """The table at ``path`` (its last part a key of ``table``) of ``name = value``, each value
+    one of ``values`` and, when ``names`` is given, each name one of those: every refused
+    entry is a problem and is left out."""
+    raw = table.get(path.rsplit(".", 1)[-1], {})
+    if not isinstance(raw, Mapping):
+        r.error(path, f"expected a table of {name_noun} = {value_noun}")
+        return {}
+    chosen: dict[str, str] = {}
+    for name, value in raw.items():
+        if names is not None and name not in names:
+            r.error(f"{path}.{name}", f"unknown {name_noun}{did_you_mean(name, names)}; "
+                    "expected one of " + ", ".join(names))
+        elif value not in values:
+            r.error(f"{path}.{name}", f"unknown {value_noun} {value!r}; expected one of "
+                    + ", ".join(values))
+        else:
+            chosen[str(name)] = value
+    return chosen
