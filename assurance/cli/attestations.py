@@ -25,6 +25,7 @@ from assurance.cli.base import (
     refused,
     settings,
 )
+from assurance.cli.withdrawal import withdraw
 from assurance.db import session
 from assurance.models import Attestation
 
@@ -109,12 +110,7 @@ def attestations_expire(
                                            "(default: today)")] = None,
 ) -> None:
     """Withdraw an attestation before its valid-until date (kept in the history, audited)."""
-    s, at = settings(), now()
-    day = parse_day(on, "--on") if on else at.date()
-    with refused(), session(api.connect(s), write=True) as sess, sess.begin():
-        a = register.expire(sess, ref, on=day, reason=reason, actor=actor(), at=at)
-        line = _line(a)
-    out.print(f"withdrew {line} from {day}", markup=False, soft_wrap=True)
+    withdraw(register.expire, _line, ref, reason=reason, on=on)
 
 
 @attestations_app.command("evidence")

@@ -15,6 +15,7 @@ from rich.table import Table
 from assurance import api
 from assurance import interventions as register
 from assurance.cli.base import AsOfOpt, actor, app, now, out, parse_day, refused, settings
+from assurance.cli.withdrawal import withdraw
 from assurance.db import session
 from assurance.models import Intervention
 
@@ -128,9 +129,4 @@ def interventions_withdraw(
                                            "(default: today)")] = None,
 ) -> None:
     """Withdraw an intervention (kept in the register and the history, audited)."""
-    s, at = settings(), now()
-    day = parse_day(on, "--on") if on else at.date()
-    with refused(), session(api.connect(s), write=True) as sess, sess.begin():
-        iv = register.withdraw(sess, ref, on=day, reason=reason, actor=actor(), at=at)
-        line = _line(iv)
-    out.print(f"withdrew {line} from {day}", markup=False, soft_wrap=True)
+    withdraw(register.withdraw, _line, ref, reason=reason, on=on)
