@@ -41,8 +41,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, describe, load_yaml
+from assurance.engine.yamlsrc import Checker, Pos, YList, YMap, describe
 from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.yamlmap import load_mapping
 
 FRAMEWORKS_DIR = Path(__file__).parent / "catalogue" / "frameworks"
 DEFAULT_FRAMEWORK = "cqc-saf-2024"
@@ -173,15 +174,8 @@ def load_framework(name: str = DEFAULT_FRAMEWORK, path: Path | None = None) -> F
 
 @cache
 def _load(path: Path) -> Framework:
-    raw = load_yaml(path)
-    where = str(path)
-    problems: list[Problem] = []
-    chk = Checker(where, problems)
-    if not isinstance(raw, YMap):
-        raise ProblemsError([Problem(where, f"found {describe(raw)}; expected a framework: a "
-                                     "mapping with version, framework, title, scoring and "
-                                     "statements", 1, 1)])
-    chk.keys(raw, TOP_KEYS, REQUIRED, what="the framework")
+    raw, chk = load_mapping(path, "a framework: a mapping with version, framework, title, "
+                            "scoring and statements", TOP_KEYS, REQUIRED, "the framework")
     if "version" in raw and raw["version"] != 1:
         chk.error(raw.value_pos["version"], f"'version': found {describe(raw['version'])}; "
                   "expected 1 (the version this release reads)")
@@ -197,8 +191,8 @@ def _load(path: Path) -> Framework:
     rules = _mapping(raw, "rules", ids, chk, keys=None)
     cats = chk.text_list(raw, "categories")
     title = chk.text(raw, "title", fid) or fid
-    if problems:
-        raise ProblemsError(problems)
+    if chk.problems:
+        raise ProblemsError(chk.problems)
     return Framework(
         id=fid, title=title, short=chk.text(raw, "short", title) or title,
         publisher=chk.text(raw, "publisher", "") or "", source=chk.text(raw, "source", "") or "",

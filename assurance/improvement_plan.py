@@ -17,8 +17,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from assurance.engine.yamlsrc import Checker, YList, YMap, describe, load_yaml
-from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.engine.yamlsrc import Checker, YList, YMap, describe
+from assurance.problems import ProblemsError, did_you_mean
+from assurance.yamlmap import load_mapping
 
 PLAN_FILE = Path(__file__).parent / "catalogue" / "edi-improvement-plan.yaml"
 TOP_KEYS = ("version", "plan", "title", "publisher", "published", "source", "actions")
@@ -134,14 +135,8 @@ def load_plan(path: Path = PLAN_FILE, known_rules: Collection[str] | None = None
         known_rules: the HIA pack's rule ids; a rule the plan names that is not among them is
             a problem (None: not checked).
     """
-    raw = load_yaml(path)
-    where = str(path)
-    problems: list[Problem] = []
-    chk = Checker(where, problems)
-    if not isinstance(raw, YMap):
-        raise ProblemsError([Problem(where, f"found {describe(raw)}; expected the plan: a "
-                                     "mapping with version, plan, title and actions", 1, 1)])
-    chk.keys(raw, TOP_KEYS, ("version", "plan", "title", "actions"), what="the plan")
+    raw, chk = load_mapping(path, "the plan: a mapping with version, plan, title and actions",
+                            TOP_KEYS, ("version", "plan", "title", "actions"), "the plan")
     actions: list[HighImpactAction] = []
     acts = raw.get("actions")
     if isinstance(acts, YList):
@@ -158,8 +153,8 @@ def load_plan(path: Path = PLAN_FILE, known_rules: Collection[str] | None = None
                   "list of actions")
     plan_id = chk.text(raw, "plan", path.stem) or path.stem
     title = chk.text(raw, "title", plan_id) or plan_id
-    if problems:
-        raise ProblemsError(problems)
+    if chk.problems:
+        raise ProblemsError(chk.problems)
     return ImprovementPlan(plan_id, title, chk.text(raw, "publisher", "") or "",
                            chk.text(raw, "source", "") or "", tuple(actions), path)
 

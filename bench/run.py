@@ -54,7 +54,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.sql.elements import TextClause
+
     from assurance.config import Settings
+    from assurance.engine.rules import RulePack
 
 ROOT = Path(__file__).resolve().parents[1]
 NSS = ROOT.parent / "shared" / "data" / "nss2024_detailed_organisational_results.xlsx"
@@ -100,15 +104,9 @@ def stage(name: str, out: Path, url: str) -> dict[str, object]:
         return {"stage": name, "seconds": time.perf_counter() - t0, "rows": r.observations}
     if name == "evaluate":
         from sqlalchemy import text
-        from sqlmodel import Session
-
-        from assurance.engine.evaluate import evaluate
 
         packs = api.load_rules(settings)
-        t0 = time.perf_counter()
-        with Session(engine) as s:
-            outcomes = evaluate(s, packs, date(2025, 6, 1), settings.statistics)
-        engine_s = time.perf_counter() - t0
+        outcomes, engine_s = _timed_evaluation(engine, packs, settings)
         sql = text("""
             SELECT org_code, period_key,
                    (1.0 * SUM(CASE WHEN "group" = 'white' THEN numerator END)
@@ -118,15 +116,8 @@ def stage(name: str, out: Path, url: str) -> dict[str, object]:
             FROM observation
             WHERE metric = 'wres.2' AND current AND breakdown = ''
             GROUP BY org_code, period_key""")
-        t1 = time.perf_counter()
-        with engine.connect() as conn:
-            n_sql = len(conn.execute(sql).all())
-        sql_s = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        with Session(engine) as s:
-            one = evaluate(s, packs, date(2025, 6, 1), settings.statistics,
-                           rule_ids=["wres.2.adverse"])
-        one_s = time.perf_counter() - t2
+        n_sql, sql_s = _timed_query(engine, sql)
+        one, one_s = _timed_evaluation(engine, packs, settings, ["wres.2.adverse"])
         return {"stage": name, "seconds": engine_s, "rows": len(outcomes),
                 "rules": sum(len(p.rules) for p in packs), "sql_wres2_seconds": sql_s,
                 "sql_wres2_rows": n_sql, "engine_wres2_seconds": one_s,
@@ -210,22 +201,40 @@ def e2e_stage(name: str, out: Path, url: str, workers: int) -> dict[str, object]
     raise SystemExit(f"unknown stage {name}")
 
 
+def _timed_evaluation(engine: Engine, packs: list[RulePack], settings: Settings,
+                      rule_ids: list[str] | None = None) -> tuple[list[Any], float]:
+    """The packs' outcomes as of :data:`AS_OF` (only ``rule_ids`` when given) and the
+    seconds they took."""
+    from sqlmodel import Session
+
+    from assurance.engine.evaluate import evaluate
+
+    t0 = time.perf_counter()
+    with Session(engine) as s:
+        outcomes = evaluate(s, packs, AS_OF, settings.statistics, rule_ids=rule_ids)
+    return outcomes, time.perf_counter() - t0
+
+
+def _timed_query(engine: Engine, sql: TextClause) -> tuple[int, float]:
+    """How many rows ``sql`` returns and the seconds it took."""
+    t0 = time.perf_counter()
+    with engine.connect() as conn:
+        n = len(conn.execute(sql).all())
+    return n, time.perf_counter() - t0
+
+
 def _evaluate_against_sql(settings: Settings) -> dict[str, object]:
     """All packs through the engine; then the relative-likelihood rules alone against one
     hand-written SQL query for the same relative likelihoods."""
     from sqlalchemy import text
-    from sqlmodel import Session
 
     from assurance import api
     from assurance.catalogue import load_catalogue
-    from assurance.engine.evaluate import evaluate, rules_of
+    from assurance.engine.evaluate import rules_of
 
     engine = api.connect(settings)
     packs = api.load_rules(settings)
-    t0 = time.perf_counter()
-    with Session(engine) as s:
-        outcomes = evaluate(s, packs, AS_OF, settings.statistics)
-    engine_s = time.perf_counter() - t0
+    outcomes, engine_s = _timed_evaluation(engine, packs, settings)
     cat = load_catalogue()
     rl = {m.id: m for m in cat.metrics.values() if m.kind == "relative_likelihood"}
     rules = [r.id for r in rules_of(packs) if r.metric in rl and r.enabled]
@@ -246,14 +255,8 @@ def _evaluate_against_sql(settings: Settings) -> dict[str, object]:
         FROM observation o JOIN spec ON spec.metric = o.metric
         WHERE o.current AND o.breakdown = ''
         GROUP BY o.metric, o.org_code, o.period_key""")
-    t1 = time.perf_counter()
-    with engine.connect() as conn:
-        n_sql = len(conn.execute(sql).all())
-    sql_s = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    with Session(engine) as s:
-        one = evaluate(s, packs, AS_OF, settings.statistics, rule_ids=rules)
-    rl_s = time.perf_counter() - t2
+    n_sql, sql_s = _timed_query(engine, sql)
+    one, rl_s = _timed_evaluation(engine, packs, settings, rules)
     return {"seconds": engine_s, "rows": len(outcomes), "rules": len(rules_of(packs)),
             "rl_metrics": len(metrics), "rl_rules": len(rules), "sql_seconds": sql_s,
             "sql_rows": n_sql, "engine_rl_seconds": rl_s, "engine_rl_rows": len(one),
