@@ -173,13 +173,13 @@ def spc_cmd(
         freeze_after=baseline, rebase_at=tuple(sorted({index[k] for k in rebase or []}))))
     if svg is not None or png is not None:
         # Imported here so that other commands do not pay for loading matplotlib.
-        from reports.charts import spc_chart, spc_chart_svg
+        from reports.charts import spc_chart_png, spc_chart_svg
 
         view = _view(series.stem, periods, result)
         if svg is not None:
             svg.write_bytes(spc_chart_svg(view))
         if png is not None:
-            png.write_bytes(spc_chart(view).png)
+            png.write_bytes(spc_chart_png(view))
     if as_json:
         print(json.dumps(_as_json(periods, result), indent=2))
         return
