@@ -6,6 +6,7 @@ Contents (paths inside the zip, sorted)::
     audit/chain-head.json        the last excerpt event's hash and whether the chain verifies
     documents/board-report.docx  the board assurance report
     documents/well-led-evidence.docx  in the framework version reports.well_led_framework names
+    documents/edi-improvement-plan.docx  the six High Impact Actions (when the hia pack is in force)
     frameworks/<version>.yaml    that version's catalogue file (sections, scoring, mapping)
     figures/*.csv                every figure used: outcomes, series, SPC, peers, declarations
     findings/findings.csv        the organisation's findings (lifecycle, owners, due dates)
@@ -52,10 +53,12 @@ from assurance.report_context import (
     load_inputs,
     well_led_context,
 )
+from assurance.report_context.hia import HIA_PACK, hia_context
 from assurance.report_context.inputs import findings_of
 from assurance.report_context.views import finding_view
 from reports import board as board_doc
 from reports import docxkit, extracts
+from reports import hia as hia_doc
 from reports import wellled as wellled_doc
 from reports.outputs import record
 
@@ -168,6 +171,9 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
                                                        as_of),
         "documents/well-led-evidence.docx": docxkit.package(
             wellled_doc.build_document(wl, settings), as_of),
+        **({"documents/edi-improvement-plan.docx": docxkit.package(hia_doc.build_document(
+            hia_context(engine, settings, org_code=org_code, as_of=as_of, inputs=inputs),
+            settings), as_of)} if any(p.name == HIA_PACK for p in inputs.packs) else {}),
         "figures/outcomes.csv": extracts.outcomes_csv(ctx),
         "figures/series.csv": extracts.series_csv(ctx),
         "figures/spc.csv": extracts.spc_csv(ctx),

@@ -80,12 +80,15 @@ def test_the_pack_holds_documents_figures_rules_findings_audit_and_a_manifest(
         names = z.namelist()
         assert names == sorted(names)
         assert {"documents/board-report.docx", "documents/well-led-evidence.docx",
-                "figures/outcomes.csv", "figures/series.csv", "figures/spc.csv",
+                "documents/edi-improvement-plan.docx", "figures/outcomes.csv",
+                "figures/series.csv", "figures/spc.csv",
                 "figures/declarations.csv", "findings/findings.csv",
                 "findings/finding-events.csv", "audit/audit-excerpt.csv",
                 "audit/chain-head.json", "manifest.json"} <= set(names)
         assert {f"rules/{p.path.name}" for p in api.load_rules(settings)} <= set(names)
         assert all(i.date_time == (2025, 6, 1, 0, 0, 0) for i in z.infolist())
+        plan = Document(z.open("documents/edi-improvement-plan.docx"))
+        assert any("High Impact Actions" in p.text for p in plan.paragraphs)
         manifest = json.loads(z.read("manifest.json"))
         listed = {f["path"] for f in manifest["files"]}
         assert listed == set(names) - {"manifest.json", "signature.json"}  # the signed, the signer
