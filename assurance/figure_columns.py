@@ -12,9 +12,7 @@ read row by row again for the located messages.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 
@@ -104,21 +102,3 @@ def pick(column: Sequence[object], indices: Sequence[int]) -> list[object]:
     if len(indices) == 1:
         return [column[indices[0]]]
     return list(itemgetter(*indices)(column))
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a file's figures are read, checked and stored.
-
-    A bulk load allocates millions of cells, tuples and lists and keeps the columns alive,
-    none of them in a reference cycle; the collector would otherwise walk the growing
-    columns again and again (about a fifth of a national load's time). Back on afterwards,
-    as it was.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

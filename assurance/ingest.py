@@ -49,10 +49,11 @@ from sqlmodel import Session, col, select
 
 from assurance import audit
 from assurance.catalogue import Catalogue, load_catalogue
+from assurance.collector import paused
 from assurance.db import session as open_session
 from assurance.db import sqlite_bulk_load
 from assurance.figure_checks import import_checks_pass, import_problems
-from assurance.figure_columns import FigureColumns, collector_paused, pick
+from assurance.figure_columns import FigureColumns, pick
 from assurance.figure_columns import ObservationRow as ObservationRow
 from assurance.lineage import OWN, Lineage, lineage_of, scope_of
 from assurance.models import AuditEvent, AuditHead, Import, Observation, Organisation, Period, SurveyQuestion
@@ -134,6 +135,7 @@ def _period_rows(keys: Iterable[str]) -> list[Period]:
     return out
 
 
+@paused()  # no reference cycles among the columns: the collector would only rescan them
 def run_import(
     engine: Engine,
     source: Source,
@@ -153,19 +155,6 @@ def run_import(
         at: when (passed in so provenance and tests are reproducible).
         ethnicity_map: extra ethnic-category code → group mappings from config.
     """
-    with collector_paused():
-        return _import(engine, source, path, actor=actor, at=at, ethnicity_map=ethnicity_map)
-
-
-def _import(
-    engine: Engine,
-    source: Source,
-    path: Path,
-    *,
-    actor: str,
-    at: datetime,
-    ethnicity_map: Mapping[str, str] | None = None,
-) -> ImportResult:
     where = str(path)
     require_file(path)  # regular file within the size limit, checked before any open
     if path.stat().st_size == 0:

@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 
 from assurance.catalogue import Catalogue, MetricDef, load_catalogue
-from assurance.engine.collector import paused
+from assurance.collector import paused
 from assurance.engine.data import DataView, MetricData, OrgInfo
 from assurance.engine.figures import (
     Figure,

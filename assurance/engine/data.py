@@ -19,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from assurance.catalogue import Catalogue, MetricDef
-from assurance.engine.collector import paused
+from assurance.collector import paused
 from assurance.engine.figures import (
     Figure,
     Maker,

@@ -16,8 +16,8 @@ from typing import Literal
 from sqlmodel import Session
 
 from assurance.catalogue import Catalogue, load_catalogue
+from assurance.collector import paused
 from assurance.config import StatisticsSettings
-from assurance.engine.collector import paused
 from assurance.engine.conditions.base import EvalContext, Verdict
 from assurance.engine.data import (
     DataView,

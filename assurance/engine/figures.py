@@ -238,6 +238,11 @@ def _outcome(m: MetricDef) -> str:
     return text
 
 
+def _group_labels(cat: Catalogue, m: MetricDef, *keys: str) -> dict[str, str]:
+    """Each group key's label for ``m``'s characteristic, in the order given."""
+    return {k: cat.group_label(m.characteristic, k) for k in keys}
+
+
 def fig_relative_likelihood(cat: Catalogue, m: MetricDef, org: str, period: str,
                             rows: Sequence[Obs], breakdown: str | Sequence[str] = "",
                             confidence: float = 0.95) -> Figure:
@@ -247,12 +252,10 @@ def fig_relative_likelihood(cat: Catalogue, m: MetricDef, org: str, period: str,
 def _relative_likelihood_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
                                confidence: float) -> Maker:
     fkey, rkey = m.focus or "", m.reference or ""
-    flabel, rlabel = cat.group_label(m.characteristic, fkey), cat.group_label(m.characteristic,
-                                                                              rkey)
-    ulabel = cat.group_label(m.characteristic, "unknown")
+    labels = _group_labels(cat, m, "unknown", rkey, fkey)
     noun = "applicants" if "shortlist" in str((m.counts or {}).get("denominator", "")) else "staff"
-    fphrase, rphrase, outcome = f"{flabel} {noun}", f"{rlabel} {noun}", _outcome(m)
-    labels = {"unknown": ulabel, rkey: rlabel, fkey: flabel}
+    fphrase, rphrase = f"{labels[fkey]} {noun}", f"{labels[rkey]} {noun}"
+    outcome = _outcome(m)
 
     def make(org: str, period: str, rows: Sequence[Obs]) -> Figure:
         g = _picked(rows, breakdown, labels)
@@ -283,7 +286,7 @@ def fig_share(cat: Catalogue, m: MetricDef, org: str, period: str, rows: Sequenc
 def _share_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
                  confidence: float) -> Maker:
     fkey, rkey = m.focus or "", m.reference or ""
-    labels = {k: cat.group_label(m.characteristic, k) for k in (fkey, rkey, "unknown")}
+    labels = _group_labels(cat, m, fkey, rkey, "unknown")
     wanted = {breakdown} if isinstance(breakdown, str) else set(breakdown)
     return lambda org, period, rows: _share_figure(m, org, period, rows, breakdown, wanted,
                                                    labels, confidence)
@@ -325,10 +328,9 @@ def fig_group_value(cat: Catalogue, m: MetricDef, org: str, period: str, rows: S
 def _group_value_maker(cat: Catalogue, m: MetricDef, breakdown: str | Sequence[str],
                        confidence: float) -> Maker:
     fkey, rkey = m.focus or "", m.reference or ""
-    flabel, rlabel = cat.group_label(m.characteristic, fkey), cat.group_label(m.characteristic,
-                                                                              rkey)
+    labels = _group_labels(cat, m, rkey, fkey)
+    flabel = labels[fkey]
     percent = m.unit == "percent"
-    labels = {rkey: rlabel, fkey: flabel}
 
     def make(org: str, period: str, rows: Sequence[Obs]) -> Figure:
         g = _picked(rows, breakdown, labels)
