@@ -56,13 +56,23 @@ class MetricDef:
     counts: Mapping[str, str] | None = None
     scale: tuple[float, float] | None = None
     rolling_setting: str | None = None
+    short: str | None = None  # a few words for a chart's axis: "Shortlisting (ethnicity)"
+    family: str | None = None  # the chart a relative likelihood is drawn in: "Recruitment"
 
     @property
     def label(self) -> str:
-        """Short label for tables: ``WRES 2``, ``WDES 9a``, or the id."""
+        """Short label for tables: ``WRES 2``, ``WDES 9a``, or the title."""
         if self.indicator and self.standard in ("WRES", "WDES"):
             return f"{self.standard} {self.indicator}"
         return self.title
+
+    @property
+    def chart_label(self) -> str:
+        """What a chart's axis calls the metric: :attr:`label` where that is a standard's
+        number, else :attr:`short` (a title is too long for an axis), else the title."""
+        if self.indicator and self.standard in ("WRES", "WDES"):
+            return self.label
+        return self.short or self.title
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ def _metric(mid: str, raw: Mapping[str, Any], sets: Mapping[str, tuple[str, ...]
         breakdown=raw.get("breakdown"), source=raw.get("source"), counts=raw.get("counts"),
         scale=(float(scale[0]), float(scale[1])) if scale else None,
         rolling_setting=raw.get("rolling_setting"),
+        short=raw.get("short"), family=raw.get("family"),
     )
 
 

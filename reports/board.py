@@ -240,9 +240,10 @@ def _charts(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> No
     docxkit.heading(doc, "Charts", 1)
     docxkit.paragraph(doc, "Each chart repeats figures given in words in the tables; its "
                       "alternative text describes it in full.")
-    rl = charts.likelihood_chart(ctx.outcomes, low, high, colour)
-    if rl is not None:
+    rls = charts.likelihood_charts(ctx.outcomes, low, high, colour)
+    if rls:
         docxkit.heading(doc, "Relative likelihoods", 2)
+    for rl in rls:
         _chart(doc, rl, "Relative likelihoods")
     gaps = charts.gap_chart(ctx.outcomes, colour)
     if gaps is not None:

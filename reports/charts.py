@@ -10,8 +10,8 @@ Charts:
 
 * :func:`trend_chart` — one indicator over time, its confidence interval, the comparison
   group and the rule's acceptable range shaded;
-* :func:`likelihood_chart` — every relative likelihood this period with its 95% interval
-  against the non-adverse range 0.80–1.25;
+* :func:`likelihood_charts` — every relative likelihood this period with its 95% interval
+  against the non-adverse range 0.80–1.25 (one chart, or one per family when they are many);
 * :func:`gap_chart` — Staff Survey indicators, focus group against comparison group;
 * :func:`spc_chart` — a Making Data Count XmR chart: mean, process limits, points coloured
   *and shaped* by type (colours from domain.md §7); :func:`spc_chart_svg` and
@@ -21,6 +21,8 @@ Charts:
 
 from __future__ import annotations
 
+import math
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ from reports.spc_style import MDC_COLOURS, MDC_SHAPES, MDC_WORDS
 WIDTH_CM = 16.0
 BAND_FILL = "DCE9F5"
 GREY, DARK, INK, EXPECTED, OPEN = "768692", "425563", "231F20", "ED8B00", "D5DADD"
-__all__ = ["MDC_COLOURS", "MDC_SHAPES", "MDC_WORDS", "Chart", "gap_chart", "likelihood_chart",
+__all__ = ["MDC_COLOURS", "MDC_SHAPES", "MDC_WORDS", "Chart", "gap_chart", "likelihood_charts",
            "SpcChart", "peer_chart", "spc_chart", "spc_chart_png", "spc_chart_svg", "trend_chart"]
 
 
@@ -169,9 +171,20 @@ def trend_chart(o: OutcomeView, org_name: str, colour: str = "005EB8") -> Chart 
     return Chart(f"trend-{o.rule_id}", chart_xml(spec), alt, caption, WIDTH_CM, _height(3.4))
 
 
-def likelihood_chart(outcomes: Sequence[OutcomeView], low: float = 0.80, high: float = 1.25,
-                     colour: str = "005EB8") -> Chart | None:
-    """Relative likelihoods this period with intervals, against the non-adverse range."""
+RL_PER_CHART = 12
+"""Relative likelihoods a chart holds: beyond this, their axis labels and data labels crowd
+into each other, so they are drawn one chart per family (recruitment, formal processes …)."""
+RL_AXIS_CAP = 4.0
+"""The top of a relative-likelihood axis unless a value itself is higher: one wide interval
+(a handful of cases) would otherwise squash every other figure against the 1.00 line. An
+interval reaching past the top is cut there, and the caption and the tables say so."""
+
+
+def likelihood_charts(outcomes: Sequence[OutcomeView], low: float = 0.80, high: float = 1.25,
+                      colour: str = "005EB8") -> list[Chart]:
+    """Relative likelihoods this period with intervals, against the non-adverse range: one
+    chart while they fit (:data:`RL_PER_CHART`), else one per family (each metric's
+    catalogue ``family``; the standards' indicators first), split again if one is larger."""
     rows: dict[str, OutcomeView] = {}
     status: dict[str, str] = {}
     for o in outcomes:
@@ -181,9 +194,26 @@ def likelihood_chart(outcomes: Sequence[OutcomeView], low: float = 0.80, high: f
         rows.setdefault(o.metric, o)
         if o.status == "breach" or o.metric not in status:
             status[o.metric] = o.status_label
-    if not rows:
-        return None
-    items = list(rows.values())
+    if len(rows) <= RL_PER_CHART:
+        return [_likelihood_chart(list(rows.values()), status, low, high, colour, "")] \
+            if rows else []
+    families: dict[str, list[OutcomeView]] = {}
+    for o in rows.values():
+        families.setdefault(o.family, []).append(o)
+    out = []
+    for family, items in sorted(families.items(), key=lambda kv: kv[0] != ""):
+        parts = math.ceil(len(items) / RL_PER_CHART)
+        size = math.ceil(len(items) / parts)
+        for k in range(parts):
+            name = family or "WRES and WDES"
+            out.append(_likelihood_chart(items[k * size:(k + 1) * size], status, low, high,
+                                         colour, name + (f" ({k + 1} of {parts})"
+                                                         if parts > 1 else "")))
+    return out
+
+
+def _likelihood_chart(items: Sequence[OutcomeView], status: dict[str, str], low: float,
+                      high: float, colour: str, family: str) -> Chart:
     values, below, above, labels = [], [], [], []
     for o in items:
         fv = o.figure
@@ -194,10 +224,15 @@ def likelihood_chart(outcomes: Sequence[OutcomeView], low: float = 0.80, high: f
         above.append(max(hi_ - fv.value, 0.0))
         labels.append(f"{fv.value_text}  {status[o.metric]}")
     right = max([high, *(v + a for v, a in zip(values, above, strict=True))])
-    y_min, y_max, step = nice_range([right * 1.15], floor=0.0)
+    cap = max(RL_AXIS_CAP, *values)
+    y_min, y_max, step = nice_range([min(right, cap) * 1.15], floor=0.0)
+    cut = [o.chart_label or o.metric_label for o, v, a in zip(items, values, above,
+                                                               strict=True) if v + a > y_max]
     n = len(items)
+    title = "Relative likelihoods with 95% confidence intervals" + (
+        f": {family}" if family else "")
     spec = ChartSpec(
-        "Relative likelihoods with 95% confidence intervals", [o.metric_label for o in items],
+        title, [o.chart_label or o.metric_label for o in items],
         [Line("Relative likelihood", values, None, marker="circle", marker_fill=_hex(colour),
               marker_size=7, errors=(below, above), labels=labels, label_pos="r",
               legend=False),
@@ -211,11 +246,20 @@ def likelihood_chart(outcomes: Sequence[OutcomeView], low: float = 0.80, high: f
         parts.append(f"{o.metric_label} {fv.value_text}" + (f" ({fv.ci_text})" if fv.ci_text
                                                              else "") + f", {status[o.metric]}")
     alt = (f"Dot chart of relative likelihoods with 95% confidence intervals against the "
-           f"shaded non-adverse range {low:.2f} to {high:.2f}: " + "; ".join(parts) + ".")
+           f"shaded non-adverse range {low:.2f} to {high:.2f}"
+           + (f" ({family})" if family else "") + ": " + "; ".join(parts) + ".")
     caption = ("Relative likelihoods this period. A value above the shaded range with its "
                "whole interval beyond it is a significant adverse difference.")
-    return Chart("relative-likelihoods", chart_xml(spec), alt, caption, WIDTH_CM,
-                 _height(1.5 + 0.4 * max(n, 4)))
+    if cut:
+        caption += (f" The interval of {_listed(cut)} reaches past {y_max:g} and is "
+                    "cut at the top of the chart; the tables give it in full.")
+    slug = "-".join(re.findall(r"[a-z0-9]+", family.lower()))
+    return Chart("relative-likelihoods" + (f"-{slug}" if slug else ""), chart_xml(spec), alt,
+                 caption, WIDTH_CM, _height(1.5 + 0.4 * max(n, 4)))
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def gap_chart(outcomes: Sequence[OutcomeView], colour: str = "005EB8") -> Chart | None:

@@ -142,7 +142,9 @@ def test_a_chart_is_the_same_bytes_each_time_it_is_written(store: Settings) -> N
     engine.dispose()
     colour = ctx.branding.primary_colour
     low, high = ctx.non_adverse_range
-    drawers = [lambda: charts.likelihood_chart(ctx.outcomes, low, high, colour),
+    rls = charts.likelihood_charts(ctx.outcomes, low, high, colour)
+    drawers = [*[lambda k=k: charts.likelihood_charts(ctx.outcomes, low, high, colour)[k]
+                 for k in range(len(rls))],
                lambda: charts.gap_chart(ctx.outcomes, colour),
                lambda: charts.peer_chart(ctx.peers, colour),
                *[lambda v=v: charts.spc_chart(v, colour) for v in ctx.spc],

@@ -169,8 +169,9 @@ def test_charts_are_native_word_charts_carrying_the_figures_they_describe(
     engine, settings = demo
     ctx = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
     wres2 = next(o for o in ctx.outcomes if o.rule_id == "wres.2.adverse")
-    made = [charts.trend_chart(wres2, ctx.organisation.name), charts.likelihood_chart(
-        ctx.outcomes), charts.gap_chart(ctx.outcomes), charts.spc_chart(ctx.spc[0])]
+    made = [charts.trend_chart(wres2, ctx.organisation.name),
+            *charts.likelihood_charts(ctx.outcomes), charts.gap_chart(ctx.outcomes),
+            charts.spc_chart(ctx.spc[0])]
     if NSS_FILE.is_file():
         real = board_context(engine, settings, org_code="RR8", as_of=AS_OF)
         made.append(charts.peer_chart(real.peers))
@@ -186,6 +187,39 @@ def test_charts_are_native_word_charts_carrying_the_figures_they_describe(
     assert [float(v.text) for v in plotted.iter(f"{C}v")] == values  # the figures themselves
     again = charts.trend_chart(wres2, ctx.organisation.name)
     assert again is not None and again.part == trend.part  # same data, same bytes
+
+
+def test_many_relative_likelihoods_are_charted_by_family_each_legible(
+        demo: tuple[Engine, Settings], rendered: dict[str, Path]) -> None:
+    engine, settings = demo
+    ctx = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
+    ratios = {o.metric for o in ctx.outcomes
+              if o.figure is not None and o.figure.unit == "ratio" and o.figure.value is not None}
+    assert len(ratios) > charts.RL_PER_CHART  # the demo's career stages: too many for one chart
+    drawn = [c for c in chart_parts(rendered["board"]) if c.title.startswith("Relative")]
+    assert len(drawn) >= 2 and drawn[0].title.endswith(": WRES and WDES")
+    labels = [label for c in drawn for label in c.categories]
+    assert all(len(c.categories) <= charts.RL_PER_CHART for c in drawn)
+    assert len(labels) == len(set(labels)) == len(ratios)  # each figure drawn once, none lost
+    assert "WRES 2" in drawn[0].categories
+    assert any(c.title.endswith(": Recruitment") for c in drawn)
+    assert max(len(label) for label in labels) <= 45  # short names, not catalogue titles
+
+
+def test_a_wide_interval_is_cut_at_the_axis_cap_and_the_caption_says_so(
+        demo: tuple[Engine, Settings]) -> None:
+    engine, settings = demo
+    ctx = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
+    wres2 = next(o for o in ctx.outcomes if o.rule_id == "wres.2.adverse")
+    assert wres2.figure is not None and wres2.figure.value is not None
+    wide = dataclasses.replace(wres2, figure=dataclasses.replace(
+        wres2.figure, ci=(wres2.figure.value * 0.5, 11.0)))
+    (plain,) = charts.likelihood_charts([wres2])
+    (cut,) = charts.likelihood_charts([wide])
+    assert "cut at the top" not in plain.caption
+    assert "The interval of WRES 2 reaches past" in cut.caption and "in full" in cut.caption
+    top = etree.fromstring(cut.part).find(f".//{C}valAx/{C}scaling/{C}max")
+    assert top is not None and charts.RL_AXIS_CAP <= float(top.get("val")) < 11.0
 
 
 def test_the_spc_chart_keeps_making_data_counts_colours_and_shapes(

@@ -186,7 +186,8 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
         series_label=SERIES_LABELS.get(m.kind) or (
             fig.focus.label if fig is not None and fig.focus is not None else m.label),
         reference_label=reference_label(m, ref_group), movement=movement,
-        division=division.name if division else "")
+        division=division.name if division else "", chart_label=m.chart_label,
+        family=m.family or "")
     line = rule.condition.expected_line(o.verdict.facts, [p.period for p in series]) \
         if o is not None and o.verdict is not None else None
     if line is not None and any(p.period == line.starts_at and p.value is not None

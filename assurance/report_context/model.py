@@ -237,6 +237,8 @@ class OutcomeView:
     expected: tuple[float | None, ...] = ()
     expected_label: str = ""  # "Trajectory to 27.3% by 2028"
     division: str = ""  # a division-scoped rule's division (its name), else ""
+    chart_label: str = ""  # what a chart's axis calls the metric: "Shortlisted (ethnicity)"
+    family: str = ""  # which relative-likelihood chart it is drawn in ("" the standards')
 
 
 @dataclass(frozen=True)
