@@ -477,23 +477,21 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
 
 def _sums(con: duckdb.DuckDBPyConnection, plan: _Plan, out: Tally) -> None:
     """Every key set's counts and the total, from the groups of a clean file, in one pass:
-    GROUPING() tells the sets apart (a bit set per key left out; all bits for the total)."""
+    GROUPING() tells the sets apart (a bit set per key left out; all bits for the total).
+    Each set is then fetched on its own, its rows already in key order."""
     counts = plan.extract.counts
     keys = list(dict.fromkeys(k for ks in counts for k in ks)) or ["n"]
-    sets = {sum(1 << (len(keys) - 1 - keys.index(k)) for k in keys if k not in ks): ks
-            for ks in counts}
-    at = {ks: [1 + keys.index(k) for k in ks] for ks in counts}
-    for ks in counts:
-        out.counts[ks] = []
+    every = (1 << len(keys)) - 1
     grouping = "".join(f"({', '.join(ks)}), " for ks in counts)
-    for row in con.execute(f"SELECT GROUPING({', '.join(keys)}), {', '.join(keys)}, sum(n) "
-                           f"FROM ({plan.joined()}) GROUP BY GROUPING SETS ({grouping}()) "
-                           "ORDER BY ALL").fetchall():
-        ks = sets.get(row[0], ())
-        if not ks:
-            out.rows = int(row[-1] or 0)
-            continue
-        out.counts[ks].append((tuple(row[i] for i in at[ks]), row[-1]))
+    con.execute(f"CREATE TEMP TABLE sums AS SELECT GROUPING({', '.join(keys)}) AS set_id, "
+                f"{', '.join(keys)}, sum(n) AS n FROM ({plan.joined()}) "
+                f"GROUP BY GROUPING SETS ({grouping}())")
+    out.rows = _one(con, f"SELECT sum(n) FROM sums WHERE set_id = {every}")
+    for ks in counts:
+        set_id = sum(1 << (len(keys) - 1 - keys.index(k)) for k in keys if k not in ks)
+        rows = con.execute(f"SELECT {', '.join(ks)}, n FROM sums WHERE set_id = {set_id} "
+                           "ORDER BY ALL").fetchall()
+        out.counts[ks] = [(r[:-1], r[-1]) for r in rows]
 
 
 _EMPTY = "regexp_full_match(csv_line, '[\\r\\n]*(?:\"\"|)(?:,(?:\"\"|))*[\\r\\n]*')"
