@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Select
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -150,10 +151,7 @@ def _load(s: Session, cat: Catalogue, metric_ids: Iterable[str],
         rows: dict[str, dict[str, list[Obs]]] = {}
         every_period = all(v is None for v in stored.values())
         make = tuple.__new__  # Obs without its Python-level constructor: 371 k rows nationally
-        # Core execution (no ORM identity map), every row fetched at once: this is the hot
-        # path at national scale.
-        for org, period, metric, grp, bd, value, num, den, sup, note in \
-                s.connection().execute(q).all():
+        for org, period, metric, grp, bd, value, num, den, sup, note in _driver_rows(s, q):
             if every_period or belongs(metric, period, stored):
                 per_org = rows.get(org)
                 if per_org is None:
@@ -161,13 +159,34 @@ def _load(s: Session, cat: Catalogue, metric_ids: Iterable[str],
                 found = per_org.get(period)
                 if found is None:
                     found = per_org[period] = []
-                found.append(make(Obs, (grp, bd, value, num, den, sup, note, metric)))
+                # bool(): SQLite's driver returns a stored Boolean as 0 or 1.
+                found.append(make(Obs, (grp, bd, value, num, den, bool(sup), note, metric)))
         loaded[key] = rows
         out[mid] = MetricData(m, rows)
     return out
 
 
+def _driver_rows(s: Session, q: Select[Any]) -> Sequence[tuple[Any, ...]]:
+    """Every row of ``q`` as the database driver returns it: plain tuples.
+
+    SQLAlchemy compiles and executes the query (parameters, dialect); the rows are then read
+    from the driver's cursor, because building SQLAlchemy's result rows (a ``Row`` each, and
+    a Python-level conversion of every Boolean) cost as much again as the fetch itself for
+    the national set's 371 k observations. Columns needing conversion are the caller's.
+    """
+    result = s.connection().execute(q)
+    try:
+        return cast(Sequence[tuple[Any, ...]], result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 _UNSEEN: Any = object()  # a figure not computed yet (None is cached: no rows)
+
+
+def _breakdown_key(breakdown: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
+    """A breakdown as part of a cache key (a set of breakdowns as a tuple)."""
+    return breakdown if breakdown is None or isinstance(breakdown, str) else tuple(breakdown)
 
 
 class DataView:
@@ -184,7 +203,7 @@ class DataView:
         self.confidence = confidence
         self._cache: dict[tuple[str, str, str, object], Figure | None] = {}
         self._periods: dict[str, list[str]] = {}
-        self._makers: dict[tuple[str, object], Maker] = {}
+        self._makers: dict[tuple[str, str | tuple[str, ...] | None], Maker] = {}
 
     def periods(self, metric: str) -> list[str]:
         """Periods with any data for the metric that had ended by ``as_of``, oldest first."""
@@ -203,42 +222,55 @@ class DataView:
     def figure(self, metric: str, org: str, period: str,
                breakdown: str | Sequence[str] | None = None) -> Figure | None:
         """The figure, or None when the organisation has no rows for that period."""
-        bkey = breakdown if breakdown is None or isinstance(breakdown, str) else tuple(breakdown)
+        bkey = _breakdown_key(breakdown)
         key = (metric, org, period, bkey)
-        if key not in self._cache:
-            per_period = self.data[metric].rows.get(org, {})
-            rows = per_period.get(period)
-            years = self.rolling.get(metric, 1)
-            if rows and years > 1:
-                # Pool counts over this and the previous periods (e.g. WDES 3 two-year rolling
-                # average): figures sum numerators and denominators group by group.
-                earlier = [p for p in self.periods(metric) if p < period and p in per_period]
-                rows = [r for p in [*earlier[-(years - 1):], period] for r in per_period[p]]
-            if not rows:
-                self._cache[key] = None
-            else:
-                make = self._makers.get((metric, bkey))
-                if make is None:
-                    make = self._makers[(metric, bkey)] = figure_maker(
-                        self.cat, self.cat[metric], breakdown, self.confidence)
-                self._cache[key] = make(org, period, rows)
-        return self._cache[key]
+        found = self._cache.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._cache[key] = self._make(metric, org, period,
+                                                  self.data[metric].rows.get(org, {}),
+                                                  self._maker(metric, breakdown, bkey))
+        return found
 
     def series(self, metric: str, org: str, breakdown: str | Sequence[str] | None = None,
                up_to: str | None = None) -> list[Figure]:
         """The organisation's figures for every period up to ``up_to`` (default: current)."""
-        out = []
-        bkey = breakdown if breakdown is None or isinstance(breakdown, str) else tuple(breakdown)
+        bkey = _breakdown_key(breakdown)
+        # What every period's figure needs is looked up once for the series, not per period.
+        per_period = self.data[metric].rows.get(org, {})
+        make = self._maker(metric, breakdown, bkey)
         cache = self._cache
+        out = []
         for p in self.periods(metric):
-            f = cache.get((metric, org, p, bkey), _UNSEEN)  # computed already: most of them
+            key = (metric, org, p, bkey)
+            f = cache.get(key, _UNSEEN)
             if f is _UNSEEN:
-                f = self.figure(metric, org, p, breakdown)
+                f = cache[key] = self._make(metric, org, p, per_period, make)
             if f is not None:
                 out.append(f)
             if p == up_to:
                 break
         return out
+
+    def _maker(self, metric: str, breakdown: str | Sequence[str] | None,
+               bkey: str | tuple[str, ...] | None) -> Maker:
+        """The metric and breakdown's figure function, built once per view."""
+        make = self._makers.get((metric, bkey))
+        if make is None:
+            make = self._makers[(metric, bkey)] = figure_maker(
+                self.cat, self.cat[metric], breakdown, self.confidence)
+        return make
+
+    def _make(self, metric: str, org: str, period: str, per_period: dict[str, list[Obs]],
+              make: Maker) -> Figure | None:
+        """One figure from the organisation's rows by period (None: no rows that period)."""
+        rows = per_period.get(period)
+        years = self.rolling.get(metric, 1)
+        if rows and years > 1:
+            # Pool counts over this and the previous periods (e.g. WDES 3 two-year rolling
+            # average): figures sum numerators and denominators group by group.
+            earlier = [p for p in self.periods(metric) if p < period and p in per_period]
+            rows = [r for p in [*earlier[-(years - 1):], period] for r in per_period[p]]
+        return make(org, period, rows) if rows else None
 
     def peers(self, metric: str, org: str, period: str,
               breakdown: str | Sequence[str] | None = None) -> list[Figure]:

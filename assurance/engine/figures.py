@@ -296,6 +296,10 @@ def _share_figure(m: MetricDef, org: str, period: str, rows: Sequence[Obs],
                   breakdown: str | Sequence[str], wanted: set[str], labels: Mapping[str, str],
                   confidence: float) -> Figure:
     fkey, rkey = m.focus or "", m.reference or ""
+    # A share metric stores every band of the workforce (about 50 rows an organisation and
+    # year); the rows read below are those of the wanted bands and the overall ones, so they
+    # are picked out once, in their stored order.
+    rows = [r for r in rows if r[1] in wanted or r[1] == "overall"]
     g = _picked(rows, breakdown, labels)
     # Every row of a band carries that band's total headcount; sum the bands' totals (a group
     # absent from a band must not shrink the denominator).
