@@ -11,14 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import math
+import sys
 import zipfile
 import zlib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -140,7 +141,7 @@ def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str],
     opened = _open_csv(path, required, optional, problems, limits)
     if opened is None:
         return
-    reader, header, rows = opened
+    reader, header, rows, _ = opened
     yield 1, header
     line = 1
     try:
@@ -163,8 +164,11 @@ class CsvColumns:
     lines: Sequence[int]
 
 
-#: Rows transposed at once by :func:`read_csv_columns`.
+#: Rows transposed at once by :func:`read_csv_columns` when the csv module reads them.
 _COLUMN_CHUNK = 20_000
+#: Characters of a file without quotes split into columns at once by :func:`read_csv_columns`
+#: (whole lines: a part ends after a line break).
+_SPLIT_CHARS = 1 << 20
 
 
 def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str],
@@ -172,20 +176,51 @@ def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str
     """:func:`read_csv_rows`'s rows as columns, with the same checks, rows and problems;
     None when the file or its header has a problem.
 
-    For large files: rows are read in chunks and each chunk is transposed at once; a chunk
-    whose rows all have the header's width, no field too long and no blank row (the usual
-    case) runs no Python code per row: each column's distinct cells are stripped once and
-    the rows share the stripped texts. Other chunks are checked row by row. The file's text
-    and the columns are all that is held, never every row's cells as separate strings.
+    For large files, no Python code runs per row or cell in the usual case. A file without
+    quotes, control characters or lone carriage returns holds one record per line and one
+    field between commas, so it is split by ``str.split`` in parts of whole lines; a part
+    whose lines all have the header's width, none longer than a field may be and none blank,
+    becomes columns at once. Other files are read by the csv module in chunks of rows,
+    transposed at once when they pass the same tests. A part or chunk that does not is
+    checked row by row. Each column's cells are stripped and shared (:func:`_shared`): the
+    file's text and the columns are all that is held, never every row's cells as separate
+    strings.
     """
     opened = _open_csv(path, required, optional, problems, limits)
     if opened is None:
         return None
-    reader, header, rows = opened
+    reader, header, rows, text = opened
     columns: list[list[str]] = [[] for _ in header]
-    stripped: list[dict[str, str]] = [{} for _ in header]
     lines = array("q")
-    record = 1  # the records read so far (the header is record 1; blank lines count)
+    if rows.controls or '"' in text or text.count("\r") != text.count("\r\n"):
+        _read_chunks(reader, 1, rows, columns, lines)
+        return CsvColumns(header, columns, lines)
+    crlf = "\r" in text
+    record = 1  # the header is line 1 (without quotes, a record is a line)
+    pos = text.find("\n") + 1 or len(text)
+    while pos < len(text):
+        end = text.find("\n", pos + _SPLIT_CHARS) + 1 or len(text)
+        part = text[pos:end]
+        pos = end
+        split = rows.split(part.replace("\r\n", "\n") if crlf else part)
+        if split is None:
+            record, failed = _read_chunks(csv.reader(_lines(part)), record, rows, columns,
+                                          lines)
+            if failed:
+                break
+            continue
+        for column, part_cells in zip(columns, split, strict=True):
+            column.extend(part_cells)
+        first, record = record + 1, record + part.count("\n") + (not part.endswith("\n"))
+        lines.extend(range(first, record + 1))
+    return CsvColumns(header, columns, lines)
+
+
+def _read_chunks(reader: Iterator[list[str]], record: int, rows: _RowChecks,
+                 columns: list[list[str]], lines: array[int]) -> tuple[int, bool]:
+    """Read ``reader``'s rows (after ``record`` records) into ``columns`` and ``lines`` in
+    chunks; the records read in all, and whether the csv module found the text unreadable
+    (reported)."""
     failed: csv.Error | None = None
     while failed is None:
         chunk: list[list[str]] = []
@@ -196,7 +231,7 @@ def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str
         if not chunk:
             break
         first, record = record + 1, record + len(chunk)
-        transposed = rows.transposed(chunk, stripped)
+        transposed = rows.transposed(chunk)
         if transposed is not None:
             for column, chunk_cells in zip(columns, transposed, strict=True):
                 column.extend(chunk_cells)
@@ -206,12 +241,26 @@ def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str
                 if (cells := rows.check(line, raw)) is not None]
         if kept:
             for column, kept_cells in zip(columns, zip(*(c for _, c in kept), strict=True),
-                                     strict=True):
-                column.extend(kept_cells)
+                                          strict=True):
+                column.extend(_shared(kept_cells))
             lines.extend(line for line, _ in kept)
     if failed is not None:
-        problems.append(rows.unreadable(record, failed))
-    return CsvColumns(header, columns, lines)
+        rows.problems.append(rows.unreadable(record, failed))
+    return record, failed is not None
+
+
+def _shared(cells: Iterable[str]) -> list[str]:
+    """The cells stripped, equal texts sharing one string (``sys.intern``): a national file
+    repeats a few thousand distinct cells across millions, and a string a cell costs about
+    fifty bytes. Interned strings are freed with their last reference."""
+    return list(map(sys.intern, map(str.strip, cells)))
+
+
+def _blank_row(columns: list[list[str]]) -> bool:
+    """Whether a row of these stripped columns is blank (read_csv_rows skips it)."""
+    first, rest = columns[0], columns[1:]
+    return "" in first and any(not any(c[i] for c in rest)
+                               for i, cell in enumerate(first) if not cell)
 
 
 @dataclass(frozen=True)
@@ -228,29 +277,33 @@ class _RowChecks:
     #: Where the rows' problems go.
     problems: list[Problem]
 
-    def transposed(self, chunk: list[list[str]], stripped: list[dict[str, str]]
-                   ) -> list[list[str]] | None:
-        """The chunk's columns, stripped, judged in bulk: when every row has the header's
-        width, every field passes the field checks and no row is blank; else None (the chunk
-        is then checked row by row). ``stripped`` holds each column's cells seen so far (all
-        checked) with their stripped text, and gains this chunk's."""
+    def transposed(self, chunk: list[list[str]]) -> list[list[str]] | None:
+        """The chunk's columns, stripped and shared, judged in bulk: when every row has the
+        header's width, every field passes the field checks and no row is blank; else None
+        (the chunk is then checked row by row)."""
         if self.controls or set(map(len, chunk)) != {len(self.header)}:
             return None
-        raw_columns = list(zip(*chunk, strict=True))
-        new = [set(raw).difference(seen) for raw, seen in zip(raw_columns, stripped,
-                                                               strict=True)]
-        if self.lengths and max(map(len, chain.from_iterable(new)), default=0) > self.max_chars:
+        if self.lengths and max(map(len, chain.from_iterable(chunk))) > self.max_chars:
             return None
-        for cells, seen in zip(new, stripped, strict=True):
-            for cell in cells:
-                seen[cell] = cell.strip()
-        out = [list(map(seen.__getitem__, raw)) for raw, seen in zip(raw_columns, stripped,
-                                                                      strict=True)]
-        first, rest = out[0], out[1:]
-        if "" in first and any(not any(c[i] for c in rest) for i, cell in enumerate(first)
-                               if not cell):
-            return None  # a blank row, skipped as read_csv_rows skips it
-        return out
+        out = [_shared(raw) for raw in zip(*chunk, strict=True)]
+        return None if _blank_row(out) else out
+
+    def split(self, part: str) -> list[list[str]] | None:
+        """The columns of ``part``, whole lines of a text without quotes, control characters
+        or carriage returns, stripped and shared: when every line has the header's width,
+        none is longer than a field may be and none is blank; else None (the part is then
+        read by the csv module)."""
+        body = part[:-1] if part.endswith("\n") else part
+        texts = body.split("\n")
+        width = len(self.header)
+        if set(map(str.count, texts, repeat(","))) != {width - 1}:
+            return None
+        if self.lengths and max(map(len, texts)) > self.max_chars:
+            return None  # a line no longer than a field may be has no field longer
+        del texts
+        cells = body.replace("\n", ",").split(",")
+        out = [_shared(cells[i::width]) for i in range(width)]
+        return None if _blank_row(out) else out
 
     def check(self, line: int, raw: list[str]) -> list[str] | None:
         """A row's stripped cells, or None for a blank row or one with a problem (reported)."""
@@ -288,9 +341,10 @@ class _RowChecks:
 
 def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
               problems: list[Problem], limits: Limits
-              ) -> tuple[Iterator[list[str]], list[str], _RowChecks] | None:
-    """A CSV reader past the checked header row, the header, and the checks for its rows;
-    None (the problems in ``problems``) when the file or its header cannot be used."""
+              ) -> tuple[Iterator[list[str]], list[str], _RowChecks, str] | None:
+    """A CSV reader past the checked header row, the header, the checks for its rows and
+    the file's text; None (the problems in ``problems``) when the file or its header cannot
+    be used."""
     where = str(path)
     text, refused = read_text(path, what="CSV text file", advice=CSV_ADVICE, limits=limits)
     if text is None:
@@ -345,7 +399,7 @@ def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
     checks = _RowChecks(where, header, max_chars,
                         controls=not fields_are_plain((text,), len(text), multiline=True),
                         lengths=len(text) > max_chars, problems=problems)
-    return reader, header, checks
+    return reader, header, checks, text
 
 
 def _lines(text: str) -> Iterator[str]:

@@ -114,6 +114,11 @@ FILES = {
     "an unreadable row": 'a,b,c\n1,2,3\n4,5,6\n7,"8"x,9\n10,11,12\n',
     "only a header": "a,b,c\n",
     "header only b and a": "b,a\n1,2\n",
+    "a lone carriage return": "a,b,c\n1,2,3\r4,5,6\n7,8,9\n",
+    "crlf, a blank line and no final line break": "a,b,c\r\n1,2,3\r\n\r\n4, 5 ,6",
+    "empty cells past the header's last": "a,b,c,,\n1,2,3,,\n4,5,6\n",
+    "a blank line then a row": "a,b,c\n\n1,2,3\n",
+    "spaces only": "a,b,c\n  \n1,2,3\n",
 }
 
 
@@ -121,15 +126,52 @@ FILES = {
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_read_as_columns_gives_the_rows_lines_and_problems_read_as_rows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, chunk: int) -> None:
-    """Chunks of 1-3 rows put each odd row at a chunk boundary, alone or among good rows."""
+    """Chunks of 1-3 rows (or, split without the csv module, parts of 1-3 characters
+    extended to the next line break) put each odd row at a chunk boundary, alone or among
+    good rows."""
     path = _write(tmp_path / "f.csv", FILES[name])
     monkeypatch.setattr(tabular, "_COLUMN_CHUNK", chunk)
+    monkeypatch.setattr(tabular, "_SPLIT_CHARS", chunk if chunk < 20_000 else 1 << 20)
     by_rows: list[Problem] = []
     rows = list(read_csv_rows(path, REQUIRED, OPTIONAL, by_rows))
     by_columns: list[Problem] = []
     got = read_csv_columns(path, REQUIRED, OPTIONAL, by_columns)
     assert got is not None and rows
     assert got.header == rows[0][1]
+    assert list(zip(got.lines, *got.columns, strict=True)) == [
+        (line, *cells) for line, cells in rows[1:]]
+    assert [str(p) for p in by_columns] == [str(p) for p in by_rows]
+
+
+def _random_csv(rnd: random.Random) -> str:
+    """A CSV text of short cells, now and then padded, blank, missing or extra, with blank
+    lines, either line ending, and sometimes a quote or a lone carriage return."""
+    cells = ["1", "x", "", " ", " 2", "y ", "\t3", "\u00a0z", "abc"]
+    end = rnd.choice(["\n", "\r\n"])
+    lines = ["a,b,c"]
+    for _ in range(rnd.randint(0, 12)):
+        width = rnd.choice([3, 3, 3, 3, 0, 1, 2, 4, 5])
+        lines.append(",".join(rnd.choice(cells) for _ in range(width)))
+    text = end.join(lines) + rnd.choice([end, "", end + end])
+    if rnd.random() < 0.1:
+        text = text.replace("x", '"x"')
+    if rnd.random() < 0.1:
+        text = text.replace("y", "\r")
+    return text
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_file_split_into_columns_reads_as_its_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    rnd = random.Random(seed)
+    path = _write(tmp_path / "f.csv", _random_csv(rnd))
+    monkeypatch.setattr(tabular, "_SPLIT_CHARS", rnd.choice([1, 5, 12, 1 << 20]))
+    monkeypatch.setattr(tabular, "_COLUMN_CHUNK", rnd.choice([1, 2, 20_000]))
+    by_rows: list[Problem] = []
+    rows = list(read_csv_rows(path, REQUIRED, OPTIONAL, by_rows))
+    by_columns: list[Problem] = []
+    got = read_csv_columns(path, REQUIRED, OPTIONAL, by_columns)
+    assert got is not None and rows
     assert list(zip(got.lines, *got.columns, strict=True)) == [
         (line, *cells) for line, cells in rows[1:]]
     assert [str(p) for p in by_columns] == [str(p) for p in by_rows]
