@@ -69,3 +69,8 @@ def short_label(key: str) -> str:
     if spec.kind == "survey_year":
         return "survey " + key.split(":")[1]
     return f"{MONTHS[spec.end.month - 1][:3]} {spec.end.year}"
+
+
+def long_date(d: date) -> str:
+    """``1 June 2025`` (no leading zero, as board papers and messages write dates)."""
+    return f"{d.day} {d:%B %Y}"

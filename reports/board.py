@@ -16,7 +16,7 @@ from __future__ import annotations
 import jinja2
 from docx.document import Document as DocumentType
 
-from assurance.periods import short_label
+from assurance.periods import long_date, short_label
 from assurance.report_context import BoardContext, OutcomeView, board_context
 from assurance.report_context.summary import (
     ASSURANCE_WORDS,
@@ -27,7 +27,6 @@ from assurance.report_context.summary import (
     executive_summary,
     mdc_summary,
 )
-from assurance.report_context.views import long_date
 from reports import charts, docxkit, icons, prose
 from reports.document import DocumentRenderer, Front
 from reports.widths import column_widths

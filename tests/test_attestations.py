@@ -191,7 +191,7 @@ def test_an_expired_attestation_opens_a_finding(store: Engine, packs: list[RuleP
     assert sorted(evaluate(store, packs, TODAY)) == [("SYT01", "opened"), ("SYT02", "opened")]
     with Session(store) as s:
         f = s.exec(select(Finding).where(Finding.org_code == "SYT01")).one()
-    assert "expired after 2025-03-31; none is current" in f.summary
+    assert "expired after 31 March 2025; none is current" in f.summary
 
 
 # ----------------------------------------------------------------------------- command line

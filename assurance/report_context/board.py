@@ -187,7 +187,7 @@ def _outcome_view(rule: Rule, o: Outcome | None, org: str, inputs: ReportInputs,
             fig.focus.label if fig is not None and fig.focus is not None else m.label),
         reference_label=reference_label(m, ref_group), movement=movement,
         division=division.name if division else "", chart_label=m.chart_label,
-        family=m.family or "")
+        family=m.family or "", assured=rule.condition.assured_heading() or "")
     line = rule.condition.expected_line(o.verdict.facts, [p.period for p in series]) \
         if o is not None and o.verdict is not None else None
     if line is not None and any(p.period == line.starts_at and p.value is not None
@@ -265,6 +265,9 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
     def item(cls: Classification, o: OutcomeView, text: str) -> SummaryItem:
         # A rule's title names what it looks for ("… below the workforce"); under Assure
         # that reads as its own contradiction, so assurance is headed by what is measured.
+        # A kind that judges no figure (an attestation) says what it assures itself.
+        if cls == "assure" and o.assured:
+            return SummaryItem(cls, o.assured, text, (o.rule_id,))
         what = o.metric_title if cls == "assure" else o.title
         return SummaryItem(cls, f"{o.metric_label}: {what}", text, (o.rule_id,))
 
@@ -313,9 +316,19 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
         assure.append(SummaryItem(
             "assure", f"{len(rest)} further rule(s) met",
             "Each was judged at the latest period and met its rule: " + "; ".join(dict.fromkeys(
-                f"{o.metric_label} ({_lower_first(o.metric_title)})" for o in rest)) + ".",
+                _met_name(o) for o in rest)) + ".",
             tuple(o.rule_id for o in rest)))
     return SummaryView(tuple(alert), tuple(advise), tuple(assure))
+
+
+def _met_name(o: OutcomeView) -> str:
+    """A met rule in the Assure list: "WRES 4 (relative likelihood of …)", the title alone
+    where the metric has no shorter label, or what a kind judging no figure assures."""
+    if o.assured:
+        return _lower_first(o.assured)
+    if o.metric_label.casefold() == o.metric_title.casefold():
+        return o.metric_title
+    return f"{o.metric_label} ({_lower_first(o.metric_title)})"
 
 
 def _declarations(inputs: ReportInputs, org: str, outcomes: Sequence[OutcomeView],

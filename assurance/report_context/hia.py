@@ -37,6 +37,7 @@ from assurance.engine.conditions.attestation import AttestationRequired
 from assurance.engine.rules import RulePack
 from assurance.improvement_plan import HighImpactAction, load_plan
 from assurance.models import Attestation
+from assurance.periods import long_date
 from assurance.problems import Problem, ProblemsError
 from assurance.report_context.board import board_context
 from assurance.report_context.inputs import ReportInputs, findings_of, load_inputs
@@ -47,7 +48,7 @@ from assurance.report_context.model import (
     OrgView,
     OutcomeView,
 )
-from assurance.report_context.views import finding_view, long_date
+from assurance.report_context.views import finding_view
 from assurance.rulepacks import load_rules
 
 HIA_PACK = "hia"

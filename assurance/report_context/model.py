@@ -238,6 +238,7 @@ class OutcomeView:
     expected_label: str = ""  # "Trajectory to 27.3% by 2028"
     division: str = ""  # a division-scoped rule's division (its name), else ""
     chart_label: str = ""  # what a chart's axis calls the metric: "Shortlisted (ethnicity)"
+    assured: str = ""  # what a met rule assures, from a kind judging no figure ("Attested: …")
     family: str = ""  # which relative-likelihood chart it is drawn in ("" the standards')
 
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from assurance.periods import short_label
+from assurance.periods import long_date, short_label
 from assurance.report_context.model import BoardContext, FindingView, OutcomeView, SpcView
-from assurance.report_context.views import long_date
 
 MAX_ALERTS = 6
 """Alert items shown in full on the front pages; the rest are counted and named."""

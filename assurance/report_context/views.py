@@ -22,7 +22,7 @@ from assurance.engine.movement import WORDS as MOVEMENT_WORDS
 from assurance.engine.movement import Movement
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Import
-from assurance.periods import parse_period_key, short_label
+from assurance.periods import long_date, parse_period_key, short_label
 from assurance.report_context.model import (
     Direction,
     FigureView,
@@ -65,11 +65,6 @@ def board_levels(levels: Sequence[str]) -> tuple[str, ...]:
     if BOARD_LEVEL in levels:
         return tuple(levels[list(levels).index(BOARD_LEVEL):])
     return tuple(levels[-2:])
-
-
-def long_date(d: date) -> str:
-    """``1 June 2025`` (no leading zero, as board papers write dates)."""
-    return f"{d.day} {d:%B %Y}"
 
 
 def period_label(key: str | None) -> str:

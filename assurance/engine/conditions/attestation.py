@@ -57,6 +57,7 @@ from assurance.engine.conditions.base import (
 from assurance.engine.conditions.common import params
 from assurance.engine.data import AttestationInfo
 from assurance.engine.yamlsrc import Pos
+from assurance.periods import long_date
 
 KIND = "attestation"
 STATEMENT_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_-]+)+$")
@@ -80,6 +81,9 @@ class AttestationRequired(Condition):
     def reports_absence(self) -> bool:
         return True
 
+    def assured_heading(self) -> str:
+        return "Attested: " + (self.text.rstrip(".") or self.statement)
+
     def describe(self) -> str:
         soon = (f", or the current one expires within {_days(self.warn_days)}"
                 if self.warn_days else "")
@@ -89,7 +93,7 @@ class AttestationRequired(Condition):
         day = ctx.data.as_of
         if self.since is not None and day < self.since:
             return Verdict("no_data", f"{self.statement} is required from "
-                           f"{self.since.isoformat()}; not judged before then.")
+                           f"{long_date(self.since)}; not judged before then.")
         mine = [a for a in ctx.org.attestations
                 if a.statement == self.statement and a.attested_on <= day]
         current = [a for a in mine if a.current_on(day)]
@@ -98,7 +102,7 @@ class AttestationRequired(Condition):
         best = max(current, key=lambda a: (a.valid_until, a.id))
         left = (best.valid_until - day).days
         said = (f"{self.statement} attested by the {best.attested_by} on "
-                f"{best.attested_on.isoformat()}, valid until {best.valid_until.isoformat()}")
+                f"{long_date(best.attested_on)}, valid until {long_date(best.valid_until)}")
         if left <= self.warn_days:
             return Verdict("breach", f"{said}: it lapses in {_days(left)}, within the "
                            f"{_days(self.warn_days)} warning; renew it before it lapses.",
@@ -112,10 +116,10 @@ class AttestationRequired(Condition):
         last = max(mine, key=lambda a: (a.attested_on, a.id))
         if last.withdrawn_on is not None and last.withdrawn_on <= day:
             return (f"The attestation of {self.statement} made on "
-                    f"{last.attested_on.isoformat()} was withdrawn on "
-                    f"{last.withdrawn_on.isoformat()}; none is current.")
-        return (f"The attestation of {self.statement} made on {last.attested_on.isoformat()} "
-                f"expired after {last.valid_until.isoformat()}; none is current.")
+                    f"{long_date(last.attested_on)} was withdrawn on "
+                    f"{long_date(last.withdrawn_on)}; none is current.")
+        return (f"The attestation of {self.statement} made on {long_date(last.attested_on)} "
+                f"expired after {long_date(last.valid_until)}; none is current.")
 
 
 def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:

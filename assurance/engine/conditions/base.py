@@ -141,6 +141,11 @@ class Condition:
     def metrics(self) -> set[str]:
         return {self.metric_id} if self.metric_id else set()
 
+    def assured_heading(self) -> str | None:
+        """What a met rule of this kind assures, as a report's heading, where the metric's
+        title would not say it (a kind that judges no figure); None: the metric's title."""
+        return None
+
     def reports_absence(self) -> bool:
         """Whether an organisation with no figures at all for the metric still has an
         outcome (a missing return): then every accountable organisation is evaluated."""
