@@ -60,19 +60,22 @@ class MetricDef:
     family: str | None = None  # the chart a relative likelihood is drawn in: "Recruitment"
 
     @property
-    def label(self) -> str:
-        """Short label for tables: ``WRES 2``, ``WDES 9a``, or the title."""
+    def number(self) -> str | None:
+        """The standard's indicator number, ``WRES 2`` or ``WDES 9a``; None for other metrics."""
         if self.indicator and self.standard in ("WRES", "WDES"):
             return f"{self.standard} {self.indicator}"
-        return self.title
+        return None
+
+    @property
+    def label(self) -> str:
+        """Short label for tables: the standard's :attr:`number`, or the title."""
+        return self.number or self.title
 
     @property
     def chart_label(self) -> str:
-        """What a chart's axis calls the metric: :attr:`label` where that is a standard's
-        number, else :attr:`short` (a title is too long for an axis), else the title."""
-        if self.indicator and self.standard in ("WRES", "WDES"):
-            return self.label
-        return self.short or self.title
+        """What a chart's axis calls the metric: the standard's :attr:`number`, else
+        :attr:`short` (a title is too long for an axis), else the title."""
+        return self.number or self.short or self.title
 
 
 @dataclass(frozen=True)

@@ -204,8 +204,8 @@ def likelihood_charts(outcomes: Sequence[OutcomeView], low: float = 0.80, high: 
     for family, items in sorted(families.items(), key=lambda kv: kv[0] != ""):
         parts = math.ceil(len(items) / RL_PER_CHART)
         size = math.ceil(len(items) / parts)
+        name = family or "WRES and WDES"
         for k in range(parts):
-            name = family or "WRES and WDES"
             out.append(_likelihood_chart(items[k * size:(k + 1) * size], status, low, high,
                                          colour, name + (f" ({k + 1} of {parts})"
                                                          if parts > 1 else "")))

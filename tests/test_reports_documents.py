@@ -8,6 +8,7 @@ evaluated at 1 June 2025; reports are rendered once per module where tests only 
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
 from datetime import UTC, date, datetime
@@ -220,6 +221,25 @@ def test_a_wide_interval_is_cut_at_the_axis_cap_and_the_caption_says_so(
     assert "The interval of WRES 2 reaches past" in cut.caption and "in full" in cut.caption
     top = etree.fromstring(cut.part).find(f".//{C}valAx/{C}scaling/{C}max")
     assert top is not None and charts.RL_AXIS_CAP <= float(top.get("val")) < 11.0
+
+
+def test_a_met_attestation_is_assured_by_what_was_attested_not_by_its_anchor_metric(
+        demo: tuple[Engine, Settings]) -> None:
+    engine, settings = demo
+    ctx = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
+    attested = {o.rule_id for o in ctx.outcomes
+                if o.assured and o.classification == "assure" and o.finding is not None}
+    assert attested  # the demo resolves HIA 1's attestations
+    items = [i for i in ctx.summary.assure if set(i.rule_ids) & attested]
+    assert items
+    for i in items:
+        if len(i.rule_ids) == 1:  # a rule of its own, not the list of rules met
+            assert i.heading.startswith("Attested: ") and "WRES 9" not in i.heading
+            assert " attested by the " in i.text
+            assert re.search(r"\d{4}-\d{2}-\d{2}", i.text) is None  # dates as boards write them
+    met = next(i for i in ctx.summary.assure if "further rule(s) met" in i.heading)
+    title = "elative likelihood of White applicants being interviewed once shortlisted"
+    assert met.text.count(title) == 1  # named once, not repeated in brackets after itself
 
 
 def test_the_spc_chart_keeps_making_data_counts_colours_and_shapes(

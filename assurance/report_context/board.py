@@ -326,7 +326,7 @@ def _met_name(o: OutcomeView) -> str:
     where the metric has no shorter label, or what a kind judging no figure assures."""
     if o.assured:
         return _lower_first(o.assured)
-    if o.metric_label.casefold() == o.metric_title.casefold():
+    if o.metric_label == o.metric_title:  # no standard's number (MetricDef.label)
         return o.metric_title
     return f"{o.metric_label} ({_lower_first(o.metric_title)})"
 
