@@ -134,6 +134,27 @@ def test_an_attestation_lapsing_within_its_warning_is_at_risk_not_in_place(
     assert good.gaps == 0 and good.summary_text.startswith("0 of 6 actions have gaps")
 
 
+def test_a_measure_in_place_is_headed_by_what_it_checks_a_gap_by_the_concern(
+        rendered: dict[str, tuple[HiaContext, Path]]) -> None:
+    # The rules' titles name what goes wrong ("... not attested", "... more likely to be
+    # appointed"); beside "In place" or "Met" they would read as the failing itself.
+    good, path = rendered["SYN06"]
+    placed = [m for a in good.actions for m in a.measures if m.state == "in_place"]
+    assert placed and not any(m.title.endswith("not attested") for m in placed)
+    chair = _measure(good, "hia.1a.board-objectives")
+    assert chair.state == "in_place"
+    assert chair.title.startswith("The chair, the chief executive and every board member have "
+                                  "specific, measurable EDI objectives")
+    assert not chair.title.endswith(".")
+    figures = [m for m in placed if m.kind == "figure"]
+    assert figures and all(not m.title.startswith("HIA ") for m in figures), [
+        m.title for m in figures]
+    _, text, _ = _read(path)
+    assert "not attested" not in text.split("Gaps")[0]
+    gap = _measure(rendered["SYN03"][0], "hia.3.pay-gap-plans")
+    assert gap.state == "gap" and gap.title == "HIA 3: pay gap improvement plans not attested"
+
+
 @pytest.mark.parametrize("org", ["SYN01", "SYN03"])
 def test_the_document_is_accessible_by_construction(
         rendered: dict[str, tuple[HiaContext, Path]], org: str) -> None:

@@ -79,7 +79,7 @@ class HiaMeasure:
     rule_id: str
     metric_id: str  # "2a"; "" for a commitment
     kind: str  # "attestation" or "figure"
-    title: str
+    title: str  # the rule's title while it is a gap or at risk, else what it checks (_heading)
     status: str  # the rule's outcome: breach, ok, outside, no_data …
     state: str  # gap, at_risk, in_place, not_judged
     status_text: str  # "Gap: the attestation expired on 29 March 2024"
@@ -211,6 +211,13 @@ def _owner_and_date(o: OutcomeView, a: AttestationView | None,
     return "Not assigned", "No date set"
 
 
+def _heading(o: OutcomeView, state: str, checked: str) -> str:
+    """What a measure's row is headed by: the rule's title, which names the concern, while
+    there is one (a gap, or at risk); otherwise what the rule checks (the statement to be
+    attested, or the metric), so a met measure never reads as the failing it guards against."""
+    return o.title if state in ("gap", "at_risk") else checked
+
+
 def _measure(o: OutcomeView, metric_id: str, rule_enabled: bool, condition: object,
              rows: Sequence[Attestation], day: date,
              twins: Mapping[str, FindingView]) -> HiaMeasure:
@@ -219,7 +226,8 @@ def _measure(o: OutcomeView, metric_id: str, rule_enabled: bool, condition: obje
         a = _attestation(rows, condition.statement, day)
         state, text = _attestation_status(o, a, day)
         owner, when = _owner_and_date(o, a)
-        return HiaMeasure(o.rule_id, metric_id, "attestation", o.title, o.status, state, text,
+        title = _heading(o, state, condition.text.rstrip(".") or condition.statement)
+        return HiaMeasure(o.rule_id, metric_id, "attestation", title, o.status, state, text,
                           _attestation_lines(a, condition.statement, condition.text), owner,
                           when, rule_enabled, a, o.rule_text)
     state, text = _figure_status(o)
@@ -232,7 +240,8 @@ def _measure(o: OutcomeView, metric_id: str, rule_enabled: bool, condition: obje
                                           f"({twin.status_label})." if twin is not None else
                                           "no open finding on this figure is recorded."))
     owner, when = _owner_and_date(o, None, twin)
-    return HiaMeasure(o.rule_id, metric_id, "figure", o.title, o.status, state, text,
+    return HiaMeasure(o.rule_id, metric_id, "figure", _heading(o, state, o.metric_label),
+                      o.status, state, text,
                       tuple(lines), owner, when, rule_enabled, None, o.rule_text)
 
 
