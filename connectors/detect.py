@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import open_regular, require_file
 from connectors import SOURCES
@@ -55,6 +53,8 @@ def detect_source(path: Path) -> str:
             return career
         return "esr_csv" if "ethnic_category" in cols else "metrics_csv"
     if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook  # only a workbook needs it (0.2 s to import)
+
         try:
             wb = load_workbook(path, read_only=True)
             names = set(wb.sheetnames)

@@ -14,8 +14,6 @@ import re
 import sys
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 NOTES = "Notes"
 QUESTION = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_ ]*?)\s+-\s+(.+)$", re.S)
 
@@ -28,6 +26,8 @@ Sheet = tuple[str, tuple[Block, ...]]
 
 def record_layout(path: Path) -> tuple[Sheet, ...]:
     """The layout of a published file, to record here for its survey year."""
+    from openpyxl import load_workbook  # a maintainer's script: imported when run
+
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         sheets: list[Sheet] = []

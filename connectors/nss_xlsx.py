@@ -34,14 +34,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.models import Organisation, SurveyQuestion
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import InputError, check_ods_code
 from connectors.nss_layout import BASE, LAYOUTS, NOTES, Block
-from connectors.tabular import CellError, parse_count, parse_number, workbook
+from connectors.tabular import CellError, column_letter, parse_count, parse_number, workbook
 
 FIXED = ("ODS code", "Organisation name", "Benchmarking group", "Region", "ICS", "Weighting")
 TITLE = re.compile(r"NHS Staff Survey (\d{4})")
@@ -193,7 +191,7 @@ class StaffSurveyXlsx:
                 found = "an empty cell" if heading is None else repr(str(heading)[:60])
                 out.problems.append(Problem(sw, f"found {found}; expected the heading of "
                                             f"question {code} ('{code} - …')", 1,
-                                            get_column_letter(i + 1)))
+                                            column_letter(i + 1)))
                 q = slug(code)
             else:
                 q = slug(m.group(1))
@@ -206,11 +204,11 @@ class StaffSurveyXlsx:
                 if got != want:
                     out.problems.append(Problem(sw, f"found response label "
                                                 f"{got[:60]!r}; expected {want!r} (question "
-                                                f"{code})", HEADER_ROW, get_column_letter(j + 1)))
+                                                f"{code})", HEADER_ROW, column_letter(j + 1)))
                 if k > 0 and _cell(titles, j) is not None:
                     out.problems.append(Problem(sw, f"found a heading inside question {code}'s "
                                                 "columns; expected it empty", 1,
-                                                get_column_letter(j + 1)))
+                                                column_letter(j + 1)))
                 if want == BASE:
                     continue
                 response = "score" if want.endswith("- score") else slug(want)
@@ -222,7 +220,7 @@ class StaffSurveyXlsx:
             if not _empty(extra):
                 out.problems.append(Problem(sw, f"found a column {str(extra)[:60]!r} after the "
                                             "last published question; expected nothing",
-                                            HEADER_ROW, get_column_letter(j + 1)))
+                                            HEADER_ROW, column_letter(j + 1)))
         if len(out.problems) > before:
             return None  # figures under wrong labels would be misread: report the layout only
         for q, resp in responses.items():
@@ -274,7 +272,7 @@ class StaffSurveyXlsx:
 
     def _organisation(self, code: str, row: Sequence[Any], r: int, sw: str,
                       out: Parsed) -> Organisation | None:
-        missing = [(FIXED[i], get_column_letter(i + 1)) for i in (1, 2, 5)
+        missing = [(FIXED[i], column_letter(i + 1)) for i in (1, 2, 5)
                    if _text(_cell(row, i)) is None]
         for label, letter in missing:
             out.problems.append(Problem(sw, f"empty {label.lower()} for {code}; expected the "
@@ -292,7 +290,7 @@ class StaffSurveyXlsx:
         bad_base: set[int] = set()
         for base_at in sorted({b for *_, b in columns}):
             raw = _cell(row, base_at)
-            letter = get_column_letter(base_at + 1)
+            letter = column_letter(base_at + 1)
             if _dash(raw):
                 bases[base_at] = None
             elif _empty(raw):
@@ -308,7 +306,7 @@ class StaffSurveyXlsx:
                     bad_base.add(base_at)
         for i, q, resp, base_at in columns:
             raw = _cell(row, i)
-            letter = get_column_letter(i + 1)
+            letter = column_letter(i + 1)
             limit = 10.0 if resp == "score" else 100.0
             what = "a score (0-10)" if resp == "score" else "a percentage (0-100)"
             if _dash(raw):

@@ -8,8 +8,11 @@ Only aggregates leave DuckDB; :mod:`connectors.pay_csv` turns them into figures 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
+
 
 
 @dataclass(frozen=True)

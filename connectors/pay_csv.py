@@ -51,9 +51,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from assurance.figures_export import division_breakdown
 from assurance.ingest import ObservationRow, ParseContext, Parsed
@@ -76,6 +74,9 @@ from connectors.person_level import Extract, header_problems
 from connectors.person_sql import MEMORY_LIMIT, connect, sql_text, strip
 from connectors.person_sql import source as source_of
 from connectors.tabular import CSV_ADVICE
+
+if TYPE_CHECKING:
+    import duckdb
 
 REQUIRED = ("org_code", "snapshot_date", "sex", "ethnic_category", "disability", "hourly_pay")
 OPTIONAL = ("bonus_pay", "division", "band")
@@ -362,6 +363,8 @@ class PayCsv:
         and checked (through its descriptor, so it cannot be swapped for another), loading no
         extension, its configuration locked.
         """
+        import duckdb  # imported when a pay file is read, not by every command
+
         try:
             raw = open_regular(path)
         except ProblemsError as exc:

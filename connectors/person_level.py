@@ -57,9 +57,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
-
-import duckdb
+from typing import TYPE_CHECKING, BinaryIO
 
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
@@ -72,6 +70,9 @@ from connectors.person_sql import (
 )
 from connectors.person_sql import source as source_of
 from connectors.tabular import CSV_ADVICE
+
+if TYPE_CHECKING:
+    import duckdb
 
 MAX_PROBLEMS = LIMITS.max_problems
 MAX_REJECTS = 10_000
@@ -339,6 +340,8 @@ def _oversized(facts: Sequence[int]) -> str:
 
 def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
     """A DuckDB failure in words; its own message is never shown (it may quote a line)."""
+    import duckdb
+
     if isinstance(exc, duckdb.OutOfMemoryException):
         return Problem(where, "too many different values to check within DuckDB's "
                        f"{person_sql.MEMORY_LIMIT} memory limit; expected a person-level extract whose "
@@ -365,6 +368,8 @@ def tally(path: Path, extract: Extract) -> Tally:
         or, when anything is wrong, only the problems (every bad row located by line and
         column, the first :data:`MAX_PROBLEMS` and a count of the rest).
     """
+    import duckdb  # imported when a person-level file is read, not by every command
+
     where = str(path)
     out = Tally()
     try:

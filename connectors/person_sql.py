@@ -19,11 +19,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
-
-import duckdb
+from typing import TYPE_CHECKING, BinaryIO
 
 from assurance.figure_columns import FigureColumns
+
+if TYPE_CHECKING:
+    import duckdb
 
 MEMORY_LIMIT = "400MB"
 """DuckDB's memory limit per import (the rows are grouped, never held)."""
@@ -71,6 +72,8 @@ def describe_facts(column: str) -> tuple[str, str]:
 
 def connect(source: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that may read ``source`` only, never spills and loads nothing."""
+    import duckdb  # imported when a person-level file is read, not by every command
+
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
                                  "autoinstall_known_extensions": False,
                                  "autoload_known_extensions": False})

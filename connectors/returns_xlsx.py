@@ -1,6 +1,7 @@
 """The WRES/WDES annual return workbook a trust fills in by hand, and its importer.
 
-``assurance returns template OUT.xlsx`` writes a blank workbook (:func:`write_template`);
+``assurance returns template OUT.xlsx`` writes a blank workbook
+(:func:`connectors.returns_template.write_template`);
 a workforce analyst types the counts into its yellow cells; this source reads them back.
 Every count cell is unlocked and accepts whole numbers of 0 or more; every other cell is
 protected (no password) and the sheets cannot be added, removed or renamed. The cell map
@@ -57,8 +58,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-
-from openpyxl import Workbook
+from typing import TYPE_CHECKING
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
 from assurance.periods import parse_period_key
@@ -97,11 +97,13 @@ from connectors.returns_layout import (
     YEAR_ROW,
     Column,
     Line,
-    write_template,
 )
 from connectors.tabular import CellError, parse_count, workbook
 
-__all__ = ["AnnualReturnXlsx", "write_template"]
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+__all__ = ["AnnualReturnXlsx"]
 
 Split = dict[str, int]
 """Headcount per group of one characteristic, e.g. ``{"white": 10, "bme": 4, "unknown": 1}``."""

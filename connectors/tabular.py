@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from itertools import chain, islice, repeat
 from pathlib import Path
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from typing import TYPE_CHECKING
 
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import (
@@ -40,6 +38,9 @@ from assurance.safeinput import (
     parse_whole,
     read_text,
 )
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 CellError = InputError
 """A cell that cannot be read; the caller adds file, row and column."""
@@ -424,11 +425,20 @@ def _damage(exc: BaseException) -> str:
     return exc.__class__.__name__ + (f": {detail}" if detail else "")
 
 
-# What openpyxl, zipfile and the XML parsers raise on a damaged workbook, when loading or
-# (read-only) while reading rows. SyntaxError covers ElementTree's and lxml's parse errors.
-DAMAGED = (InvalidFileException, zipfile.BadZipFile, zlib.error, LookupError, OSError, EOFError,
-           SyntaxError, ValueError, TypeError, AttributeError, ArithmeticError, RuntimeError,
+# What zipfile and the XML parsers raise on a damaged workbook, when loading or (read-only)
+# while reading rows, besides openpyxl's InvalidFileException. SyntaxError covers
+# ElementTree's and lxml's parse errors.
+DAMAGED = (zipfile.BadZipFile, zlib.error, LookupError, OSError, EOFError, SyntaxError,
+           ValueError, TypeError, AttributeError, ArithmeticError, RuntimeError,
            NotImplementedError)
+
+
+def column_letter(index: int) -> str:
+    """A worksheet column's letters from its 1-based index (1 → A, 27 → AA), as Excel and
+    openpyxl name it."""
+    from openpyxl.utils import get_column_letter  # only workbook code needs openpyxl
+
+    return get_column_letter(index)
 
 
 @contextmanager
@@ -443,6 +453,11 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
     ``MAX_UNCOMPRESSED``) is "not a readable .xlsx workbook"; damage found while the body
     reads rows (read-only workbooks parse lazily) is reported the same way and ends the body.
     """
+    # openpyxl is imported here, not with the module: it takes about 0.2 s, and every
+    # command and CSV import would pay it for the workbooks only some imports read.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     where = str(path)
     is_zip = False
     refused = check_file(path)
@@ -466,7 +481,7 @@ def workbook(path: Path, problems: list[Problem], expected: str, *,
         wb = (None if expands > MAX_UNCOMPRESSED
               else load_workbook(path, read_only=read_only, data_only=True))
     except Exception as exc:  # loading is all reader code: any exception is the file's
-        if not isinstance(exc, DAMAGED) and not _raised_by_reader(exc):
+        if not isinstance(exc, (InvalidFileException, *DAMAGED)) and not _raised_by_reader(exc):
             raise
         if ole:
             problems.append(Problem(where, "not an Excel .xlsx workbook (a password-protected "

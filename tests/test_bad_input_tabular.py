@@ -30,7 +30,7 @@ from assurance.problems import ProblemsError
 from assurance.safeinput import LIMITS, InputError, parse_decimal, parse_whole
 from conftest import AT
 from connectors import SOURCES
-from connectors.returns_layout import write_template
+from connectors.returns_template import write_template
 from connectors.tabular import parse_count
 from helpers import METRIC_HEADER, ORG_HEADER, register_orgs, write_csv
 

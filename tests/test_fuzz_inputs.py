@@ -45,7 +45,7 @@ from assurance.problems import ProblemsError
 from conftest import AT
 from connectors import SOURCES
 from connectors.pay_csv import PayCsv
-from connectors.returns_layout import write_template
+from connectors.returns_template import write_template
 from helpers import METRIC_HEADER, ORG_HEADER, current_rows, register_orgs, write_csv
 from test_bad_input_yaml_config import wall_clock_guard
 from test_import_nss import mini_nss

@@ -30,8 +30,8 @@ from connectors.returns_layout import (
     HEADINGS,
     INSTRUCTIONS,
     SHEETS,
-    write_template,
 )
+from connectors.returns_template import write_template
 from connectors.returns_xlsx import AnnualReturnXlsx
 
 AT = datetime(2024, 5, 20, 9, 0, tzinfo=UTC)

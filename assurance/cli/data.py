@@ -165,7 +165,7 @@ def returns_template(
     year: Annotated[int | None, typer.Option(help="pre-fill the WRES/WDES year")] = None,
 ) -> None:
     """Write a blank WRES/WDES annual return workbook for a trust to fill in."""
-    from connectors.returns_xlsx import write_template
+    from connectors.returns_template import write_template
 
     write_template(out_file, org_code=org, year=year)
     out.print(f"wrote {out_file}")
