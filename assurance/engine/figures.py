@@ -165,37 +165,19 @@ def headline(fig: Figure) -> str:
 
 
 def _by_group(rows: Sequence[Obs], breakdown: str | Sequence[str]) -> dict[str, GroupValue]:
-    """Sum numerators/denominators per group over one breakdown or a set of them (a group
-    without counts keeps its last row's value)."""
+    """:func:`_picked` for every group of the breakdown, each labelled by its code."""
+    return _picked(rows, breakdown, {r[0]: r[0] for r in rows})
+
+
+def _picked(rows: Sequence[Obs], breakdown: str | Sequence[str], labels: Mapping[str, str]
+            ) -> dict[str, GroupValue]:
+    """Sum numerators/denominators per group named in ``labels``, over one breakdown or a set
+    of them, each group with its label (a group without counts keeps its last row's value)."""
     wanted = (breakdown,) if isinstance(breakdown, str) else frozenset(breakdown)
     num: dict[str, int] = {}
     den: dict[str, int] = {}
     last: dict[str, Obs] = {}
     for r in rows:  # the hot loop of every figure: fields by position, no attribute look-ups
-        if r[1] not in wanted:
-            continue
-        g = r[0]
-        n, d = r[3], r[4]
-        if n is not None and d is not None:
-            if g in num:
-                num[g] += n
-                den[g] += d
-            else:
-                num[g], den[g] = n, d
-        last[g] = r
-    return {g: GroupValue(g, g, None, num[g], den[g]) if g in num else
-            GroupValue(g, g, r.value, r.numerator, r.denominator, r.suppressed)
-            for g, r in last.items()}
-
-
-def _picked(rows: Sequence[Obs], breakdown: str | Sequence[str], labels: Mapping[str, str]
-            ) -> dict[str, GroupValue]:
-    """:func:`_by_group` for the groups named in ``labels`` only, each with its label."""
-    wanted = (breakdown,) if isinstance(breakdown, str) else frozenset(breakdown)
-    num: dict[str, int] = {}
-    den: dict[str, int] = {}
-    last: dict[str, Obs] = {}
-    for r in rows:
         g = r[0]
         if r[1] not in wanted or g not in labels:
             continue

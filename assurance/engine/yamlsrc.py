@@ -204,6 +204,11 @@ class _Builder:
         self.problems.append(Problem(self.where, message, *_pos(node)))
         self.unreadable += 1
 
+    def refuse_tag(self, node: yaml.Node, expected: str) -> None:
+        """Refuse a node written with a tag; ``expected`` says what plain node was wanted."""
+        self.refuse(node, f"found the tag {_short_tag(node.tag)}; expected {expected} (tags "
+                    "are not allowed)")
+
     def build(self, node: yaml.Node, depth: int = 1) -> Any:
         if depth > MAX_DEPTH:  # aliases can stack nodes deeper than the text nests
             self.refuse(node, f"found nesting deeper than {MAX_DEPTH} levels (through "
@@ -213,8 +218,7 @@ class _Builder:
             return self.mapping(node, depth)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _CORE + "seq":
-                self.refuse(node, f"found the tag {_short_tag(node.tag)}; expected a plain "
-                            "list (tags are not allowed)")
+                self.refuse_tag(node, "a plain list")
                 return None
             seq = YList()
             seq.pos = _pos(node)
@@ -226,8 +230,7 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> YMap | None:
         if node.tag != _CORE + "map":
-            self.refuse(node, f"found the tag {_short_tag(node.tag)}; expected a plain "
-                        "mapping (tags are not allowed)")
+            self.refuse_tag(node, "a plain mapping")
             return None
         out = YMap()
         out.pos = _pos(node)
@@ -262,8 +265,7 @@ class _Builder:
         if tag == _CORE + "value":  # a lone "=" (YAML 1.1 value key): it is just text
             return str(node.value)
         if tag not in _SCALAR_TAGS:
-            self.refuse(node, f"found the tag {_short_tag(tag)}; expected plain text, "
-                        "numbers, true/false or dates (tags are not allowed)")
+            self.refuse_tag(node, "plain text, numbers, true/false or dates")
             return None
         try:
             return self.loader.construct_object(node, deep=True)
