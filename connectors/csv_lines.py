@@ -94,6 +94,15 @@ def readable(raw: BinaryIO, path: Path) -> Iterator[BinaryIO]:
     if not hasattr(os, "memfd_create") or not crlf_and_lf(path):
         yield raw
         return
+    with lf_copy(path) as copy:
+        yield copy
+
+
+@contextmanager
+def lf_copy(path: Path) -> Iterator[BinaryIO]:
+    """The file with every CRLF as LF, in an anonymous in-memory file (``memfd``: never on
+    disk, gone when closed), for a file :func:`crlf_and_lf` found mixed. Needs
+    ``os.memfd_create`` (Linux)."""
     fd = os.memfd_create("assurance-csv", os.MFD_CLOEXEC)
     with os.fdopen(fd, "w+b") as copy:
         for chunk in _lf_chunks(path):

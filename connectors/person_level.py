@@ -9,8 +9,7 @@ checks a value must pass, the counts it wants) and calls :func:`tally`, which:
    (:func:`assurance.safeinput.open_regular`: no FIFO, device or directory is ever opened for
    reading) and any file with a UTF-16/UTF-32 byte-order mark or a NUL byte (UTF-16 without
    a mark, binary data) — located by :func:`assurance.safeinput.scan_text`; the same pass
-   notes whether line ends may mix CRLF and LF (then read from an LF copy,
-   :func:`connectors.csv_lines.readable`), so a file is read once in Python, not twice;
+   (one byte search a chunk) notes whether the file holds a carriage return;
 2. reads the header row (Python's csv module, one record) and refuses a missing or duplicate
    column, or a first row that names no column at all, without quoting that row;
 3. opens an in-memory DuckDB connection (:func:`connectors.person_sql.connect`) limited to
@@ -24,7 +23,12 @@ checks a value must pass, the counts it wants) and calls :func:`tally`, which:
    compression, UTF-8 — grouping the rows by the raw values of the read columns (columns
    that are only checked, :attr:`Extract.checked`, are grouped on their own) and keeping the
    longest unread field of each group; malformed rows (a missing or extra cell, a stray
-   quote, an over-long line, invalid UTF-8) go to DuckDB's rejects table instead;
+   quote, an over-long line, invalid UTF-8) go to DuckDB's rejects table instead. When
+   anything refuses a file holding a carriage return, the file is checked for a mix of
+   CRLF and LF line ends (:func:`connectors.csv_lines.crlf_and_lf`: DuckDB's strict
+   reader splits on one kind) and, if it mixes them, read again from an in-memory copy
+   with every CRLF as LF (:func:`connectors.csv_lines.lf_copy`), as the older importer
+   read it; a clean file is never counted for line ends;
 5. normalises and checks **in SQL** each column's distinct values once (a real extract has a
    few hundred per column): the first failing :class:`Check` is a value's problem; a file
    has a bad row exactly when some column has a bad value or a group an over-long field
@@ -53,8 +57,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -62,7 +66,14 @@ from typing import TYPE_CHECKING, BinaryIO
 from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
 from connectors import person_sql
-from connectors.csv_lines import lines_at, mixed_line_end, ordinal_lines, readable, rejected_row
+from connectors.csv_lines import (
+    crlf_and_lf,
+    lf_copy,
+    lines_at,
+    mixed_line_end,
+    ordinal_lines,
+    rejected_row,
+)
 from connectors.person_sql import (
     CONTROL_CLASS,
     connect,
@@ -368,8 +379,6 @@ def tally(path: Path, extract: Extract) -> Tally:
         or, when anything is wrong, only the problems (every bad row located by line and
         column, the first :data:`MAX_PROBLEMS` and a count of the rest).
     """
-    import duckdb  # imported when a person-level file is read, not by every command
-
     where = str(path)
     out = Tally()
     try:
@@ -380,7 +389,7 @@ def tally(path: Path, extract: Extract) -> Tally:
     with raw:
         # UTF-16/32 and binary files are refused before DuckDB reads them; invalid UTF-8 is
         # found by DuckDB as it reads, and then located here (_not_utf8).
-        binary, mixed = _scan(raw)
+        binary, has_cr = _scan(raw)
         if binary:
             out.problems = _not_utf8(path)
             return out
@@ -397,43 +406,66 @@ def tally(path: Path, extract: Extract) -> Tally:
             return out
         plan = _plan(extract, header)
         out.columns = tuple(plan.read)
-        # A mix of CRLF and LF line ends is read from an in-memory LF copy (csv_lines);
-        # only a file that may mix them (_scan) is looked at again to tell.
-        with readable(raw, path) if mixed else nullcontext(raw) as text:
-            source = source_of(text, path)
-            try:
-                with connect(source) as con:
-                    _count(con, plan, _read_csv(source, len(header)), path, out)
-            except duckdb.Error as exc:
-                out.problems = [_duckdb_problem(where, exc, path)]
-                out.counts = {}
+        # The file is read as it is. Only when that read refuses it, and it holds a carriage
+        # return, is it looked at for a mix of CRLF and LF line ends (which DuckDB's strict
+        # reader cannot split, or reads with a CRLF inside a quoted value, a control
+        # character any read column refuses) and, if it mixes them, read again from its
+        # in-memory LF copy (csv_lines): a clean file pays for no line-end counts.
+        if not _read(raw, path, plan, out, mixed_possible=has_cr):
+            with lf_copy(path) as text:
+                _read(text, path, plan, out, mixed_possible=False)
     return out
+
+
+def _read(text: BinaryIO, path: Path, plan: _Plan, out: Tally, *, mixed_possible: bool
+          ) -> bool:
+    """Read ``text`` (the file or its LF copy) into ``out``: counts, or the problems
+    refusing it. False, with ``out`` untouched, when the read refused a file that
+    ``mixed_possible`` and :func:`~connectors.csv_lines.crlf_and_lf` finds mixed: read its
+    LF copy instead."""
+    import duckdb  # imported when a person-level file is read, not by every command
+
+    def mixed() -> bool:
+        return mixed_possible and hasattr(os, "memfd_create") and crlf_and_lf(path)
+
+    source = source_of(text, path)
+    try:
+        with connect(source) as con:
+            encoding, rejected, bad = _group(con, plan, _read_csv(source, len(plan.header)))
+            if (encoding or rejected or bad) and mixed():
+                return False
+            if encoding:
+                out.problems = _not_utf8(path)
+            elif rejected or bad:
+                out.problems = _locate(con, plan, _read_csv(source, len(plan.header)), path,
+                                       rejected, bad)
+            else:
+                _sums(con, plan, out)
+    except duckdb.Error as exc:
+        out.counts = {}
+        if mixed():
+            return False
+        out.problems = [_duckdb_problem(str(path), exc, path)]
+    return True
 
 
 def _scan(raw: BinaryIO) -> tuple[bool, bool]:
     """One fast pass, nothing decoded: whether the file starts with a UTF-16 or UTF-32
     byte-order mark or holds a NUL byte anywhere (UTF-16 without a mark, binary data), and
-    whether it may mix CRLF and LF line ends (a carriage return somewhere and a line feed
-    not after one somewhere), which :func:`connectors.csv_lines.readable` then decides. A
-    file without a carriage return costs one byte search a chunk."""
+    whether it holds a carriage return (then it may mix CRLF and LF line ends). One byte
+    search a chunk, two until a carriage return is found."""
     raw.seek(0)
     first = True
-    has_cr = bare_lf = False
+    has_cr = False
     while chunk := raw.read(1 << 22):
         if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
             return True, False
         first = False
         if b"\x00" in chunk:
             return True, False
-        if b"\r" not in chunk:
-            bare_lf = bare_lf or b"\n" in chunk
-        elif not (has_cr and bare_lf):
-            has_cr = True
-            # As crlf_and_lf counts; a chunk ending between the CR and LF of a CRLF only
-            # makes readable() look again, and it reads chunks that never split one.
-            bare_lf = bare_lf or chunk.count(b"\n") > chunk.count(b"\r")
+        has_cr = has_cr or b"\r" in chunk
     raw.seek(0)
-    return False, has_cr and bare_lf
+    return False, has_cr
 
 
 def _not_utf8(path: Path) -> list[Problem]:
@@ -444,8 +476,10 @@ def _not_utf8(path: Path) -> list[Problem]:
         return list(exc.problems)
 
 
-def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Path,
-           out: Tally) -> None:
+def _group(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str
+           ) -> tuple[int, int, bool]:
+    """Read the file once into the grouped tables, and say what refuses it: the number of
+    invalid UTF-8 rejects, of malformed rows, and whether any value or group fails a check."""
     for name, (columns, rows) in plan.extract.tables.items():
         cols = ", ".join(f"unnest(?::VARCHAR[]) AS {c}" for c in columns)
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT {cols}",
@@ -471,13 +505,7 @@ def _count(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pat
             [f"SELECT 1 FROM v_{n} WHERE fp_{n} <> 0 OR vp_{n} <> 0" for n in plan.names]
             + [f"SELECT 1 FROM grouped WHERE side = 0 AND unread_max > "
                f"{LIMITS.max_field_chars}"]) + "))").fetchall()[0]
-    if encoding:
-        out.problems = _not_utf8(path)
-        return
-    if rejected or bad:
-        out.problems = _locate(con, plan, rows_sql, path, int(rejected), bool(bad))
-        return
-    _sums(con, plan, out)
+    return int(encoding), int(rejected), bool(bad)
 
 
 def _sums(con: duckdb.DuckDBPyConnection, plan: _Plan, out: Tally) -> None:
