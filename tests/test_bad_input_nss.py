@@ -2,17 +2,15 @@
 and the store unchanged; a copy with one changed cell supersedes exactly one figure, and
 importing the original again makes it current again.
 
-The copies are built once per module from the published file (loading it takes seconds).
+The copies are built once per module from the published file, by editing its XML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from openpyxl import load_workbook
-from openpyxl.workbook import Workbook
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -26,6 +24,7 @@ from assurance.problems import ProblemsError
 from assurance.report_context import board_context
 from conftest import AT, NSS_FILE
 from connectors import SOURCES
+from xlsx_copies import CopyOf, edit_xlsx
 
 pytestmark = pytest.mark.skipif(not NSS_FILE.is_file(), reason="shared/data not present")
 
@@ -33,70 +32,34 @@ HARASSMENT = "HEALTH WELLBEING SAFETY Q13-14"  # G = Q13a '% Never', L = its bas
 CHANGED_CELL = (HARASSMENT, "G6")
 
 
-def _damage_blank_codes(wb: Workbook) -> None:
-    ws = wb["YOUR JOB Q4-6"]
-    ws["A100"] = None
-    ws["A200"] = None
-    ws["A150"] = ws["A149"].value  # the same organisation twice
+SheetEdit = dict[str, Any]  # edit_xlsx's keyword arguments
 
-
-def _damage_sheets(wb: Workbook) -> None:
-    del wb["THEMES"]
-    wb["YOUR TEAM Q7"].title = "YOUR TEAM"
-
-
-def _damage_label(wb: Workbook) -> None:
-    wb[HARASSMENT]["H5"] = "% Once or twice"  # published: '% 1 to 2'
-
-
-def _damage_cells(wb: Workbook) -> None:
-    ws = wb[HARASSMENT]
-    ws["G10"] = None  # empty where a figure or '-' belongs
-    ws["H11"] = "n/a"  # text in a numeric cell
-    ws["I12"] = 140  # a percentage outside 0-100
-    ws["L13"] = -5  # a negative base
-    ws["L14"] = 12.5  # a base that is not a whole number
-
-
-DAMAGES: dict[str, Callable[[Workbook], None]] = {
-    "blank_codes": _damage_blank_codes, "label": _damage_label, "cells": _damage_cells,
-    "sheets": _damage_sheets,  # last: a deleted sheet cannot be put back
+DAMAGES: dict[str, SheetEdit] = {
+    "blank_codes": {"cells": {("YOUR JOB Q4-6", "A100"): None, ("YOUR JOB Q4-6", "A200"): None,
+                              # the same organisation twice
+                              ("YOUR JOB Q4-6", "A150"): CopyOf("A149")}},
+    "label": {"cells": {(HARASSMENT, "H5"): "% Once or twice"}},  # published: '% 1 to 2'
+    "cells": {"cells": {
+        (HARASSMENT, "G10"): None,  # empty where a figure or '-' belongs
+        (HARASSMENT, "H11"): "n/a",  # text in a numeric cell
+        (HARASSMENT, "I12"): 140,  # a percentage outside 0-100
+        (HARASSMENT, "L13"): -5,  # a negative base
+        (HARASSMENT, "L14"): 12.5}},  # a base that is not a whole number
+    "sheets": {"deleted": ["THEMES"], "renamed": {"YOUR TEAM Q7": "YOUR TEAM"}},
 }
 
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One copy per damage (each undone before the next), plus one with one changed cell."""
+    """One copy of the published file per damage, plus one with one changed cell; every
+    other part of each copy is the published file's (tests/xlsx_copies.py)."""
     folder = tmp_path_factory.mktemp("nss-copies")
-    wb = load_workbook(NSS_FILE)
-    out: dict[str, Path] = {}
-    sheet, ref = CHANGED_CELL
-    original = wb[sheet][ref].value
-    wb[sheet][ref] = 12.5
-    out["changed"] = folder / "changed.xlsx"
-    wb.save(out["changed"])
-    wb[sheet][ref] = original
+    out = {"changed": folder / "changed.xlsx"}
+    edit_xlsx(NSS_FILE, out["changed"], cells={CHANGED_CELL: 12.5})
     for name, damage in DAMAGES.items():
-        undo = _snapshot(wb, name)
-        damage(wb)
         out[name] = folder / f"{name}.xlsx"
-        wb.save(out[name])
-        undo()
+        edit_xlsx(NSS_FILE, out[name], **damage)
     return out
-
-
-def _snapshot(wb: Workbook, name: str) -> Callable[[], None]:
-    """Remember the cells a damage touches so the next copy starts from the original."""
-    cells = {"blank_codes": [("YOUR JOB Q4-6", r) for r in ("A100", "A150", "A200")],
-             "label": [(HARASSMENT, "H5")],
-             "cells": [(HARASSMENT, r) for r in ("G10", "H11", "I12", "L13", "L14")]}.get(
-                 name, [])
-    values = {(s, r): wb[s][r].value for s, r in cells}
-
-    def undo() -> None:
-        for (s, r), v in values.items():
-            wb[s][r] = v
-    return undo
 
 
 @pytest.fixture(scope="module")
