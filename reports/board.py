@@ -44,7 +44,8 @@ def _outcome_row(o: OutcomeView) -> list[list[str]]:
         figure.append(f"\u201c{fv.note}\u201d")
     # The trend column says "improving" or "worsening" only when a test or signal supports
     # it (issue 11): the judged movement when there is one, else the two values.
-    return [[f"{o.metric_label}{o.breakdown}", o.title, f"Rule: {o.rule_text}"],
+    # A kind judging no figure is named by its title (OutcomeView.indicator): said once.
+    return [[*dict.fromkeys((o.indicator, o.title)), f"Rule: {o.rule_text}"],
             [o.status_label, o.classification.capitalize()],
             [x for x in figure if x],
             [o.movement.text if o.movement is not None else o.trend_text]
@@ -77,7 +78,7 @@ def _outcomes(doc: DocumentType, ctx: BoardContext) -> None:
         docxkit.paragraph(doc, "No data is never assurance: each of these rules needs figures "
                           "the store does not hold for this organisation.")
         docxkit.table(doc, ["Indicator", "Rule", "Status", "Why"],
-                      [[[f"{o.metric_label}{o.breakdown}"], [o.title], [o.status_label],
+                      [[[o.indicator], [o.title], [o.status_label],
                         [o.summary]] for o in missing],
                       caption="Rules that could not be judged for lack of data",
                       header_fill=fill, bold_first_column=True)
@@ -254,7 +255,7 @@ def _charts(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment) -> No
         docxkit.paragraph(doc, f"Up to {MAX_TREND_CHARTS} breaches are charted, alerts first; "
                           "every figure is in the tables above.")
         for o in trends:
-            docxkit.heading(doc, f"{o.metric_label}{o.breakdown}: {o.title}", 3)
+            docxkit.heading(doc, o.heading, 3)
             _chart(doc, charts.trend_chart(o, ctx.organisation.name, colour), o.title)
     if ctx.spc:
         docxkit.heading(doc, "Monthly series (Making Data Count)", 2)

@@ -31,7 +31,7 @@ from reports.document import DocumentRenderer, Front, primary_colour
 
 
 def _evidence_row(i: EvidenceItem) -> list[list[str]]:
-    what = [f"{i.metric_label}: {i.title}", i.figure_text]
+    what = [i.name, i.figure_text]
     if i.narrative:
         what.append(i.narrative)
     if i.trend_text:
@@ -109,7 +109,7 @@ def _statement(doc: DocumentType, raw: StatementView, ctx: WellLedContext, env: 
         docxkit.paragraph(doc, "No open findings, so no actions are due under this statement.")
     for a in actions:
         docxkit.bullet(doc, f"{a.action_text} Progress: {a.progress_text}",
-                       bold_prefix=f"{a.metric_label}: {a.title.removeprefix('Action: ')}. ")
+                       bold_prefix=f"{a.name}. ")
     if st.id in fw.accountable:
         _accountability(doc, st, ctx)
     docxkit.heading(doc, "Gaps", 2)

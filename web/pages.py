@@ -89,7 +89,7 @@ def indicator(request: Request, viewer: Viewer) -> Response:
                                series_label=o.series_label or o.metric_label,
                                reference_label=o.reference_label, band=o.band)
     spc = next((v for v in ctx.spc if v.metric == o.metric), None)
-    return render(request, "indicator.html", title=f"{o.metric_label}: {o.title}", ctx=ctx,
+    return render(request, "indicator.html", title=o.heading, ctx=ctx,
                   o=o, chart=chart, spc=spc, spc_chart=charts.spc_chart(spc) if spc else None)
 
 

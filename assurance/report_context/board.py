@@ -268,6 +268,8 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
         # A kind that judges no figure (an attestation) says what it assures itself.
         if cls == "assure" and o.assured:
             return SummaryItem(cls, o.assured, text, (o.rule_id,))
+        if o.assured:  # Alert or Advise: named by its title (OutcomeView.indicator)
+            return SummaryItem(cls, o.title, text, (o.rule_id,))
         what = o.metric_title if cls == "assure" else o.title
         return SummaryItem(cls, f"{o.metric_label}: {what}", text, (o.rule_id,))
 

@@ -241,6 +241,20 @@ class OutcomeView:
     assured: str = ""  # what a met rule assures, from a kind judging no figure ("Attested: …")
     family: str = ""  # which relative-likelihood chart it is drawn in ("" the standards')
 
+    @property
+    def indicator(self) -> str:
+        """What lists and tables name the outcome by: its metric and breakdown ("WRES 1
+        (Band 8C … combined)"). A kind judging no figure (an attestation: :attr:`assured`) is
+        named by its title, as its metric only anchors it: "WRES 1" would read as that figure
+        in breach ("HIA 3: pay gap improvement plans not attested")."""
+        return self.title if self.assured else f"{self.metric_label}{self.breakdown}"
+
+    @property
+    def heading(self) -> str:
+        """The outcome as a heading: its indicator and title ("WRES 2: White applicants more
+        likely …"), or the title alone for a kind judging no figure (:attr:`indicator`)."""
+        return self.title if self.assured else f"{self.indicator}: {self.title}"
+
 
 @dataclass(frozen=True)
 class SummaryItem:
@@ -434,6 +448,7 @@ class EvidenceItem:
     narrative: str
     source: SourceRef | None
     severity: str = "medium"
+    name: str = ""  # how the row names its rule: OutcomeView.heading
 
 
 @dataclass(frozen=True)

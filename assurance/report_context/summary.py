@@ -141,14 +141,6 @@ class MdcSummary:
     note: str  # "" or the one sentence saying there are no monthly series
 
 
-def _what(o: OutcomeView) -> str:
-    return f"{o.metric_label}{o.breakdown}: {o.title}"
-
-
-def _label(o: OutcomeView) -> str:
-    return f"{o.metric_label}{o.breakdown}"
-
-
 def _since(o: OutcomeView, f: FindingView | None) -> str:
     if f is None:
         when = short_label(o.period) if o.period else o.period_label
@@ -168,7 +160,7 @@ def _alert_line(o: OutcomeView) -> AlertLine:
     f = o.finding
     owner = f.owner if f is not None and f.owner else ""
     return AlertLine(
-        rule_id=o.rule_id, what=_what(o), figure=o.summary, status_label=o.status_label,
+        rule_id=o.rule_id, what=o.heading, figure=o.summary, status_label=o.status_label,
         since=_since(o, f), owner=owner or "no owner", has_owner=bool(owner),
         promise=(f.action_note if f is not None and f.action_note else "no action recorded"),
         due=f.due_text if f is not None else "not set", overdue=bool(f and f.overdue),
@@ -190,19 +182,19 @@ def _decisions(alerts: list[OutcomeView]) -> list[Decision]:
         f = o.finding
         if f is None:
             continue  # the register note under Advise asks for the evaluation
-        what = _what(o)
+        what = o.heading
         if not f.owner:
             out.append(Decision("assign_owner", o.rule_id, f"Assign an owner for {what}.",
-                                _label(o)))
+                                o.indicator))
         if f.overdue:
             out.append(Decision("new_date", o.rule_id,
                                 f"Agree a new date or escalate (the action was due "
                                 f"{f.due_text.removesuffix(' (overdue)')}): {what}.",
-                                _label(o)))
+                                o.indicator))
         if f.level == REGULATOR_LEVEL:
             out.append(Decision("note_escalation", o.rule_id,
                                 f"Note the escalation to {f.level_label} level: {what}.",
-                                _label(o)))
+                                o.indicator))
     return sorted(out, key=lambda d: DECISION_ORDER[d.kind])
 
 
@@ -264,7 +256,7 @@ def executive_summary(ctx: BoardContext) -> ExecutiveSummary:
     return ExecutiveSummary(
         dates_text=dates_text(ctx),
         alerts=tuple(_alert_line(o) for o in alerts[:MAX_ALERTS]),
-        more_alerts=tuple(dict.fromkeys(_label(o) for o in alerts[MAX_ALERTS:])),
+        more_alerts=tuple(dict.fromkeys(o.indicator for o in alerts[MAX_ALERTS:])),
         moved=tuple(moved), moved_note=note,
         decisions=tuple(decisions[:MAX_DECISIONS]),
         more_decisions=_more(decisions[MAX_DECISIONS:]))

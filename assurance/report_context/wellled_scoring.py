@@ -114,11 +114,11 @@ def count_items(evidence: Sequence[OutcomeView]) -> ItemCounts:
 
 
 def _label(o: OutcomeView, repeated: set[str]) -> str:
-    return f"{o.metric_label} ({o.title})" if o.metric_label in repeated else o.metric_label
+    return f"{o.indicator} ({o.title})" if o.indicator in repeated else o.indicator
 
 
 def _names(views: Sequence[OutcomeView]) -> str:
-    labels = [o.metric_label for o in views]
+    labels = [o.indicator for o in views]
     repeated = {x for x in labels if labels.count(x) > 1}
     return ", ".join(_label(o, repeated) for o in views)
 
@@ -156,8 +156,8 @@ def accountability_gaps(outcomes: Sequence[OutcomeView], levels: Sequence[str],
                  if len(shown) == 1 else
                  f"; listed under {word}s {', '.join(shown[:-1])} and {shown[-1]}")
         out.append(AccountabilityGap(
-            o.rule_id, o.metric_label, o.title, f.level_label, owner, shown,
-            f"{o.metric_label}: {o.title} ({f.level_label}; {owner[0].lower()}{owner[1:]}"
+            o.rule_id, o.indicator, o.title, f.level_label, owner, shown,
+            f"{o.heading} ({f.level_label}; {owner[0].lower()}{owner[1:]}"
             f"{where})."))
     return tuple(out)
 
