@@ -39,6 +39,7 @@ from assurance.config import Settings
 from assurance.config.calendar import DeadlineDef
 from assurance.outbox.messages import to_json
 from assurance.outbox.models import PENDING, Notification, as_utc
+from assurance.periods import long_date
 from assurance.routing import Subscription, config_subscriptions
 
 REMINDER = "reminder"
@@ -135,7 +136,7 @@ def _message(r: Reminder, sub: Subscription, key: str, settings: Settings) -> Ou
         title=f"Due {when}: {d.title}", severity="low", organisation_code="-",
         organisation_name=settings.reports.branding.organisation_name, rule_id="-",
         period=d.day.isoformat(), state="ok", level=sub.audience,
-        headline=f"{d.title}: {d.day:%A %d %B %Y} ({when})",
+        headline=f"{d.title}: {d.day:%A} {long_date(d.day)} ({when})",
         facts=(("Date", d.day.isoformat()), ("Days left", str(r.days_left)),
                ("Deadline", d.id), ("Date from", d.source)))
 

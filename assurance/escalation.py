@@ -35,6 +35,7 @@ from assurance.config import Settings
 from assurance.engine.rules import Rule
 from assurance.findings import Transition, level_for, record_transition
 from assurance.models import Finding
+from assurance.periods import long_date
 from assurance.workdays import working_days_between
 
 OVERDUE_STEP_WORKING_DAYS = 10
@@ -106,12 +107,13 @@ def escalate_unacknowledged(session: Session, settings: Settings, as_of: date, a
         previous, f.level, f.updated_at = f.level, levels[target], at
         session.add(f)
         if reason == "unacknowledged":
-            opened = f"{f.opened_on:%d %B %Y}" if f.opened_on else "?"
+            opened = long_date(f.opened_on) if f.opened_on else "?"
             summary = (f"Not acknowledged {elapsed} working days after it opened on {opened}; "
                        f"escalated from {previous} to {f.level}.")
             details: dict[str, Any] = {"threshold": rule.escalate.unacknowledged_working_days}
         else:
-            summary = (f"The action owned by {f.action_owner} was due on {f.action_due:%d %B %Y} "
+            assert f.action_due is not None  # the overdue clock runs only from a due date
+            summary = (f"The action owned by {f.action_owner} was due on {long_date(f.action_due)} "
                        f"and is {elapsed} working day{'s' if elapsed != 1 else ''} overdue; "
                        f"escalated from {previous} to "
                        f"{f.level}.")

@@ -46,7 +46,7 @@ from assurance.engine.conditions.base import facts_of
 from assurance.engine.evaluate import Outcome
 from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Organisation
-from assurance.periods import parse_period_key
+from assurance.periods import long_date, parse_period_key
 from assurance.problems import Problem, ProblemsError
 
 LIFECYCLE_KINDS = ("opened", "reopened", "continuing", "escalated", "recovering", "resolved",
@@ -328,7 +328,7 @@ def assign(s: Session, ref: str, *, owner: str, due: date | None, note: str | No
         raise ProblemsError(problems)
     f = _get(s, ref)
     f.action_owner, f.action_due, f.action_note, f.updated_at = owner, due, note, at
-    due_text = f", due {due:%d %B %Y}" if due else ""
+    due_text = f", due {long_date(due)}" if due else ""
     return record_transition(s, f, "assigned", at=at, as_of=as_of, actor=actor,
                    summary=f"Action assigned to {owner}{due_text}" + (f": {note}" if note else ""),
                    details={"owner": owner, "due": due, "note": note})
@@ -343,7 +343,7 @@ def silence(s: Session, ref: str, *, reason: str, approver: str, until: date, ac
     f = _get(s, ref)
     f.silenced_reason, f.silenced_by, f.silenced_until, f.updated_at = reason, approver, until, at
     return record_transition(s, f, "silenced", at=at, as_of=as_of, actor=actor,
-                   summary=f"Silenced until {until:%d %B %Y}, approved by {approver}: {reason}",
+                   summary=f"Silenced until {long_date(until)}, approved by {approver}: {reason}",
                    details={"reason": reason, "approver": approver, "until": until})
 
 

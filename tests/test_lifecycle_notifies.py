@@ -84,6 +84,16 @@ def test_assigning_an_action_tells_its_thread_with_owner_and_due_date(w: World) 
     assert ["Action owner", "Chief People Officer, due 30 September 2021"] in assigned["facts"]
 
 
+def test_a_message_writes_a_date_as_board_papers_do_without_a_leading_zero(w: World) -> None:
+    change(w, findings.assign, owner="CPO", due=date(2021, 10, 1), note=None, actor="chair")
+    change(w, findings.silence, reason="Known cause", approver="Chair", until=date(2022, 3, 5),
+           actor="EDI lead")
+    assigned, silenced = messages(w)[-2:]
+    assert assigned["headline"] == "Action assigned to CPO, due 1 October 2021"
+    assert ["Action owner", "CPO, due 1 October 2021"] in assigned["facts"]
+    assert silenced["headline"].startswith("Silenced until 5 March 2022, approved by Chair")
+
+
 def test_a_due_date_in_the_past_is_refused_and_nothing_is_recorded(w: World) -> None:
     with pytest.raises(ProblemsError) as err:
         change(w, findings.assign, owner="CPO", due=date(2021, 6, 1), note=None, actor="chair")

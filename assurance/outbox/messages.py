@@ -18,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, cast
 
 from assurance.channels import Attachment, Event, OutboundMessage, Trend
 from assurance.disclosure import DisclosurePolicy, hidden_note, quotable
 from assurance.disclosure.figure import DisclosedFigure, DisclosedGroup, disclose_figure, limits_text
 from assurance.models import Finding, FindingEvent, Organisation
-from assurance.periods import short_label
+from assurance.periods import long_date, short_label
 
 EVENT_NAMES: Mapping[str, Event] = {
     "opened": "opened", "reopened": "reopened", "continuing": "repeat",
@@ -80,10 +81,8 @@ def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level
     def lvl(name: str | None) -> str:
         return (name or "no level").replace("_", " ")
 
-    from datetime import date  # (kept inside: this change may touch only _headline)
-
     def day(value: Any) -> str:
-        return f"{date.fromisoformat(str(value)):%d %B %Y}" if value else ""
+        return long_date(date.fromisoformat(str(value))) if value else ""
 
     kind = event.kind
     if kind == "reopened":
@@ -162,7 +161,7 @@ def message_for(finding: Finding, event: FindingEvent, audience_policy: Disclosu
     if quotable(audience_policy) and finding.summary:
         rows.append(("Finding", finding.summary))
     if finding.action_owner:
-        due = f", due {finding.action_due:%d %B %Y}" if finding.action_due else ""
+        due = f", due {long_date(finding.action_due)}" if finding.action_due else ""
         rows.append(("Action owner", f"{finding.action_owner}{due}"))
     silenced = finding.silenced_until is not None and finding.silenced_until >= event.as_of
     period = event.period or finding.last_period
