@@ -189,6 +189,7 @@ def test_an_attestation_on_alert_is_named_by_its_title_not_by_the_metric_it_is_a
         d.text for d in es.decisions] + [i for _, items in es.more_decisions for i in items]
     for o in attested:
         assert o.indicator == o.heading == o.title
+        assert o.rule_text.startswith("Breach when there is no current attestation of ")
         assert any(o.title in n for n in named), o.rule_id
         assert not any(f"{o.metric_label}: {o.title}" in n for n in named), o.rule_id
     summary = [i.heading for i in ctx.summary.alert]

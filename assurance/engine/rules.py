@@ -64,7 +64,11 @@ class Rule:
     scope: str = "organisation"
 
     def describe(self, catalogue: Catalogue | None = None) -> str:
-        """The rule in one sentence: "WRES 2: breach when the figure is above 1.25 …"."""
+        """The rule in one sentence: "WRES 2: breach when the figure is above 1.25 …". A kind
+        judging no figure (an attestation) is not prefixed with the metric it is anchored to,
+        which would read as that figure's rule."""
+        if self.condition.assured_heading() is not None:
+            return f"Breach when {self.condition.describe()}."
         cat = catalogue or load_catalogue()
         return f"{cat[self.metric].label}: breach when {self.condition.describe()}."
 
