@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from assurance.engine.figures import fmt_value
 from assurance.report_context.model import Band, OutcomeView, PeerView, SpcView
+from assurance.wording import counted
 from reports.chartxml import ChartSpec, Line, Stack, chart_xml, nice_range
 from reports.spc_style import MDC_COLOURS, MDC_SHAPES, MDC_WORDS
 
@@ -310,7 +311,7 @@ def _spc_words(v: SpcView) -> tuple[str, str]:
         limits = f" Mean {f(last.mean)}; no process limits: too few points."
     else:
         limits = " No process limits: too few points."
-    signals = (f" {len(special)} special cause point(s): " + ", ".join(
+    signals = (f" {counted(len(special), 'special cause point')}: " + ", ".join(
         f"{p.label} ({MDC_WORDS[p.point_type].split(': ')[-1]})" for p in special) + "."
                if special else " No special cause points.")
     alt = (f"Making Data Count XmR chart of {v.title}, {v.points[0].label} to {last.label} "

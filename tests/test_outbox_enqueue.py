@@ -101,7 +101,7 @@ def test_resolution_tells_every_subscription_that_heard_of_the_breach(engine: En
     assert sorted((n.subscription, n.channel) for n in resolved) == [
         ("board", "board"), ("race", "network"), ("watch", "edi")]
     assert from_json(resolved[0].message).headline.startswith(
-        "Resolved after 3 period(s) in breach (1096 days)")
+        "Resolved after 3 periods in breach (1,096 days)")
 
 
 def test_a_silence_holds_everything_back_until_it_expires(engine: Engine, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from assurance.disclosure import DisclosurePolicy, hidden_note, quotable
 from assurance.disclosure.figure import DisclosedFigure, DisclosedGroup, disclose_figure, limits_text
 from assurance.models import Finding, FindingEvent, Organisation
 from assurance.periods import long_date, short_label
+from assurance.wording import counted
 
 EVENT_NAMES: Mapping[str, Event] = {
     "opened": "opened", "reopened": "reopened", "continuing": "repeat",
@@ -121,9 +122,10 @@ def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level
     if kind == "resolved" and details.get("by_hand"):
         return f"Resolved by {event.actor}: {details.get('note', '')}"
     if kind == "resolved":
-        days = details.get("days")
-        span = f" ({days} days)" if days is not None else ""
-        return f"Resolved after {details.get('periods', '?')} period(s) in breach{span}: {figure}"
+        days, periods = details.get("days"), details.get("periods")
+        span = f" ({counted(int(days), 'day')})" if days is not None else ""
+        after = counted(int(periods), "period") if periods is not None else "some periods"
+        return f"Resolved after {after} in breach{span}: {figure}"
     if kind == "silence_expired":
         return f"Silence expired; the finding speaks again: {figure}"
     return figure

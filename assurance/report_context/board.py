@@ -75,6 +75,7 @@ from assurance.report_context.views import (
     source_ref,
     spc_view,
 )
+from assurance.wording import counted
 from assurance.workdays import working_days_between
 
 PACK_ORDER = ("wres", "wdes", "board", "career", "divisions", "survey", "hia", "data-quality")
@@ -232,7 +233,7 @@ def _finding_phrase(f: FindingView | None) -> str:
     if "opened" in f.events_at_as_of:
         return f"New finding, at {f.level_label} level."
     owner = f"owner {f.owner}, due {f.due_text}" if f.owner else "no action owner assigned"
-    return (f"{f.consecutive_periods} period(s) in breach since it opened; {f.level_label}; "
+    return (f"{counted(f.consecutive_periods, 'period')} in breach since it opened; {f.level_label}; "
             f"{owner}.")
 
 
@@ -301,7 +302,7 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
                for o in advised if o.status == "ok" and not (o.finding and o.finding.open)]
     missing = [o for o in outcomes if o.status == "no_data"]
     if missing:
-        advise.append(SummaryItem("advise", f"No data for {len(missing)} rule(s)",
+        advise.append(SummaryItem("advise", f"No data for {counted(len(missing), 'rule')}",
                                   "These could not be judged, so they give no assurance: "
                                   f"{_labels(missing)}.", tuple(o.rule_id for o in missing)))
     advise.extend(SummaryItem("advise", "Findings register", n) for n in notes)
@@ -316,7 +317,7 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
             rest.append(o)
     if rest:
         assure.append(SummaryItem(
-            "assure", f"{len(rest)} further rule(s) met",
+            "assure", f"{counted(len(rest), 'further rule')} met",
             "Each was judged at the latest period and met its rule: " + "; ".join(dict.fromkeys(
                 _met_name(o) for o in rest)) + ".",
             tuple(o.rule_id for o in rest)))

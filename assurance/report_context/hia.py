@@ -50,6 +50,7 @@ from assurance.report_context.model import (
 )
 from assurance.report_context.views import finding_view
 from assurance.rulepacks import load_rules
+from assurance.wording import counted
 
 HIA_PACK = "hia"
 ACTION_STATUS = {"gap": "Gap", "at_risk": "At risk", "in_place": "In place",
@@ -254,7 +255,7 @@ def _action_state(measures: Sequence[HiaMeasure]) -> tuple[str, str]:
         return "at_risk", "At risk: renew or act before the next period"
     if any(m.state == "in_place" for m in measures):
         left = sum(1 for m in measures if m.state == "not_judged")
-        return "in_place", "In place" + (f" ({left} measure(s) not judged)" if left else "")
+        return "in_place", "In place" + (f" ({counted(left, 'measure')} not judged)" if left else "")
     return "not_judged", "Not judged: no measure could be judged"
 
 

@@ -82,6 +82,7 @@ from assurance.report_context.wellled_scoring import (
     suggest_score,
     sustained,
 )
+from assurance.wording import counted
 
 CATEGORIES = ("people's experiences", "feedback from staff and leaders", "observation",
               "feedback from partners", "processes", "outcomes")
@@ -197,7 +198,7 @@ def _finding_text(o: OutcomeView) -> str:
         return "Not yet in the register" if o.status == "breach" else "No finding recorded"
     text = f"{f.status_label}; level {f.level_label}"
     if f.open:
-        text += f"; {f.consecutive_periods} period(s) in breach"
+        text += f"; {counted(f.consecutive_periods, 'period')} in breach"
     return text
 
 

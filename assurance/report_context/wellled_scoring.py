@@ -62,6 +62,7 @@ from assurance.report_context.model import (
     OutcomeView,
 )
 from assurance.report_context.views import board_levels
+from assurance.wording import counted
 
 SCORE_WORDS = {1: "Significant shortfalls", 2: "Some shortfalls", 3: "Good", 4: "Exceptional"}
 JUDGED = ("breach", "outside", "ok")
@@ -91,10 +92,6 @@ class Assessment:
 
 # ----------------------------------------------------------------------------- counting
 
-def _n(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
 def count_items(evidence: Sequence[OutcomeView]) -> ItemCounts:
     """Count evidence items (one per rule outcome) and the subsets the document names."""
     by = {st: sum(1 for o in evidence if o.status == st) for st in JUDGED}
@@ -102,12 +99,12 @@ def count_items(evidence: Sequence[OutcomeView]) -> ItemCounts:
     not_judged = len(evidence) - judged
     open_findings = sum(1 for o in evidence if o.finding is not None and o.finding.open)
     parts = [p for p in (
-        _n(by["breach"], "breach", "breaches") if by["breach"] else "",
+        counted(by["breach"], "breach", "breaches") if by["breach"] else "",
         f"{by['outside']} outside the range (not significant)" if by["outside"] else "",
         f"{by['ok']} met" if by["ok"] else "",
         f"{not_judged} not judged (no data or not calculable)" if not_judged else "") if p]
-    text = _n(len(evidence), "evidence item") + (": " + ", ".join(parts) if parts else "")
-    short = str(len(evidence)) + (f" ({_n(by['breach'], 'breach', 'breaches')})"
+    text = counted(len(evidence), "evidence item") + (": " + ", ".join(parts) if parts else "")
+    short = str(len(evidence)) + (f" ({counted(by['breach'], 'breach', 'breaches')})"
                                   if by["breach"] else "")
     return ItemCounts(len(evidence), judged, by["breach"], by["outside"], by["ok"],
                       not_judged, open_findings, text, short)
@@ -216,7 +213,7 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
         return Assessment(None, (f"No evidence items map to this {word}.",),
                           f"Not scored: no evidence items map to this {word}.", (), False)
     if not judged and not gaps:
-        why = (f"its {_n(counts.items, 'evidence item')} could not be judged (no data or not "
+        why = (f"its {counted(counts.items, 'evidence item')} could not be judged (no data or not "
                "calculable)")
         return Assessment(None, (why[0].upper() + why[1:] + ".",), f"Not scored: {why}.", (),
                           False)
@@ -243,7 +240,7 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
                           tuple(dict.fromkeys(d.rule_id for d in decisive)), single, clause)
 
     gap_reason = (
-        f"{_n(len(gaps), 'board-level breach', 'board-level breaches')} in this document "
+        f"{counted(len(gaps), 'board-level breach', 'board-level breaches')} in this document "
         f"without an action owner or past due: {_gap_names(gaps)}. "
         "Accountability for them is evidence about leadership and governance, so this "
         f"{word} cannot be suggested good.") if gaps else ""
@@ -266,7 +263,7 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
             reasons.append(f"In breach for {LONG_RUNNING} or more consecutive periods: "
                            f"{_names(long_running)}.")
             if not escalated:
-                clauses.append(f"{_n(len(long_running), 'breach', 'breaches')} lasting "
+                clauses.append(f"{counted(len(long_running), 'breach', 'breaches')} lasting "
                                f"{LONG_RUNNING} or more periods")
         if half:
             reasons.append("Half or more of the judged items are in breach.")
@@ -281,7 +278,7 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
         clauses = []
         if gaps:
             reasons.append(gap_reason)
-            clauses.append(f"{_n(len(gaps), 'board-level breach', 'board-level breaches')} "
+            clauses.append(f"{counted(len(gaps), 'board-level breach', 'board-level breaches')} "
                            "in this document have no action owner or are past due"
                            if len(gaps) > 1 else "a board-level breach in this document "
                            "has no action owner or is past due")
@@ -307,11 +304,11 @@ def score_statement(evidence: Sequence[OutcomeView], levels: Sequence[str],
             clauses.append(of_judged(len(shortfalls), "falls short", "fall short"))
         if missing:
             reasons.append(f"Not judged (no data or not calculable): {_names(missing)}.")
-            clauses.append(f"{len(missing)} of {_n(counts.items, 'item')} not judged")
+            clauses.append(f"{len(missing)} of {counted(counts.items, 'item')} not judged")
         if unowned:
             reasons.append("Open finding without an action owner or past due: "
                            f"{_names(unowned)}.")
-            clauses.append(f"{_n(len(unowned), 'open finding')} without an owner or past due")
+            clauses.append(f"{counted(len(unowned), 'open finding')} without an owner or past due")
         if single and not clauses:
             clauses.append(f"{every}, single period")
         elif single:
