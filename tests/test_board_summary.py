@@ -172,16 +172,22 @@ def test_the_word_report_carries_the_front_pages_and_icons_with_alt_text(
     assert "Variation icon" in icons[0].get("descr") and "Assurance icon" in icons[1].get("descr")
 
 
+def _every_breach_on_alert(demo_store: tuple[Engine, Settings]) -> BoardContext:
+    """The demo trust's board context with every breach classified Alert (its summary, made
+    before, as the classification rules left it)."""
+    engine, settings = demo_store
+    real = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
+    return dataclasses.replace(real, outcomes=tuple(
+        dataclasses.replace(o, classification="alert") if o.status == "breach" else o
+        for o in real.outcomes))
+
+
 def test_an_attestation_on_alert_is_named_by_its_title_not_by_the_metric_it_is_anchored_to(
         demo_store: tuple[Engine, Settings]) -> None:
     # An attestation judges no figure: its metric only anchors the rule, so "WRES 1: HIA 3:
     # pay gap improvement plans not attested" (or "WRES 1" in a list) would read as the WRES 1
     # figure in breach, and several attestations on one metric would be listed as one.
-    engine, settings = demo_store
-    real = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
-    ctx = dataclasses.replace(real, outcomes=tuple(
-        dataclasses.replace(o, classification="alert") if o.status == "breach" else o
-        for o in real.outcomes))
+    ctx = _every_breach_on_alert(demo_store)
     attested = [o for o in ctx.outcomes if o.assured and o.classification == "alert"]
     assert len({o.metric for o in attested}) < len(attested)  # some share an anchor metric
     es = executive_summary(ctx)
@@ -199,13 +205,9 @@ def test_an_attestation_on_alert_is_named_by_its_title_not_by_the_metric_it_is_a
 
 def test_many_alerts_stay_within_the_front_pages_and_the_rest_are_named(
         demo_store: tuple[Engine, Settings]) -> None:
-    engine, settings = demo_store
-    real = board_context(engine, settings, org_code="SYN01", as_of=AS_OF)
     # Every breach on Alert (the demo trust has 17, all without an owner), whatever the
     # classification rules decide, so the limits are what is tested.
-    ctx = dataclasses.replace(real, outcomes=tuple(
-        dataclasses.replace(o, classification="alert") if o.status == "breach" else o
-        for o in real.outcomes))
+    ctx = _every_breach_on_alert(demo_store)
     alerts = [o for o in ctx.outcomes if o.classification == "alert"]
     assert len(alerts) > MAX_ALERTS
     es = executive_summary(ctx)
