@@ -111,6 +111,9 @@ class AttestationRequired(Condition):
         return Verdict("ok", f"{said}{evidence}.", facts={"days_left": left})
 
     def _why_none(self, mine: list[AttestationInfo], day: Any) -> str:
+        return self._why_none_of(mine, day) + self._to_attest()
+
+    def _why_none_of(self, mine: list[AttestationInfo], day: Any) -> str:
         if not mine:
             return f"No attestation of {self.statement} is recorded for this organisation."
         last = max(mine, key=lambda a: (a.attested_on, a.id))
@@ -120,6 +123,11 @@ class AttestationRequired(Condition):
                     f"{long_date(last.withdrawn_on)}; none is current.")
         return (f"The attestation of {self.statement} made on {long_date(last.attested_on)} "
                 f"expired after {long_date(last.valid_until)}; none is current.")
+
+    def _to_attest(self) -> str:
+        """What is to be attested, for a reader who does not know the statement's id."""
+        text = self.text.strip().rstrip(".")
+        return f" The statement to attest: \u201c{text}.\u201d" if text else ""
 
 
 def parse(spec: Any, pos: Pos, pc: ParseContext) -> Condition | None:
