@@ -71,6 +71,7 @@ from assurance.stats.effects import (
     difference_in_differences,
     spc_shift,
 )
+from assurance.wording import counted
 
 VerdictWord = Literal["effect", "no measurable effect yet", "too early"]
 Method = Literal["spc", "did", "none"]
@@ -147,7 +148,7 @@ def _peers(s: Session, org: str, raw: str, problems: list[Problem]) -> str | Non
         else:
             _org(s, c, "--peers", problems)
     if len(set(codes)) < MIN_COMPARISONS:
-        problems.append(Problem("--peers", f"found {len(set(codes))} peer(s); expected at "
+        problems.append(Problem("--peers", f"found {counted(len(set(codes)), 'peer')}; expected at "
                                 f"least {MIN_COMPARISONS} for a difference in differences"))
     return ",".join(dict.fromkeys(codes))
 
@@ -351,7 +352,7 @@ def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
                f"improving side of the pre-intervention centre line ({len(pre)} points)")
         numbers["run_length"] = settings.run_length
         if not started or len(post) < settings.run_length:
-            return ("too early", "spc", how, f"{len(post)} point(s) after the start; at least "
+            return ("too early", "spc", how, f"{counted(len(post), 'point')} after the start; at least "
                     f"{settings.run_length} are needed to see a sustained shift.", numbers)
         r = spc_shift(pre, post, direction, settings)
         numbers.update(centre=r.centre, lpl=r.lpl, upl=r.upl, post_mean=r.post_mean,
@@ -387,9 +388,10 @@ def judge(m: MetricDef, target: Series, comparisons: Mapping[str, Series],
     usable = [(b, a) for b, a in units if b and a]
     numbers["comparisons"] = len(usable)
     if len(usable) < MIN_COMPARISONS:
-        return ("no measurable effect yet", "none", how, f"{len(usable)} comparison unit(s) "
-                f"have figures before and after the start; at least {MIN_COMPARISONS} are "
-                "needed.", numbers)
+        have = "has" if len(usable) == 1 else "have"
+        return ("no measurable effect yet", "none", how,
+                f"{counted(len(usable), 'comparison unit')} {have} figures before and after "
+                f"the start; at least {MIN_COMPARISONS} are needed.", numbers)
     d = difference_in_differences(pre, post, usable, direction, stats.confidence)
     numbers.update(change=d.change, comparison_change=d.comparison_change,
                    estimate=d.estimate, ci_low=d.ci[0], ci_high=d.ci[1], se=d.se)

@@ -24,6 +24,7 @@ from assurance.config import JobSettings, Settings
 from assurance.db import session
 from assurance.problems import ProblemsError, did_you_mean
 from assurance.routing import config_subscriptions
+from assurance.wording import counted
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,8 @@ def run_board_reports(engine: Engine, settings: Settings, job: JobSettings, at: 
     # even without a separate notify job).
     sent = (api.notify(engine, settings, os.environ, now=now, sleep=sleep).sent
             if send_to and due else 0)
-    return JobResult(f"{len(written)} board report(s) written, {queued} queued to channels, "
-                     f"{sent} message(s) sent", {"written": written, "queued": queued})
+    return JobResult(f"{counted(len(written), 'board report')} written, {queued} queued to channels, "
+                     f"{counted(sent, 'message')} sent", {"written": written, "queued": queued})
 
 
 def check_packs(settings: Settings, job: JobSettings) -> list[str]:
@@ -207,7 +208,7 @@ def run_packs(engine: Engine, settings: Settings, job: JobSettings, at: datetime
     """Build each organisation's evidence pack as of the run date (e.g. quarterly)."""
     written = [str(api.render(engine, settings, "pack", org_code=org, as_of=at.date(),
                               actor=f"job:{job.name}", at=at)) for org in _orgs(job)]
-    return JobResult(f"{len(written)} evidence pack(s) built", {"written": written})
+    return JobResult(f"{counted(len(written), 'evidence pack')} built", {"written": written})
 
 
 def run_notify(engine: Engine, settings: Settings, job: JobSettings, at: datetime, *,
@@ -232,7 +233,7 @@ def check_notify(settings: Settings, job: JobSettings) -> list[str]:
 def run_escalate(engine: Engine, settings: Settings, job: JobSettings, at: datetime
                  ) -> JobResult:
     n = api.escalate(engine, settings, as_of=at.date(), at=at, actor=f"job:{job.name}")
-    return JobResult(f"{n} finding(s) escalated for being unacknowledged or having an overdue "
+    return JobResult(f"{counted(n, 'finding')} escalated for being unacknowledged or having an overdue "
                      "action", {"escalated": n})
 
 
@@ -242,7 +243,7 @@ def run_calendar_reminders(engine: Engine, settings: Settings, job: JobSettings,
     deliver; each reminder is queued once however often this runs (assurance.deadlines)."""
     with session(engine, write=True) as s, s.begin():
         n = deadlines.enqueue_reminders(s, settings, today=at.date(), at=at)
-    return JobResult(f"{n} calendar reminder(s) queued", {"queued": n})
+    return JobResult(f"{counted(n, 'calendar reminder')} queued", {"queued": n})
 
 
 JOB_TYPES: dict[str, tuple[JobFn, CheckFn]] = {

@@ -252,7 +252,7 @@ def test_a_bad_pack_exits_2_one_problem_per_line_without_a_traceback(tmp_path: P
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = proc.stderr.splitlines()
     assert lines[0].startswith(f"{bad}:6:13: error: found the tag !!python/name:os.system")
-    assert lines[-1] == "1 problem(s); nothing was changed."
+    assert lines[-1] == "1 problem; nothing was changed."
     assert not (tmp_path / "assurance.db").exists()  # nothing stored
 
 

@@ -249,7 +249,7 @@ def test_the_command_lists_the_window_as_json_and_queues_reminders(
     assert code == 0 and "People Committee meeting" in stdout
     code, stdout, stderr = cli(config, "--remind", "--as-of", "2025-07-03")
     assert code == 0, stderr
-    assert "queued 1 reminder(s) due on 2025-07-03 (subscriptions: board-committee)" in stdout
+    assert "queued 1 reminder due on 2025-07-03 (subscriptions: board-committee)" in stdout
 
 
 def test_bad_dates_on_the_command_line_exit_2_with_every_problem(
@@ -263,5 +263,5 @@ def test_bad_dates_on_the_command_line_exit_2_with_every_problem(
     assert code == 2
     assert "--from: error: found 'July'; expected a date like 2026-01-15" in stderr
     assert "--as-of: error: found 'tomorrow'" in stderr
-    assert "2 problem(s); nothing was changed." in stderr
+    assert "2 problems; nothing was changed." in stderr
     assert queued(reminder_settings) == []

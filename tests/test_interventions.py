@@ -144,7 +144,7 @@ def test_bad_input_is_refused_with_every_problem_located_and_nothing_stored(
         "'Divisional Director, Surgery'",
         "--division: error: found '!!'; expected a division code such as surgery (letters "
         "and digits, at most 55)",
-        "--peers: error: found 1 peer(s); expected at least 3 for a difference in "
+        "--peers: error: found 1 peer; expected at least 3 for a difference in "
         "differences"]
     with pytest.raises(ProblemsError) as exc:
         add(store, metric="paygap.gender.headcount", peers="SYT01,SYT02,SYT09")
@@ -383,7 +383,7 @@ def test_judge_on_constructed_series_needs_enough_comparison_units() -> None:
     verdict, method, _, summary, _ = interventions.judge(
         m, target, peers, "peers", StatisticsSettings(), started=True)
     assert (verdict, method) == ("no measurable effect yet", "none")
-    assert "1 comparison unit(s)" in summary
+    assert "1 comparison unit has figures" in summary
 
 
 def test_an_improving_run_then_a_worsening_one_is_no_effect_by_spc() -> None:
@@ -464,7 +464,7 @@ def test_bad_input_on_the_command_line_exits_2_and_stores_nothing(config: Path) 
     assert "--org: error: unknown organisation 'SYT09'" in stderr
     assert "--metric: error: unknown metric 'wres2' (did you mean 'wres.2'?)" in stderr
     assert "--start: error: found '2024-13-01'; expected a date like 2024-04-01" in stderr
-    assert "3 problem(s); nothing was changed." in stderr
+    assert "3 problems; nothing was changed." in stderr
     code, _, stderr = cli(config, "evaluate", "--id", "7")
     assert code == 2 and "no intervention 7" in stderr
     code, _, stderr = cli(config, "evaluate", "--as-of", "soon")

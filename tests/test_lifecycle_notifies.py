@@ -21,6 +21,7 @@ from assurance.config import load_settings
 from assurance.models import Finding, FindingEvent
 from assurance.outbox.models import Notification
 from assurance.problems import ProblemsError
+from assurance.wording import counted
 from conftest import AT
 from helpers import METRIC_HEADER, ORG_HEADER, write_csv
 from outbox_support import World, make_settings, make_world
@@ -178,7 +179,7 @@ def test_the_cli_acks_with_a_notification_refuses_past_due_dates_and_lists_accou
     assert {f["org"] for f in every} == {"SYT01", "SYT02"}
     peers = sum(f["org"] == "SYT02" for f in every)
     table = cli(["findings", "list"], tmp_path)
-    assert (f"{peers} finding(s) of other organisations not shown (--all shows them)"
+    assert (f"{counted(peers, 'finding')} of other organisations not shown (--all shows them)"
             in " ".join(table.stdout.split()))  # rich wraps the line
     (wres2,) = [f for f in listed if f["rule"] == "wres.2.adverse"]
     ref = str(wres2["id"])

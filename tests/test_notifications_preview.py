@@ -85,7 +85,7 @@ def test_the_previewed_digest_is_the_one_then_sent(world: tuple[World, Path],
     assert sent["sections"] == doc["message"]["sections"]
     # Once sent, it is only shown when asked for what was sent since a date.
     after = preview(cfg, "--channel", "network").output
-    assert "0 message(s) for channel network" in after
+    assert "0 messages for channel network" in after
     since = preview(cfg, "--channel", "network", "--since", "2020-01-01").output
     assert "sent · digest for race" in since
 
@@ -111,7 +111,7 @@ def test_notify_digests_now_sends_the_previewed_digest_before_its_time(
     cli_base._state.clear()
     result = CliRunner().invoke(app, ["--config", str(cfg), "notify", "--digests-now"])
     assert result.exit_code == 0, result.output
-    assert "1 digest(s) written early" in result.output
+    assert "1 digest written early" in result.output
     (sent,) = [json.loads(x) for x in (tmp_path / "network.jsonl").read_text().splitlines()]
     assert sent["event"] == "digest" and len(sent["sections"]) == 2
-    assert "0 message(s) for channel network" in preview(cfg, "--channel", "network").output
+    assert "0 messages for channel network" in preview(cfg, "--channel", "network").output

@@ -113,7 +113,7 @@ def test_one_failing_report_is_named_the_others_are_written_and_the_exit_is_1(
     assert {p.name for p in out.iterdir()} == _names("board", ("SYN01", "SYN03"))
     assert "SYN02: error: " in run.stderr and "cover.j2" in run.stderr
     assert "no_such_field" in run.stderr
-    assert "2 of 3 board output(s) written" in run.stdout and "1 failed: SYN02" in run.stdout
+    assert "2 of 3 board outputs written" in run.stdout and "1 failed: SYN02" in run.stdout
     for code in ("SYN01", "SYN03"):
         assert f"wrote {out / f'{code}-{AS_OF.isoformat()}-board.docx'}" in run.stdout
 
@@ -151,7 +151,7 @@ def test_well_led_and_packs_take_all_too(folder: Path, tmp_path: Path, command: 
                "--out", str(out))
     assert run.returncode == 0, run.stderr
     assert {p.name for p in out.iterdir()} == _names(name, ACCOUNTABLE, suffix)
-    assert f"3 of 3 {name} output(s) written" in run.stdout
+    assert f"3 of 3 {name} outputs written" in run.stdout
     if name == "pack":
         verify = _cli(_config(folder), "pack", "verify", str(out / f"SYN01-{AS_OF}-pack.zip"))
         assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from assurance.config import Settings, load_settings
 from assurance.problems import Problem, ProblemsError
+from assurance.wording import counted
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BAD_CONFIG = 1, 2, 3
 
@@ -69,7 +70,7 @@ def actor() -> str:
 def fail(exc: ProblemsError, code: int) -> typer.Exit:
     for p in exc.problems:  # plain print: one problem per line, never wrapped
         print(str(p), file=sys.stderr)
-    print(f"{len(exc.problems)} problem(s); nothing was changed.", file=sys.stderr)
+    print(f"{counted(len(exc.problems), 'problem')}; nothing was changed.", file=sys.stderr)
     return typer.Exit(code)
 
 

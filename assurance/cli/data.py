@@ -34,6 +34,7 @@ from assurance.cli.base import (
 from assurance.config import Settings
 from assurance.models import Finding
 from assurance.problems import Problem, ProblemsError
+from assurance.wording import counted
 
 
 @config_app.command("check")
@@ -56,7 +57,7 @@ def config_check() -> None:
         raise fail(ProblemsError(errors), EXIT_BAD_CONFIG)
     for warning in found:
         out.print(str(warning), markup=False, highlight=False)
-    warned = f" ({len(found)} warning(s) above)" if found else ""
+    warned = f" ({counted(len(found), 'warning')} above)" if found else ""
     out.print(f"config OK{warned}: {s.source or 'built-in defaults'}; database "
               f"{redact(s.database_url)}")
 

@@ -18,6 +18,7 @@ from assurance import api, deadlines
 from assurance.cli.base import AsOfOpt, app, now, out, refused, settings
 from assurance.db import session
 from assurance.problems import Problem, ProblemsError
+from assurance.wording import counted
 
 
 def _dates(start: str | None, end: str | None, as_of: str | None
@@ -64,7 +65,7 @@ def calendar(
         with session(api.connect(s), write=True) as sess, sess.begin():
             queued = deadlines.enqueue_reminders(sess, s, today=today, at=at)
         names = ", ".join(s.calendar.remind) or "none: set calendar.remind"
-        out.print(f"queued {queued} reminder(s) due on {today} (subscriptions: {names}); "
+        out.print(f"queued {counted(queued, 'reminder')} due on {today} (subscriptions: {names}); "
                   "assurance notify delivers them", markup=False, soft_wrap=True)
         return
     first, last = deadlines.window(first, last, today)

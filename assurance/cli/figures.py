@@ -12,6 +12,7 @@ from rich.table import Table
 from assurance import api
 from assurance.cli.base import EXIT_BAD_INPUT, app, err, out, refused, settings
 from assurance.figures_export import FIELDS, list_figures
+from assurance.wording import counted
 
 
 @app.command("figures")
@@ -55,4 +56,4 @@ def figures(
         t.add_row(r.org, r.period, r.metric, r.breakdown, r.group, r.value_text,
                   r.numerator_text, r.denominator_text)
     out.print(t)
-    out.print(f"{len(rows):,} figure(s).", markup=False)
+    out.print(f"{counted(len(rows), 'figure')}.", markup=False)

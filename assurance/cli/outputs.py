@@ -33,6 +33,7 @@ from assurance.cli.base import (
     subs_app,
 )
 from assurance.problems import Problem, ProblemsError
+from assurance.wording import counted
 
 
 @app.command("run")
@@ -102,8 +103,8 @@ def _render_all(name: str, org: str | None, as_of: str | None, out_dir: Path | N
         result = api.render_all(s, name, as_of=day, actor=actor(), at=now(), out_dir=out_dir,
                                 workers=workers, progress=line)
     failed = result.failed
-    out.print(f"{len(result.written) - len(failed)} of {len(result.written)} {name} "
-              f"output(s) written in {result.seconds:.1f} s on {result.workers} worker(s)"
+    out.print(f"{len(result.written) - len(failed)} of {counted(len(result.written), name + ' output')} "
+              f"written in {result.seconds:.1f} s on {counted(result.workers, 'worker')}"
               + (f"; {len(failed)} failed: " + ", ".join(w.org_code for w in failed)
                  if failed else ""), markup=False, soft_wrap=True)
     if failed:
@@ -201,16 +202,16 @@ def notify_cmd(
     engine = api.connect(s)
     if retry_dead:
         n = outbox.retry_dead(engine, at=now(), actor=actor())
-        out.print(f"{n} dead notification(s) queued again")
+        out.print(f"{counted(n, 'dead notification')} queued again")
     if digests_now:
         written = outbox.digest.assemble_due(engine, s, at=now(), early=True)
-        out.print(f"{len(written)} digest(s) written early")
+        out.print(f"{counted(len(written), 'digest')} written early")
     if not status_only:
         with refused(EXIT_BAD_CONFIG):
             report = api.notify(engine, s, os.environ, wait_for_retries=wait)
         out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
                   f"already sent {report.already_sent}, still pending {report.pending}"
-                  + (f"; {report.digests} digest(s) written" if report.digests else ""))
+                  + (f"; {counted(report.digests, 'digest')} written" if report.digests else ""))
     st = outbox.status_report(engine)
     if as_json:
         out.print_json(json.dumps({"counts": st.counts, "failed": [f.__dict__ for f in st.failed]},
@@ -279,8 +280,8 @@ def notifications_preview(
                          f"{i.when.isoformat(timespec='minutes')}\n")
         sys.stdout.write(render(i.message, None))
     digests = sum(1 for i in items if i.kind == "digest")
-    sys.stdout.write(f"{len(items)} message(s) for channel {channel} ({digests} digest(s)); "
-                     "nothing was sent\n")
+    sys.stdout.write(f"{counted(len(items), 'message')} for channel {channel} "
+                     f"({counted(digests, 'digest')}); nothing was sent\n")
 
 
 @subs_app.command("list")

@@ -27,6 +27,7 @@ from assurance.cli.base import (
 )
 from assurance.engine.evaluate import Outcome
 from assurance.findings import Transition
+from assurance.wording import counted
 
 
 @rules_app.command("check")
@@ -35,7 +36,7 @@ def rules_check(paths: PathsArg = None) -> None:
     with refused():
         packs = api.load_rules(settings(), paths)
     n = sum(len(p.rules) for p in packs)
-    out.print(f"{len(packs)} pack(s), {n} rule(s): OK")
+    out.print(f"{counted(len(packs), 'pack')}, {counted(n, 'rule')}: OK")
 
 
 @rules_app.command("test")
@@ -135,7 +136,7 @@ def findings_list(
                   f.summary[:80])
     out.print(t)
     if got.scope:
-        out.print(f"Accountable organisations: {', '.join(got.scope)}. {got.others} finding(s) "
+        out.print(f"Accountable organisations: {', '.join(got.scope)}. {counted(got.others, 'finding')} "
                   "of other organisations not shown (--all shows them).", markup=False)
 
 

@@ -22,6 +22,7 @@ from assurance.problems import Problem, did_you_mean
 from assurance.report_context.model import SpcPointView, SpcView
 from assurance.report_context.views import ASSURANCE_LABELS, VARIATION_LABELS
 from assurance.safeinput import InputError, check_identifier
+from assurance.wording import counted
 from connectors.tabular import CellError, parse_number, read_csv
 
 IMPROVEMENT = {"up": "increase", "down": "decrease", "neither": "neutral"}
@@ -33,7 +34,7 @@ PERIOD = "a period such as 2024-03 or month:2024-03"
 def _refuse(problems: list[Problem]) -> typer.Exit:
     for p in problems:  # plain print: one problem per line, never wrapped
         print(str(p), file=sys.stderr)
-    print(f"{len(problems)} problem(s); no chart was drawn.", file=sys.stderr)
+    print(f"{counted(len(problems), 'problem')}; no chart was drawn.", file=sys.stderr)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
