@@ -48,6 +48,7 @@ from assurance.engine.rules import Rule
 from assurance.models import Finding, FindingEvent, Organisation
 from assurance.periods import long_date, parse_period_key
 from assurance.problems import Problem, ProblemsError
+from assurance.wording import counted
 
 LIFECYCLE_KINDS = ("opened", "reopened", "continuing", "escalated", "recovering", "resolved",
                    "outside", "no_data", "error")
@@ -271,9 +272,9 @@ def _apply(s: Session, f: Finding, o: Outcome, levels: Sequence[str], *, as_of: 
             periods = f.consecutive_periods
             f.open, f.resolved_on, f.consecutive_periods = False, as_of, 0
             out.append(record_transition(s, f, "resolved", at=at, as_of=as_of, actor=actor,
-                               summary=f"Resolved after {periods} period"
-                               + ("s" if periods != 1 else "") + " in breach"
-                               + (f" ({days} days)" if days is not None else "") + ": "
+                               summary=f"Resolved after {counted(periods, 'period')} in breach"
+                               + (f" ({counted(days, 'day')})" if days is not None else "")
+                               + ": "
                                + o.summary, details={"periods": periods, "days": days,
                                                      "met_periods": met}))
     elif o.status == "outside":

@@ -114,13 +114,15 @@ def lf_copy(path: Path) -> Iterator[BinaryIO]:
 
 def lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
     """Line number (1-based) of each byte position, in one streamed pass. The positions are
-    in what DuckDB read: the file, or its CRLF-as-LF copy when :func:`crlf_and_lf`."""
+    in what DuckDB read: the file, or its CRLF-as-LF copy when :func:`crlf_and_lf` (and the
+    system can make one: :func:`readable`)."""
     out: dict[int, int] = {}
     wanted = sorted(set(positions))
     if not wanted:
         return out
     newlines, offset, i = 0, 0, 0
-    chunks = _lf_chunks(path) if crlf_and_lf(path) else _chunks(path)
+    copied = hasattr(os, "memfd_create") and crlf_and_lf(path)
+    chunks = _lf_chunks(path) if copied else _chunks(path)
     while i < len(wanted):
         chunk = next(chunks, b"")
         while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):

@@ -18,6 +18,7 @@ from conftest import AT
 from connectors import SOURCES
 from connectors.csv_lines import crlf_and_lf, lines_at, mixed_line_end, readable
 from connectors.pay_csv import PayCsv
+from connectors.person_level import Extract, tally
 from helpers import current_rows, register_orgs
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,6 +105,20 @@ def test_a_file_with_crlf_inside_quoted_cells_is_read_as_its_lf_twin(
     from_twin = _outcome(sqlite_engine, twin)
     assert from_mixed == from_twin
     assert isinstance(from_mixed, set if quoted == "note" else list) and from_mixed
+
+
+def test_without_an_in_memory_copy_bad_rows_are_on_the_lines_of_the_file_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An LF file whose quoted cells hold CRLFs looks mixed; where the system cannot make the
+    # LF copy (no memfd), DuckDB reads the file itself, and lines are counted in it too.
+    rows = ([b"a,b,c"] + [b'x,y,"n\r\no"' for _ in range(30)] + [b"x,y"] + [b"q,r,s"] * 40
+            + [b"x,y"])
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    extract = Extract(required=("a", "b"), counts=(("a",),))
+    with_copy = [p.line for p in tally(path, extract).problems]
+    monkeypatch.delattr(os, "memfd_create")
+    assert [p.line for p in tally(path, extract).problems] == with_copy == [62, 103]
 
 
 def test_bad_rows_in_a_mixed_file_are_on_their_own_lines(store: Engine,

@@ -63,7 +63,7 @@ def test_breach_opens_continues_escalates_and_resolves_with_duration(store) -> N
     assert not f.open and f.resolved_on == date(2024, 6, 1)
     assert [e.level for e in events] == ["edi_lead", "edi_lead", "executive_lead",
                                          "executive_lead"]
-    assert "Resolved after 3 periods in breach (1096 days)" in events[-1].summary
+    assert "Resolved after 3 periods in breach (1,096 days)" in events[-1].summary
     assert api.verify_audit(engine).ok
 
 

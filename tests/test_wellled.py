@@ -371,3 +371,16 @@ def test_the_well_led_context_is_frozen_data_only(syn01: WellLedContext) -> None
 
     walk(dataclasses.replace(syn01, board=None), "ctx")  # the board context is tested apart
     assert all(isinstance(s, StatementView) for s in syn01.statements)
+
+
+def test_an_attestation_not_yet_required_is_noted_by_its_title_not_its_anchor_metric(
+        demo_store: tuple[Engine, Settings]) -> None:
+    # Before an attestation is required (since: 2024-03-31) it is not judged: the note names
+    # what is to be attested, never "No data for WRES 1 (HIA 3: …)".
+    engine, settings = demo_store
+    ctx = well_led_context(engine, settings, org_code="SYN01", as_of=date(2024, 1, 15))
+    notes = [n for st in ctx.statements for n in st.gaps]
+    attested = {i.name for st in ctx.statements for i in st.items
+                if i.name.startswith("HIA ") and i.status == "no_data"}
+    assert attested and all(f"No data for {name}." in notes for name in attested)
+    assert not any("(HIA " in n for n in notes), notes

@@ -52,7 +52,7 @@ def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)
-    env.filters["dt"] = lambda d: "" if d is None else f"{d:%d %B %Y %H:%M} UTC"
+    env.filters["dt"] = lambda d: "" if d is None else f"{d.day} {d:%B %Y %H:%M} UTC"
     env.filters["day"] = lambda d: "" if d is None else f"{d.day} {d:%B %Y}"
     env.filters["fmt"] = fmt_value
     return env

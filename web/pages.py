@@ -85,10 +85,12 @@ def indicator(request: Request, viewer: Viewer) -> Response:
     if o is None:
         raise HTTPException(404)
     unit = o.figure.unit if o.figure else ""
-    chart = charts.trend_chart(o.series, unit=unit, title=f"{o.metric_label} over time",
-                               series_label=o.series_label or o.metric_label,
-                               reference_label=o.reference_label, band=o.band)
-    spc = next((v for v in ctx.spc if v.metric == o.metric), None)
+    # An attestation judges no figure: no trend or chart of the metric it is anchored to.
+    chart = None if o.assured else charts.trend_chart(
+        o.series, unit=unit, title=f"{o.metric_label} over time",
+        series_label=o.series_label or o.metric_label, reference_label=o.reference_label,
+        band=o.band)
+    spc = None if o.assured else next((v for v in ctx.spc if v.metric == o.metric), None)
     return render(request, "indicator.html", title=o.heading, ctx=ctx,
                   o=o, chart=chart, spc=spc, spc_chart=charts.spc_chart(spc) if spc else None)
 

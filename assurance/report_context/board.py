@@ -226,8 +226,8 @@ def _finding_phrase(f: FindingView | None) -> str:
     if f is None:
         return "Not yet recorded in the findings register."
     if "escalated" in f.events_at_as_of:
-        return (f"Escalated to {f.level_label} after {f.consecutive_periods} periods in "
-                "breach.")
+        return (f"Escalated to {f.level_label} after {counted(f.consecutive_periods, 'period')} "
+                "in breach.")
     if "reopened" in f.events_at_as_of:
         return f"Re-opened at {f.level_label} level."
     if "opened" in f.events_at_as_of:

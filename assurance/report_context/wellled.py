@@ -272,9 +272,9 @@ def _statement(st: Section, outcomes: Sequence[OutcomeView], cat: Catalogue,
                 f"the maps: in {fw.file_name} send no rule's evidence here")
         notes.append(f"No evidence for \u201c{st.name}\u201d: no rule in force maps to this "
                      f"{fw.section_word} ({hint}).")
-    notes.extend(f"No data for {i.metric_label} ({i.title})." for i in items
+    notes.extend(f"No data for {i.name}." for i in items
                  if i.kind != "action" and i.status in ("no_data",))
-    notes.extend(f"{i.metric_label} could not be calculated ({i.title})." for i in items
+    notes.extend(f"Could not be calculated: {i.name}." for i in items
                  if i.kind != "action" and i.status == "not_calculable")
     a = score_statement(evidence, levels, own_gaps, _word(fw))
     score, label, sentence = _labels(a, fw)
