@@ -91,11 +91,17 @@ def readable(raw: BinaryIO, path: Path) -> Iterator[BinaryIO]:
     """``raw`` itself, or, for a file that mixes CRLF and LF line ends, an in-memory copy
     with every CRLF as LF (see the module docstring) for DuckDB to read instead. Where the
     system has no ``memfd`` the file itself is given (and refused as before)."""
-    if not hasattr(os, "memfd_create") or not crlf_and_lf(path):
+    if not copied(path):
         yield raw
         return
     with lf_copy(path) as copy:
         yield copy
+
+
+def copied(path: Path) -> bool:
+    """Whether the file is read from its LF copy: its line ends mix CRLF and LF
+    (:func:`crlf_and_lf`) and the system can make the copy (``memfd``)."""
+    return hasattr(os, "memfd_create") and crlf_and_lf(path)
 
 
 @contextmanager
@@ -114,15 +120,13 @@ def lf_copy(path: Path) -> Iterator[BinaryIO]:
 
 def lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
     """Line number (1-based) of each byte position, in one streamed pass. The positions are
-    in what DuckDB read: the file, or its CRLF-as-LF copy when :func:`crlf_and_lf` (and the
-    system can make one: :func:`readable`)."""
+    in what DuckDB read: the file, or its CRLF-as-LF copy when :func:`copied`."""
     out: dict[int, int] = {}
     wanted = sorted(set(positions))
     if not wanted:
         return out
     newlines, offset, i = 0, 0, 0
-    copied = hasattr(os, "memfd_create") and crlf_and_lf(path)
-    chunks = _lf_chunks(path) if copied else _chunks(path)
+    chunks = _lf_chunks(path) if copied(path) else _chunks(path)
     while i < len(wanted):
         chunk = next(chunks, b"")
         while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):

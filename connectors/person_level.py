@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +66,7 @@ from assurance.problems import Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
 from connectors import person_sql
 from connectors.csv_lines import (
-    crlf_and_lf,
+    copied,
     lf_copy,
     lines_at,
     mixed_line_end,
@@ -421,24 +420,24 @@ def _read(text: BinaryIO, path: Path, plan: _Plan, out: Tally, *, mixed_possible
           ) -> bool:
     """Read ``text`` (the file or its LF copy) into ``out``: counts, or the problems
     refusing it. False, with ``out`` untouched, when the read refused a file that
-    ``mixed_possible`` and :func:`~connectors.csv_lines.crlf_and_lf` finds mixed: read its
-    LF copy instead."""
+    ``mixed_possible`` and :func:`~connectors.csv_lines.copied` reads from its LF copy: read
+    that instead."""
     import duckdb  # imported when a person-level file is read, not by every command
 
     def mixed() -> bool:
-        return mixed_possible and hasattr(os, "memfd_create") and crlf_and_lf(path)
+        return mixed_possible and copied(path)
 
     source = source_of(text, path)
+    rows_sql = _read_csv(source, len(plan.header))
     try:
         with connect(source) as con:
-            encoding, rejected, bad = _group(con, plan, _read_csv(source, len(plan.header)))
+            encoding, rejected, bad = _group(con, plan, rows_sql)
             if (encoding or rejected or bad) and mixed():
                 return False
             if encoding:
                 out.problems = _not_utf8(path)
             elif rejected or bad:
-                out.problems = _locate(con, plan, _read_csv(source, len(plan.header)), path,
-                                       rejected, bad)
+                out.problems = _locate(con, plan, rows_sql, path, rejected, bad)
             else:
                 _sums(con, plan, out)
     except duckdb.Error as exc:

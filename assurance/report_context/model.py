@@ -435,7 +435,7 @@ class EvidenceItem:
 
     kind: Literal["figure", "narrative", "action"]
     rule_id: str
-    metric_label: str
+    name: str  # how the row names its rule: OutcomeView.heading
     title: str
     category: str  # one of the six CQC evidence categories
     status: str
@@ -448,7 +448,6 @@ class EvidenceItem:
     narrative: str
     source: SourceRef | None
     severity: str = "medium"
-    name: str = ""  # how the row names its rule: OutcomeView.heading
 
 
 @dataclass(frozen=True)

@@ -225,15 +225,14 @@ def _items(outcomes: Sequence[OutcomeView], sid: str, cat: Catalogue) -> list[Ev
                                                 if o.figure.note else " (no description)")
         figure_text = o.figure.headline if o.figure is not None else o.summary
         out.append(EvidenceItem(
-            "narrative" if narrative else "figure", o.rule_id, o.metric_label, o.title,
+            "narrative" if narrative else "figure", o.rule_id, o.heading, o.title,
             category_of(o, cat), o.status, o.status_label, figure_text, o.trend_text,
-            _finding_text(o), o.action, _progress_text(o), narrative, o.source, o.severity,
-            name=o.heading))
+            _finding_text(o), o.action, _progress_text(o), narrative, o.source, o.severity))
         if o.finding is not None and o.finding.open:
             out.append(EvidenceItem(
-                "action", o.rule_id, o.metric_label, f"Action: {o.title}", "processes",
+                "action", o.rule_id, o.heading, f"Action: {o.title}", "processes",
                 o.status, o.status_label, "", "", _finding_text(o), o.action,
-                _progress_text(o), "", o.source, o.severity, name=o.heading))
+                _progress_text(o), "", o.source, o.severity))
     return out
 
 
