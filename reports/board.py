@@ -137,8 +137,10 @@ def _executive(doc: DocumentType, ctx: BoardContext, env: jinja2.Environment,
             if a.overdue:
                 row.cells[3].paragraphs[-1].runs[0].bold = True
     if es.more_alerts:
-        docxkit.paragraph(doc, "; ".join(es.more_alerts) + " (each under Alert in the summary "
-                          "below).", bold_prefix="Also on Alert: ")
+        docxkit.paragraph(doc, "Also on Alert, the most serious first in each group (each under "
+                          "Alert in the summary below):")
+        for g in es.more_alerts:
+            docxkit.bullet(doc, "; ".join(g.items) + ".", bold_prefix=f"{g.lead}: ")
     docxkit.heading(doc, "Figures that moved most", 2)
     if es.moved_note:
         docxkit.paragraph(doc, es.moved_note)

@@ -22,7 +22,7 @@ from assurance import api, findings
 from assurance.config import Settings, load_settings
 from assurance.models import Finding
 from assurance.report_context import BoardContext, OutcomeView, board_context
-from assurance.report_context.model import MovementView
+from assurance.report_context.model import MovementView, distinct_names
 from assurance.report_context.summary import (
     MAX_ALERTS,
     MAX_DECISIONS,
@@ -191,7 +191,7 @@ def test_an_attestation_on_alert_is_named_by_its_title_not_by_the_metric_it_is_a
     attested = [o for o in ctx.outcomes if o.assured and o.classification == "alert"]
     assert len({o.metric for o in attested}) < len(attested)  # some share an anchor metric
     es = executive_summary(ctx)
-    named = [a.what for a in es.alerts] + list(es.more_alerts) + [
+    named = [a.what for a in es.alerts] + [i for g in es.more_alerts for i in g.items] + [
         d.text for d in es.decisions] + [i for _, items in es.more_decisions for i in items]
     for o in attested:
         assert o.indicator == o.heading == o.title
@@ -213,15 +213,42 @@ def test_many_alerts_stay_within_the_front_pages_and_the_rest_are_named(
     es = executive_summary(ctx)
     assert len(es.alerts) == MAX_ALERTS and len(es.decisions) <= MAX_DECISIONS
     shown = {a.rule_id for a in es.alerts}
-    named = set(es.more_alerts)
-    assert all(o.indicator in named for o in alerts if o.rule_id not in shown)
+    # Each item left off is named once, distinctly (a division's outcome and the trust's on
+    # the same indicator are told apart), under its own pack's title, each pack once.
+    name_of = dict(zip(map(id, alerts), distinct_names(alerts), strict=True))
+    assert len(set(name_of.values())) == len(alerts)
+    named = [i for g in es.more_alerts for i in g.items]
+    assert len(named) == len(set(named))
+    assert len({g.lead for g in es.more_alerts}) == len(es.more_alerts)
+    lead_of = {i: g.lead for g in es.more_alerts for i in g.items}
+    for o in alerts:
+        if o.rule_id not in shown:
+            assert lead_of[name_of[id(o)]] == o.pack_title, o.rule_id
     asked = {d.rule_id for d in es.decisions}
     rest = {item for _, items in es.more_decisions for item in items}
     for o in alerts:
         if o.finding is not None and not o.finding.owner and o.rule_id not in asked:
-            assert o.indicator in rest, o.rule_id
+            assert name_of[id(o)] in rest, o.rule_id
     kinds = [d.kind for d in es.decisions]
     assert kinds == sorted(kinds, key=["note_escalation", "new_date", "assign_owner"].index)
+
+
+def test_a_division_alert_is_named_for_its_division_beside_the_trusts_own(
+        demo_store: tuple[Engine, Settings]) -> None:
+    # The demo's Surgery division breaches the shipped division rules, whose titles end "in
+    # this division": each outcome names its division there, and is told apart from the
+    # trust's outcome on the same indicator wherever the front pages list them.
+    ctx = _every_breach_on_alert(demo_store)
+    division = [o for o in ctx.outcomes if o.division == "Surgery" and o.status == "breach"]
+    assert division
+    for o in division:
+        assert o.title.endswith(" in the Surgery division") and "this division" not in o.title
+    alerts = [o for o in ctx.outcomes if o.classification == "alert"]
+    names = distinct_names(alerts)
+    for o in division:
+        same = [o2 for o2 in alerts if o2.indicator == o.indicator and o2 is not o]
+        assert same, o.rule_id  # the trust's own outcome on the indicator is on Alert too
+        assert f"{o.indicator} ({o.title})" in names
 
 
 def test_a_finding_met_again_but_not_yet_resolved_is_advised_as_recovering(

@@ -29,6 +29,9 @@ from assurance.engine.data import (
 )
 from assurance.engine.rules import Rule, RulePack
 
+DIVISION_PHRASE = " in this division"
+"""How a division rule's title may end, to be read with the division's name in its place."""
+
 Status = Literal["breach", "outside", "ok", "no_data", "not_calculable", "error"]
 
 
@@ -50,9 +53,15 @@ class Outcome:
 
     @property
     def title(self) -> str:
-        """The rule's title, naming the division for a division's outcome."""
-        return f"{self.rule.title} ({self.division.name} division)" if self.division \
-            else self.rule.title
+        """The rule's title, naming the division for a division's outcome: a title ending
+        "in this division" (the shipped division rules') reads "… in the Surgery division",
+        any other "… (Surgery division)"."""
+        if self.division is None:
+            return self.rule.title
+        stem = self.rule.title.removesuffix(DIVISION_PHRASE)
+        if stem != self.rule.title:
+            return f"{stem} in the {self.division.name} division"
+        return f"{self.rule.title} ({self.division.name} division)"
 
 
 def rules_of(packs: Sequence[RulePack], rule_ids: Iterable[str] | None = None) -> list[Rule]:

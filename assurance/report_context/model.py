@@ -20,6 +20,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -254,6 +255,16 @@ class OutcomeView:
         """The outcome as a heading: its indicator and title ("WRES 2: White applicants more
         likely …"), or the title alone for a kind judging no figure (:attr:`indicator`)."""
         return self.title if self.assured else f"{self.indicator}: {self.title}"
+
+
+def distinct_names(views: Sequence[OutcomeView]) -> list[str]:
+    """Each outcome's :attr:`~OutcomeView.indicator`, with its title beside it where another
+    outcome in ``views`` has the same indicator (two rules on WRES 2, or a trust's outcome and
+    one of its divisions'), so that a list naming them never names two alike."""
+    labels = [o.indicator for o in views]
+    repeated = {x for x in labels if labels.count(x) > 1}
+    return [f"{o.indicator} ({o.title})" if o.indicator in repeated else o.indicator
+            for o in views]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assurance.periods import long_date, short_label
-from assurance.report_context.model import BoardContext, FindingView, OutcomeView, SpcView
+from assurance.report_context.model import (
+    BoardContext,
+    FindingView,
+    OutcomeView,
+    SpcView,
+    distinct_names,
+)
 
 MAX_ALERTS = 6
 """Alert items shown in full on the front pages; the rest are counted and named."""
@@ -91,7 +97,15 @@ class Decision:
     kind: DecisionKind
     rule_id: str
     text: str
-    item: str  # the Alert item's indicator: "WRES 2", "WDES 4a (from managers)"
+    item: str  # the Alert item's name: "WDES 4a (from managers)" (distinct_names)
+
+
+@dataclass(frozen=True)
+class NamedGroup:
+    """Alert items left off the front pages, named under their rule pack's title."""
+
+    lead: str  # "Workforce Disability Equality Standard"
+    items: tuple[str, ...]  # "WDES 4b", "WDES 5" … (distinct_names)
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ class ExecutiveSummary:
 
     dates_text: str  # "Position at 1 June 2025 (figures imported 3 December 2026)"
     alerts: tuple[AlertLine, ...]  # at most MAX_ALERTS
-    more_alerts: tuple[str, ...]  # indicators of the Alert items left off the front pages
+    more_alerts: tuple[NamedGroup, ...]  # the Alert items left off, by rule pack
     moved: tuple[MovedFigure, ...]  # at most MAX_MOVED, significant first
     moved_note: str  # why fewer than MAX_MOVED (or none) are shown; "" otherwise
     decisions: tuple[Decision, ...]  # at most MAX_DECISIONS, escalations and overdue first
@@ -178,23 +192,23 @@ def _decisions(alerts: list[OutcomeView]) -> list[Decision]:
     """Decisions in order of weight (escalations, overdue actions, owners), each kind in the
     Alert items' order."""
     out: list[Decision] = []
-    for o in alerts:
+    for o, name in zip(alerts, distinct_names(alerts), strict=True):
         f = o.finding
         if f is None:
             continue  # the register note under Advise asks for the evaluation
         what = o.heading
         if not f.owner:
             out.append(Decision("assign_owner", o.rule_id, f"Assign an owner for {what}.",
-                                o.indicator))
+                                name))
         if f.overdue:
             out.append(Decision("new_date", o.rule_id,
                                 f"Agree a new date or escalate (the action was due "
                                 f"{f.due_text.removesuffix(' (overdue)')}): {what}.",
-                                o.indicator))
+                                name))
         if f.level == REGULATOR_LEVEL:
             out.append(Decision("note_escalation", o.rule_id,
                                 f"Note the escalation to {f.level_label} level: {what}.",
-                                o.indicator))
+                                name))
     return sorted(out, key=lambda d: DECISION_ORDER[d.kind])
 
 
@@ -202,6 +216,15 @@ def _more(rest: list[Decision]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     kinds = sorted({d.kind for d in rest}, key=DECISION_ORDER.__getitem__)
     return tuple((MORE_LEADS[k], tuple(dict.fromkeys(d.item for d in rest if d.kind == k)))
                  for k in kinds)
+
+
+def _by_pack(rest: list[OutcomeView], names: list[str]) -> tuple[NamedGroup, ...]:
+    """The Alert items left off the front pages under their packs' titles, the packs in the
+    order of their first item (the most severe first)."""
+    packs: dict[str, list[str]] = {}
+    for o, name in zip(rest, names, strict=True):
+        packs.setdefault(o.pack_title, []).append(name)
+    return tuple(NamedGroup(lead, tuple(dict.fromkeys(items))) for lead, items in packs.items())
 
 
 def _moved(ctx: BoardContext) -> tuple[list[MovedFigure], str]:
@@ -256,7 +279,7 @@ def executive_summary(ctx: BoardContext) -> ExecutiveSummary:
     return ExecutiveSummary(
         dates_text=dates_text(ctx),
         alerts=tuple(_alert_line(o) for o in alerts[:MAX_ALERTS]),
-        more_alerts=tuple(dict.fromkeys(o.indicator for o in alerts[MAX_ALERTS:])),
+        more_alerts=_by_pack(alerts[MAX_ALERTS:], distinct_names(alerts)[MAX_ALERTS:]),
         moved=tuple(moved), moved_note=note,
         decisions=tuple(decisions[:MAX_DECISIONS]),
         more_decisions=_more(decisions[MAX_DECISIONS:]))
@@ -298,4 +321,4 @@ def mdc_summary(ctx: BoardContext) -> MdcSummary:
 
 __all__ = ["ASSURANCE_WORDS", "MATRIX_COLUMNS", "MATRIX_ROWS", "VARIATION_WORDS", "AlertLine",
            "Decision", "ExecutiveSummary", "MdcCell", "MdcRow", "MdcSummary", "MovedFigure",
-           "dates_text", "executive_summary", "mdc_row", "mdc_summary"]
+           "NamedGroup", "dates_text", "executive_summary", "mdc_row", "mdc_summary"]

@@ -60,6 +60,7 @@ from assurance.report_context.model import (
     EvidenceItem,
     ItemCounts,
     OutcomeView,
+    distinct_names,
 )
 from assurance.report_context.views import board_levels
 from assurance.wording import counted
@@ -110,14 +111,8 @@ def count_items(evidence: Sequence[OutcomeView]) -> ItemCounts:
                       not_judged, open_findings, text, short)
 
 
-def _label(o: OutcomeView, repeated: set[str]) -> str:
-    return f"{o.indicator} ({o.title})" if o.indicator in repeated else o.indicator
-
-
 def _names(views: Sequence[OutcomeView]) -> str:
-    labels = [o.indicator for o in views]
-    repeated = {x for x in labels if labels.count(x) > 1}
-    return ", ".join(_label(o, repeated) for o in views)
+    return ", ".join(distinct_names(views))
 
 
 def _gap_names(gaps: Sequence[AccountabilityGap]) -> str:
