@@ -60,9 +60,20 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute the whole chain; report the first event that does not match."""
+def verify(session: Session, batch: int = 5000, *, since: ChainReport | None = None
+           ) -> ChainReport:
+    """Recompute the whole chain; report the first event that does not match.
+
+    ``since``: this chain as verified earlier in the same run. When the event it ended on
+    still has the hash it verified, only the events after it are recomputed (a batch of
+    evidence packs verifies the whole chain once, then what was appended since); otherwise,
+    or when it did not verify, the whole chain is.
+    """
     prev, count, last_seq = GENESIS, 0, 0
+    if since is not None and since.ok and since.events:
+        last = session.get(AuditEvent, since.events)
+        if last is not None and last.hash == since.head:
+            prev, count, last_seq = since.head, since.events, since.events
     while True:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)  # type: ignore[arg-type]

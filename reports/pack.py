@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from assurance import audit, signing
+from assurance import signing
 from assurance.config import Settings
 from assurance.db import session as open_session
 from assurance.frameworks import Framework, load_framework
@@ -165,7 +165,7 @@ def pack_files(engine: Engine, settings: Settings, *, org_code: str, as_of: date
         findings = [finding_view(f, ev, as_of) for f, ev in findings_of(s, org_code, as_of)
                     if ev]
         events = audit_excerpt(s, ctx, findings)
-        chain = audit.verify(s)
+        chain = inputs.verified_chain(s)
     files: dict[str, bytes] = {
         "documents/board-report.docx": docxkit.package(board_doc.build_document(ctx, settings),
                                                        as_of),

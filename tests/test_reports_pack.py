@@ -18,7 +18,7 @@ from docx import Document
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from assurance import api, findings
+from assurance import api, audit, findings
 from assurance.config import Settings
 from assurance.db import session
 from assurance.models import AuditEvent, Finding, Organisation
@@ -241,4 +241,33 @@ def test_an_organisation_name_word_refuses_still_gives_documents_and_a_pack(
     assert verify_pack(paths["pack"]) == []
     with zipfile.ZipFile(paths["pack"]) as z:
         assert json.loads(z.read("manifest.json"))["organisation"]["name"] == name
+    engine.dispose()
+
+
+def test_packs_built_from_shared_inputs_check_what_was_appended_to_the_chain_since(
+        demo_build: DemoBuild, tmp_path: Path) -> None:
+    # A batch builds every pack from one read of the store (load_inputs for every
+    # organisation): the first pack verifies the whole chain, later ones what was appended
+    # since the check before, so an event appended and altered between two packs is caught.
+    from sqlalchemy import text
+
+    from assurance.report_context import load_inputs
+    from reports.pack import pack_files
+
+    settings = copy_demo(demo_build, tmp_path / "demo")
+    engine = api.connect(settings)
+    inputs = load_inputs(engine, settings, as_of=AS_OF, org_codes=None)
+    files, _ = pack_files(engine, settings, org_code="SYN01", as_of=AS_OF, inputs=inputs)
+    assert json.loads(files["audit/chain-head.json"])["chain_verified"]
+    with session(engine) as s:
+        events = len(s.exec(select(AuditEvent)).all())
+    with session(engine, write=True) as s, s.begin():
+        audit.append(s, at=AT, actor="test", action="note", subject="org:SYN02")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor = 'someone' WHERE seq = :s"),
+                     {"s": events + 1})
+    files, _ = pack_files(engine, settings, org_code="SYN02", as_of=AS_OF, inputs=inputs)
+    head = json.loads(files["audit/chain-head.json"])
+    assert not head["chain_verified"]
+    assert head["problem"] == f"event {events + 1} (note) was altered after it was written"
     engine.dispose()

@@ -77,6 +77,44 @@ def test_deleting_audit_events_is_detected(engine: Engine, seq: int, expected: s
     assert not report.ok and report.problem is not None and expected in report.problem
 
 
+def _tamper(engine: Engine, seq: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET details = '{}' WHERE seq = :s"), {"s": seq})
+
+
+def test_a_chain_verified_earlier_in_the_run_is_checked_from_where_it_ended(
+        engine: Engine) -> None:
+    # A batch of packs verifies the whole chain once, then what was appended since: an
+    # event appended and then altered is found, and so is the event the last check ended
+    # on, which sends the check back to the start of the chain.
+    _append(engine, 5)
+    with Session(engine) as s:
+        first = audit.verify(s)
+    _append(engine, 3)
+    with Session(engine) as s:
+        later = audit.verify(s, since=first)
+    assert later.ok and later.events == 8
+    _tamper(engine, 7)
+    with Session(engine) as s:
+        report = audit.verify(s, since=first)
+    assert not report.ok and report.problem == "event 7 (test) was altered after it was written"
+
+
+def test_when_the_event_the_last_check_ended_on_changed_the_whole_chain_is_verified(
+        engine: Engine) -> None:
+    _append(engine, 5)
+    with Session(engine) as s:
+        first = audit.verify(s)
+    with engine.begin() as conn:  # the chain's end rewritten: event 5's hash differs
+        conn.execute(text("UPDATE audit_event SET hash = :h WHERE seq = 5"), {"h": "f" * 64})
+    _tamper(engine, 2)
+    with Session(engine) as s:
+        report = audit.verify(s, since=first)
+    assert not report.ok and report.problem == "event 2 (test) was altered after it was written"
+    with Session(engine) as s:  # a check that did not verify is no starting point
+        assert audit.verify(s, since=report).problem == report.problem
+
+
 def test_two_processes_appending_to_the_audit_chain_on_sqlite_queue_instead_of_failing(
         tmp_path: Path) -> None:
     import subprocess

@@ -28,6 +28,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from assurance import audit
+from assurance.audit import ChainReport
 from assurance.catalogue import Catalogue, load_catalogue
 from assurance.config import Settings
 from assurance.db import session as open_session
@@ -77,6 +79,7 @@ class ReportInputs:
     monthly_metrics: tuple[str, ...]
     peer_metrics: tuple[str, ...]
     _outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
+    _chain: list[ChainReport] = field(default_factory=list)
 
     @property
     def rules(self) -> list[Rule]:
@@ -90,6 +93,14 @@ class ReportInputs:
                                                 view=self.view,
                                                 accountable=self.settings.accountable)
         return self._outcomes[org_code]
+
+    def verified_chain(self, s: Session) -> ChainReport:
+        """The audit chain verified (:func:`assurance.audit.verify`): the whole chain the
+        first time in this process, then only the events appended since the last time (the
+        packs of one batch; each worker process verifies the whole chain once)."""
+        chain = audit.verify(s, since=self._chain[-1] if self._chain else None)
+        self._chain[:] = [chain]
+        return chain
 
     def release(self, org_code: str) -> None:
         """Forget the organisation's outcomes (a batch has written its report: keeping every
