@@ -237,9 +237,21 @@ def test_a_met_attestation_is_assured_by_what_was_attested_not_by_its_anchor_met
             assert i.heading.startswith("Attested: ") and "WRES 9" not in i.heading
             assert " attested by the " in i.text
             assert re.search(r"\d{4}-\d{2}-\d{2}", i.text) is None  # dates as boards write them
-    met = next(i for i in ctx.summary.assure if "further rule" in i.heading)
+    met = [i for i in ctx.summary.assure if "further rule" in i.heading]
     title = "elative likelihood of White applicants being interviewed once shortlisted"
-    assert met.text.count(title) == 1  # named once, not repeated in brackets after itself
+    # named once, not repeated in brackets after itself
+    assert sum(i.text.count(title) for i in met) == 1
+    # One line per rule pack, headed by its title, together naming every other rule met.
+    packs = [i.heading.split(": ")[0] for i in met]
+    assert len(packs) > 1 and len(set(packs)) == len(packs)
+    listed = [r for i in met for r in i.rule_ids]
+    named = {r for i in ctx.summary.assure if "further rule" not in i.heading
+             for r in i.rule_ids}
+    assert sorted(listed) == sorted(o.rule_id for o in ctx.outcomes
+                                    if o.classification == "assure" and o.rule_id not in named)
+    for i in met:
+        pack = {o.pack_title for o in ctx.outcomes if o.rule_id in i.rule_ids}
+        assert pack == {i.heading.split(": ")[0]}
 
 
 def test_the_spc_chart_keeps_making_data_counts_colours_and_shapes(

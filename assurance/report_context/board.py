@@ -315,12 +315,15 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
             assure.append(item("assure", o, f"Met and improving. {o.trend_text}."))
         else:
             rest.append(o)
-    if rest:
-        assure.append(SummaryItem(
-            "assure", f"{counted(len(rest), 'further rule')} met",
-            "Each was judged at the latest period and met its rule: " + "; ".join(dict.fromkeys(
-                _met_name(o) for o in rest)) + ".",
-            tuple(o.rule_id for o in rest)))
+    # The rest, one line per rule pack (its title first), in the order the packs come.
+    by_pack: dict[str, list[OutcomeView]] = {}
+    for o in rest:
+        by_pack.setdefault(o.pack_title, []).append(o)
+    assure.extend(SummaryItem(
+        "assure", f"{pack}: {counted(len(met), 'further rule')} met",
+        "Each was judged at the latest period and met its rule: " + "; ".join(dict.fromkeys(
+            _met_name(o) for o in met)) + ".", tuple(o.rule_id for o in met))
+        for pack, met in by_pack.items())
     return SummaryView(tuple(alert), tuple(advise), tuple(assure))
 
 
