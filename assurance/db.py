@@ -164,7 +164,7 @@ def session(engine: Engine, *, write: bool = False) -> Session:
 
 
 #: Rows below which an insert is left to SQLite's indexes as they are.
-_REBUILD_AT = 50_000
+_REBUILD_AT = 10_000
 #: The page cache (KiB) of a connection during a bulk load (SQLite's default is 2 MiB).
 _BULK_CACHE_KIB = 64 * 1024
 #: Rows ``ANALYZE`` samples per index after a bulk load (SQLite's ``analysis_limit``).

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice, repeat
@@ -159,23 +160,25 @@ def run_import(
     require_file(path)  # regular file within the size limit, checked before any open
     if path.stat().st_size == 0:
         raise ProblemsError([Problem(where, "file is empty; expected " + source.description)])
-    sha = file_sha256(path)
     with open_session(engine) as s:
-        prior = s.exec(
-            select(Import).where(Import.source == source.name, Import.sha256 == sha)
-        ).first()
-        if prior is not None and _last_import_event(s) == f"import:{prior.id}":
+        last = _last_import(s)
+        known = frozenset(s.exec(select(Organisation.code)).all())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The file's SHA-256 tells whether it is the last import's file again, when that was
+        # of this source: then nothing is parsed. Otherwise the file is hashed while it is
+        # parsed (hashlib and DuckDB let go of Python's lock as they work).
+        digest = pool.submit(file_sha256, path)
+        if last is not None and last.source == source.name and digest.result() == last.sha256:
             # Nothing was imported or restored since this file: all of it is still current.
             return ImportResult(
-                prior.id or 0, "unchanged", source.name, path.name, sha, prior.rows_read, 0, 0,
-                0, f"identical to import #{prior.id} of {prior.imported_at:%Y-%m-%d %H:%M}; "
-                "nothing new stored")
-        known = frozenset(s.exec(select(Organisation.code)).all())
-
-    # An earlier file is parsed again: "unchanged" must mean every figure it holds is still
-    # current, which only its figures can tell (a later copy may have changed any of them).
-    cat = load_catalogue()
-    parsed = source.parse(path, ParseContext(cat, known, ethnicity_map or {}))
+                last.id or 0, "unchanged", source.name, path.name, last.sha256,
+                last.rows_read, 0, 0, 0, f"identical to import #{last.id} of "
+                f"{last.imported_at:%Y-%m-%d %H:%M}; nothing new stored")
+        # An earlier file is parsed again: "unchanged" must mean every figure it holds is
+        # still current, which only its figures can tell (a later copy may have changed any).
+        cat = load_catalogue()
+        parsed = source.parse(path, ParseContext(cat, known, ethnicity_map or {}))
+        sha = digest.result()
     figures = (parsed.figures if parsed.figures is not None
                else FigureColumns.from_rows(parsed.observations))
     problems = list(parsed.problems)
@@ -197,6 +200,9 @@ def run_import(
         # store is compared (on SQLite the write session's lock already does this), so two
         # imports cannot both make a figure current.
         s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one_or_none()
+        prior = s.exec(
+            select(Import).where(Import.source == source.name, Import.sha256 == sha)
+        ).first()
         scopes = _scopes(figures, lineage)
         plan = _plan(s, figures, scopes, parsed.supersede, restoring=prior is not None,
                      lineage=lineage)
@@ -374,11 +380,15 @@ def _plan(s: Session, figures: FigureColumns, scopes: list[str], mode: str, *,
     return plan
 
 
-def _last_import_event(s: Session) -> str | None:
-    """The subject (``import:<id>``) of the last import or restore, whatever its source."""
-    return s.exec(select(AuditEvent.subject)
-                  .where(col(AuditEvent.action).in_(("import", "import_restore")))
-                  .order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+def _last_import(s: Session) -> Import | None:
+    """The import the last import or restore event names (``import:<id>``), whatever its
+    source: the store's figures are all current as that file left them."""
+    subject = s.exec(select(AuditEvent.subject)
+                     .where(col(AuditEvent.action).in_(("import", "import_restore")))
+                     .order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+    if subject is None or not subject.startswith("import:"):
+        return None
+    return s.get(Import, int(subject.removeprefix("import:")))
 
 
 def _note(note: str | None, plan: _Plan) -> str:
