@@ -39,6 +39,21 @@ def test_facts_in_a_disclosed_figure_use_their_units() -> None:
     assert "28.079" not in shown and "e-14" not in shown
 
 
+def test_periods_named_in_facts_read_as_people_write_them() -> None:
+    # A period key ("wres:2019") is how the store names a period, not a reader: every fact
+    # holding one reads as the reports do ("2019", "survey 2023", "Mar 2025").
+    facts = {"value": 13.1, "unit": "percent", "period": "wres:2025",
+             "baseline_period": "wres:2019", "previous_period": "survey:2023",
+             "newest_period": "month:2025-03"}
+    for policy in (EXACT, DisclosurePolicy()):
+        rows = dict(disclose_figure(facts, policy).facts)
+        assert (rows["Baseline period"], rows["Previous period"], rows["Newest period"]) == (
+            "2019", "survey 2023", "Mar 2025")
+    assert {k for k, s in FACT_SPECS.items() if k.endswith("_period")} == {
+        "baseline_period", "previous_period", "newest_period"}
+    assert all(FACT_SPECS[k].unit == "period" for k in FACT_SPECS if k.endswith("_period"))
+
+
 def _rl_facts(white: tuple[int, int], bme: tuple[int, int]) -> dict[str, object]:
     return {"value": 1.5, "unit": "ratio", "period": "wres:2025",
             "focus": {"group": "white", "label": "White", "value": None,

@@ -145,10 +145,10 @@ def test_small_counts_are_suppressed_for_a_network_and_exact_for_the_board(
     w.evaluate(date(2024, 6, 1))
     network, board = (from_json(n.message) for n in w.notifications())
     facts = dict(network.facts)
-    assert facts["Figure"] == "*"  # a withheld ratio has no interval to show
+    assert facts["Figure"] == "Withheld (small numbers)"  # a withheld ratio, in words
     assert facts["White"] == "*/10 · *"
     assert facts["BME"] == "150/800 · 18.8%"
-    assert network.headline == "*; White */10 · *, BME 150/800 · 18.8%"
+    assert network.headline == "Withheld (small numbers); White */10 · *, BME 150/800 · 18.8%"
     assert "Finding" not in facts  # the evaluation sentence quotes exact counts
     assert facts["Note"].startswith("* = hidden: based on 1 to 7 people")
     text = json.dumps([network.headline, network.facts])

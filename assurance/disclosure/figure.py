@@ -322,7 +322,7 @@ def _fact_text(value: Any, spec: FactSpec, policy: DisclosurePolicy,
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, str):
-            return value
+            return short_label(value) if fact_unit == "period" else value
         number = _number(value)
         return None if number is None else fmt_value(number, fact_unit)
     if spec.role == "derived" and not policy.exact:

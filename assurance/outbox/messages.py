@@ -52,8 +52,16 @@ def _group_line(g: DisclosedGroup) -> str:
 
 
 def _figure(d: DisclosedFigure) -> str:
-    """The headline value with its interval, e.g. ``1.62 (95% CI 1.31 to 2.01)``."""
+    """The headline value with its interval, e.g. ``1.62 (95% CI 1.31 to 2.01)``, or that
+    it is withheld from this audience (said in words: a message's first line is not "*")."""
+    if d.value_hidden:
+        return WITHHELD
     return d.value_text + (f" ({d.ci_text})" if d.ci_text else "")
+
+
+WITHHELD = "Withheld (small numbers)"
+"""What a message shows for a figure withheld from its audience, as the board report's
+division tables do."""
 
 
 def _headline_figure(d: DisclosedFigure) -> str:

@@ -41,7 +41,7 @@ class FactSpec:
     #   trajectory …), shown to exact audiences only.
     role: FactRole
     # "ratio" | "percent" | "percentage_points" | "score" | "count" | "yes_no" | "text" |
-    # "p_value" |
+    # "p_value" | "period" (a period key, shown as people read it: "2019", "survey 2023") |
     # "" (a plain number); None: the metric's own unit.
     unit: str | None = None
 

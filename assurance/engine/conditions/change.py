@@ -60,7 +60,7 @@ class Change(Condition):
     kind = KIND
     # Values are in the metric's unit (percentage points for measure: gap).
     facts = {
-        "previous_period": FactSpec("Previous period", "parameter", "text"),
+        "previous_period": FactSpec("Previous period", "parameter", "period"),
         "previous": FactSpec("Previous value", "derived"),
         "current": FactSpec("Current value", "derived"),
         "worse_by": FactSpec("Worse by", "derived"),

@@ -66,7 +66,7 @@ class DataQuality(Condition):
     facts = {
         "threshold": THRESHOLD,
         "missing": FactSpec("Missing return", "parameter", "yes_no"),
-        "newest_period": FactSpec("Newest period", "parameter", "text"),
+        "newest_period": FactSpec("Newest period", "parameter", "period"),
         "age_days": FactSpec("Age in days", "parameter", ""),
     }
 

@@ -57,7 +57,7 @@ KIND = "trajectory"
 class Trajectory(Condition):
     kind = KIND
     facts = {
-        "baseline_period": FactSpec("Baseline period", "parameter", "text"),
+        "baseline_period": FactSpec("Baseline period", "parameter", "period"),
         "baseline": FactSpec("Baseline", "derived"),
         "target": TARGET,
         "target_year": FactSpec("Target year", "parameter", ""),
