@@ -26,7 +26,8 @@ from assurance.engine.figures import fmt_value
 from assurance.engine.rules import Rule
 from assurance.engine.yamlsrc import Checker
 
-UNITS = {"ratio", "percent", "percentage_points", "score", "count", "yes_no", "text", "p_value", ""}
+UNITS = {"ratio", "percent", "percentage_points", "score", "count", "yes_no", "text", "p_value", "period",
+         ""}
 
 
 @cache
