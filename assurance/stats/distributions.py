@@ -8,6 +8,7 @@ interval of a trend's slope. See :mod:`assurance.stats` for references.
 from __future__ import annotations
 
 import math
+from functools import cache
 from statistics import NormalDist
 
 _STANDARD_NORMAL = NormalDist()
@@ -19,8 +20,10 @@ def check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
 
 
+@cache
 def two_sided_z(confidence: float) -> float:
-    """The normal quantile ``z`` of a two-sided interval at ``confidence`` (1.96 at 0.95)."""
+    """The normal quantile ``z`` of a two-sided interval at ``confidence`` (1.96 at 0.95);
+    remembered per level, as every interval of an evaluation asks for the same one."""
     check_confidence(confidence)
     return _STANDARD_NORMAL.inv_cdf(0.5 + confidence / 2.0)
 
