@@ -231,6 +231,11 @@ def test_many_alerts_stay_within_the_front_pages_and_the_rest_are_named(
             assert name_of[id(o)] in rest, o.rule_id
     kinds = [d.kind for d in es.decisions]
     assert kinds == sorted(kinds, key=["note_escalation", "new_date", "assign_owner"].index)
+    # Each line of the decisions left off names one pack's items side by side.
+    pack_of = {name_of[id(o)]: o.pack_title for o in alerts}
+    for _, items in es.more_decisions:
+        packs = [pack_of[i] for i in items]
+        assert packs == sorted(packs, key=list(dict.fromkeys(packs)).index)
 
 
 def test_a_division_alert_is_named_for_its_division_beside_the_trusts_own(

@@ -98,6 +98,7 @@ class Decision:
     rule_id: str
     text: str
     item: str  # the Alert item's name: "WDES 4a (from managers)" (distinct_names)
+    pack: str = ""  # its rule pack's title: "Workforce Disability Equality Standard"
 
 
 @dataclass(frozen=True)
@@ -199,23 +200,30 @@ def _decisions(alerts: list[OutcomeView]) -> list[Decision]:
         what = o.heading
         if not f.owner:
             out.append(Decision("assign_owner", o.rule_id, f"Assign an owner for {what}.",
-                                name))
+                                name, o.pack_title))
         if f.overdue:
             out.append(Decision("new_date", o.rule_id,
                                 f"Agree a new date or escalate (the action was due "
                                 f"{f.due_text.removesuffix(' (overdue)')}): {what}.",
-                                name))
+                                name, o.pack_title))
         if f.level == REGULATOR_LEVEL:
             out.append(Decision("note_escalation", o.rule_id,
                                 f"Note the escalation to {f.level_label} level: {what}.",
-                                name))
+                                name, o.pack_title))
     return sorted(out, key=lambda d: DECISION_ORDER[d.kind])
 
 
 def _more(rest: list[Decision]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The decisions left off, one line per kind, naming their Alert items; the items of one
+    rule pack side by side (the packs in the order of their first item)."""
     kinds = sorted({d.kind for d in rest}, key=DECISION_ORDER.__getitem__)
-    return tuple((MORE_LEADS[k], tuple(dict.fromkeys(d.item for d in rest if d.kind == k)))
-                 for k in kinds)
+    out = []
+    for k in kinds:
+        of_kind = [d for d in rest if d.kind == k]
+        rank = {p: i for i, p in enumerate(dict.fromkeys(d.pack for d in of_kind))}
+        ordered = sorted(of_kind, key=lambda d: rank[d.pack])  # stable: severity within
+        out.append((MORE_LEADS[k], tuple(dict.fromkeys(d.item for d in ordered))))
+    return tuple(out)
 
 
 def _by_pack(rest: list[OutcomeView], names: list[str]) -> tuple[NamedGroup, ...]:
