@@ -256,6 +256,17 @@ def test_a_division_alert_is_named_for_its_division_beside_the_trusts_own(
         assert f"{o.indicator} ({o.title})" in names
 
 
+def test_outcomes_are_named_by_a_standards_number_or_by_their_metrics_few_words(
+        demo_store: tuple[Engine, Settings]) -> None:
+    ctx = _every_breach_on_alert(demo_store)
+    by_metric = {o.metric: o for o in ctx.outcomes if not o.assured and not o.breakdown}
+    assert by_metric["wres.2"].indicator == "WRES 2"
+    shortlisting = by_metric["career.shortlisting.race"]
+    assert shortlisting.indicator == "Shortlisted (ethnicity)"
+    assert shortlisting.heading.startswith("Shortlisted (ethnicity): ")
+    assert shortlisting.metric_label.startswith("Relative likelihood of White applicants")
+
+
 def test_a_finding_met_again_but_not_yet_resolved_is_advised_as_recovering(
         sqlite_engine: Engine, tmp_path: Path) -> None:
     engine = sqlite_engine

@@ -245,10 +245,15 @@ class OutcomeView:
     @property
     def indicator(self) -> str:
         """What lists and tables name the outcome by: its metric and breakdown ("WRES 1
-        (Band 8C … combined)"). A kind judging no figure (an attestation: :attr:`assured`) is
-        named by its title, as its metric only anchors it: "WRES 1" would read as that figure
-        in breach ("HIA 3: pay gap improvement plans not attested")."""
-        return self.title if self.assured else f"{self.metric_label}{self.breakdown}"
+        (Band 8C … combined)"), a metric without a standard's number by its few words where
+        it has them ("Shortlisted (ethnicity)", not "Relative likelihood of White applicants
+        being shortlisted compared to BME applicants"). A kind judging no figure (an
+        attestation: :attr:`assured`) is named by its title, as its metric only anchors it:
+        "WRES 1" would read as that figure in breach ("HIA 3: pay gap improvement plans not
+        attested")."""
+        if self.assured:
+            return self.title
+        return f"{self.chart_label or self.metric_label}{self.breakdown}"
 
     @property
     def heading(self) -> str:
