@@ -290,7 +290,9 @@ def _published_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, 
     if text is None:
         problems.extend(refused)
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote that is never closed, or text after a closing quote, refuses the file
+    # (read leniently, it would fold the rest of a field, or of the file, into one cell).
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -345,8 +347,10 @@ def _published_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, 
             if not long:
                 yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
     except csv.Error as exc:
-        problems.append(Problem(where, f"not readable as CSV after row {line} ({exc}); "
-                                "expected comma-separated text", line + 1))
+        problems.append(Problem(where, f"not readable as CSV ({exc}): a "
+                                "quoted field with text after its closing quote, or a quote "
+                                "that is never closed; expected comma-separated text with "
+                                "each quoted field closed", reader.line_num))
 
 
 def _company(text: str) -> str:

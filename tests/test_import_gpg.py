@@ -156,6 +156,24 @@ def test_a_bad_cell_is_located_and_nothing_is_stored(engine: Engine, tmp_path: P
     assert store_counts(engine) == before
 
 
+def test_a_stray_quote_in_a_multi_line_address_refuses_the_file_at_its_line(
+        engine: Engine, tmp_path: Path) -> None:
+    # Read leniently, a quote opening a line inside a quoted address would close the field
+    # early and fold the rest into it; the file is refused, at the physical line, instead.
+    register_orgs(engine, tmp_path, "Z9T01", "Z9T02")
+    lines = CURRENT.read_bytes().split(b"\n")
+    assert lines[1].endswith(b'"Trust Headquarters,') and not lines[3].startswith(b'"')
+    lines[3] = b'"' + lines[3]
+    bad = tmp_path / "stray-quote.csv"
+    bad.write_bytes(b"\n".join(lines))
+    before = store_counts(engine)
+    with pytest.raises(ProblemsError) as exc:
+        run_import(engine, GenderPayGapCsv(MAPPING), bad, actor="test", at=AT)
+    [problem] = exc.value.problems
+    assert problem.line == 4 and "a quote that is never closed" in problem.message
+    assert store_counts(engine) == before
+
+
 def test_the_download_is_detected_and_registered() -> None:
     assert detect_source(CURRENT) == "gpg_csv"
     assert detect_source(OLDER) == "gpg_csv"
