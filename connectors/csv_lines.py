@@ -127,14 +127,17 @@ def lines_at(path: Path, positions: Sequence[int]) -> dict[int, int]:
         return out
     newlines, offset, i = 0, 0, 0
     chunks = _lf_chunks(path) if copied(path) else _chunks(path)
+    end = b"\n"
     while i < len(wanted):
         chunk = next(chunks, b"")
+        if offset == 0 and b"\n" not in chunk and b"\r" in chunk:
+            end = b"\r"  # carriage returns alone end its lines ("CSV (Macintosh)")
         while i < len(wanted) and (not chunk or wanted[i] <= offset + len(chunk)):
-            out[wanted[i]] = newlines + chunk[:max(0, wanted[i] - offset)].count(b"\n") + 1
+            out[wanted[i]] = newlines + chunk[:max(0, wanted[i] - offset)].count(end) + 1
             i += 1
         if not chunk:
             break
-        newlines += chunk.count(b"\n")
+        newlines += chunk.count(end)
         offset += len(chunk)
     chunks.close()
     return out
@@ -157,7 +160,7 @@ def ordinal_lines(path: Path, ordinals: Sequence[int], rejected: set[int]) -> di
     def lines(fh: io.TextIOWrapper) -> Iterator[str]:
         nonlocal newlines
         for line in fh:
-            newlines += line.endswith("\n")
+            newlines += line.endswith(("\n", "\r"))  # LF, CRLF, or CR alone (old Macs)
             yield line
 
     with open_regular(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",

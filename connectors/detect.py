@@ -40,7 +40,16 @@ def detect_source(path: Path) -> str:
                 head = fh.readline(65536).decode("utf-8-sig", errors="replace")
         except (OSError, ProblemsError):
             return "metrics_csv"  # the importer names the encoding problem and where
-        cols = {c.strip().strip('"').lower() for c in head.split(",")}
+        # The first line, whatever ends it (a file saved with carriage returns alone, as
+        # "CSV (Macintosh)" does, is one line to readline).
+        first = next(iter(head.splitlines()), "")
+        if not first.strip(",; \t\ufeff"):
+            raise ProblemsError([Problem(str(path), "no header row (the file is empty, or its "
+                                         "first line is blank); expected a CSV file whose "
+                                         "first line names its columns, e.g. org_code,"
+                                         "period,metric,… for figures (pass --source to name "
+                                         "the format: " + ", ".join(SOURCES) + ")", 1)])
+        cols = {c.strip().strip('"').lower() for c in first.split(",")}
         if {"code", "name"} <= cols:
             return "organisations_csv"
         if "diffmeanhourlypercent" in cols:

@@ -168,3 +168,41 @@ def test_positions_in_the_lf_copy_map_to_the_files_lines(tmp_path: Path) -> None
     assert starts == [0, 2, 5, 10, 12]
     # Counted in the copy: position 10 starts line 4 there (in the file it is line 3's CR).
     assert lines_at(path, starts) == {0: 1, 2: 2, 5: 3, 10: 4, 12: 5}
+
+
+# --------------------------------------------- carriage returns alone ("CSV (Macintosh)")
+def test_a_cr_only_file_is_detected_by_its_first_line(tmp_path: Path) -> None:
+    from connectors.detect import detect_source
+
+    cases = (Path(__file__).parent.parent / "connectors" / "examples" / "career-cases.csv")
+    path = tmp_path / "cases-mac.csv"
+    path.write_bytes(cases.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert detect_source(path) == detect_source(cases) == "cases_csv"
+
+
+def test_a_bad_row_in_a_cr_only_file_is_on_its_own_line(store: Engine, tmp_path: Path) -> None:
+    lines = _esr_lines(20)
+    lines[3] = lines[3].replace(b"Band", b"Band\x07")  # line 4
+    path = tmp_path / "esr-mac.csv"
+    path.write_bytes(b"\r".join(lines) + b"\r")
+    before = store_counts(store)
+    with pytest.raises(ProblemsError) as exc:
+        run_import(store, SOURCES["esr_csv"], path, actor="t", at=AT)
+    assert [p.line for p in exc.value.problems] == [4], exc.value
+    assert store_counts(store) == before
+    assert lines_at(path, [0, len(lines[0]) + 1]) == {0: 1, len(lines[0]) + 1: 2}
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"\r\n", b",,,\r\norg_code,period\r\n",
+                                     b" \t\n"])
+def test_a_csv_without_a_header_row_is_refused_before_any_importer_reads_it(
+        tmp_path: Path, content: bytes) -> None:
+    from connectors.detect import detect_source
+
+    path = tmp_path / "blank.csv"
+    path.write_bytes(content)
+    with pytest.raises(ProblemsError) as exc:
+        detect_source(path)
+    (problem,) = exc.value.problems
+    assert problem.line == 1 and "no header row" in problem.message
+    assert "--source" in problem.message
