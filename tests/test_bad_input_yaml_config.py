@@ -465,6 +465,28 @@ def test_config_check_connects_to_the_database_and_hides_the_password(
     assert not (tmp_path / "assurance.db").exists()
 
 
+def test_config_check_reports_a_wrong_value_and_what_only_a_run_would_find_together(
+        tmp_path: Path) -> None:
+    # A wrong type in one section used to stop the check there: the missing inbox folder of
+    # a scheduled import (found only once the file was fixed) is reported in the same run.
+    cfg = write(tmp_path, '[organisations]\naccountable = "SYN01"\n[imports]\n'
+                'watch_dir = "nowhere/inbox"\n[schedule.jobs.inbox]\ntype = "import"\n'
+                'cron = "0 6 * * mon-fri"\n', name="config.toml")
+    proc = cli(["--config", str(cfg), "config", "check"], cwd=tmp_path)
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[:2] == [
+        f"{cfg}: error: organisations.accountable: expected a list, found 'SYN01'",
+        f"{cfg}: error: schedule.jobs.inbox.folder: {tmp_path}/nowhere/inbox does not exist "
+        "or is not a folder"], proc.stderr
+    assert "2 problems" in proc.stderr
+
+
+def test_a_config_that_ends_inside_a_string_names_its_last_line(tmp_path: Path) -> None:
+    path, problems = config_problems(tmp_path, '[database]\nurl = "sqlite:///x.db')
+    assert problems == [f"{path}:2: error: not valid TOML: Unterminated string (the file "
+                        "ended first)"], problems
+
+
 def test_config_check_opens_an_existing_sqlite_store_read_only(tmp_path: Path) -> None:
     not_a_db = write(tmp_path, "just text\n", name="store.db")
     cfg = write(tmp_path, f'[database]\nurl = "sqlite:///{not_a_db}"\n', name="config.toml")

@@ -83,15 +83,21 @@ def refused(code: int = EXIT_BAD_INPUT) -> Iterator[None]:
         raise fail(exc, code) from None
 
 
+def config_path() -> Path | None:
+    """The config file this command reads: ``--config``, $ASSURANCE_CONFIG, or
+    ./config.toml when there is one (``None``: the built-in defaults)."""
+    path = _state.get("config")
+    if path is None and Path("config.toml").is_file():
+        path = Path("config.toml")
+    return path if isinstance(path, Path) else None
+
+
 def settings() -> Settings:
     """Load config once per command (``--config``, $ASSURANCE_CONFIG, ./config.toml)."""
     if "settings" in _state:
         return _state["settings"]  # type: ignore[return-value]
-    path = _state.get("config")
-    if path is None and Path("config.toml").is_file():
-        path = Path("config.toml")
     try:
-        s = load_settings(path if isinstance(path, Path) else None, env=os.environ)
+        s = load_settings(config_path(), env=os.environ)
     except ProblemsError as exc:
         raise fail(exc, EXIT_BAD_CONFIG) from None
     _state["settings"] = s

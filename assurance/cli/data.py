@@ -19,6 +19,7 @@ from assurance.cli.base import (
     app,
     audit_app,
     config_app,
+    config_path,
     db_app,
     err,
     fail,
@@ -31,7 +32,7 @@ from assurance.cli.base import (
     settings,
     synth_app,
 )
-from assurance.config import Settings
+from assurance.config import Settings, read_settings
 from assurance.models import Finding
 from assurance.problems import Problem, ProblemsError
 from assurance.wording import counted
@@ -40,15 +41,19 @@ from assurance.wording import counted
 @config_app.command("check")
 def config_check() -> None:
     """Validate the configuration and print every problem with its key path."""
-    s = settings()
     from assurance.api import check_channels
     from assurance.routing import scope_warnings
     from assurance.scheduler import check as check_jobs
     from assurance.signing import key_problems
 
+    # The file's own problems do not hide the rest: each wrong value stands at its default
+    # while channels, jobs, the database and the signing key are checked.
+    s, shape = read_settings(config_path(), env=os.environ)
+    if s is None:
+        raise fail(ProblemsError(shape), EXIT_BAD_CONFIG)
     # A notify job checks the channels too (so `assurance run` does): each problem once.
     found = list(dict.fromkeys(
-        check_channels(s, os.environ) + check_jobs(s) + _database_problems(s)
+        shape + check_channels(s, os.environ) + check_jobs(s) + _database_problems(s)
         + key_problems(key_env=s.reports.signing_key_env, env=os.environ, key_dir=s.base_dir,
                        config=str(s.source or "<config>"))
         + scope_warnings(s)))

@@ -70,11 +70,26 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
         path: the config file. ``None`` gives the built-in defaults (the demo).
         env: environment used only to resolve ``database.url_env``; defaults to empty.
     """
+    settings, problems = read_settings(path, env=env)
+    if problems or settings is None:
+        raise ProblemsError(problems)
+    return settings
+
+
+def read_settings(path: Path | None = None, *, env: Mapping[str, str] | None = None
+                  ) -> tuple[Settings | None, list[Problem]]:
+    """The settings and every problem in the file, without raising: each value that is wrong
+    replaced by its default, so the checks that need a whole Settings (channels, jobs, the
+    database) can still run and report theirs beside these (``assurance config check``).
+    ``None`` when the file cannot be read or is not TOML at all."""
     env = env or {}
     if path is None:
-        return parse_settings({}, base_dir=Path.cwd(), where="<defaults>", env=env)
+        return _parse(Reader("<defaults>", Path.cwd()), {}, env)
     where = str(path)
-    text = read_config(path, where)
+    try:
+        text = read_config(path, where)
+    except ProblemsError as exc:
+        return None, list(exc.problems)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -82,26 +97,35 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
         m = re.search(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", str(exc))
         msg, line, col = (m.group(1), int(m.group(2)), int(m.group(3))) if m else (
             str(exc), None, None)
-        raise ProblemsError([Problem(where, f"not valid TOML: {msg}", line, col)]) from exc
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise ProblemsError([Problem(where, "found a number of more than 4,300 digits; "
-                                     "expected numbers of a few digits")]) from exc
-    except RecursionError as exc:  # [[[[…]]]] thousands deep
-        raise ProblemsError([Problem(where, "found arrays or tables nested too deep to read; "
-                                     "expected a config nested a few levels")]) from exc
-    settings = parse_settings(doc, base_dir=path.resolve().parent, where=where, env=env)
-    return settings.__class__(**{**settings.__dict__, "source": path})
+        if msg.endswith("(at end of document)"):  # e.g. an unterminated string: its last line
+            msg, line = msg.removesuffix(" (at end of document)"), text.count("\n") + 1
+            msg += " (the file ended first)"
+        return None, [Problem(where, f"not valid TOML: {msg}", line, col)]
+    except ValueError:  # an integer of more than 4,300 digits
+        return None, [Problem(where, "found a number of more than 4,300 digits; "
+                              "expected numbers of a few digits")]
+    except RecursionError:  # [[[[…]]]] thousands deep
+        return None, [Problem(where, "found arrays or tables nested too deep to read; "
+                              "expected a config nested a few levels")]
+    settings, problems = _parse(Reader(where, path.resolve().parent), doc, env)
+    return settings.__class__(**{**settings.__dict__, "source": path}), problems
 
 
 def parse_settings(
     doc: Mapping[str, Any], *, base_dir: Path, where: str, env: Mapping[str, str]
 ) -> Settings:
-    """Validate a parsed TOML document into Settings (all problems at once).
+    """Validate a parsed TOML document into Settings (all problems at once)."""
+    settings, problems = _parse(Reader(where, base_dir), doc, env)
+    if problems:
+        raise ProblemsError(problems)
+    return settings
 
-    Each section is read by its own function below, in this order, so problems are listed
-    in the order of the sections.
-    """
-    r = Reader(where, base_dir)
+
+def _parse(r: Reader, doc: Mapping[str, Any], env: Mapping[str, str]
+           ) -> tuple[Settings, list[Problem]]:
+    """Settings from a parsed TOML document, each wrong value replaced by its default, and
+    the problems. Each section is read by its own function, in this order, so problems are
+    listed in the order of the sections."""
     for k in doc:
         if k not in _TOP_KEYS:
             r.error(k, f"unknown section{did_you_mean(k, _TOP_KEYS)}")
@@ -121,10 +145,8 @@ def parse_settings(
     watch_dir = read_imports(r, doc)
     reports = read_reports(r, doc)
     calendar = read_calendar(r, doc, [s.name for s in subs])
-    if r.problems:
-        raise ProblemsError(r.problems)
     return Settings(
-        base_dir=base_dir, source=None, database_url=url, organisations_file=org_file,
+        base_dir=r.base_dir, source=None, database_url=url, organisations_file=org_file,
         accountable=accountable,
         rule_paths=rule_paths, timezone=tz, statistics=stats,
         ethnicity_map=MappingProxyType(eth_map),
@@ -133,11 +155,11 @@ def parse_settings(
         reports=reports, watch_dir=watch_dir, findings=findings,
         paygap=paygap, web=web,
         calendar=calendar,
-    )
+    ), r.problems
 
 
 __all__ = ["AUDIENCES", "DEFAULT_AUDIENCES", "DEFAULT_HEARTBEAT", "DEFAULT_LEVELS", "MAX_BYTES",
            "MAX_NUMBER", "AudienceSettings", "BrandingSettings", "FindingsSettings", "JobSettings",
            "PaygapSettings",
            "ReportSettings", "Settings", "StatisticsSettings", "SubscriptionSettings",
-           "load_settings", "parse_settings", "scheduled_jobs"]
+           "load_settings", "parse_settings", "read_settings", "scheduled_jobs"]
