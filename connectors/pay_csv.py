@@ -67,13 +67,13 @@ from assurance.safeinput import (
     scan_text,
 )
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
-from connectors.csv_lines import readable
+from connectors.csv_lines import mixed_line_end, readable
 from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
-from connectors.person_level import Extract, header_problems
+from connectors.person_level import Extract, header_problems, line_end_problem
 from connectors.person_sql import MEMORY_LIMIT, connect, sql_text, strip
 from connectors.person_sql import source as source_of
-from connectors.tabular import CSV_ADVICE
+from connectors.tabular import CSV_ADVICE, unreadable_csv
 
 if TYPE_CHECKING:
     import duckdb
@@ -190,7 +190,6 @@ class PayCsv:
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
         out = Parsed()
-        where = str(path)
         try:
             refused = scan_text(path, what="CSV text file", advice=CSV_ADVICE)
         except ProblemsError as exc:
@@ -205,7 +204,7 @@ class PayCsv:
         try:
             out.observations = self._aggregate(path, header, maps, out.rows_read)
         except _Inconsistent as exc:
-            out.problems.append(Problem(where, str(exc)))
+            out.problems.append(exc.problem(path))
             return out
         ref_label = REFERENCES[self.reference][2]
         out.note = (f"aggregated {out.rows_read:,} person-level rows in DuckDB; no person-level "
@@ -233,7 +232,7 @@ class PayCsv:
             out.problems.extend(exc.problems)
             return None
         with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(fh, strict=True)  # an unclosed quote refuses the file
             try:
                 header = [h.strip().lower() for h in next(reader)]
             except (StopIteration, csv.Error):
@@ -257,8 +256,7 @@ class PayCsv:
                                                               mapping):
                         bad(line, column, message)
             except csv.Error as exc:  # csv messages name positions, never cell contents
-                out.problems.append(Problem(where, f"not readable as CSV after row {line} "
-                                            f"({exc}); expected comma-separated text", line + 1))
+                out.problems.append(Problem(where, unreadable_csv(exc), line + 1))
                 return None
         if extra:
             out.problems.append(Problem(where, f"… and {extra:,} more problems (the first "
@@ -454,6 +452,12 @@ def _amount(cell: str) -> str:
 
 class _Inconsistent(Exception):
     """DuckDB's reading of a checked file differs from the check's: refuse, quote nothing."""
+
+    def problem(self, path: Path) -> Problem:
+        """The refusal; located where a line ends unlike line 1, which is what makes
+        DuckDB read a file otherwise than the csv module (a stray carriage return)."""
+        line = mixed_line_end(path)
+        return line_end_problem(str(path), line) if line else Problem(str(path), str(self))
 
 
 def _column_map(maps: _Maps, column: str) -> dict[str, Any]:

@@ -348,6 +348,14 @@ def _oversized(facts: Sequence[int]) -> str:
             f"{LIMITS.max_field_chars:,} characters")
 
 
+def line_end_problem(where: str, line: int) -> Problem:
+    """A file DuckDB could not read because ``line`` ends unlike line 1
+    (:func:`connectors.csv_lines.mixed_line_end`)."""
+    return Problem(where, f"not readable as CSV: line {line} ends differently from line 1 (a "
+                   "mix of CRLF and LF line ends, or a stray carriage return); expected one "
+                   f"kind of line end throughout: {CSV_ADVICE}", line)
+
+
 def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
     """A DuckDB failure in words; its own message is never shown (it may quote a line)."""
     import duckdb
@@ -359,10 +367,7 @@ def _duckdb_problem(where: str, exc: duckdb.Error, path: Path) -> Problem:
     if isinstance(exc, duckdb.InvalidInputException):
         line = mixed_line_end(path)
         if line is not None:
-            return Problem(where, f"not readable as CSV: line {line} ends differently from "
-                           "line 1 (a mix of CRLF and LF line ends, or a stray carriage "
-                           f"return); expected one kind of line end throughout: {CSV_ADVICE}",
-                           line)
+            return line_end_problem(where, line)
         return Problem(where, "not readable as CSV: the CSV reader stopped on malformed "
                        f"text; expected UTF-8 comma-separated text: {CSV_ADVICE}")
     return Problem(where, f"not readable as CSV ({exc.__class__.__name__}); expected UTF-8 "

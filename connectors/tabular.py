@@ -205,7 +205,7 @@ def read_csv_columns(path: Path, required: Sequence[str], optional: Sequence[str
         pos = end
         split = rows.split(part.replace("\r\n", "\n") if crlf else part)
         if split is None:
-            record, failed = _read_chunks(csv.reader(_lines(part)), record, rows, columns,
+            record, failed = _read_chunks(csv.reader(_lines(part), strict=True), record, rows, columns,
                                           lines)
             if failed:
                 break
@@ -336,8 +336,9 @@ class _RowChecks:
         return cells
 
     def unreadable(self, line: int, exc: csv.Error) -> Problem:
-        return Problem(self.where, f"not readable as CSV after row {line} ({exc}); "
-                       "expected comma-separated text", line + 1)
+        """The problem for the record after ``line`` records, which the csv module could
+        not read."""
+        return Problem(self.where, unreadable_csv(exc), line + 1)
 
 
 def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
@@ -351,7 +352,9 @@ def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
     if text is None:
         problems.extend(refused)
         return None
-    reader = csv.reader(_lines(text))
+    # strict: a quote never closed, or text after a closing quote, refuses the file (read
+    # leniently, the rest of the file would be folded into one cell and imported).
+    reader = csv.reader(_lines(text), strict=True)
     try:
         # Names are matched without case ("Org_Code" is org_code); blank cells at the end of
         # the header are the columns a spreadsheet exports after the last one used.
@@ -362,8 +365,7 @@ def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
         problems.append(Problem(where, "file is empty; expected a header row"))
         return None
     except csv.Error as exc:
-        problems.append(Problem(where, f"not a readable CSV header ({exc}); expected a header "
-                                "row of column names", 1))
+        problems.append(Problem(where, unreadable_csv(exc), 1))
         return None
     allowed = set(required) | set(optional)
     if not any(h in allowed for h in header):
@@ -401,6 +403,19 @@ def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
                         controls=not fields_are_plain((text,), len(text), multiline=True),
                         lengths=len(text) > max_chars, problems=problems)
     return reader, header, checks, text
+
+
+def unreadable_csv(exc: csv.Error) -> str:
+    """What a strict csv reader's error means, for the row where it starts."""
+    if "unexpected end of data" in str(exc):
+        return ("a quoted field that starts in this row is never closed (the file ends "
+                "inside it); expected each opening quote matched by a closing one (a quote "
+                "inside a quoted field is written twice: \"\")")
+    if "expected after" in str(exc):
+        return ("text after a quoted field's closing quote in this row; expected a comma "
+                "after the closing quote (a quote inside a quoted field is written twice: "
+                "\"\")")
+    return f"not readable as CSV ({exc}); expected comma-separated text"
 
 
 def _lines(text: str) -> Iterator[str]:

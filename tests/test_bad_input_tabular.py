@@ -123,6 +123,54 @@ def test_long_fields_are_refused_in_every_csv_importer(store: Engine, tmp_path: 
     located(refused(store, source, path), path, 2, column)
 
 
+# -------------------------------------------------------------- family: unclosed quotes
+PAY_HEADER = "staff_number,org_code,snapshot_date,sex,ethnic_category,disability,hourly_pay"
+QUOTED = [  # (importer, header, a good row, the same row with a quote opened in its last cell)
+    ("metrics_csv", ",".join(METRIC_HEADER), ",".join(GOOD_METRIC),
+     "SYT01,wres:2024,wres.2,bme,,200,1000,,\"a note"),
+    ("organisations_csv", ",".join(ORG_HEADER), "SYT02,Trust Two,,,,,no",
+     "SYT03,\"Trust Three,,,,,no"),
+    ("pay_csv", PAY_HEADER, "E1,SYT01,2025-03-31,Female,A,No,31.50",
+     "E2,SYT01,2025-03-31,Male,A,No,\"24.00"),
+]
+
+
+@pytest.mark.parametrize("source,header,good,opened", QUOTED, ids=[q[0] for q in QUOTED])
+def test_a_quote_never_closed_refuses_the_file_at_its_row(
+        store: Engine, tmp_path: Path, source: str, header: str, good: str,
+        opened: str) -> None:
+    # Read leniently, the rest of the file became one cell of row 3 and the file imported.
+    path = tmp_path / "q.csv"
+    path.write_text("\n".join([header, good, opened, good, good]) + "\n")
+    text = refused(store, source, path)
+    assert text.startswith(f"{path}:3: error: a quoted field that starts in this row is never "
+                           "closed (the file ends inside it); expected each opening quote "
+                           "matched by a closing one"), text
+
+
+@pytest.mark.parametrize("source,header,good,opened", QUOTED, ids=[q[0] for q in QUOTED])
+def test_text_after_a_closing_quote_refuses_the_file_at_its_row(
+        store: Engine, tmp_path: Path, source: str, header: str, good: str,
+        opened: str) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("\n".join([header, good, opened + '"x', good]) + "\n")
+    text = refused(store, source, path)
+    assert text.startswith(f"{path}:3: error: text after a quoted field's closing quote in "
+                           "this row; expected a comma after the closing quote"), text
+
+
+def test_a_division_register_with_a_quote_never_closed_is_refused_at_its_row(
+        tmp_path: Path) -> None:
+    from connectors.divisions_csv import read_divisions
+
+    path = tmp_path / "divisions.csv"
+    path.write_text("org_code,division,owner\nSYT01,Surgery,Chief of Surgery\n"
+                    "SYT01,Medicine,\"Chief of Medicine\nSYT01,Theatres,Chief of Surgery\n")
+    rows, problems, _ = read_divisions(path)
+    assert [(p.line, p.message.split(";")[0]) for p in problems] == [
+        (3, "a quoted field that starts in this row is never closed (the file ends inside it)")]
+
+
 # ------------------------------------------------------------------ family: huge numbers
 @pytest.mark.parametrize("column,value", [
     ("numerator", "1e308"), ("numerator", "9" * 400), ("denominator", "inf"),

@@ -206,3 +206,20 @@ def test_a_csv_without_a_header_row_is_refused_before_any_importer_reads_it(
     (problem,) = exc.value.problems
     assert problem.line == 1 and "no header row" in problem.message
     assert "--source" in problem.message
+
+
+def test_a_stray_carriage_return_in_a_pay_extract_is_refused_at_its_line(
+        store: Engine, tmp_path: Path) -> None:
+    # The csv module ends a row at it, DuckDB does not: the two readings differed and the
+    # refusal said only that ("DuckDB read it differently"), with no line.
+    lines = [b"staff_number,org_code,snapshot_date,sex,ethnic_category,disability,hourly_pay"]
+    lines += [f"E{i},SYT01,2025-03-31,{'Female' if i % 2 else 'Male'},A,No,2{i}.50".encode()
+              for i in range(6)]
+    path = tmp_path / "pay.csv"
+    path.write_bytes(b"\n".join(lines[:3]) + b"\r" + b"\n".join(lines[3:]) + b"\n")
+    before = store_counts(store)
+    with pytest.raises(ProblemsError) as exc:
+        run_import(store, PayCsv(), path, actor="t", at=AT)
+    (problem,) = exc.value.problems
+    assert problem.line == 3 and "line 3 ends differently from line 1" in problem.message
+    assert store_counts(store) == before
