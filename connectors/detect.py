@@ -64,12 +64,23 @@ def detect_source(path: Path) -> str:
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook  # only a workbook needs it (0.2 s to import)
 
+        from connectors.tabular import workbook
+
+        either = ("one of the workbooks this product reads: " + SOURCES["returns_xlsx"].description
+                  + ", or " + SOURCES["nss_xlsx"].description)
+        if path.stat().st_size == 0:
+            raise ProblemsError([Problem(str(path), "file is empty; expected " + either)])
         try:
             wb = load_workbook(path, read_only=True)
             names = set(wb.sheetnames)
             wb.close()
-        except Exception:  # the chosen importer reports the real problem
-            return "nss_xlsx"
+        except Exception:  # not a workbook: say what it is, naming both kinds expected
+            problems: list[Problem] = []
+            with workbook(path, problems, either):
+                pass
+            if problems:
+                raise ProblemsError(problems) from None
+            return "nss_xlsx"  # readable after all (not read-only): the importer reads it
         return "returns_xlsx" if "Workforce" in names else "nss_xlsx"
     raise ProblemsError([Problem(str(path), f"cannot tell the format of a '{suffix}' file; "
                                  "pass --source (" + ", ".join(SOURCES) + ")")])

@@ -55,7 +55,8 @@ Extra sheets are ignored.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,7 +150,36 @@ class AnnualReturnXlsx:
         with workbook(path, out.problems, self.description) as wb:
             if wb is not None:
                 _Reader(wb, str(path), ctx).read(out)
+        if any(p.message.startswith("blank") for p in out.problems):
+            out.problems = _formulas_named(path, out.problems)
         return out
+
+
+def _formulas_named(path: Path, problems: list[Problem]) -> list[Problem]:
+    """``problems`` with each "blank" cell that holds a formula said to be one: a workbook
+    saved by a program that does not calculate (a script, some exporters) stores formulas
+    without their results, and read for its values such a cell is empty. Only a file with
+    blank cells is opened a second time, for its formulas."""
+    from openpyxl import load_workbook
+
+    prefix = f"{path}["
+    with closing(load_workbook(path, data_only=False)) as formulas:
+        out = []
+        for p in problems:
+            sheet = p.where.removeprefix(prefix).removesuffix("]")
+            if (p.message.startswith("blank") and p.where.startswith(prefix) and p.line
+                    and isinstance(p.column, str) and sheet in formulas.sheetnames):
+                cell = formulas[sheet][f"{p.column}{p.line}"]
+                if cell.data_type == "f":
+                    text = str(cell.value)
+                    shown = f"the formula {text}" if len(text) <= 40 else "a formula"
+                    p = replace(p, message=(
+                        f"found {shown} without a saved result; expected "
+                        + p.message.split("expected ", 1)[-1] + ": open the return in Excel "
+                        "or LibreOffice and save it (saving stores each formula's result), "
+                        "or type the figure"))
+            out.append(p)
+    return out
 
 
 class _Reader:

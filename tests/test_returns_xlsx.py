@@ -267,6 +267,27 @@ def test_blank_and_non_numeric_counts_are_refused_with_the_shared_cell_messages(
     ]
 
 
+def test_a_formula_saved_without_its_result_is_named_as_one_not_as_blank(
+        store: Engine, filled: Path) -> None:
+    # openpyxl (like other scripts and some exporters) writes formulas without results: read
+    # for values the cell is empty, which the return called "blank" though it is filled.
+    def change(wb: Workbook) -> None:
+        wb["Workforce"]["B5"] = "=4+6"
+        wb["Workforce"]["C5"] = "=" + "+".join(["1"] * 30)
+        wb["Workforce"]["D5"] = None
+
+    edit(filled, change)
+    assert sorted(refused(store, filled)) == [
+        f"{filled}[Workforce]:5:B: error: found the formula =4+6 without a saved result; "
+        "expected a whole number of people (0 if none): open the return in Excel or "
+        "LibreOffice and save it (saving stores each formula's result), or type the figure",
+        f"{filled}[Workforce]:5:C: error: found a formula without a saved result; expected a "
+        "whole number of people (0 if none): open the return in Excel or LibreOffice and save "
+        "it (saving stores each formula's result), or type the figure",
+        f"{filled}[Workforce]:5:D: error: blank; expected a whole number of people (0 if none)",
+    ]
+
+
 def test_appointed_more_than_shortlisted_is_refused(store: Engine, filled: Path) -> None:
     edit(filled, lambda wb: wb["Recruitment"].__setitem__("C6", 151))
     assert refused(store, filled) == [
