@@ -8,8 +8,8 @@ The recruitment (:mod:`connectors.recruitment_csv`), formal cases
 :class:`~connectors.person_level.Extract` of its columns and checks, the file is refused whole
 with located problems on any bad row, and only counts leave DuckDB.
 
-Columns every career extract has (header required, names exact, order free, other columns
-never read except to check no field is over the shared field limit):
+Columns every career extract has (header required, names in any case, order free, other
+columns never read except to check no field is over the shared field limit):
 
 * ``org_code`` — the organisation (registered), as in ``esr_csv``;
 * ``year_end`` — the WRES year the row belongs to: the 31 March date that ends it

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.problems import MoreProblems, Problem, ProblemsError, did_you_mean
 from assurance.safeinput import LIMITS, open_regular, scan_text
 from connectors import person_sql
 from connectors.csv_lines import (
@@ -152,10 +152,11 @@ class Tally:
 
 # ------------------------------------------------------------------------------- header
 def read_header(raw: BinaryIO) -> list[str] | None:
-    """The first record of the file, each cell stripped; None when there is none."""
+    """The first record of the file, each cell stripped and lower-cased (column names are
+    matched in any case, as every importer matches them); None when there is none."""
     with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
         try:
-            return [h.strip() for h in next(csv.reader(fh))]
+            return [h.strip().lower() for h in next(csv.reader(fh))]
         except (StopIteration, UnicodeDecodeError, csv.Error):
             return None
 
@@ -595,6 +596,5 @@ def _locate(con: duckdb.DuckDBPyConnection, plan: _Plan, rows_sql: str, path: Pa
     if len(found) > MAX_PROBLEMS:
         found = found[:MAX_PROBLEMS]
     if total > len(found):
-        found.append(Problem(where, f"… and {total - len(found):,} more problems (the first "
-                             f"{len(found)} are shown)"))
+        found.append(MoreProblems.of(where, total - len(found), len(found)))
     return found
