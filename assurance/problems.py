@@ -47,6 +47,19 @@ class Problem:
         return f"{loc}: {self.severity}: {self.message}"
 
 
+@dataclass(frozen=True)
+class MoreProblems(Problem):
+    """The last of a capped list: how many more problems there were than are shown (so a
+    list capped again, or sorted, still ends with one true count)."""
+
+    hidden: int = 0
+
+    @classmethod
+    def of(cls, where: str, hidden: int, shown: int) -> MoreProblems:
+        return cls(where, f"… and {hidden:,} more problems (the first {shown:,} are shown)",
+                   hidden=hidden)
+
+
 class ProblemsError(Exception):
     """Raised with every problem found, so the caller can print them all at once."""
 

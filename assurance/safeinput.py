@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from assurance.problems import Problem, ProblemsError
+from assurance.problems import MoreProblems, Problem, ProblemsError
 
 __all__ = [
     "LIMITS", "InputError", "Limits", "cap_problems", "check_file", "check_identifier",
@@ -517,8 +517,11 @@ def check_text(text: str, *, expected: str = "plain text",
 # ------------------------------------------------------------------------------ problems
 def cap_problems(problems: Sequence[Problem], where: str,
                  limit: int = LIMITS.max_problems) -> list[Problem]:
-    """The first ``limit`` problems and, if there were more, one saying how many more."""
-    if len(problems) <= limit:
-        return list(problems)
-    return [*problems[:limit], Problem(where, f"… and {len(problems) - limit:,} more problems "
-                                       f"(the first {limit} are shown)")]
+    """The first ``limit`` problems in their order and, if there were more, one saying how
+    many more, counting those an importer had already left out (its :class:`MoreProblems`,
+    wherever sorting put it)."""
+    kept = [p for p in problems if not isinstance(p, MoreProblems)]
+    hidden = sum(p.hidden for p in problems if isinstance(p, MoreProblems))
+    hidden += max(0, len(kept) - limit)
+    kept = kept[:limit]
+    return [*kept, MoreProblems.of(where, hidden, len(kept))] if hidden else kept

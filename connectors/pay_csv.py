@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from assurance.figures_export import division_breakdown
 from assurance.ingest import ObservationRow, ParseContext, Parsed
-from assurance.problems import Problem, ProblemsError
+from assurance.problems import MoreProblems, Problem, ProblemsError
 from assurance.safeinput import (
     LIMITS,
     InputError,
@@ -259,8 +259,7 @@ class PayCsv:
                 out.problems.append(Problem(where, unreadable_csv(exc), line + 1))
                 return None
         if extra:
-            out.problems.append(Problem(where, f"… and {extra:,} more problems (the first "
-                                        f"{MAX_PROBLEMS} are shown)"))
+            out.problems.append(MoreProblems.of(where, extra, MAX_PROBLEMS))
         return header, maps
 
     def _row_problems(self, cells: list[str], idx: dict[str, int], header: list[str],

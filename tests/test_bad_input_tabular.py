@@ -32,7 +32,14 @@ from conftest import AT
 from connectors import SOURCES
 from connectors.returns_template import write_template
 from connectors.tabular import parse_count
-from helpers import METRIC_HEADER, ORG_HEADER, register_orgs, write_csv
+from helpers import (
+    METRIC_HEADER,
+    ORG_HEADER,
+    register_orgs,
+    run_cli,
+    sqlite_config,
+    write_csv,
+)
 
 ESR_HEADER = ("staff_number", "full_name", "org_code", "snapshot_date", "band",
               "ethnic_category", "disability")
@@ -96,6 +103,23 @@ def test_valid_edge_cases_still_import(store: Engine, tmp_path: Path) -> None:
     path.write_bytes(body.encode("utf-8"))
     result = run_import(store, SOURCES["metrics_csv"], path, actor="t", at=AT)
     assert result.observations == 2
+
+
+@pytest.mark.parametrize("source,header,row", [
+    ("esr_csv", ESR_HEADER, GOOD_PERSON),
+    ("cases_csv", ("staff_number", "org_code", "year_end", "ethnic_category", "disability",
+                   "case_type"), ["1", "SYT01", "2025-03-31", "A", "No", "staff"]),
+])
+def test_person_level_column_names_are_matched_in_any_case(
+        store: Engine, tmp_path: Path, source: str, header: tuple[str, ...],
+        row: list[str]) -> None:
+    # README: "names in any case", as every other importer reads them; these refused
+    # 'Org_Code' as "none of the cells in row 1 is a column name".
+    lower = write_rows(tmp_path / "lower.csv", header, [row] * 3)
+    upper = write_rows(tmp_path / "upper.csv", tuple(h.upper() for h in header), [row] * 3)
+    first = run_import(store, SOURCES[source], upper, actor="t", at=AT)
+    second = run_import(store, SOURCES[source], lower, actor="t", at=AT)
+    assert first.observations == second.observations > 0
 
 
 # ------------------------------------------------------------------- family: long fields
@@ -302,6 +326,27 @@ def test_protected_old_or_stub_workbooks_are_refused(store: Engine, tmp_path: Pa
     path.write_bytes(content)
     text = refused(store, "returns_xlsx", path)
     assert text.startswith(f"{path}: error: ") and "expected" in text
+
+
+@pytest.mark.parametrize("content,what", [
+    (b"", "file is empty"),
+    (b"org_code,period\n", "not an Excel .xlsx workbook (it holds plain text, such as a CSV"),
+    (b"%PDF-1.7\n", "not an Excel .xlsx workbook (it is a PDF document)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "not an Excel .xlsx workbook (a password"),
+    (b"PK\x03\x04", "not a readable .xlsx workbook"),
+])
+def test_a_workbook_whose_kind_cannot_be_told_names_both_kinds_it_could_be(
+        tmp_path: Path, content: bytes, what: str) -> None:
+    from connectors.detect import detect_source
+
+    path = tmp_path / "upload.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(ProblemsError) as exc:
+        detect_source(path)
+    (problem,) = exc.value.problems
+    assert problem.message.startswith(what), problem
+    assert "annual return workbook" in problem.message, problem
+    assert "NHS Staff Survey detailed spreadsheet" in problem.message, problem
 
 
 # ------------------------------------------------------------------------ family: NUL bytes
@@ -590,6 +635,33 @@ def test_problems_are_all_reported_together_up_to_a_cap(store: Engine, tmp_path:
     assert [p.line for p in problems[:3]] == [2, 3, 4]
     assert str(problems[-1]) == f"{path}: error: … and 250 more problems (the first 200 are shown)"
     assert store_counts(store) == before
+
+
+def test_a_person_level_file_capped_by_its_importer_ends_with_one_true_count(
+        store: Engine, tmp_path: Path) -> None:
+    # DuckDB caps its list at 200 with a count of the rest; the import sorted that count to
+    # the top (it has no row) and capped again, adding "… and 1 more" at the end.
+    rows = [["1", "x", "SYT01", "2025-03-31", "Band 55", "A", "No"] for _ in range(450)]
+    path = write_rows(tmp_path / "esr.csv", ESR_HEADER, rows)
+    with pytest.raises(ProblemsError) as exc:
+        run_import(store, SOURCES["esr_csv"], path, actor="t", at=AT)
+    problems = exc.value.problems
+    assert [p.line for p in problems[:2]] == [2, 3] and len(problems) == LIMITS.max_problems + 1
+    assert str(problems[-1]) == f"{path}: error: … and 250 more problems (the first 200 are shown)"
+    (tmp_path / "cli").mkdir()
+    code, _, err = run_cli(sqlite_config(tmp_path / "cli", "SYT01"), "import", str(path))
+    assert code == 2 and err.endswith("450 problems; nothing was changed.\n"), err[-300:]
+
+
+def test_several_files_one_refused_say_the_others_were_imported(tmp_path: Path) -> None:
+    config = sqlite_config(tmp_path, "SYT01")
+    good = write_rows(tmp_path / "good.csv", METRIC_HEADER, [GOOD_METRIC])
+    bad = write_rows(tmp_path / "bad.csv", METRIC_HEADER, [metric_row(numerator="lots")])
+    code, out, err = run_cli(config, "import", str(good), str(bad))
+    assert code == 2 and f"{good}: imported" in " ".join(out.split())
+    assert err.splitlines()[-2:] == [f"1 problem; nothing from {bad} was stored.",
+                                     "1 of 2 files refused; each file is imported on its own, "
+                                     "so the rest were imported (see above)"], err
 
 
 # ------------------------------------------------------------------------ the CLI, end to end

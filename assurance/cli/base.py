@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from assurance.config import Settings, load_settings
-from assurance.problems import Problem, ProblemsError
+from assurance.problems import MoreProblems, Problem, ProblemsError
 from assurance.wording import counted
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BAD_CONFIG = 1, 2, 3
@@ -67,11 +67,17 @@ def actor() -> str:
         return "unknown"
 
 
-def fail(exc: ProblemsError, code: int) -> typer.Exit:
+def fail(exc: ProblemsError, code: int, *, unchanged: str = "nothing was changed") -> typer.Exit:
+    """Print every problem and the count (``unchanged`` says what was left as it was)."""
     for p in exc.problems:  # plain print: one problem per line, never wrapped
         print(str(p), file=sys.stderr)
-    print(f"{counted(len(exc.problems), 'problem')}; nothing was changed.", file=sys.stderr)
+    print(f"{counted(problem_count(exc.problems), 'problem')}; {unchanged}.", file=sys.stderr)
     return typer.Exit(code)
+
+
+def problem_count(problems: Sequence[Problem]) -> int:
+    """How many problems there were, those a capped list leaves out included."""
+    return sum(p.hidden if isinstance(p, MoreProblems) else 1 for p in problems)
 
 
 @contextmanager
