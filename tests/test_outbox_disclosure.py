@@ -45,3 +45,26 @@ def test_one_small_group_hides_every_groups_rate_for_a_network_audience() -> Non
 def test_a_board_audience_sees_the_exact_figures() -> None:
     text = _text(_message(EXACT))
     assert "4/99" in text and "75.8%" in text
+
+
+GAP = {"value": 30.9, "unit": "percent", "period": "survey:2020",
+       "focus": {"group": "bme", "label": "BME", "value": 30.9, "denominator": 525},
+       "reference": {"group": "white", "label": "White", "value": 24.1, "denominator": 1395},
+       "focus_value": 30.9, "reference_value": 24.1, "adverse_gap": 6.8, "p_value": 0.002}
+
+
+def _gap_message(**facts: object):  # type: ignore[no-untyped-def]
+    f = Finding(id=2, fingerprint="g" * 40, rule_id="wres.5.gap", pack="wres", org_code="SYN02",
+                title="BME staff more likely to face harassment", severity="medium",
+                labels="{}", evidence="[]", status="breach", open=True, level="edi_lead",
+                summary="gap", value=30.9, facts=json.dumps({**GAP, **facts}), updated_at=AT)
+    ev = FindingEvent(id=2, finding_id=2, at=AT, as_of=date(2025, 6, 1), period="survey:2020",
+                      kind="opened", level="edi_lead", status="breach", summary="x", actor="t")
+    return dict(message_for(f, ev, EXACT, None).facts)
+
+
+def test_a_gap_between_percentages_is_in_percentage_points_and_a_ratio_in_times() -> None:
+    # "Measured 6.8%" read as a share of staff, not the 6.8-point difference between groups.
+    assert _gap_message(measured=6.8, measure="gap")["Gap"] == "+6.8 pp"
+    ratio = _gap_message(measured=1.53, measure="ratio")
+    assert ratio["Ratio (adverse answer)"] == "1.53 times" and "Gap" not in ratio

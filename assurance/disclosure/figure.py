@@ -90,9 +90,26 @@ from assurance.periods import short_label
 from assurance.stats import relative_likelihood
 
 ROLES = ("focus", "reference", "unknown")
-SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement", "published"}
-"""Facts shown as part of the figure (the figure's own, what was measured, the limits); every
-other fact is worded by its :class:`FactSpec`."""
+SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement", "published",
+                                 "focus_value", "reference_value", "adverse_gap"}
+"""Facts shown as part of the figure (the figure's own, what was measured, the limits, and a
+gap rule's two values and their gap, which the groups' lines and its Gap row already show);
+every other fact is worded by its :class:`FactSpec`."""
+
+MEASURES = {"gap": "Gap", "ratio": "Ratio (adverse answer)"}
+"""How a measured figure other than the headline value or a count is labelled, by the
+``measure`` fact its condition records (``gap``: ``unit: pp``; ``ratio``: ``unit: ratio``)."""
+
+
+def _measured(number: float, measure: str, unit: str) -> str:
+    """A gap rule's measured figure in its own unit: a gap between percentages in percentage
+    points (``+6.8 pp``, not ``6.8%``), between scores in points, a ratio as ``1.50 times``."""
+    if measure == "ratio":
+        return f"{fmt_value(number, 'ratio')} times"
+    if measure == "gap" and unit == "percent":
+        return fmt_value(number, "percentage_points")
+    return fmt_value(number, unit)
+
 
 _REST = "\x00rest"  # the cell of a table that no group names (those without the outcome)
 
@@ -130,6 +147,7 @@ class DisclosedFigure:
     groups: tuple[DisclosedGroup, ...]
     count_text: str | None  # the focus head count, if the figure has one
     measured_text: str | None  # what a count or value condition measured
+    measured_label: str  # what to call it: "Measured", or "Gap" / "Ratio" for a gap rule
     declaration_rate: float | None
     declaration_text: str | None
     facts: tuple[tuple[str, str], ...]  # other facts this audience may see, (label, text)
@@ -427,16 +445,17 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
 
     count_text = _count_text(_whole(facts.get("count")), cells, policy)
     measured_text = None
+    measure = facts.get("measure")
     if "measured" in facts:
-        if facts.get("measure") == "count":
+        if measure == "count":
             measured_text = _count_text(_whole(facts.get("measured")), cells, policy)
         else:
             number = _number(facts.get("measured"))
-            if number is not None and shown_value is not None and number == _number(
-                    facts.get("value")):
+            if number is not None and shown_value is not None and measure not in MEASURES \
+                    and number == _number(facts.get("value")):
                 number = shown_value  # the headline as shown (recomputed beside rounding)
             measured_text = (None if number is None else policy.symbol if value_hidden
-                             else fmt_value(number, unit))
+                             else _measured(number, str(measure), unit))
     declaration = _number(facts.get("declaration_rate"))
     decl_basis = ["unknown"] if "unknown" in groups else basis
     decl_hidden = not policy.exact and any(cells.rate_hidden.get(r, False) for r in decl_basis)
@@ -482,6 +501,7 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         unit=unit, calculable=calculable, value=shown_value, value_text=value_text,
         ci=shown_ci, ci_text=ci_text, groups=tuple(shown_groups), count_text=count_text,
         measured_text=measured_text,
+        measured_label=MEASURES.get(str(measure), "Measured"),
         declaration_rate=None if decl_hidden else declaration,
         declaration_text=declaration_text, facts=tuple(extra), value_hidden=value_hidden,
         hidden=not policy.exact and (policy.symbol in texts

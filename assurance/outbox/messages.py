@@ -75,7 +75,7 @@ def _rows(d: DisclosedFigure, facts: Mapping[str, Any]) -> list[tuple[str, str]]
     if d.count_text is not None:
         rows.append(("Count", d.count_text))
     if d.measured_text is not None:
-        rows.append(("Measured", d.measured_text))
+        rows.append((d.measured_label, d.measured_text))
     if d.declaration_text is not None:
         rows.append(("Declaration rate", d.declaration_text))
     limits = limits_text(facts)

@@ -15,6 +15,7 @@ P_VALUE = FactSpec("P value", "statistic", "p_value")
 THRESHOLD = FactSpec("Threshold", "parameter")  # a count when the rule counts people
 TARGET = FactSpec("Target", "parameter")
 MEASURED = FactSpec("Measured", "derived")  # disclosed with the figure (a count or its value)
+MEASURE = FactSpec("Measure", "parameter", "text")  # what "measured" is: count, value, gap, ratio
 
 
 def params(spec: Any, pos: Pos, pc: ParseContext, kind: str, allowed: Iterable[str],

@@ -31,7 +31,6 @@ from typing import Any
 from assurance.engine.conditions.base import (
     Condition,
     EvalContext,
-    FactSpec,
     ParseContext,
     Verdict,
     fmt_value,
@@ -40,6 +39,7 @@ from assurance.engine.conditions.base import (
     verdict,
 )
 from assurance.engine.conditions.common import (
+    MEASURE,
     MEASURED,
     THRESHOLD,
     Breakdown,
@@ -56,8 +56,7 @@ OPS = {"equals": ("is exactly", lambda x, v: x == v),
 
 
 class Compare(Condition):
-    facts = {"measured": MEASURED, "measure": FactSpec("Measure", "parameter", "text"),
-             "threshold": THRESHOLD}
+    facts = {"measured": MEASURED, "measure": MEASURE, "threshold": THRESHOLD}
 
     def __init__(self, kind: str, value: float, measure: str, unit: str, bd: Breakdown,
                  what: str):

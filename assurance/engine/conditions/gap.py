@@ -41,6 +41,7 @@ from assurance.engine.conditions.base import (
     verdict,
 )
 from assurance.engine.conditions.common import (
+    MEASURE,
     MEASURED,
     P_VALUE,
     Breakdown,
@@ -61,6 +62,7 @@ class Gap(Condition):
         "reference_value": FactSpec("Reference group value", "derived"),
         "adverse_gap": FactSpec("Adverse gap", "derived", "percentage_points"),
         "measured": MEASURED,  # the adverse gap, or the ratio with unit: ratio
+        "measure": MEASURE,  # "gap" or "ratio": how the measured figure is worded
         "p_value": P_VALUE,
     }
 
@@ -107,7 +109,7 @@ class Gap(Condition):
         else:
             measured = adverse_gap
             shown = f"{adverse_gap:.1f} points"
-        facts["measured"] = measured
+        facts["measured"], facts["measure"] = measured, self.unit if self.unit == "ratio" else "gap"
         sym = "%" if self.value_unit == "percent" else ""
         pair = (f"{self.labels[0]} {fg.value:.1f}{sym} vs {self.labels[1]} {rg.value:.1f}{sym}")
         if not beyond(measured, self.max):
