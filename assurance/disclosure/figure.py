@@ -146,8 +146,8 @@ class DisclosedFigure:
     ci_text: str  # "95% CI 1.31 to 2.01" or ""
     groups: tuple[DisclosedGroup, ...]
     count_text: str | None  # the focus head count, if the figure has one
-    measured_text: str | None  # what a count or value condition measured
-    measured_label: str  # what to call it: "Measured", or "Gap" / "Ratio" for a gap rule
+    measured_text: str | None  # a gap rule's gap or ratio (a count or value rule's is shown)
+    measured_label: str  # what to call it: "Gap" or "Ratio (adverse answer)"
     declaration_rate: float | None
     declaration_text: str | None
     facts: tuple[tuple[str, str], ...]  # other facts this audience may see, (label, text)
@@ -444,18 +444,13 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
                    if ci is not None else "")
 
     count_text = _count_text(_whole(facts.get("count")), cells, policy)
+    # What a count or value rule measured is the count or the figure, shown already; only a
+    # gap rule's gap or ratio is a figure of its own.
     measured_text = None
-    measure = facts.get("measure")
-    if "measured" in facts:
-        if measure == "count":
-            measured_text = _count_text(_whole(facts.get("measured")), cells, policy)
-        else:
-            number = _number(facts.get("measured"))
-            if number is not None and shown_value is not None and measure not in MEASURES \
-                    and number == _number(facts.get("value")):
-                number = shown_value  # the headline as shown (recomputed beside rounding)
-            measured_text = (None if number is None else policy.symbol if value_hidden
-                             else _measured(number, str(measure), unit))
+    measure = str(facts.get("measure"))
+    number = _number(facts.get("measured")) if measure in MEASURES else None
+    if number is not None:
+        measured_text = policy.symbol if value_hidden else _measured(number, measure, unit)
     declaration = _number(facts.get("declaration_rate"))
     decl_basis = ["unknown"] if "unknown" in groups else basis
     decl_hidden = not policy.exact and any(cells.rate_hidden.get(r, False) for r in decl_basis)
@@ -501,7 +496,7 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
         unit=unit, calculable=calculable, value=shown_value, value_text=value_text,
         ci=shown_ci, ci_text=ci_text, groups=tuple(shown_groups), count_text=count_text,
         measured_text=measured_text,
-        measured_label=MEASURES.get(str(measure), "Measured"),
+        measured_label=MEASURES.get(measure, "Measured"),
         declaration_rate=None if decl_hidden else declaration,
         declaration_text=declaration_text, facts=tuple(extra), value_hidden=value_hidden,
         hidden=not policy.exact and (policy.symbol in texts
