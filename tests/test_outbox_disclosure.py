@@ -70,7 +70,7 @@ def test_a_gap_between_percentages_is_in_percentage_points_and_a_ratio_in_times(
     assert ratio["Ratio (adverse answer)"] == "1.53 times" and "Gap" not in ratio
 
 
-def test_a_count_rule_shows_its_count_once() -> None:
-    # "Count 0, Measured 0, Threshold 0": what a count rule measured is the count itself.
+def test_a_count_or_value_rule_shows_what_it_measured_once() -> None:
+    # "Count 0, Measured 0, Threshold 0": what such a rule measured is its count or figure.
     facts = _gap_message(measured=30.9, measure="value", value=30.9)
     assert "Measured" not in facts and "Gap" not in facts and facts["Figure"] == "30.9%"
