@@ -255,3 +255,19 @@ def test_held_lines_rendered_for_another_audience_or_a_removed_subscription_are_
     _deliver(w, NEXT_MORNING)
     assert _lines(tmp_path / "network.jsonl") == []
     assert {n.status for n in w.notifications() if n.subscription == "race"} == {HELD}
+
+
+def test_a_digest_counts_every_kind_of_event_in_words_worst_first() -> None:
+    from channel_support import hostile_message
+
+    events = ["resolved", "reopened", "opened", "assigned", "reopened", "repeat"]
+    at = datetime(2025, 6, 2, 7, tzinfo=UTC)
+    message = digest.build([hostile_message(idempotency_key=f"k{i}", event=e)
+                            for i, e in enumerate(events)], key="k", subscription="race",
+                           mode="daily", audience="network", since=at - timedelta(days=1),
+                           until=at, timezone="Europe/London")
+    # "reopened" was listed last and in lower case, after the resolved ones.
+    assert message.facts == (("Opened", "1"), ("Reopened", "2"), ("Still in breach", "1"),
+                             ("Assigned an owner", "1"), ("Resolved", "1"))
+    assert message.headline.startswith("1 opened, 2 reopened, 1 still in breach, 1 assigned "
+                                       "an owner, 1 resolved")

@@ -88,10 +88,14 @@ CHAT_LINES = 40
 """Most lines a Slack or Teams digest shows (their message size limits); the rest are counted."""
 DIGEST_LOCK = 0x646967657374
 """PostgreSQL advisory lock key held while assembling ("digest"): assemblers take turns."""
-_ORDER = ("opened", "escalated", "repeat", "acknowledged", "resolved", "silence_expired")
-_COUNT_WORDS = {"opened": "Opened", "escalated": "Escalated", "repeat": "Still in breach",
-                "acknowledged": "Acknowledged", "resolved": "Resolved",
-                "silence_expired": "Silence expired"}
+_COUNT_WORDS = {"opened": "Opened", "reopened": "Reopened", "escalated": "Escalated",
+                "repeat": "Still in breach", "acknowledged": "Acknowledged",
+                "assigned": "Assigned an owner", "silenced": "Silenced", "resolved": "Resolved",
+                "silence_expired": "Silence expired", "report_ready": "Reports ready",
+                "reminder": "Reminders", "job_error": "Job errors", "dead_letter": "Undelivered"}
+"""How a digest counts each kind of event, in the order it lists them: what needs attention
+first (a breach, new or again), then what was done, then what is done with."""
+_ORDER = tuple(_COUNT_WORDS)
 _SEVERITY = ("low", "medium", "high", "critical")
 
 
