@@ -409,6 +409,24 @@ def test_a_bad_config_is_refused_with_its_place_or_key_path(
     assert problems[0].startswith(str(path)) and message in problems[0], problems
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    *CONFIG,
+    pytest.param('[schedule]\ntimezone = "Europe/Londn"\n', "schedule.timezone: unknown time "
+                 "zone 'Europe/Londn'", id="unknown-time-zone"),
+    pytest.param('[schedule]\ntimezone = "../../etc/passwd"\n', "schedule.timezone: unknown "
+                 "time zone", id="path-as-time-zone"),
+])
+def test_config_check_reports_each_bad_config_without_a_traceback(
+        tmp_path: Path, content: str | bytes, message: str) -> None:
+    # config check goes on past the file's own problems to the checks that need a whole
+    # Settings; a wrong value those checks read must not crash them (a bad time zone did).
+    from helpers import run_cli
+
+    path = write(tmp_path, content, name="config.toml")
+    code, _, err = run_cli(path, "config", "check")
+    assert code == 3 and message in err and "Traceback" not in err, err
+
+
 def scheduled(tmp_path: Path, job: str) -> list[str]:
     (tmp_path / "inbox").mkdir(exist_ok=True)
     path = write(tmp_path, f'[imports]\nwatch_dir = "{tmp_path / "inbox"}"\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -52,12 +53,21 @@ def config_check() -> None:
     s, shape = read_settings(config_path(), env=os.environ)
     if s is None:
         raise fail(ProblemsError(shape), EXIT_BAD_CONFIG)
-    # A notify job checks the channels too (so `assurance run` does): each problem once.
-    found = list(dict.fromkeys(
-        shape + check_channels(s, os.environ) + check_jobs(s) + _database_problems(s)
-        + key_problems(key_env=s.reports.signing_key_env, env=os.environ, key_dir=s.base_dir,
-                       config=str(s.source or "<config>"))
-        + scope_warnings(s)))
+    checks: list[Callable[[Settings], list[Problem]]] = [
+        lambda s: check_channels(s, os.environ), check_jobs, _database_problems,
+        lambda s: key_problems(key_env=s.reports.signing_key_env, env=os.environ,
+                               key_dir=s.base_dir, config=str(s.source or "<config>")),
+        scope_warnings]
+    found = list(shape)
+    for check in checks:
+        try:
+            found += check(s)
+        except Exception:
+            if not shape:
+                raise
+            # A value the file's own problems name may still trip a check: those problems
+            # say what to fix, and the check runs once they are fixed.
+    found = list(dict.fromkeys(found))  # a notify job checks the channels too: each once
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise fail(ProblemsError(errors), EXIT_BAD_CONFIG)

@@ -262,6 +262,7 @@ def read_schedule(r: Reader, doc: Mapping[str, Any]) -> tuple[str, tuple[JobSett
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         r.error("schedule.timezone", f"unknown time zone {tz!r}; expected e.g. 'Europe/London'")
+        tz = "Europe/London"  # what the rest of the checks use meanwhile
     jobs: list[JobSettings] = []
     for name, j in r.get(sched, "jobs", "schedule", dict, {}).items():
         key = f"schedule.jobs.{name}"
