@@ -168,8 +168,10 @@ def run_import(
         # of this source: then nothing is parsed. Otherwise the file is hashed while it is
         # parsed (hashlib and DuckDB let go of Python's lock as they work).
         digest = pool.submit(file_sha256, path)
-        if last is not None and last.source == source.name and digest.result() == last.sha256:
-            # Nothing was imported or restored since this file: all of it is still current.
+        if (last is not None and last.source == source.name
+                and last.importer_version == source.version and digest.result() == last.sha256):
+            # Nothing was imported or restored since this file: all of it is still current
+            # (read by this version of its importer: a newer one may read it differently).
             return ImportResult(
                 last.id or 0, "unchanged", source.name, path.name, last.sha256,
                 last.rows_read, 0, 0, 0, f"identical to import #{last.id} of "

@@ -46,7 +46,7 @@ class AppraisalCsv:
     aggregated into likelihoods (see the module docstring)."""
 
     name = "appraisal_csv"
-    version = "1"
+    version = "2"  # 2: ethnic category read by its code, not a first letter of words
     description = ("a person-level appraisal extract CSV, one row per member of staff "
                    "(org_code, year_end, ethnic_category, disability, appraisal: completed or "
                    "not_completed; optional rating, division, band), aggregated on import")

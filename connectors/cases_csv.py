@@ -64,7 +64,7 @@ class CasesCsv:
     of entering each formal process (see the module docstring)."""
 
     name = "cases_csv"
-    version = "1"
+    version = "2"  # 2: ethnic category read by its code, not a first letter of words
     description = ("a person-level formal cases extract CSV (org_code, year_end, "
                    "ethnic_category, disability, case_type: a staff row per member of staff "
                    "and a row per formal case; optional division, band), aggregated on import")

@@ -60,7 +60,7 @@ class DevelopmentCsv:
     aggregated into the likelihood of accessing each (see the module docstring)."""
 
     name = "development_csv"
-    version = "1"
+    version = "2"  # 2: ethnic category read by its code, not a first letter of words
     description = ("a person-level development extract CSV, one row per member of staff "
                    "(org_code, year_end, ethnic_category, disability and at least one of "
                    "training, acting_up, secondment, talent_pool as yes/no; optional division, "

@@ -48,7 +48,15 @@ from pathlib import Path
 from assurance.ingest import ParseContext, Parsed
 from assurance.problems import Problem
 from assurance.safeinput import ODS_FORM
-from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
+from connectors.nhs_codes import (
+    BME_FIRST,
+    DISABILITY,
+    ETHNIC_CODE,
+    ETHNIC_FORMS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    WHITE_FIRST,
+)
 from connectors.person_level import MAX_FIELD, MAX_PROBLEMS, Check, Extract, tally
 from connectors.person_sql import (
     CountFigure,
@@ -99,9 +107,9 @@ _BAND = (f"CASE WHEN band_text IN {_in(list(BANDS))} THEN {_case('band_text', BA
          f"WHEN regexp_full_match(band_text, {sql_text(BAND_RE)}) THEN 'band:' || "
          f"regexp_extract(band_text, {sql_text('^' + BAND_RE + '$')}, 1) END")
 _ETHNIC = ("coalesce((SELECT m.grp FROM ethnic_map m WHERE m.code = eth_code), "
-           "CASE WHEN eth_code IN ('', 'Z', '99') THEN 'unknown' "
-           f"WHEN left(eth_code, 1) IN {_in(list(WHITE_FIRST))} THEN 'white' "
-           f"WHEN left(eth_code, 1) IN {_in(list(BME_FIRST))} THEN 'bme' END)")
+           "CASE WHEN eth_code = '' OR eth_key IN ('Z', '99') THEN 'unknown' "
+           f"WHEN left(eth_key, 1) IN {_in(list(WHITE_FIRST))} THEN 'white' "
+           f"WHEN left(eth_key, 1) IN {_in(list(BME_FIRST))} THEN 'bme' END)")
 
 DERIVED = (
     ("org_code", "org", f"upper({strip('org_code')})"),
@@ -110,6 +118,7 @@ DERIVED = (
     ("band", "band_text", f"lower({collapse('band')})"),
     ("band", "band_key", _BAND),
     ("ethnic_category", "eth_code", f"upper({strip('ethnic_category')})"),
+    ("ethnic_category", "eth_key", f"regexp_extract(eth_code, {sql_text(ETHNIC_CODE)}, 1)"),
     ("ethnic_category", "ethnic", _ETHNIC),
     ("disability", "disabled", _case(f"lower({strip('disability')})", DISABILITY)),
     ("division", "division_text", f"lower({strip('division')})"),
@@ -150,8 +159,8 @@ CHECKS = (
           lambda f: f"found {described(f[0], f[1])}; expected {BAND_FORMS}",
           describe_facts("band")),
     Check("ethnic_category", "ethnic IS NULL",
-          lambda f: "ethnic category code has no WRES mapping; add it to [ethnicity.map] in "
-          "config.toml"),
+          lambda f: f"found a value with no WRES group; expected {ETHNIC_FORMS}, or the value "
+          "mapped in [ethnicity.map] in config.toml"),
     Check("disability", "disabled IS NULL",
           lambda f: f"found {described(f[0], f[1])}; expected yes, no or not declared (any "
           "case), or blank", describe_facts("disability")),
@@ -180,7 +189,7 @@ class EsrCsv:
     """
 
     name = "esr_csv"
-    version = "2"
+    version = "3"  # 3: ethnic category read by its code, not a first letter of words
     description = ("a person-level ESR-style extract CSV (org_code, snapshot_date, band, "
                    "ethnic_category, disability; optional division, department, occupation), "
                    "aggregated on import")

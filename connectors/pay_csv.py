@@ -68,7 +68,15 @@ from assurance.safeinput import (
 )
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
 from connectors.csv_lines import mixed_line_end, readable
-from connectors.nhs_codes import BME_FIRST, DISABILITY, FIRST_YEAR, LAST_YEAR, WHITE_FIRST
+from connectors.nhs_codes import (
+    BME_FIRST,
+    DISABILITY,
+    ETHNIC_CODE,
+    ETHNIC_FORMS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    WHITE_FIRST,
+)
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
 from connectors.person_level import Extract, header_problems, line_end_problem
 from connectors.person_sql import MEMORY_LIMIT, connect, sql_text, strip
@@ -128,13 +136,14 @@ def ethnic_pay_group(code: str, mapping: dict[str, str], reference: str) -> str 
     mapping). A config-mapped ``white`` code counts as White British only when it starts
     with ``A`` (the NHS Data Dictionary's White British)."""
     code = code.strip().upper()
+    key = m.group(1) if (m := re.match(ETHNIC_CODE, code)) else ""
     if code in mapping:
         group = mapping[code]
-    elif code in ("", "Z", "99"):
+    elif code == "" or key in ("Z", "99"):
         group = "unknown"
-    elif code[0] in WHITE_FIRST:
+    elif key[:1] and key[0] in WHITE_FIRST:
         group = "white"
-    elif code[0] in BME_FIRST:
+    elif key[:1] and key[0] in BME_FIRST:
         group = "bme"
     else:
         return None
@@ -144,7 +153,7 @@ def ethnic_pay_group(code: str, mapping: dict[str, str], reference: str) -> str 
         return "white" if group == "white_british" else group
     if group == "unknown":
         return "unknown"
-    if group == "white_british" or (group == "white" and code.startswith("A")):
+    if group == "white_british" or (group == "white" and key.startswith("A")):
         return "white_british"
     return "other_than_white_british"
 
@@ -171,7 +180,7 @@ class PayCsv:
     """
 
     name = "pay_csv"
-    version = "1"
+    version = "2"  # 2: ethnic category read by its code, not a first letter of words
     description = ("a person-level pay extract CSV (org_code, snapshot_date, sex, "
                    "ethnic_category, disability, hourly_pay; optional bonus_pay, division, "
                    "band), aggregated into pay gaps on import")
@@ -330,8 +339,8 @@ class PayCsv:
                 return str(exc)
             g = ethnic_pay_group(text, mapping, self.reference)
             if g is None:
-                return ("ethnic category code has no WRES mapping; add it to [ethnicity.map] "
-                        "in config.toml")
+                return (f"found a value with no WRES group; expected {ETHNIC_FORMS}, or the "
+                        "value mapped in [ethnicity.map] in config.toml")
             maps.eth[text] = g
         elif column == "division":
             try:

@@ -56,7 +56,7 @@ class RecruitmentCsv:
     of reaching each recruitment stage (see the module docstring)."""
 
     name = "recruitment_csv"
-    version = "1"
+    version = "2"  # 2: ethnic category read by its code, not a first letter of words
     description = ("a person-level recruitment extract CSV, one row per application "
                    "(org_code, year_end, ethnic_category, disability, furthest_stage; optional "
                    "division, band), aggregated on import")

@@ -56,9 +56,15 @@ def ethnic_group(code: str, mapping: dict[str, str]) -> str | None:
     code = code.strip().upper()
     if code in mapping:
         return mapping[code]
-    if code in ("", "Z", "99"):
+    # The code is the first word, one or two characters (or 99): "A White - British" is A;
+    # written words ("Black British") are no code (the importer's 2026-12-08 rule).
+    word = code.split(" ", 1)[0]
+    if code == "" or word in ("Z", "99"):
         return "unknown"
-    first = code[0]
+    if not (len(word) in (1, 2) and word[0].isascii() and word[0].isalpha()
+            and word.isalnum() and word.isascii()):
+        return None
+    first = word[0]
     if first in WHITEFIRST:
         return "white"
     if first in BMEFIRST:
@@ -67,7 +73,7 @@ def ethnic_group(code: str, mapping: dict[str, str]) -> str | None:
 
 
 class ReferenceEsrCsv:
-    """The streaming ``esr_csv`` this importer replaced, verbatim.
+    """The streaming ``esr_csv`` this importer replaced, verbatim but for its ethnic codes.
 
     Problems are capped at ``MAX_PROBLEMS`` with a count of the rest, so a wholly wrong national
     extract gives a readable report rather than a million lines.
@@ -152,8 +158,11 @@ class ReferenceEsrCsv:
                         continue
                     group = ethnic_group(value["ethnic_category"], mapping)
                     if group is None:
-                        bad(line, "ethnic_category", "ethnic category code has no WRES "
-                            "mapping; add it to [ethnicity.map] in config.toml")
+                        bad(line, "ethnic_category", "found a value with no WRES group; "
+                            "expected an NHS ETHNIC CATEGORY code (a letter A–S, or Z for not "
+                            "stated, with an optional second character: A, C2, LK; 99 not "
+                            "known), alone or before its description, or the value mapped in "
+                            "[ethnicity.map] in config.toml")
                         continue
                     d = DISABILITY.get(value["disability"].strip().lower())
                     if d is None:

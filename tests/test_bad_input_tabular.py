@@ -35,6 +35,7 @@ from connectors.tabular import parse_count
 from helpers import (
     METRIC_HEADER,
     ORG_HEADER,
+    current_rows,
     register_orgs,
     run_cli,
     sqlite_config,
@@ -43,6 +44,7 @@ from helpers import (
 
 ESR_HEADER = ("staff_number", "full_name", "org_code", "snapshot_date", "band",
               "ethnic_category", "disability")
+PAY_HEADER = "staff_number,org_code,snapshot_date,sex,ethnic_category,disability,hourly_pay"
 GOOD_METRIC = ["SYT01", "wres:2024", "wres.2", "white", "", "300", "1000", "", ""]
 GOOD_PERSON = ["10007", "Bland", "SYT01", "2025-03-31", "Band 5", "A", "No"]
 
@@ -122,6 +124,46 @@ def test_person_level_column_names_are_matched_in_any_case(
     assert first.observations == second.observations > 0
 
 
+# ------------------------------------------------------- family: ethnicity written out
+PERSON_ROWS = {  # importer → (header, a row with {eth} for its ethnic category)
+    "esr_csv": (ESR_HEADER, ["1", "x", "SYT01", "2025-03-31", "Band 5", "{eth}", "No"]),
+    "pay_csv": (tuple(PAY_HEADER.split(",")), ["1", "SYT01", "2025-03-31", "Female", "{eth}",
+                                               "No", "20.00"]),
+    "recruitment_csv": (("application_id", "org_code", "year_end", "ethnic_category",
+                         "disability", "furthest_stage"),
+                        ["1", "SYT01", "2024/25", "{eth}", "No", "applied"]),
+}
+
+
+@pytest.mark.parametrize("source", sorted(PERSON_ROWS))
+@pytest.mark.parametrize("written", ["Black British", "Asian or Asian British", "Chinese",
+                                     "Not stated", "Prefer not to say", "Mixed"])
+def test_an_ethnicity_written_in_words_is_refused_not_grouped_by_its_first_letter(
+        store: Engine, tmp_path: Path, source: str, written: str) -> None:
+    # Read by the first letter, Black British, Asian and Chinese were counted as White (B, A
+    # and C) and "Not stated" as BME (N), and the file imported with exit 0.
+    header, row = PERSON_ROWS[source]
+    good = [c.replace("{eth}", "A") for c in row]
+    bad = [c.replace("{eth}", written) for c in row]
+    path = write_rows(tmp_path / "p.csv", header, [good, bad, good])
+    text = refused(store, source, path)
+    located(text, path, 3, "ethnic_category")
+    assert "found a value with no WRES group; expected an NHS ETHNIC CATEGORY code" in text
+    assert written not in text
+
+
+def test_a_code_before_its_description_is_read_by_its_code(store: Engine,
+                                                         tmp_path: Path) -> None:
+    header, row = PERSON_ROWS["esr_csv"]
+    values = ["A White - British", "LK Asian Sri Lankan", "Z Not Stated", "C3", "n"]
+    path = write_rows(tmp_path / "esr.csv", header,
+                      [[c.replace("{eth}", v) for c in row] for v in values])
+    run_import(store, SOURCES["esr_csv"], path, actor="t", at=AT)
+    overall = {r.group: r.numerator for r in current_rows(store)
+               if r.metric == "wres.1" and r.breakdown == "overall"}
+    assert overall == {"white": 2, "bme": 2, "unknown": 1}
+
+
 # ------------------------------------------------------------------- family: long fields
 @pytest.mark.parametrize("length", [10_001, 131_073, 400_000])
 def test_a_field_over_the_limit_is_located_not_a_traceback(store: Engine, tmp_path: Path,
@@ -148,7 +190,6 @@ def test_long_fields_are_refused_in_every_csv_importer(store: Engine, tmp_path: 
 
 
 # -------------------------------------------------------------- family: unclosed quotes
-PAY_HEADER = "staff_number,org_code,snapshot_date,sex,ethnic_category,disability,hourly_pay"
 QUOTED = [  # (importer, header, a good row, the same row with a quote opened in its last cell)
     ("metrics_csv", ",".join(METRIC_HEADER), ",".join(GOOD_METRIC),
      "SYT01,wres:2024,wres.2,bme,,200,1000,,\"a note"),

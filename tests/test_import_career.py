@@ -306,7 +306,7 @@ def _bad(tmp_path: Path, source: str, row: int, column: str, value: str) -> Path
 
 BAD_CELLS = [
     ("own", f"{SECRET}s", "found a 8-character text; expected "),
-    ("ethnic_category", "T9", "ethnic category code has no WRES mapping"),
+    ("ethnic_category", "T9", "found a value with no WRES group"),
     ("year_end", "2025-04-30", "found a date that is not 31 March"),
     ("year_end", "2024/26", "found a financial year whose second year does not follow"),
     ("year_end", "31/03/2025", "found a 10-character text; expected the year end"),
