@@ -22,6 +22,7 @@ from assurance.engine.rules import RulePack
 from assurance.evaluation import check_accountable
 from assurance.findings import Damping, apply_outcomes
 from assurance.models import AuditHead, Organisation
+from assurance.problems import Problem, ProblemsError
 from assurance.rulepacks import load_rules
 
 
@@ -44,6 +45,15 @@ def backtest(engine: Engine, settings: Settings, *, start: date, end: date, step
     Evaluates at each ``as_of`` from ``start`` to ``end`` and reports when findings would
     have opened, escalated and resolved.
     """
+    problems = []
+    if isinstance(step_months, bool) or not 1 <= step_months <= 120:
+        problems.append(Problem("--step", f"found {step_months}; expected a whole number of "
+                                "months from 1 to 120"))
+    if end < start:
+        problems.append(Problem("--to", f"found {end}, before --from {start}; expected {start} "
+                                "or later"))
+    if problems:
+        raise ProblemsError(problems)
     packs = list(packs) if packs is not None else load_rules(settings)
     scratch = create_engine("sqlite://")
     SQLModel.metadata.create_all(scratch)

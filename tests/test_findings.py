@@ -130,6 +130,21 @@ def test_backtest_replays_history_without_touching_the_store(store) -> None:  # 
         assert s.exec(select(Finding)).all() == []
 
 
+@pytest.mark.parametrize("start,end,step,where", [
+    (date(2024, 1, 1), date(2025, 1, 1), 0, "--step"),  # looped for ever at one date
+    (date(2024, 1, 1), date(2025, 1, 1), -3, "--step"),
+    (date(2025, 1, 1), date(2020, 1, 1), 12, "--to"),  # an empty table, exit 0
+])
+def test_a_backtest_that_could_never_end_or_never_start_is_refused(
+        store, start: date, end: date, step: int, where: str) -> None:  # type: ignore[no-untyped-def]
+    engine, packs = store
+    with pytest.raises(ProblemsError) as exc:
+        api.backtest(engine, load_settings(None), start=start, end=end, step_months=step,
+                     packs=packs)
+    (problem,) = exc.value.problems
+    assert problem.where == where and "expected" in problem.message
+
+
 def test_evaluating_an_earlier_date_again_does_not_rewrite_history(store) -> None:  # type: ignore[no-untyped-def]
     engine, packs = store
     for year in (2021, 2022, 2023):

@@ -68,8 +68,9 @@ def rules_backtest(
 ) -> None:
     """Replay the rule packs over stored history: when would findings have opened/closed?"""
     s = settings()
-    events = api.backtest(api.connect(s), s, start=parse_day(start, "--from"),
-                          end=parse_day(end, "--to"), step_months=step, orgs=org)
+    with refused():
+        events = api.backtest(api.connect(s), s, start=parse_day(start, "--from"),
+                              end=parse_day(end, "--to"), step_months=step, orgs=org)
     t = Table("as of", "organisation", "rule", "event", "summary", title="Backtest")
     for e in events:
         t.add_row(str(e.as_of), e.org_code, e.rule_id, e.kind, e.summary[:90])
