@@ -29,6 +29,7 @@ from assurance.catalogue import Catalogue
 from assurance.figure_checks import counts_over
 from assurance.figure_columns import FigureColumns
 from assurance.ingest import ParseContext, Parsed
+from assurance.lineage import PUBLISHED_PREFIX
 from assurance.periods import PERIOD_FORMS, parse_period_key
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import InputError, check_identifier, check_ods_code
@@ -191,6 +192,16 @@ def _identifiers(cat: Catalogue, metric_text: str, period_text: str, group_text:
     elif metric is not None and metric.breakdowns and breakdown not in metric.breakdowns:
         found.append(("breakdown", f"unknown breakdown {breakdown!r} for {metric_id}"
                       f"{did_you_mean(breakdown, metric.breakdowns)}"))
+    elif metric is not None and not metric.breakdowns and breakdown and not (
+            breakdown.startswith(("division:", PUBLISHED_PREFIX))
+            or (breakdown in cat.breakdown_sets.get("bands", ()) and breakdown != "overall")):
+        # Stored, such a figure was never read: rules read the organisation's own figure
+        # (blank), a band's or a division's, so a breach behind it went unseen.
+        whole = " (the organisation's own figure has a blank breakdown)" if breakdown in (
+            "overall", "all", "total", "trust", "organisation") else ""
+        found.append(("breakdown", f"found {breakdown!r}{whole}; expected blank for "
+                      f"{metric_id}'s figure for the organisation, a band such as band:8c, or "
+                      "division:<name>"))
     return found, metric_id, period.key if period is not None else None, group, breakdown
 
 

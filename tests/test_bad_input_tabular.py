@@ -124,6 +124,32 @@ def test_person_level_column_names_are_matched_in_any_case(
     assert first.observations == second.observations > 0
 
 
+# ------------------------------------------------- family: breakdowns no rule reads
+@pytest.mark.parametrize("breakdown,expected", [
+    ("overall", "found 'overall' (the organisation's own figure has a blank breakdown); "
+                "expected blank for wres.2's figure"),
+    ("banana", "found 'banana'; expected blank for wres.2's figure"),
+])
+def test_a_breakdown_no_rule_would_read_is_refused(store: Engine, tmp_path: Path,
+                                                    breakdown: str, expected: str) -> None:
+    # Stored as it was, WRES 2 under 'overall' was never evaluated: "not calculable" where
+    # the same figures with a blank breakdown breach (9.00).
+    rows = [["SYT01", "wres:2024", "wres.2", g, breakdown, n, "200", "", ""]
+            for g, n in (("white", "90"), ("bme", "10"))]
+    path = write_rows(tmp_path / "m.csv", METRIC_HEADER, rows)
+    text = refused(store, "metrics_csv", path)
+    located(text, path, 2, "breakdown")
+    assert expected in text
+
+
+def test_band_and_division_breakdowns_still_import_for_a_metric_without_a_list(
+        store: Engine, tmp_path: Path) -> None:
+    rows = [["SYT01", "wres:2024", "wres.2", g, b, n, "200", "", ""]
+            for g, n in (("white", "90"), ("bme", "10")) for b in ("", "band:5", "division:surgery")]
+    path = write_rows(tmp_path / "m.csv", METRIC_HEADER, rows)
+    assert run_import(store, SOURCES["metrics_csv"], path, actor="t", at=AT).observations == 6
+
+
 # ------------------------------------------------------- family: ethnicity written out
 PERSON_ROWS = {  # importer → (header, a row with {eth} for its ethnic category)
     "esr_csv": (ESR_HEADER, ["1", "x", "SYT01", "2025-03-31", "Band 5", "{eth}", "No"]),
