@@ -258,7 +258,7 @@ class GenderPayGapCsv:
                          else (0.0, 100.0))
             try:
                 value = parse_decimal(raw, low=low, high=high, expected=(
-                    "a published percentage" if column in GAPS else "a percentage, 0 to 100"))
+                    "a published percentage" if column in GAPS else "a percentage"))
             except InputError as exc:
                 problems.append(Problem(where, str(exc), line, column))
                 continue

@@ -542,12 +542,12 @@ def _amount_problem(text: str, column: str) -> str | None:
         return None
     high = MAX_HOURLY if column == "hourly_pay" else MAX_BONUS
     low = 0.01 if column == "hourly_pay" else 0.0
-    what = ("hourly pay in pounds (ordinary pay ÷ hours), or blank when not full-pay relevant"
-            if column == "hourly_pay" else "bonus pay in pounds, 0 or blank for none")
+    what, blank = (("hourly pay in pounds (ordinary pay ÷ hours)", "someone not full-pay relevant")
+                   if column == "hourly_pay" else ("bonus pay in pounds", "no bonus"))
     try:
         parse_decimal(text, low=low, high=high, expected=what, echo=False)
     except InputError as exc:
-        return str(exc)
+        return f"{exc}, or blank for {blank}"
     return None
 
 
