@@ -238,6 +238,19 @@ def test_every_scalar_problem_in_a_pack_is_reported_at_once(tmp_path: Path) -> N
         f"{path}:5:12", f"{path}:6:13", f"{path}:7:31"]
 
 
+def test_a_repeated_rule_id_and_the_repeat_s_own_problems_are_reported_together(
+        tmp_path: Path) -> None:
+    # The repeat was checked only once the rule was otherwise right: fix one problem, get
+    # the next.
+    rule = ("  - id: x.1\n    title: T\n    metric: wres.2\n    when: {{outside_range: "
+            "{{significant: true{extra}}}}}\n    severity: high\n    why: w\n    action: a\n")
+    text = ("version: 1\npack: mine\ntitle: Mine\nrules:\n" + rule.format(extra="")
+            + rule.format(extra=", foo: 1"))
+    problems = refused_pack(write(tmp_path, text))
+    assert [p.split(": error: ")[1].split(" (")[0].split(";")[0] for p in problems] == [
+        "duplicate rule id 'x.1'", "unknown key 'foo' in 'outside_range'"], problems
+
+
 def test_a_few_aliases_to_small_nodes_still_load(tmp_path: Path) -> None:
     text = pack().replace("version: 1", "version: 1\ndescription: &d Shared words") \
         .replace("title: A title", "title: *d")

@@ -231,14 +231,17 @@ def load_pack(path: Path, problems: list[Problem], *, catalogue: Catalogue | Non
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_rules):
         rpos = raw_rules.item_pos[i]
+        # The id is checked for repeats as written, so a repeated rule with problems of its
+        # own is reported as both at once.
+        rid = raw.get("id") if isinstance(raw, YMap) else None
+        repeated = isinstance(rid, str) and rid in seen
+        if repeated:
+            chk.error(rpos, f"duplicate rule id '{rid}' (first at line {seen[str(rid)]})")
+        elif isinstance(rid, str):
+            seen[rid] = rpos[0]
         rule = _rule(raw, rpos, name, where, chk, cat, stats, d, levels, statements)
-        if rule is None:
-            continue
-        if rule.id in seen:
-            chk.error(rpos, f"duplicate rule id '{rule.id}' (first at line {seen[rule.id]})")
-            continue
-        seen[rule.id] = rpos[0]
-        rules.append(rule)
+        if rule is not None and not repeated:
+            rules.append(rule)
     return RulePack(name, chk.text(doc, "title", name) or name, path, tuple(rules),
                     chk.text(doc, "description", "") or "")
 
