@@ -58,7 +58,7 @@ from assurance.figure_columns import FigureColumns, pick
 from assurance.figure_columns import ObservationRow as ObservationRow
 from assurance.lineage import OWN, Lineage, lineage_of, scope_of
 from assurance.models import AuditEvent, AuditHead, Import, Observation, Organisation, Period, SurveyQuestion
-from assurance.periods import parse_period_key
+from assurance.periods import parse_period_key, short_label
 from assurance.problems import Problem, ProblemsError
 from assurance.safeinput import cap_problems, require_file
 
@@ -248,7 +248,8 @@ def run_import(
                               "organisations": len(parsed.organisations)})
         import_id = batch.id
     msg = (f"imported {len(figures):,} figures from {parsed.rows_read:,} rows"
-           + (f", superseding {superseded:,} earlier figures" if superseded else "")
+           + (f", superseding {superseded:,} earlier figures of {_periods(plan.periods)}"
+              if superseded else "")
            + (f", {len(parsed.organisations)} organisations" if parsed.organisations else ""))
     if parsed.supersede == "figure" and (plan.changed or plan.unchanged):
         msg += (f" ({plan.new:,} new, {plan.changed:,} changed, {plan.unchanged:,} unchanged "
@@ -307,6 +308,8 @@ class _Plan:
     #: The file's figures to add, by position (``range(len(figures))``: all of them).
     insert: Sequence[int] = ()
     supersede: list[int] = field(default_factory=list)
+    #: The periods of the figures superseded (named in the import's message).
+    periods: set[str] = field(default_factory=set)
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -373,6 +376,7 @@ def _plan(s: Session, figures: FigureColumns, scopes: list[str], mode: str, *,
             else:
                 plan.withdrawn += 1
             plan.supersede.append(o.id)
+            plan.periods.add(o.period_key)
         if mode == "scope" and not replace_all:
             same.update(theirs)
     had = {(o.org_code, o.period_key, o.metric, o.group, o.breakdown)
@@ -380,6 +384,14 @@ def _plan(s: Session, figures: FigureColumns, scopes: list[str], mode: str, *,
     plan.new = sum(1 for k in keys if k not in had)
     plan.insert = [i for i in range(n) if i not in same]
     return plan
+
+
+def _periods(keys: set[str]) -> str:
+    """The periods an import superseded figures of, as people read them: a file that
+    replaces a year it was not meant to (one stray row) says so where it is reported."""
+    shown = sorted(keys)
+    text = ", ".join(short_label(k) for k in shown[:4])
+    return text + (f" and {len(shown) - 4} more periods" if len(shown) > 4 else "")
 
 
 def _last_import(s: Session) -> Import | None:
