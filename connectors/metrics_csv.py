@@ -164,6 +164,11 @@ def _identifiers(cat: Catalogue, metric_text: str, period_text: str, group_text:
         except InputError as exc:
             found.append((col, str(exc)))
             ident[col] = None
+    # Identifiers are the catalogue's, in lower case; a spreadsheet's "BME" or "Band:8C"
+    # means the same (a header's names are matched in any case too).
+    for col in ("metric", "group", "breakdown"):
+        if ident[col]:
+            ident[col] = str(ident[col]).lower()
     metric_id = ident["metric"] or ""
     metric = cat.metrics.get(metric_id)
     if metric is None and ident["metric"]:
