@@ -31,8 +31,9 @@ from assurance import audit
 from assurance.engine.conditions.attestation import STATEMENT_ID, AttestationRequired
 from assurance.engine.conditions.base import Condition
 from assurance.engine.rules import RulePack
-from assurance.models import Attestation, Organisation
+from assurance.models import Attestation
 from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
+from assurance.register import registered_org
 
 State = Literal["current", "expired", "withdrawn", "not yet valid"]
 
@@ -125,16 +126,6 @@ def _role(by: str, person: bool, problems: list[Problem]) -> str:
     return by
 
 
-def _org(s: Session, code: str, problems: list[Problem]) -> str:
-    code = code.strip().upper()
-    if s.get(Organisation, code) is None:
-        codes = list(s.exec(select(Organisation.code)).all())
-        problems.append(Problem("--org", f"unknown organisation {code!r}"
-                                f"{did_you_mean(code, codes)}; register it first (assurance "
-                                "orgs import)"))
-    return code
-
-
 def add(s: Session, *, org: str, statement: str, attested_by: str, attested_on: date,
         valid_until: date, today: date, actor: str, at: datetime, text: str | None = None,
         evidence: Path | None = None, person: bool = False,
@@ -158,7 +149,7 @@ def add(s: Session, *, org: str, statement: str, attested_by: str, attested_on: 
         statements: the statements the rules in force require (:func:`required_statements`).
     """
     problems: list[Problem] = []
-    code = _org(s, org, problems)
+    code = registered_org(s, org, "--org", problems)
     stmt = statement.strip()
     known = statements or {}
     if not STATEMENT_ID.match(stmt):

@@ -56,7 +56,9 @@ from assurance.disclosure import DisclosurePolicy, policy_for
 from assurance.disclosure.figure import DisclosedGroup, disclose_figure
 from assurance.lineage import publisher
 from assurance.models import Observation
-from assurance.problems import Problem, ProblemsError
+from assurance.periods import PERIOD_FORMS, parse_period_key
+from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.register import registered_org
 
 ROLES = ("focus", "reference", "unknown")
 
@@ -120,10 +122,21 @@ def list_figures(engine: Engine, settings: Settings, *, orgs: Sequence[str] = ()
     if division is not None and not breakdown:
         problems.append(Problem("--division", "found a name without letters or digits; "
                                 "expected a division's name"))
+    with session(engine) as s:  # a code or period no figure can have: say so, not "0 figures"
+        for code in orgs:
+            registered_org(s, code, "--org", problems)
+    if period and parse_period_key(period.strip()) is None:
+        problems.append(Problem("--period", f"found {period!r}; expected {PERIOD_FORMS}"))
+    cat = load_catalogue()
+    prefix = (metric or "").strip().rstrip(".")
+    if prefix and not any(m == prefix or m.startswith(prefix + ".") for m in cat.metrics):
+        problems.append(Problem("--metric", f"no catalogue metric is {prefix!r} or starts "
+                                f"with '{prefix}.'{did_you_mean(prefix, cat.metrics)}; "
+                                "expected a metric id or the start of one, e.g. wres or "
+                                "paygap.gender"))
     if problems:
         raise ProblemsError(problems)
     policy = policy_for(settings, audience)
-    cat = load_catalogue()
     rows = _select(engine, orgs, breakdown, metric, period)
     basis = _basis_rows(engine, cat, rows)
     tables: dict[tuple[str, str, str, str], list[Observation]] = {}

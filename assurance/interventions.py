@@ -63,8 +63,9 @@ from assurance.engine.data import (
 )
 from assurance.engine.evaluate import rolling_years
 from assurance.engine.figures import Figure
-from assurance.models import Division, Intervention, Organisation
+from assurance.models import Division, Intervention
 from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
+from assurance.register import registered_org
 from assurance.stats.effects import (
     DidResult,
     ShiftResult,
@@ -89,16 +90,6 @@ def division_code(raw: str) -> str:
     """A division as typed (``Surgery``, ``division:surgery``, ``Women's Health``) → its code
     (:func:`assurance.divisions.division_code`)."""
     return divisions.division_code(raw.strip().lower().removeprefix(DIVISION_PREFIX))
-
-
-def _org(s: Session, code: str, where: str, problems: list[Problem]) -> str:
-    code = code.strip().upper()
-    if s.get(Organisation, code) is None:
-        codes = list(s.exec(select(Organisation.code)).all())
-        problems.append(Problem(where, f"unknown organisation {code!r}"
-                                f"{did_you_mean(code, codes)}; register it first (assurance "
-                                "orgs import)"))
-    return code
 
 
 def _metric(cat: Catalogue, metric: str, problems: list[Problem]) -> MetricDef | None:
@@ -146,7 +137,7 @@ def _peers(s: Session, org: str, raw: str, problems: list[Problem]) -> str | Non
             problems.append(Problem("--peers", f"{c} is the organisation itself; expected "
                                     "other organisations to compare with"))
         else:
-            _org(s, c, "--peers", problems)
+            registered_org(s, c, "--peers", problems)
     if len(set(codes)) < MIN_COMPARISONS:
         problems.append(Problem("--peers", f"found {counted(len(set(codes)), 'peer')}; expected at "
                                 f"least {MIN_COMPARISONS} for a difference in differences"))
@@ -184,7 +175,7 @@ def add(s: Session, *, org: str, title: str, metric: str, start: date | str, own
     """
     cat = catalogue or load_catalogue()
     problems: list[Problem] = []
-    code = _org(s, org, "--org", problems)
+    code = registered_org(s, org, "--org", problems)
     what = " ".join(title.split())
     if not what or len(what) > 200:
         problems.append(Problem("title", f"found {len(what)} characters; expected what was "

@@ -124,6 +124,25 @@ def test_person_level_column_names_are_matched_in_any_case(
     assert first.observations == second.observations > 0
 
 
+@pytest.mark.parametrize("pay,expected", [
+    ("-5.00", "found a number out of range; expected hourly pay in pounds (ordinary pay ÷ hours) "
+              "from 0.01 to 10,000, or blank for someone not full-pay relevant"),
+    ("12,50", "expected hourly pay in pounds (ordinary pay ÷ hours) written with '.' as the "
+              "decimal point and no thousands separator, e.g. 2.5 or 2500, or blank for someone "
+              "not full-pay relevant"),
+])
+def test_a_bad_hourly_pay_says_what_was_expected_in_one_sentence(
+        store: Engine, tmp_path: Path, pay: str, expected: str) -> None:
+    # The range was appended after "or blank when not full-pay relevant", as if it were the
+    # blank that had to be from 0.01 to 10,000.
+    header, row = PERSON_ROWS["pay_csv"]
+    path = write_rows(tmp_path / "pay.csv", header,
+                      [[pay if c == "20.00" else c.replace("{eth}", "A") for c in row]])
+    text = refused(store, "pay_csv", path)
+    located(text, path, 2, "hourly_pay")
+    assert expected in text and pay not in text
+
+
 # ------------------------------------------------- family: breakdowns no rule reads
 @pytest.mark.parametrize("breakdown,expected", [
     ("overall", "found 'overall' (the organisation's own figure has a blank breakdown); "

@@ -119,6 +119,20 @@ def test_an_unknown_audience_is_refused_with_exit_2(store: Path) -> None:
     assert "unknown audience 'everyone'" in proc.stderr
 
 
+@pytest.mark.parametrize("args,expected", [
+    (["--org", "Z9T0I"], "--org: error: unknown organisation 'Z9T0I' (did you mean 'Z9T01'?)"),
+    (["--period", "wres:20x4"], "--period: error: found 'wres:20x4'; expected"),
+    (["--metric", "paygp"], "--metric: error: no catalogue metric is 'paygp' or starts with "
+                            "'paygp.'"),
+])
+def test_a_filter_no_figure_could_match_is_refused_not_answered_with_none(
+        store: Path, args: list[str], expected: str) -> None:
+    # These printed "0 figures." and exit 0: a typo read as "no figures stored".
+    proc = run(["figures", *args, "--json"], store)
+    assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+    assert proc.stdout == ""
+
+
 # ------------------------------------------------------- random stores through the export
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
