@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Table, func, insert, update
 from sqlalchemy import select as sa_select
@@ -79,6 +79,9 @@ class Parsed:
     #: ``"scope"``: the file replaces every figure of each org|period|metric it covers;
     #: ``"figure"``: only figures that differ are superseded (see the module docstring).
     supersede: Literal["scope", "figure"] = "scope"
+    #: The file is the organisation register: the names, types, regions, ICSs and benchmark
+    #: groups it gives replace the registered ones (other files only fill gaps).
+    register: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,8 +219,8 @@ def run_import(
                     "every figure in it is current; nothing new stored",
                     unchanged=plan.unchanged)
             return _restore(s, prior, plan, figures, scopes, path, actor=actor, at=at)
-        for org in parsed.organisations:
-            _register(s, org)
+        updated = [c for org in parsed.organisations
+                   if (c := _register(s, org, authoritative=parsed.register))]
         existing_periods = set(s.exec(select(Period.key)).all())
         for p in _period_rows(set(figures.period_key) - existing_periods):
             s.add(p)
@@ -245,12 +248,16 @@ def run_import(
                               "observations": len(figures),
                               "superseded": superseded, "new": plan.new,
                               "changed": plan.changed, "unchanged": plan.unchanged,
-                              "organisations": len(parsed.organisations)})
+                              "organisations": len(parsed.organisations),
+                              "register_changes": updated})
         import_id = batch.id
     msg = (f"imported {len(figures):,} figures from {parsed.rows_read:,} rows"
            + (f", superseding {superseded:,} earlier figures of {_periods(plan.periods)}"
               if superseded else "")
-           + (f", {len(parsed.organisations)} organisations" if parsed.organisations else ""))
+           + (f", {len(parsed.organisations)} organisations" if parsed.organisations else "")
+           + (f" ({len(updated)} with details changed: "
+              + ", ".join(c["code"] for c in updated[:5])
+              + (" …" if len(updated) > 5 else "") + ")" if updated else ""))
     if parsed.supersede == "figure" and (plan.changed or plan.unchanged):
         msg += (f" ({plan.new:,} new, {plan.changed:,} changed, {plan.unchanged:,} unchanged "
                 "and still attributed to the import they came from)")
@@ -504,20 +511,30 @@ def _restore(s: Session, prior: Import, plan: _Plan, figures: FigureColumns,
                         changed=plan.changed, unchanged=plan.unchanged)
 
 
-def _register(s: Session, org: Organisation) -> None:
-    """Add an organisation, or fill in what the register does not know yet.
+def _register(s: Session, org: Organisation, *, authoritative: bool) -> dict[str, Any]:
+    """Add an organisation, or bring the registered one up to date; what changed (``{}``:
+    nothing), for the audit log.
 
-    A file never overwrites what is already registered (a survey file must not blank a
-    trust's region or clear the synthetic flag); the organisation register file is the place
-    to change a name or type.
+    The register file (``authoritative``) replaces a name, type, region, ICS or benchmark
+    group it gives; any other file only fills in what the register does not know yet (a
+    survey file must not rename a trust or blank its region). A blank cell never clears a
+    value, and the synthetic flag can be set but never cleared: synthetic data must not be
+    relabelled as real by a later file.
     """
     existing = s.get(Organisation, org.code)
     if existing is None:
         s.add(org)
-        return
-    for field_name in ("org_type", "region", "ics", "benchmark_group"):
-        if getattr(existing, field_name) is None and getattr(org, field_name) is not None:
-            setattr(existing, field_name, getattr(org, field_name))
+        return {}
+    changes: dict[str, Any] = {}
+    for field_name in ("name", "org_type", "region", "ics", "benchmark_group"):
+        old, new = getattr(existing, field_name), getattr(org, field_name)
+        if new is not None and new != old and (authoritative or old is None):
+            changes[field_name] = [old, new]
+            setattr(existing, field_name, new)
+    if org.synthetic and not existing.synthetic:
+        changes["synthetic"] = [False, True]
+        existing.synthetic = True
+    return {"code": org.code, **changes} if changes else {}
 
 
 def store_counts(engine: Engine) -> dict[str, int]:

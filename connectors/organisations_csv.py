@@ -27,7 +27,7 @@ class OrganisationsCsv:
     """Source ``organisations_csv``: the register of organisations the figures belong to."""
 
     name = "organisations_csv"
-    version = "1"
+    version = "2"  # 2: the register's names and types replace the registered ones
     description = "an organisation register CSV (code, name, type, region, ics)"
 
     def parse(self, path: Path, ctx: ParseContext) -> Parsed:
@@ -70,4 +70,5 @@ class OrganisationsCsv:
                 code=code, name=cells["name"], org_type=cells.get("type") or None,
                 region=cells.get("region") or None, ics=cells.get("ics") or None,
                 benchmark_group=cells.get("benchmark_group") or None, synthetic=flag in TRUE))
+        out.register = True  # this file is the register: what it says replaces what was
         return out

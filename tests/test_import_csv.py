@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from assurance import api
 from assurance.ingest import store_counts
@@ -142,25 +144,47 @@ def test_unreadable_files_get_a_clear_message(sqlite_engine: Engine, tmp_path: P
     assert store_counts(sqlite_engine)["imports"] == 0
 
 
-def test_a_later_file_fills_gaps_in_the_register_but_never_overwrites_it(
+def test_the_register_file_renames_but_a_blank_cell_or_no_never_clears(
         sqlite_engine: Engine, tmp_path: Path) -> None:
+    # A trust renamed (or merged) was impossible to record: the register file was treated
+    # like a survey file, filling gaps only, and said "imported" all the same.
     from sqlmodel import Session
 
-    from assurance.models import Organisation
+    from assurance.ingest import run_import
+    from assurance.models import AuditEvent, Organisation
+    from conftest import AT
+    from connectors import SOURCES
     from helpers import ORG_HEADER
 
     register_orgs(sqlite_engine, tmp_path, "SYT01")
     later = write_csv(tmp_path / "later.csv", ORG_HEADER,
-                      [("SYT01", "Another name", "", "", "", "", "no")])
-    from assurance.ingest import run_import
-    from conftest import AT
-    from connectors import SOURCES
-
-    run_import(sqlite_engine, SOURCES["organisations_csv"], later, actor="t", at=AT)
+                      [("SYT01", "Another name", "community", "", "", "", "no")])
+    result = run_import(sqlite_engine, SOURCES["organisations_csv"], later, actor="t", at=AT)
+    assert "(1 with details changed: SYT01)" in result.message
     with Session(sqlite_engine) as s:
         org = s.get(Organisation, "SYT01")
-    assert org is not None and org.name == "Synthetic Test Trust SYT01"
+        event = s.exec(select(AuditEvent).where(AuditEvent.subject
+                                                == f"import:{result.import_id}")).one()
+    assert org is not None and (org.name, org.org_type) == ("Another name", "community")
     assert org.region == "London" and org.synthetic is True
+    assert json.loads(event.details)["register_changes"][0]["name"][1] == "Another name"
+
+
+def test_a_file_that_is_not_the_register_only_fills_its_gaps(sqlite_engine: Engine,
+                                                             tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from assurance.ingest import _register
+    from assurance.models import Organisation
+
+    register_orgs(sqlite_engine, tmp_path, "SYT01")
+    with Session(sqlite_engine) as s:
+        changed = _register(s, Organisation(code="SYT01", name="As a survey names it",
+                                            org_type="acute", region=None, synthetic=False),
+                            authoritative=False)
+        org = s.get(Organisation, "SYT01")
+        assert org is not None and org.name == "Synthetic Test Trust SYT01"
+        assert org.synthetic is True and "name" not in changed
 
 
 def test_the_configured_organisation_file_is_registered_when_the_store_opens(
