@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -48,6 +49,7 @@ from assurance.rulepacks import (
     shipped_rules_dir,
     test_rules,
 )
+from assurance.safeinput import check_file
 from assurance.signing import PackCheck
 from assurance.status import service_status
 
@@ -145,8 +147,12 @@ def verify_pack(path: Path, engine: Engine | None = None, *,
     Raises:
         ProblemsError: no such file, or ``public_key`` is not a key or fingerprint.
     """
-    if not path.is_file():
-        raise ProblemsError([Problem(str(path), "file not found")])
+    what = "an evidence pack (the .zip 'assurance pack' writes)"
+    refused = check_file(path, what=what)
+    if not refused and not zipfile.is_zipfile(path):
+        refused = [Problem(str(path), f"not a zip file; expected {what}")]
+    if refused:
+        raise ProblemsError(refused)
     try:
         expected = signing.parse_public_key(public_key) if public_key else None
     except ValueError as exc:

@@ -106,8 +106,10 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):,.1f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
-def check_file(path: Path, limits: Limits = LIMITS) -> list[Problem]:
-    """Problems that stop ``path`` being read at all; ``[]`` for a readable regular file.
+def check_file(path: Path, limits: Limits = LIMITS, *,
+               what: str = "a file to import") -> list[Problem]:
+    """Problems that stop ``path`` being read at all; ``[]`` for a readable regular file
+    (``what`` says what was expected, e.g. "a YAML rule pack").
 
     Only ``stat`` is called — never ``open`` — so a FIFO or a device is refused at once
     instead of blocking for ever on its first read.
@@ -116,7 +118,7 @@ def check_file(path: Path, limits: Limits = LIMITS) -> list[Problem]:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return [Problem(where, "file not found; expected the path of a file to import")]
+        return [Problem(where, f"file not found; expected the path of {what}")]
     except OSError as exc:
         return [Problem(where, f"cannot read: {exc.strerror or exc.__class__.__name__}")]
     kind = _kind(st.st_mode)

@@ -212,7 +212,14 @@ def test_a_pack_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path:
     os.mkfifo(fifo)
     with wall_clock_guard(10):
         problems = refused_pack(fifo)
-    assert problems == [f"{fifo}: error: cannot read: not a regular file; expected a YAML file"]
+    assert problems == [f"{fifo}: error: found a named pipe (FIFO); expected a regular file "
+                        "(nothing was read from it)"]
+
+
+def test_a_pack_that_does_not_exist_is_not_found(tmp_path: Path) -> None:
+    # It was "cannot read: not a regular file", as for a pipe.
+    assert refused_pack(tmp_path / "nonexist.yaml") == [
+        f"{tmp_path / 'nonexist.yaml'}: error: file not found; expected the path of a YAML file"]
 
 
 def test_a_billion_laughs_is_refused_quickly_in_bounded_memory(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -225,3 +226,19 @@ def test_verifying_against_a_store_that_is_not_there_creates_nothing(
     assert result.returncode == 3, result.stderr
     assert "database.url: error: no store at" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["config.toml", "pack.zip"]
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda p: p.write_text("org_code,period\n"), "not a zip file; expected an evidence pack"),
+    (lambda p: p.mkdir(), "found a directory; expected a regular file"),
+    (lambda p: None, "file not found; expected the path of an evidence pack"),
+])
+def test_something_that_is_not_a_pack_is_bad_input_not_a_failed_check(
+        tmp_path: Path, make: Any, expected: str) -> None:
+    # A CSV given by mistake was "not a readable zip file" with exit 1 (a pack that fails
+    # its check); a folder was "file not found".
+    target = tmp_path / "upload.zip"
+    make(target)
+    result = assurance("pack", "verify", str(target), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"{target}: error: {expected}"), result.stderr

@@ -25,6 +25,7 @@ What the loader refuses, each as a located problem (all of them, then nothing is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable
@@ -35,6 +36,7 @@ from typing import Any
 import yaml
 
 from assurance.problems import Problem, ProblemsError, did_you_mean
+from assurance.safeinput import check_file
 
 Pos = tuple[int, int]
 
@@ -284,9 +286,9 @@ def _read_text(path: Path, where: str, problems: list[Problem]) -> str | None:
     """The file as text, or None with problems: not a regular file, too big, not UTF-8,
     control characters."""
     try:
-        if not path.is_file():  # a FIFO or device would block or never end
-            problems.append(Problem(where, "cannot read: not a regular file; expected a YAML "
-                                    "file"))
+        refused = check_file(path, what="a YAML file")  # a FIFO would block or never end
+        if refused:
+            problems.extend(dataclasses.replace(p, where=where) for p in refused)
             return None
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
