@@ -79,7 +79,7 @@ from connectors.person_sql import (
     sql_text,
 )
 from connectors.person_sql import source as source_of
-from connectors.tabular import CSV_ADVICE
+from connectors.tabular import CSV_ADVICE, delimiter_hint
 
 if TYPE_CHECKING:
     import duckdb
@@ -172,7 +172,7 @@ def header_problems(header: list[str], extract: Extract, where: str) -> list[Pro
     if not any(c in header for c in required):
         return [Problem(where, f"no recognised header row: none of the {len(header)} cells "
                         "in row 1 is a column name; expected a header row naming the "
-                        f"columns {', '.join(required)}", 1)]
+                        f"columns {', '.join(required)}" + delimiter_hint(header), 1)]
     out = []
     names = [h for h in header if h and len(h) <= 40 and h.isprintable()]
     for c in (*required, *extract.optional):

@@ -373,7 +373,8 @@ def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
         # kind of file), and data may be about people, so none of it is echoed.
         problems.append(Problem(where, f"no recognised header row: none of the {len(header)} "
                                 "cells in row 1 is a column name; expected a header row "
-                                f"naming the columns {', '.join([*required, *optional])}", 1))
+                                f"naming the columns {', '.join([*required, *optional])}"
+                                + delimiter_hint(header), 1))
         return None
     first_at: dict[str, int] = {}
     for i, h in enumerate(header, start=1):
@@ -403,6 +404,18 @@ def _open_csv(path: Path, required: Sequence[str], optional: Sequence[str],
                         controls=not fields_are_plain((text,), len(text), multiline=True),
                         lengths=len(text) > max_chars, problems=problems)
     return reader, header, checks, text
+
+
+def delimiter_hint(header: Sequence[str]) -> str:
+    """What to say when row 1 is one cell holding semicolons or tabs: the file separates its
+    columns with them (Excel in some locales saves CSV so), not with commas."""
+    if len(header) != 1:
+        return ""
+    found = [name for ch, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
+             if ch in header[0]]
+    return (f" (row 1 is one cell holding {found[0]}: the columns seem to be separated by "
+            f"{found[0]}, not commas; save the file as 'CSV UTF-8 (Comma delimited)')"
+            if found else "")
 
 
 def unreadable_csv(exc: csv.Error) -> str:

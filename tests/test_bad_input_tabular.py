@@ -143,6 +143,22 @@ def test_a_bad_hourly_pay_says_what_was_expected_in_one_sentence(
     assert expected in text and pay not in text
 
 
+@pytest.mark.parametrize("sep,name", [(";", "semicolons"), ("\t", "tabs")])
+@pytest.mark.parametrize("source,header", [
+    ("metrics_csv", METRIC_HEADER), ("organisations_csv", ORG_HEADER),
+    ("esr_csv", ESR_HEADER), ("pay_csv", tuple(PAY_HEADER.split(",")))])
+def test_a_csv_separated_by_semicolons_or_tabs_says_so(
+        store: Engine, tmp_path: Path, source: str, header: tuple[str, ...], sep: str,
+        name: str) -> None:
+    # Excel in a European locale saves "CSV" with semicolons: row 1 is one cell, and the
+    # refusal only said none of its "1 cells" was a column name.
+    path = tmp_path / "x.csv"
+    path.write_text(sep.join(header) + "\n" + sep.join("x" * len(header)) + "\n")
+    text = refused(store, source, path)
+    assert f"row 1 is one cell holding {name}: the columns seem to be separated by {name}" \
+        in text, text
+
+
 # ------------------------------------------------- family: breakdowns no rule reads
 @pytest.mark.parametrize("breakdown,expected", [
     ("overall", "found 'overall' (the organisation's own figure has a blank breakdown); "
