@@ -50,7 +50,8 @@ def parse_period_key(key: str) -> PeriodSpec | None:
                       date(year, month, 1))
 
 
-PERIOD_FORMS = "'wres:YYYY' (31 March snapshot), 'survey:YYYY' or 'month:YYYY-MM'"
+PERIOD_FORMS = ("'wres:YYYY' (31 March snapshot), 'survey:YYYY' or 'month:YYYY-MM', a year "
+                "from 1990 to 2100")
 
 
 def period_year(key: str) -> int:
