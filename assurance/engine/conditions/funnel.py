@@ -58,7 +58,7 @@ from assurance.engine.conditions.outside_range import OutsideRange
 from assurance.engine.yamlsrc import Pos, YMap, describe
 
 KIND = "funnel"
-JUDGED = {"breach": "significantly adverse", "outside": "outside the range (may be chance)",
+JUDGED = {"breach": "significantly adverse", "outside": "outside the range (not significantly)",
           "ok": "within the range", "no_data": "no data", "not_calculable": "not calculable"}
 
 
@@ -109,8 +109,8 @@ class Funnel(Condition):
         if outside is not None:
             name, v = outside
             return _verdict("outside", f"No stage is significantly adverse; {name} is outside "
-                            f"the range, but its 95% confidence interval overlaps it, so it "
-                            f"may be chance. {stages}", v, stages=listed)
+                            f"the range, but its 95% confidence interval reaches into it, so "
+                            f"it may truly be within it. {stages}", v, stages=listed)
         shown = next((v for _, v in judged if v.figure is not None), judged[0][1])
         if unjudged:
             return _verdict("not_calculable", f"No stage judged is adverse, but "

@@ -123,10 +123,15 @@ class OutsideRange(Condition):
                 note = ""
             facts["significant"] = sig
             if not sig:
+                # What is uncertain is whether the figure is beyond the limit; a relative
+                # likelihood whose interval excludes 1 still shows the groups differ.
+                differ = (" The groups do differ: the interval excludes 1 (parity)."
+                          if self.unit == "ratio" and fig.ci is not None and not fig.ci[0] <= 1 <= fig.ci[1]
+                          else "")
                 return verdict("outside", f"{headline(fig)} is outside the range, but its "
-                               "95% confidence interval overlaps it, so the difference may "
-                               "be chance (not statistically significant).", ctx, fig,
-                               self.breakdown, **facts)
+                               "95% confidence interval reaches into it, so the true figure "
+                               "may be within the range (not statistically significant)."
+                               + differ, ctx, fig, self.breakdown, **facts)
             return verdict("breach", f"{headline(fig)} is beyond the limit and the whole "
                            f"interval is too{note}.", ctx, fig, self.breakdown, **facts)
         limit = high if above else low
