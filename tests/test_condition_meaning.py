@@ -27,7 +27,7 @@ from assurance.engine.rules import Rule
 from assurance.engine.yamlsrc import Checker
 
 UNITS = {"ratio", "percent", "percentage_points", "score", "count", "yes_no", "text", "p_value", "period",
-         ""}
+         "difference", ""}
 
 
 @cache

@@ -65,12 +65,13 @@ def _gap_message(**facts: object):  # type: ignore[no-untyped-def]
 
 def test_a_gap_between_percentages_is_in_percentage_points_and_a_ratio_in_times() -> None:
     # "Measured 6.8%" read as a share of staff, not the 6.8-point difference between groups.
-    assert _gap_message(measured=6.8, measure="gap")["Gap"] == "+6.8 pp"
+    assert _gap_message(measured=6.8, measure="gap")["Adverse gap"] == "6.8 pp, BME worse off"
+    assert _gap_message(measured=-2.0, measure="gap")["Adverse gap"] == "2.0 pp, BME better off"
     ratio = _gap_message(measured=1.53, measure="ratio")
-    assert ratio["Ratio (adverse answer)"] == "1.53 times" and "Gap" not in ratio
+    assert ratio["Ratio (adverse answer)"] == "1.53 times" and "Adverse gap" not in ratio
 
 
 def test_a_count_or_value_rule_shows_what_it_measured_once() -> None:
     # "Count 0, Measured 0, Threshold 0": what such a rule measured is its count or figure.
     facts = _gap_message(measured=30.9, measure="value", value=30.9)
-    assert "Measured" not in facts and "Gap" not in facts and facts["Figure"] == "30.9%"
+    assert "Measured" not in facts and "Adverse gap" not in facts and facts["Figure"] == "30.9%"

@@ -150,7 +150,8 @@ def test_small_counts_are_suppressed_for_a_network_and_exact_for_the_board(
     assert facts["BME"] == "150/800 · 18.8%"
     assert network.headline == "Withheld (small numbers); White */10 · *, BME 150/800 · 18.8%"
     assert "Finding" not in facts  # the evaluation sentence quotes exact counts
-    assert facts["Note"].startswith("* = hidden: based on 1 to 7 people")
+    assert facts["Note"].startswith("* = hidden: 1 to 7 people, who could be identified, or a "
+                                   "figure from which such a number could be worked out")
     text = json.dumps([network.headline, network.facts])
     assert "3/12" not in text and "1.33" not in text and "25.0" not in text
     exact = dict(board.facts)

@@ -96,19 +96,21 @@ SHOWN_AS_FIGURE = FIGURE_KEYS | {"measured", "measure", "low", "high", "movement
 gap rule's two values and their gap, which the groups' lines and its Gap row already show);
 every other fact is worded by its :class:`FactSpec`."""
 
-MEASURES = {"gap": "Gap", "ratio": "Ratio (adverse answer)"}
+MEASURES = {"gap": "Adverse gap", "ratio": "Ratio (adverse answer)"}
 """How a measured figure other than the headline value or a count is labelled, by the
 ``measure`` fact its condition records (``gap``: ``unit: pp``; ``ratio``: ``unit: ratio``)."""
 
 
-def _measured(number: float, measure: str, unit: str) -> str:
-    """A gap rule's measured figure in its own unit: a gap between percentages in percentage
-    points (``+6.8 pp``, not ``6.8%``), between scores in points, a ratio as ``1.50 times``."""
+def _measured(number: float, measure: str, unit: str, focus: str | None) -> str:
+    """A gap rule's measured figure in its own unit and direction: a gap between percentages
+    in percentage points and who it is against (``6.8 pp, BME worse off``, not ``6.8%`` or
+    ``+6.8 pp``), between scores in points, a ratio as ``1.50 times``."""
     if measure == "ratio":
         return f"{fmt_value(number, 'ratio')} times"
-    if measure == "gap" and unit == "percent":
-        return fmt_value(number, "percentage_points")
-    return fmt_value(number, unit)
+    size = f"{abs(number):.1f} {'pp' if unit == 'percent' else 'points'}"
+    if not focus or round(number, 1) == 0:
+        return size
+    return f"{size}, {focus} {'worse' if number > 0 else 'better'} off"
 
 
 _REST = "\x00rest"  # the cell of a table that no group names (those without the outcome)
@@ -336,6 +338,8 @@ def _fact_text(value: Any, spec: FactSpec, policy: DisclosurePolicy,
     figure is hidden (then ``*``); derived numbers only to exact audiences.
     """
     fact_unit = unit if spec.unit is None else spec.unit
+    if fact_unit == "difference":  # between two figures: percentages differ by points
+        fact_unit = "percentage_points" if unit == "percent" else unit
     if spec.role == "parameter":
         if isinstance(value, bool):
             return "yes" if value else "no"
@@ -450,7 +454,10 @@ def disclose_figure(facts: Mapping[str, Any], policy: DisclosurePolicy, *,
     measure = str(facts.get("measure"))
     number = _number(facts.get("measured")) if measure in MEASURES else None
     if number is not None:
-        measured_text = policy.symbol if value_hidden else _measured(number, measure, unit)
+        focus = facts.get("focus")
+        label = focus.get("label") if isinstance(focus, Mapping) else None
+        measured_text = (policy.symbol if value_hidden
+                         else _measured(number, measure, unit, str(label) if label else None))
     declaration = _number(facts.get("declaration_rate"))
     decl_basis = ["unknown"] if "unknown" in groups else basis
     decl_hidden = not policy.exact and any(cells.rate_hidden.get(r, False) for r in decl_basis)

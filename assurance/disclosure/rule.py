@@ -222,8 +222,9 @@ def suppression_note(policy: DisclosurePolicy) -> str | None:
 
 def hidden_note(policy: DisclosurePolicy) -> str:
     """What the suppression symbol means, for a message or a table footnote."""
-    return (f"{policy.symbol} = hidden: based on {policy.low} to {policy.high} people, who "
-            "could be identified (NHS Digital disclosure rule)")
+    return (f"{policy.symbol} = hidden: {policy.low} to {policy.high} people, who could be "
+            "identified, or a figure from which such a number could be worked out (NHS "
+            "Digital disclosure rule)")
 
 
 def disclose_count(n: int | None, policy: DisclosurePolicy) -> str:

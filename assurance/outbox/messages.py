@@ -26,7 +26,7 @@ from assurance.disclosure import DisclosurePolicy, hidden_note, quotable
 from assurance.disclosure.figure import DisclosedFigure, DisclosedGroup, disclose_figure, limits_text
 from assurance.models import Finding, FindingEvent, Organisation
 from assurance.periods import long_date, short_label
-from assurance.wording import counted
+from assurance.wording import counted, level_label
 
 EVENT_NAMES: Mapping[str, Event] = {
     "opened": "opened", "reopened": "reopened", "continuing": "repeat",
@@ -88,7 +88,7 @@ def _rows(d: DisclosedFigure, facts: Mapping[str, Any]) -> list[tuple[str, str]]
 def _headline(event: FindingEvent, finding: Finding, figure: str, previous_level: str | None,
               details: Mapping[str, Any]) -> str:
     def lvl(name: str | None) -> str:
-        return (name or "no level").replace("_", " ")
+        return level_label(name, in_sentence=True) if name else "no level"
 
     def day(value: Any) -> str:
         return long_date(date.fromisoformat(str(value))) if value else ""

@@ -37,9 +37,8 @@ from assurance.report_context.model import (
     SpcPointView,
     SpcView,
 )
+from assurance.wording import level_label
 
-LEVEL_LABELS = {"edi_lead": "EDI lead", "executive_lead": "Executive lead",
-                "board_committee": "Board committee", "regulator": "Regulator"}
 VARIATION_LABELS = {
     "common_cause": "Common cause variation (no signal)",
     "special_cause_improvement": "Special cause variation: improvement",
@@ -72,12 +71,6 @@ def period_label(key: str | None) -> str:
         return "no period"
     spec = parse_period_key(key)
     return spec.label if spec else key
-
-
-def level_label(level: str | None) -> str:
-    if level is None:
-        return "not set"
-    return LEVEL_LABELS.get(level, level.replace("_", " ").capitalize())
 
 
 def figure_view(fig: Figure, m: MetricDef, policy: DisclosurePolicy,

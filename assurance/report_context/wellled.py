@@ -63,7 +63,7 @@ from assurance.report_context.model import (
     StatementView,
     WellLedContext,
 )
-from assurance.report_context.views import board_levels, level_label
+from assurance.report_context.views import board_levels
 from assurance.report_context.wellled_scoring import (
     ITEM_DEFINITION,
     JUDGED,
@@ -82,7 +82,7 @@ from assurance.report_context.wellled_scoring import (
     suggest_score,
     sustained,
 )
-from assurance.wording import counted
+from assurance.wording import counted, level_label
 
 CATEGORIES = ("people's experiences", "feedback from staff and leaders", "observation",
               "feedback from partners", "processes", "outcomes")

@@ -42,6 +42,7 @@ class FactSpec:
     role: FactRole
     # "ratio" | "percent" | "percentage_points" | "score" | "count" | "yes_no" | "text" |
     # "p_value" | "period" (a period key, shown as people read it: "2019", "survey 2023") |
+    # "difference" (between two of the metric's figures: percentage points for a percentage) |
     # "" (a plain number); None: the metric's own unit.
     unit: str | None = None
 

@@ -63,7 +63,7 @@ class Change(Condition):
         "previous_period": FactSpec("Previous period", "parameter", "period"),
         "previous": FactSpec("Previous value", "derived"),
         "current": FactSpec("Current value", "derived"),
-        "worse_by": FactSpec("Worse by", "derived"),
+        "worse_by": FactSpec("Worse by", "derived", "difference"),
         "z": FactSpec("z statistic", "statistic", ""),
         "p_value": P_VALUE,
     }

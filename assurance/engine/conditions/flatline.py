@@ -63,8 +63,8 @@ class Flatline(Condition):
         "periods_used": FactSpec("Periods used", "parameter", "text"),
         "values": FactSpec("Values", "derived"),
         "target": TARGET,
-        "improvement": FactSpec("Improvement", "derived"),
-        "slope_per_year": FactSpec("Slope per year", "derived"),
+        "improvement": FactSpec("Improvement", "derived", "difference"),
+        "slope_per_year": FactSpec("Slope per year", "derived", "difference"),
         "slope_ci": FactSpec("Slope confidence interval", "derived"),
     }
 

@@ -62,7 +62,7 @@ class Trajectory(Condition):
         "target": TARGET,
         "target_year": FactSpec("Target year", "parameter", ""),
         "expected": FactSpec("Expected on trajectory", "derived"),
-        "behind_by": FactSpec("Behind by", "derived"),
+        "behind_by": FactSpec("Behind by", "derived", "difference"),
     }
 
     def __init__(self, baseline: int | None, target: float | str, target_year: int,
