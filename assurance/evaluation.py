@@ -22,7 +22,7 @@ from assurance.engine.evaluate import Outcome, evaluate
 from assurance.engine.rules import RulePack
 from assurance.findings import Damping, Transition, apply_outcomes
 from assurance.models import Organisation
-from assurance.problems import ConfigProblemsError, Problem
+from assurance.problems import Problem, ProblemsError
 from assurance.rulepacks import load_rules
 
 
@@ -44,7 +44,7 @@ def check_accountable(s: Session, settings: Settings) -> None:
         col(Organisation.code).in_(settings.accountable))).all())
     unknown = [c for c in settings.accountable if c not in known]
     if unknown:
-        raise ConfigProblemsError([Problem(str(settings.source or "<config>"),
+        raise ProblemsError([Problem(str(settings.source or "<config>"),
                                      "organisations.accountable: not in the organisation "
                                      f"register: {', '.join(unknown)}; register them first "
                                      "(organisations.file, or assurance import a file with "

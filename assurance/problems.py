@@ -68,12 +68,6 @@ class ProblemsError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class ConfigProblemsError(ProblemsError):
-    """Problems with the configuration found only once the store is read (a configured
-    accountable organisation that is not registered): the command line exits 3, as for
-    any bad configuration, not 2 as for bad input."""
-
-
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -193,15 +193,3 @@ def test_accountable_codes_must_be_registered_before_evaluation(
                                 at=datetime(2025, 6, 1, tzinfo=UTC), actor="t")
     assert "organisations.accountable: not in the organisation register: RNOPE" in str(exc.value)
     engine.dispose()
-
-
-def test_an_unregistered_accountable_organisation_is_bad_configuration_exit_3(
-        tmp_path: Path) -> None:
-    # It exited 2, as for a bad file; the README gives 3 for a bad configuration.
-    from helpers import run_cli, sqlite_config
-
-    config = sqlite_config(tmp_path, "SYT01")
-    config.write_text(config.read_text() + '[organisations]\naccountable = ["SYT01", "RNOPE"]\n')
-    code, _, err = run_cli(config, "evaluate", "--as-of", "2025-06-01")
-    assert code == 3 and "organisations.accountable: not in the organisation register: RNOPE" \
-        in err, err

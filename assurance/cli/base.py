@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from assurance.config import Settings, load_settings
-from assurance.problems import ConfigProblemsError, MoreProblems, Problem, ProblemsError
+from assurance.problems import MoreProblems, Problem, ProblemsError
 from assurance.wording import counted
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BAD_CONFIG = 1, 2, 3
@@ -85,8 +85,6 @@ def refused(code: int = EXIT_BAD_INPUT) -> Iterator[None]:
     """Turn a ProblemsError raised inside into every problem printed and exit ``code``."""
     try:
         yield
-    except ConfigProblemsError as exc:
-        raise fail(exc, EXIT_BAD_CONFIG) from None
     except ProblemsError as exc:
         raise fail(exc, code) from None
 
