@@ -142,7 +142,7 @@ def test_overdue_actions_escalate_by_working_days_not_counting_bank_holidays(
     escalated = messages(w)[-1]
     assert escalated["kind"] == "escalated" and escalated["level"] == "executive_lead"
     assert escalated["headline"].startswith(
-        "Escalated from edi lead to executive lead (action due 17 April 2025 is 1 working day "
+        "Escalated from EDI lead to executive lead (action due 17 April 2025 is 1 working day "
         "overdue): ")
     with Session(w.engine) as s:
         event = s.exec(select(FindingEvent).order_by(col(FindingEvent.id).desc())).first()
