@@ -254,6 +254,27 @@ def test_a_met_attestation_is_assured_by_what_was_attested_not_by_its_anchor_met
         assert pack == {i.heading.split(": ")[0]}
 
 
+def test_an_indicator_on_alert_or_advise_is_not_named_as_met_under_assure(
+        demo: tuple[Engine, Settings]) -> None:
+    # "Board composition: 3 further rules met … WRES 9 (difference …)" with WRES 9 on Alert:
+    # the rule met was "No voting board member is BME", named by the indicator it shares.
+    engine, settings = demo
+    for org in ("SYN01", "SYN02"):
+        ctx = board_context(engine, settings, org_code=org, as_of=AS_OF)
+        met = [i for i in ctx.summary.assure if "further rule" in i.heading]
+        wanting = {(o.metric, o.division) for o in ctx.outcomes if o.classification != "assure"}
+        for i in met:
+            for o in (o for o in ctx.outcomes if o.rule_id in i.rule_ids
+                      and o.classification == "assure"):  # a division rule: one id, many
+                if (o.metric, o.division) in wanting:
+                    assert f"{o.title} — not breached, but another rule on {o.indicator} is " \
+                        "listed above" in i.text, i.text
+            count = int(i.heading.split(": ")[1].split(" ")[0])
+            named = i.text.split(": ", 1)[1].rstrip(".").split("; ")
+            assert count == sum(int(n.rsplit("(", 1)[1].split(" ")[0]) if n.endswith(" rules)")
+                                else 1 for n in named), i.text
+
+
 def test_the_spc_chart_keeps_making_data_counts_colours_and_shapes(
         demo: tuple[Engine, Settings], rendered: dict[str, Path]) -> None:
     engine, settings = demo

@@ -319,12 +319,30 @@ def _summary(outcomes: Sequence[OutcomeView], notes: Sequence[str],
     by_pack: dict[str, list[OutcomeView]] = {}
     for o in rest:
         by_pack.setdefault(o.pack_title, []).append(o)
+    # An indicator another rule finds wanting is not named here as if it were assured: its
+    # met rule is named by the rule's own title.
+    wanting = {(o.metric, o.division) for o in outcomes if o.classification != "assure"}
     assure.extend(SummaryItem(
         "assure", f"{pack}: {counted(len(met), 'further rule')} met",
-        "Each was judged at the latest period and met its rule: " + "; ".join(dict.fromkeys(
-            _met_name(o) for o in met)) + ".", tuple(o.rule_id for o in met))
+        "Each was judged at the latest period and met its rule: "
+        + "; ".join(_met_names(met, wanting)) + ".", tuple(o.rule_id for o in met))
         for pack, met in by_pack.items())
     return SummaryView(tuple(alert), tuple(advise), tuple(assure))
+
+
+def _met_names(met: Sequence[OutcomeView], wanting: set[tuple[str, str]]) -> list[str]:
+    """The met rules of one pack as the Assure line lists them: by indicator, with how many
+    rules where it has more than one; where another rule on the indicator is listed above
+    (Alert or Advise), by the rule's own title and saying so."""
+    names: dict[str, int] = {}
+    for o in met:
+        if (o.metric, o.division) in wanting:
+            name = (f"{o.title} — not breached, but another rule on "
+                    f"{o.indicator} is listed above")
+        else:
+            name = _met_name(o)
+        names[name] = names.get(name, 0) + 1
+    return [f"{name} ({n} rules)" if n > 1 else name for name, n in names.items()]
 
 
 def _met_name(o: OutcomeView) -> str:
