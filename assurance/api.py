@@ -49,7 +49,7 @@ from assurance.rulepacks import (
     shipped_rules_dir,
     test_rules,
 )
-from assurance.safeinput import check_file
+from assurance.safeinput import check_file, output_problems
 from assurance.signing import PackCheck
 from assurance.status import service_status
 
@@ -120,6 +120,8 @@ def render(engine: Engine, settings: Settings, name: str, *, org_code: str, as_o
 
     chosen = renderer(name)
     path = out_path or output_path(settings, name, org_code, as_of)
+    if refused := output_problems(path):
+        raise ProblemsError(refused)
     path.parent.mkdir(parents=True, exist_ok=True)
     return chosen.render(engine, settings, org_code=org_code, as_of=as_of, out_path=path,
                          actor=actor, at=at)

@@ -141,6 +141,22 @@ def require_file(path: Path, limits: Limits = LIMITS) -> None:
         raise ProblemsError(problems)
 
 
+def output_problems(path: Path, where: str = "--out") -> list[Problem]:
+    """Problems that stop a document being written at ``path`` (``[]``: it can be): a
+    folder, or something else that is not a regular file, is never replaced by a file."""
+    kind = _kind(os.stat(path).st_mode) if path.exists() else None
+    if kind == "a directory":
+        return [Problem(where, f"{path} is a folder; expected the path of the file to write "
+                        f"(e.g. {path / 'report.docx'})")]
+    if kind is not None:
+        return [Problem(where, f"{path} is {kind}; expected the path of a file to write")]
+    parent = next((q for q in path.parents if q.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return [Problem(where, f"{parent} is a file, so {path} cannot be made in it; "
+                        "expected a folder")]
+    return []
+
+
 def open_regular(path: Path, limits: Limits = LIMITS) -> BinaryIO:
     """Open ``path`` for binary reading, refusing anything but a regular file of allowed size.
 

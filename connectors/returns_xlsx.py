@@ -322,11 +322,21 @@ class _Reader:
         """The About sheet's year (B6); checks the other entries (B7-B9) on the way."""
         raw = self.raw(ABOUT, "B", YEAR_ROW)
         year = _year(raw)
-        if year is None:
+        if year is None and re.fullmatch(r"[0-9]{4}", _text(raw)) and not isinstance(raw, bool):
+            self.bad(ABOUT, YEAR_ROW, "B", f"found {_text(raw)}; expected the 31 March snapshot "
+                     "year from 1990 to 2100")  # four digits, but no year a period may name
+        elif year is None:
             found = (f"the date {raw:%d/%m/%Y}" if isinstance(raw, date)
                      else describe(_text(raw)) if not _blank(raw) else "blank")
             self.bad(ABOUT, YEAR_ROW, "B", f"found {found}; expected the 31 March snapshot "
                      "year as 4 digits, e.g. 2024")
+        elif date(year, 3, 31) > date.today():
+            # A typo (2042 for 2024): stored, it would sit unseen while the year looks missing.
+            today = date.today()
+            latest = today.year if today >= date(today.year, 3, 31) else today.year - 1
+            self.bad(ABOUT, YEAR_ROW, "B", f"found {year}, whose 31 March snapshot is still to "
+                     f"come; expected the year of a snapshot already taken, {latest} or earlier")
+            year = None
         when = self.raw(ABOUT, "B", DATE_ROW)
         if not _blank(when) and _date(when) is None:
             self.bad(ABOUT, DATE_ROW, "B", f"found {describe(_text(when))}; expected a date "

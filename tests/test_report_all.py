@@ -166,3 +166,24 @@ def test_all_on_a_store_without_figures_or_accountable_organisations_is_refused(
     assert run.returncode == 2
     assert "--all: error: no organisation to report on" in run.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["report", "board", "--org", "SYN01", "--out", "{folder}"], "--out: error: {folder} is a "
+     "folder; expected the path of the file to write"),
+    (["pack", "build", "--org", "SYN01", "--out", "{folder}"], "--out: error: {folder} is a "
+     "folder"),
+    (["report", "board", "--org", "SYN01", "--as-of", "9999-12-31"], "--as-of: error: found "
+     "'9999-12-31'; expected a date from 1990-01-01 to 2100-12-31"),
+    (["returns", "template", "{folder}", "--year", "0"], "--year: error: found 0"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_anything_is_made(
+        folder: Path, tmp_path: Path, args: list[str], expected: str) -> None:
+    # A folder as --out was a traceback (IsADirectoryError) leaving 'out.part' behind; a
+    # date past 2107 was a traceback from the zip's timestamps.
+    target = tmp_path / "out"
+    target.mkdir()
+    run = _cli(_config(folder), *[a.format(folder=target) for a in args])
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert expected.format(folder=target) in run.stderr, run.stderr
+    assert list(tmp_path.iterdir()) == [target] and not list(target.iterdir())

@@ -337,6 +337,19 @@ def test_year_that_is_not_four_digits_is_refused(store: Engine, filled: Path, ty
     ]
 
 
+@pytest.mark.parametrize(("typed", "expected"), [
+    (2100, "found 2100, whose 31 March snapshot is still to come; expected the year of a "
+           "snapshot already taken"),  # a typo for 2010 or 2024 sat unseen as wres:2100
+    (1989, "found 1989; expected the 31 March snapshot year from 1990 to 2100"),
+])
+def test_a_year_no_snapshot_has_been_taken_in_is_refused(store: Engine, filled: Path,
+                                                         typed: int, expected: str) -> None:
+    edit(filled, lambda wb: wb["About"].__setitem__("B6", typed))
+    problems = refused(store, filled)
+    assert len(problems) == 1 and problems[0].startswith(
+        f"{filled}[About]:6:B: error: {expected}"), problems
+
+
 def test_narrative_yes_without_description_is_refused(store: Engine, filled: Path) -> None:
     edit(filled, lambda wb: wb["Narrative"].__setitem__("B6", None))
     assert refused(store, filled) == [

@@ -132,10 +132,18 @@ def parse_day(value: str | None, what: str = "--as-of") -> date:
     if value is None:
         return now().date()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise fail(ProblemsError([Problem(what, f"found {value!r}; expected a date like "
                                           "2025-06-01")]), EXIT_BAD_INPUT) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # the years a period may name (a zip dates to 2107)
+        raise fail(ProblemsError([Problem(what, f"found {value!r}; expected a date from "
+                                          f"{FIRST_DAY} to {LAST_DAY}")]), EXIT_BAD_INPUT)
+    return day
+
+
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
+"""The dates a command's date options may name: the years a period may name."""
 
 
 

@@ -187,8 +187,19 @@ def returns_template(
     year: Annotated[int | None, typer.Option(help="pre-fill the WRES/WDES year")] = None,
 ) -> None:
     """Write a blank WRES/WDES annual return workbook for a trust to fill in."""
+    from assurance.safeinput import InputError, check_ods_code, output_problems
     from connectors.returns_template import write_template
 
+    problems = output_problems(out_file, "OUT_FILE")
+    if year is not None and not 1990 <= year <= 2100:  # what the importer would refuse
+        problems.append(Problem("--year", f"found {year}; expected the 31 March snapshot year, "
+                                "1990 to 2100"))
+    try:
+        org = check_ods_code(org) if org else org
+    except InputError as exc:
+        problems.append(Problem("--org", str(exc)))
+    if problems:
+        raise fail(ProblemsError(problems), EXIT_BAD_INPUT)
     write_template(out_file, org_code=org, year=year)
     out.print(f"wrote {out_file}")
 
