@@ -34,6 +34,7 @@ from assurance.engine.rules import RulePack
 from assurance.models import Attestation
 from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
 from assurance.register import registered_org
+from assurance.safeinput import one_line
 
 State = Literal["current", "expired", "withdrawn", "not yet valid"]
 
@@ -159,7 +160,8 @@ def add(s: Session, *, org: str, statement: str, attested_by: str, attested_on: 
         problems.append(Problem("statement", f"no rule in force requires {stmt!r}"
                                 f"{did_you_mean(stmt, known)}; expected one of: "
                                 f"{', '.join(known) or '(none: no attestation rules)'}"))
-    wording = " ".join((text or "").split()) or (known[stmt].text if stmt in known else "")
+    wording = (one_line(text, "--text", "the statement attested, on one line", problems)
+               if text and text.strip() else (known[stmt].text if stmt in known else ""))
     if not wording:
         problems.append(Problem("--text", "no statement text; give --text (the rule requiring "
                                 f"{stmt!r} has none to offer)"))
@@ -207,6 +209,7 @@ def expire(s: Session, ref: int | str, *, on: date, reason: str, actor: str,
     """
     a = get(s, ref)
     why, problems = withdrawal_problems("attestation", a, reason, "why it no longer holds")
+    one_line(reason, "--reason", "why it no longer holds, on one line", problems)
     if on < a.attested_on:
         problems.append(Problem("--on", f"found {on}, before the attestation date "
                                 f"{a.attested_on}; expected {a.attested_on} or later"))

@@ -66,6 +66,7 @@ from assurance.engine.figures import Figure
 from assurance.models import Division, Intervention
 from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
 from assurance.register import registered_org
+from assurance.safeinput import one_line
 from assurance.stats.effects import (
     DidResult,
     ShiftResult,
@@ -145,13 +146,15 @@ def _peers(s: Session, org: str, raw: str, problems: list[Problem]) -> str | Non
 
 
 def _start(start: date | str, problems: list[Problem]) -> date | None:
-    if isinstance(start, date):
-        return start
     try:
-        return date.fromisoformat(start.strip())
+        day = start if isinstance(start, date) else date.fromisoformat(start.strip())
     except ValueError:
         problems.append(Problem("--start", f"found {start!r}; expected a date like 2024-04-01"))
         return None
+    if not 1990 <= day.year <= 2100:  # the years a figure's period may name
+        problems.append(Problem("--start", f"found {day}; expected a date from 1990 to 2100"))
+        return None
+    return day
 
 
 def add(s: Session, *, org: str, title: str, metric: str, start: date | str, owner: str,
@@ -176,14 +179,14 @@ def add(s: Session, *, org: str, title: str, metric: str, start: date | str, own
     cat = catalogue or load_catalogue()
     problems: list[Problem] = []
     code = registered_org(s, org, "--org", problems)
-    what = " ".join(title.split())
-    if not what or len(what) > 200:
+    what = one_line(title, "title", "what was done, on one line", problems, max_chars=200)
+    if not what:
         problems.append(Problem("title", f"found {len(what)} characters; expected what was "
                                 "done in 1 to 200 characters"))
     m = _metric(cat, metric, problems)
     day = _start(start, problems)
-    role = " ".join(owner.split())
-    if not role or len(role) > 120:
+    role = one_line(owner, "--owner", "the accountable role", problems, max_chars=120)
+    if not role:
         problems.append(Problem("--owner", "expected the accountable role in 1 to 120 "
                                 "characters, e.g. 'Divisional Director, Surgery'"))
     div = _division(s, code, division, problems) if division is not None else None
@@ -213,6 +216,10 @@ def withdraw(s: Session, ref: int | str, *, on: date, reason: str, actor: str,
     """Mark an intervention withdrawn (stopped or recorded in error), keeping the row."""
     row = get(s, ref)
     why, problems = withdrawal_problems("intervention", row, reason, "why it was withdrawn")
+    one_line(reason, "--reason", "why it was withdrawn, on one line", problems)
+    if on < row.start_date:
+        problems.append(Problem("--on", f"found {on}, before the intervention started on "
+                                f"{row.start_date}; expected {row.start_date} or later"))
     if problems:
         raise ProblemsError(problems)
     row.withdrawn_on, row.withdrawn_reason = on, why

@@ -507,6 +507,30 @@ def check_identifier(text: str, *, expected: str, max_chars: int = 100,
     return s
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(raw: str, where: str, expected: str, problems: list[Problem], *,
+             max_chars: int = 1000) -> str:
+    """Text typed on a command line for the record (an attestation's wording, a reason, an
+    owner): white space folded to single spaces, then refused with a problem at ``where``
+    when it holds a control character, a direction override (text that displays in another
+    order than it reads), is longer than ``max_chars`` or starts like a spreadsheet formula;
+    it is printed in board documents and spreadsheets."""
+    text = " ".join(raw.split())
+    try:
+        check_text(text, expected=expected, max_chars=max_chars, formula=True)
+    except InputError as exc:
+        problems.append(Problem(where, str(exc)))
+        return text
+    bidi = _BIDI.search(text)
+    if bidi is not None:
+        problems.append(Problem(where, f"found a direction override (U+{ord(bidi.group()):04X}) "
+                                f"at character {bidi.start() + 1:,}; expected {expected} "
+                                "without one"))
+    return text
+
+
 def check_text(text: str, *, expected: str = "plain text",
                max_chars: int = LIMITS.max_field_chars, multiline: bool = False,
                formula: bool = False, echo: bool = True) -> str:

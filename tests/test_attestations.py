@@ -245,3 +245,14 @@ def test_bad_input_on_the_command_line_exits_2_and_stores_nothing(config: Path,
     assert code == 2 and "no attestation '7'" in stderr
     code, stdout, _ = cli(config, "list", "--json")
     assert json.loads(stdout) == []
+
+
+def test_attested_wording_and_a_reason_are_one_clean_line(config: Path) -> None:
+    # "Board objectives\x07\x1b[31m set" was stored and printed in the HIA document.
+    code, _, err = cli(config, "add", "hia.1.board-objectives", "--org", "SYT01", "--by",
+                       "Chair", "--valid-until", "2027-12-31", "--text",
+                       "Board objectives\x07\x1b[31m set")
+    assert code == 2 and "--text: error: found a text with a control character" in err, err
+    code, _, err = cli(config, "add", "hia.1.board-objectives", "--org", "SYT01", "--by",
+                       "Chair", "--valid-until", "2027-12-31", "--text", "x" * 1001)
+    assert code == 2 and "--text: error: found a 1,001-character text" in err, err

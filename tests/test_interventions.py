@@ -482,3 +482,19 @@ def test_verdicts_for_the_board_report_take_the_settings_and_the_organisation(
         (v,) = interventions.verdicts(s, load_settings(None), "SYT01", date(2024, 12, 1))
         assert v.verdict == "effect"
         assert interventions.verdicts(s, load_settings(None), "SYT02", date(2024, 12, 1)) == []
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("title", "Panels\x07\x1b[31m", "found a text with a control character"),
+    ("owner", "=HYPERLINK(1)", "looks like a spreadsheet formula"),
+    ("owner", "Divisional Director\u202e, Surgery", "found a direction override (U+202E)"),
+    ("start", "0001-01-01", "found 0001-01-01; expected a date from 1990 to 2100"),
+])
+def test_an_intervention_refuses_text_that_would_garble_a_document_or_an_impossible_start(
+        sqlite_engine: Engine, tmp_path: Path, field: str, value: str, expected: str) -> None:
+    # These were stored and reached board documents as replacement characters.
+    register_orgs(sqlite_engine, tmp_path, "SYT01")
+    args = {"title": "Panels", "owner": "EDI lead", "start": "2024-04-01", field: value}
+    with Session(sqlite_engine) as s, pytest.raises(ProblemsError) as exc:
+        interventions.add(s, org="SYT01", metric="wres.2", actor="t", at=AT, **args)
+    assert any(expected in p.message for p in exc.value.problems), exc.value
