@@ -76,6 +76,10 @@ def org_type(benchmark_group: str | None) -> str | None:
     return ORG_TYPES.get(benchmark_group) if benchmark_group else None
 
 
+MIN_BASE = 10
+"""Fewest responses the Staff Survey publishes a result for (fewer: '-')."""
+
+
 def _cell(row: Sequence[Any], i: int) -> Any:
     return row[i] if i < len(row) else None
 
@@ -256,7 +260,9 @@ class StaffSurveyXlsx:
                 continue
             first_row[code] = r
             codes.add(code)
-            if code not in orgs:
+            if code in orgs:
+                self._same_organisation(orgs[code], row, r, sw, out)
+            else:
                 org = self._organisation(code, row, r, sw, out)
                 if org is None:
                     continue
@@ -269,6 +275,25 @@ class StaffSurveyXlsx:
                                         f"organisation from row {FIRST_DATA_ROW}",
                                         FIRST_DATA_ROW, "A"))
         return codes
+
+    @staticmethod
+    def _same_organisation(org: Organisation, row: Sequence[Any], r: int, sw: str,
+                           out: Parsed) -> None:
+        """A code met on an earlier sheet names the same organisation and benchmarking group
+        here: codes swapped between two rows of one sheet would put each trust's figures on
+        the other."""
+        def same(a: str | None, b: str | None) -> bool:
+            return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+        for i, known, what in ((1, org.name, "named"), (2, org.benchmark_group,
+                                                         "in the benchmarking group")):
+            found = _text(_cell(row, i))
+            if found is not None and not same(found, known):
+                out.problems.append(Problem(sw, f"found {found!r} for {org.code}, which an "
+                                            f"earlier sheet has {what} {known!r}; expected the "
+                                            "same organisation on every sheet's row for a code "
+                                            "(a code or a row out of place?)", r,
+                                            column_letter(i + 1)))
 
     def _organisation(self, code: str, row: Sequence[Any], r: int, sw: str,
                       out: Parsed) -> Organisation | None:
@@ -330,10 +355,19 @@ class StaffSurveyXlsx:
                 out.problems.append(Problem(sw, f"found {value}; expected 0-{limit:g}", r,
                                             letter))
                 continue
+            base = bases.get(base_at)
+            if base is not None and base < MIN_BASE and base_at not in bad_base:
+                # The publication shows '-' below 10 responses: a figure beside a smaller
+                # base is a cell out of place, and would be shown as if it were sound.
+                out.problems.append(Problem(sw, f"found a figure beside a base of {base} "
+                                            f"responses (column {column_letter(base_at + 1)}); "
+                                            f"expected '-' where there are fewer than "
+                                            f"{MIN_BASE} responses", r, letter))
+                continue
             if base_at not in bad_base:
                 out.observations.append(ObservationRow(
                     code, period, f"nss.{q}", breakdown=resp, value=value,
-                    denominator=bases.get(base_at), line=r))
+                    denominator=base, line=r))
 
     def _check_same_organisations(self, seen_in: dict[str, set[str]],
                                   orgs: dict[str, Organisation], where: str,

@@ -7,6 +7,7 @@ The copies are built once per module from the published file, by editing its XML
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ DAMAGES: dict[str, SheetEdit] = {
         (HARASSMENT, "L13"): -5,  # a negative base
         (HARASSMENT, "L14"): 12.5}},  # a base that is not a whole number
     "sheets": {"deleted": ["THEMES"], "renamed": {"YOUR TEAM Q7": "YOUR TEAM"}},
+    # two rows' codes swapped on one sheet: each trust's figures would be the other's
+    "swapped": {"cells": {("YOUR JOB Q1-3", "A6"): "0CX", ("YOUR JOB Q1-3", "A7"): "0AR"}},
+    "small_base": {"cells": {(HARASSMENT, "L16"): 3}},  # figures beside 3 responses
 }
 
 
@@ -122,6 +126,23 @@ def test_damaged_cells_are_all_refused_with_their_locations(store: Engine,
     assert f"{where}:12:I: error: found 140.0; expected 0-100" in text
     assert f"{where}:13:L: error: found -5" in text
     assert f"{where}:14:L: error: found 12.5; expected a whole number of people" in text
+
+
+def test_codes_swapped_between_rows_are_refused_naming_the_organisation_elsewhere(
+        store: Engine, copies: dict[str, Path]) -> None:
+    # Imported with exit 0 ("126 changed"): 0AR's figures stored as 0CX's and the reverse.
+    text = _refused(store, copies["swapped"])
+    # The first sheet read sets each code's name; every other sheet then disagrees on both.
+    assert text.count("an earlier sheet has named") >= 2, text[:2000]
+    assert re.search(r"\]:6:B: error: found '[^']+' for \w+, which an earlier sheet has named",
+                     text) and "]:7:B: error: found " in text, text[:2000]
+
+
+def test_a_figure_beside_fewer_than_10_responses_is_refused(store: Engine,
+                                                           copies: dict[str, Path]) -> None:
+    text = _refused(store, copies["small_base"])
+    assert (f"[{HARASSMENT}]:16:G: error: found a figure beside a base of 3 responses (column "
+            "L); expected '-' where there are fewer than 10 responses") in text, text[:2000]
 
 
 def test_one_changed_cell_supersedes_one_figure_and_the_original_restores_it(
