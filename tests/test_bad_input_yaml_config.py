@@ -258,6 +258,16 @@ def test_a_repeated_rule_id_and_the_repeat_s_own_problems_are_reported_together(
         "duplicate rule id 'x.1'", "unknown key 'foo' in 'outside_range'"], problems
 
 
+def test_an_id_of_the_wrong_type_does_not_hide_the_rule_s_other_problems(
+        tmp_path: Path) -> None:
+    text = ("version: 1\npack: mine\ntitle: Mine\nrules:\n  - id: 12\n    title: [a]\n"
+            "    metric: wres.2\n    when: {outside_range: {significant: true}}\n"
+            "    severity: high\n    why: w\n    action: a\n    enabled: 'no'\n")
+    problems = refused_pack(write(tmp_path, text))
+    assert [p.split(": error: ")[1].split(";")[0] for p in problems] == [
+        "'id': found 12", "'title': found a list", "'enabled': found 'no'"], problems
+
+
 def test_a_few_aliases_to_small_nodes_still_load(tmp_path: Path) -> None:
     text = pack().replace("version: 1", "version: 1\ndescription: &d Shared words") \
         .replace("title: A title", "title: *d")

@@ -283,13 +283,17 @@ def _rule(raw: Any, rpos: Pos, pack: str, where: str, chk: Checker, cat: Catalog
         if why:
             chk.error(raw.value_pos["scope"], f"'scope: division': {why}")
             ok = False
+    # Every field is checked before the rule is given up on, so one wrong field (an id of
+    # the wrong type) does not hide the others.
+    title = chk.text(raw, "title", rid)
+    why, action = chk.text(raw, "why", "") or "", chk.text(raw, "action", "") or ""
+    enabled = chk.boolean(raw, "enabled", True)
     if not ok or cond is None or rid is None or metric is None:
         return None
-    return Rule(id=rid, pack=pack, title=chk.text(raw, "title", rid) or rid, metric=metric.id,
+    return Rule(id=rid, pack=pack, title=title or rid, metric=metric.id,
                 condition=cond, severity=severity, labels=labels, evidence=evidence,
-                escalate=escalate, why=chk.text(raw, "why", "") or "",
-                action=chk.text(raw, "action", "") or "", source=f"{where}:{rpos[0]}",
-                enabled=chk.boolean(raw, "enabled", True), scope=scope)
+                escalate=escalate, why=why, action=action, source=f"{where}:{rpos[0]}",
+                enabled=enabled, scope=scope)
 
 
 def _not_per_division(cond: Condition) -> str | None:
