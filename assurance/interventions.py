@@ -119,7 +119,9 @@ def _division(s: Session, org: str, raw: str, problems: list[Problem]) -> str:
         problems.append(Problem("--division", f"found {raw!r}; expected a division code such "
                                 "as surgery (letters and digits, at most 55)"))
         return code
-    known = list(s.exec(select(Division.code).where(Division.org_code == org)).all())
+    # Divisions only: a department's figures are not stored, so it could never be judged.
+    known = list(s.exec(select(Division.code).where(Division.org_code == org,
+                                                    Division.level == "division")).all())
     if known and code not in known:
         problems.append(Problem("--division", f"{org} has no division {code!r} in the register"
                                 f"{did_you_mean(code, known)}; expected one of: "

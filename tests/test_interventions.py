@@ -498,3 +498,27 @@ def test_an_intervention_refuses_text_that_would_garble_a_document_or_an_impossi
     with Session(sqlite_engine) as s, pytest.raises(ProblemsError) as exc:
         interventions.add(s, org="SYT01", metric="wres.2", actor="t", at=AT, **args)
     assert any(expected in p.message for p in exc.value.problems), exc.value
+
+
+def test_a_department_is_not_taken_for_a_division(sqlite_engine: Engine,
+                                                  tmp_path: Path) -> None:
+    # '--division theatres' (a department of Surgery) was accepted, and the refusal for an
+    # unknown division listed it as one; its figures are not stored, so it could never be
+    # judged.
+    from assurance import divisions
+    from assurance.divisions import DivisionRow
+
+    register_orgs(sqlite_engine, tmp_path, "SYT01")
+    with Session(sqlite_engine) as s:
+        divisions.replace_register(s, [
+            DivisionRow("SYT01", "Surgery", "division", None, "Divisional Director", 2),
+            DivisionRow("SYT01", "Theatres", "department", "surgery", None, 3)],
+            where="d.csv", sha256="0" * 64, actor="t", at=AT)
+        s.commit()
+        with pytest.raises(ProblemsError) as exc:
+            interventions.add(s, org="SYT01", title="Panels", metric="wres.2",
+                              start="2024-04-01", owner="EDI lead", actor="t", at=AT,
+                              division="theatres")
+    (problem,) = exc.value.problems
+    assert "has no division 'theatres'" in problem.message
+    assert problem.message.endswith("expected one of: surgery")
