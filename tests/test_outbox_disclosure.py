@@ -75,3 +75,17 @@ def test_a_count_or_value_rule_shows_what_it_measured_once() -> None:
     # "Count 0, Measured 0, Threshold 0": what such a rule measured is its count or figure.
     facts = _gap_message(measured=30.9, measure="value", value=30.9)
     assert "Measured" not in facts and "Adverse gap" not in facts and facts["Figure"] == "30.9%"
+
+
+def test_a_rule_that_judges_no_figure_says_what_it_found_not_no_figure() -> None:
+    # An attestation rule's messages were headed "no figure" (45 of one demo's).
+    f = Finding(id=3, fingerprint="h" * 40, rule_id="hia.1.board-objectives", pack="hia",
+                org_code="SYN02", title="Board members' EDI objectives not attested",
+                severity="high", labels="{}", evidence="[]", status="breach", open=True,
+                level="edi_lead", summary="No attestation of board members' EDI objectives is "
+                "current.", value=None, facts="{}", updated_at=AT)
+    ev = FindingEvent(id=3, finding_id=3, at=AT, as_of=date(2025, 6, 1), period="wres:2025",
+                      kind="opened", level="edi_lead", status="breach", summary="x", actor="t")
+    assert message_for(f, ev, EXACT, None).headline.endswith(
+        "No attestation of board members' EDI objectives is current.")
+    assert "no figure" not in message_for(f, ev, SUPPRESSED, None).headline

@@ -166,6 +166,11 @@ def message_for(finding: Finding, event: FindingEvent, audience_policy: Disclosu
     details = json.loads(event.details or "{}")
     d = disclose_figure(facts, audience_policy)
     rows, headline = _rows(d, facts), _headline_figure(d)
+    if not d.calculable and not d.groups and "value" not in facts:
+        # A rule that judges no figure (an attestation, a narrative): its headline says what
+        # it found where the audience may read the finding, never a bare "no figure".
+        headline = (finding.summary if quotable(audience_policy) and finding.summary
+                    else "a statement the rule requires, not a figure (see the finding)")
     if d.hidden:
         rows.append(("Note", hidden_note(audience_policy)))
     if quotable(audience_policy) and finding.summary:
