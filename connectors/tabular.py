@@ -448,8 +448,10 @@ def _lines(text: str) -> Iterator[str]:
 
 def _damage(exc: BaseException) -> str:
     """A short, printable reason from a parser's exception (no cell content)."""
-    detail = " ".join(str(exc).split())[:120]
+    detail = " ".join(str(exc).split()).split(". ")[0]  # its first sentence
     detail = "".join(ch for ch in detail if ch.isprintable())
+    if len(detail) > 120:  # cut at a word, and say so (it was cut mid-word)
+        detail = detail[:120].rsplit(" ", 1)[0] + " …"
     return exc.__class__.__name__ + (f": {detail}" if detail else "")
 
 

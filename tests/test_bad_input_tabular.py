@@ -420,6 +420,23 @@ def test_damaged_workbooks_are_refused_as_not_readable(store: Engine, tmp_path: 
     assert "expected" in text
 
 
+def test_a_cell_no_reader_can_read_is_named_in_a_whole_sentence(store: Engine,
+                                                                tmp_path: Path) -> None:
+    # A number cell holding NaN: openpyxl's long explanation was cut mid-word at 120
+    # characters ("… This is most probably because the workbook source fi").
+    path = _filled_return(tmp_path / "return.xlsx")
+    with zipfile.ZipFile(path) as z:
+        sheet = next(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+        xml = z.read(sheet)
+    _rewrite_member(path, sheet, xml.replace(b"</sheetData>", b'<row r="99"><c r="A99">'
+                                             b"<v>NaN</v></c></row></sheetData>", 1))
+    text = refused(store, "returns_xlsx", path)
+    assert f"{path}: error: not a readable .xlsx workbook (" in text, text
+    reason = text.split("workbook (", 1)[1].split("); expected", 1)[0]
+    assert len(reason) <= 140 and "This is most probably" not in reason, reason
+    assert reason.endswith(("return.xlsx", " …")), reason  # a sentence, or cut at a word
+
+
 @pytest.mark.parametrize("content", [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
                                      b"", b"PK\x03\x04"])
 def test_protected_old_or_stub_workbooks_are_refused(store: Engine, tmp_path: Path,
