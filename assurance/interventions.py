@@ -64,6 +64,7 @@ from assurance.engine.data import (
 from assurance.engine.evaluate import rolling_years
 from assurance.engine.figures import Figure
 from assurance.models import Division, Intervention
+from assurance.periods import FIRST_YEAR, LAST_YEAR
 from assurance.problems import Problem, ProblemsError, did_you_mean, row_by_id, withdrawal_problems
 from assurance.register import registered_org
 from assurance.safeinput import one_line
@@ -153,8 +154,9 @@ def _start(start: date | str, problems: list[Problem]) -> date | None:
     except ValueError:
         problems.append(Problem("--start", f"found {start!r}; expected a date like 2024-04-01"))
         return None
-    if not 1990 <= day.year <= 2100:  # the years a figure's period may name
-        problems.append(Problem("--start", f"found {day}; expected a date from 1990 to 2100"))
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # the years a figure's period may name
+        problems.append(Problem("--start", f"found {day}; expected a date from {FIRST_YEAR} "
+                                f"to {LAST_YEAR}"))
         return None
     return day
 

@@ -27,6 +27,10 @@ class PeriodSpec:
     start: date
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+"""The years a period may name (and so every date a command or file gives for one)."""
+
+
 def parse_period_key(key: str) -> PeriodSpec | None:
     """Parse ``wres:2024`` etc.; None if the key is not in one of the three forms."""
     m = _KEY.match(key.strip())
@@ -34,7 +38,7 @@ def parse_period_key(key: str) -> PeriodSpec | None:
         return None
     if m.group(1):
         prefix, year = m.group(1), int(m.group(2))
-        if not 1990 <= year <= 2100:
+        if not FIRST_YEAR <= year <= LAST_YEAR:
             return None
         if prefix == "wres":
             return PeriodSpec(date(year, 3, 31), key, "wres_year",
@@ -43,7 +47,7 @@ def parse_period_key(key: str) -> PeriodSpec | None:
         return PeriodSpec(date(year, 12, 31), key, "survey_year",
                           f"NHS Staff Survey {year}", date(year, 9, 1))
     year, month = int(m.group(3)), int(m.group(4))
-    if not (1 <= month <= 12 and 1990 <= year <= 2100):
+    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
         return None
     last = calendar.monthrange(year, month)[1]
     return PeriodSpec(date(year, month, last), key, "month", f"{MONTHS[month - 1]} {year}",
@@ -51,7 +55,7 @@ def parse_period_key(key: str) -> PeriodSpec | None:
 
 
 PERIOD_FORMS = ("'wres:YYYY' (31 March snapshot), 'survey:YYYY' or 'month:YYYY-MM', a year "
-                "from 1990 to 2100")
+                f"from {FIRST_YEAR} to {LAST_YEAR}")
 
 
 def period_year(key: str) -> int:

@@ -147,7 +147,7 @@ def output_problems(path: Path, where: str = "--out") -> list[Problem]:
     kind = _kind(os.stat(path).st_mode) if path.exists() else None
     if kind == "a directory":
         return [Problem(where, f"{path} is a folder; expected the path of the file to write "
-                        f"(e.g. {path / 'report.docx'})")]
+                        "(a file name, which may be inside that folder)")]
     if kind is not None:
         return [Problem(where, f"{path} is {kind}; expected the path of a file to write")]
     parent = next((q for q in path.parents if q.exists()), None)

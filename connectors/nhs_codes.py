@@ -10,6 +10,11 @@ ESR extract (:mod:`connectors.esr_csv`) and the pay extract (:mod:`connectors.pa
 
 from __future__ import annotations
 
+import re
+
+from assurance.periods import FIRST_YEAR as FIRST_YEAR
+from assurance.periods import LAST_YEAR as LAST_YEAR
+
 WHITE_FIRST = "ABC"
 BME_FIRST = "DEFGHJKLMNPRS"
 ETHNIC_CODE = r"^([A-Z][A-Z0-9]?|99)( |$)"
@@ -23,4 +28,20 @@ ETHNIC_FORMS = ("an NHS ETHNIC CATEGORY code (a letter A–S, or Z for not state
 DISABILITY = {"yes": "disabled", "y": "disabled", "no": "non_disabled", "n": "non_disabled",
               "not declared": "unknown", "prefer not to say": "unknown", "unspecified": "unknown",
               "": "unknown"}
-FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+def ethnic_key(value: str) -> str:
+    """The ETHNIC CATEGORY code a value starts with (:data:`ETHNIC_CODE`), upper-cased; ""
+    when it holds none. The SQL the DuckDB importers run reads the same pattern."""
+    m = re.match(ETHNIC_CODE, value.strip().upper())
+    return m.group(1) if m else ""
+
+
+def wres_ethnic_group(value: str) -> str | None:
+    """The WRES group of a value by its code: ``white``, ``bme``, ``unknown`` (blank, Z,
+    99); None when it is not a code the grouping knows (config must map it)."""
+    key = ethnic_key(value)
+    if not value.strip() or key in ("Z", "99"):
+        return "unknown"
+    return ("white" if key[:1] and key[0] in WHITE_FIRST
+            else "bme" if key[:1] and key[0] in BME_FIRST else None)

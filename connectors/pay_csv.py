@@ -69,13 +69,12 @@ from assurance.safeinput import (
 from assurance.stats.paygap import MIN_GROUP, QUARTILES, GroupPay, pay_gap
 from connectors.csv_lines import mixed_line_end, readable
 from connectors.nhs_codes import (
-    BME_FIRST,
     DISABILITY,
-    ETHNIC_CODE,
     ETHNIC_FORMS,
     FIRST_YEAR,
     LAST_YEAR,
-    WHITE_FIRST,
+    ethnic_key,
+    wres_ethnic_group,
 )
 from connectors.pay_aggregates import GroupStats, group_stats, quartile_counts
 from connectors.person_level import Extract, header_problems, line_end_problem
@@ -136,24 +135,14 @@ def ethnic_pay_group(code: str, mapping: dict[str, str], reference: str) -> str 
     mapping). A config-mapped ``white`` code counts as White British only when it starts
     with ``A`` (the NHS Data Dictionary's White British)."""
     code = code.strip().upper()
-    key = m.group(1) if (m := re.match(ETHNIC_CODE, code)) else ""
-    if code in mapping:
-        group = mapping[code]
-    elif code == "" or key in ("Z", "99"):
-        group = "unknown"
-    elif key[:1] and key[0] in WHITE_FIRST:
-        group = "white"
-    elif key[:1] and key[0] in BME_FIRST:
-        group = "bme"
-    else:
-        return None
-    if group not in ("white", "bme", "unknown", "white_british"):
+    group = mapping[code] if code in mapping else wres_ethnic_group(code)
+    if group is None or group not in ("white", "bme", "unknown", "white_british"):
         return None
     if reference == "white":
         return "white" if group == "white_british" else group
     if group == "unknown":
         return "unknown"
-    if group == "white_british" or (group == "white" and key.startswith("A")):
+    if group == "white_british" or (group == "white" and ethnic_key(code).startswith("A")):
         return "white_british"
     return "other_than_white_british"
 

@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assurance.ingest import ObservationRow, ParseContext, Parsed
-from assurance.periods import parse_period_key
+from assurance.periods import FIRST_YEAR, LAST_YEAR, parse_period_key
 from assurance.problems import Problem, did_you_mean
 from assurance.safeinput import InputError, check_ods_code, check_text, describe
 from connectors.returns_layout import (
@@ -324,7 +324,7 @@ class _Reader:
         year = _year(raw)
         if year is None and re.fullmatch(r"[0-9]{4}", _text(raw)) and not isinstance(raw, bool):
             self.bad(ABOUT, YEAR_ROW, "B", f"found {_text(raw)}; expected the 31 March snapshot "
-                     "year from 1990 to 2100")  # four digits, but no year a period may name
+                     f"year from {FIRST_YEAR} to {LAST_YEAR}")  # 4 digits, not a period's year
         elif year is None:
             found = (f"the date {raw:%d/%m/%Y}" if isinstance(raw, date)
                      else describe(_text(raw)) if not _blank(raw) else "blank")

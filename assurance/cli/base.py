@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from assurance.config import Settings, load_settings
+from assurance.periods import FIRST_YEAR, LAST_YEAR
 from assurance.problems import MoreProblems, Problem, ProblemsError
 from assurance.wording import counted
 
@@ -142,7 +143,7 @@ def parse_day(value: str | None, what: str = "--as-of") -> date:
     return day
 
 
-FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 """The dates a command's date options may name: the years a period may name."""
 
 

@@ -36,6 +36,7 @@ from assurance.cli.base import (
 )
 from assurance.config import Settings, read_settings
 from assurance.models import Finding
+from assurance.periods import FIRST_YEAR, LAST_YEAR
 from assurance.problems import Problem, ProblemsError
 from assurance.wording import counted
 
@@ -191,9 +192,9 @@ def returns_template(
     from connectors.returns_template import write_template
 
     problems = output_problems(out_file, "OUT_FILE")
-    if year is not None and not 1990 <= year <= 2100:  # what the importer would refuse
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:  # as the importer refuses
         problems.append(Problem("--year", f"found {year}; expected the 31 March snapshot year, "
-                                "1990 to 2100"))
+                                f"{FIRST_YEAR} to {LAST_YEAR}"))
     try:
         org = check_ods_code(org) if org else org
     except InputError as exc:

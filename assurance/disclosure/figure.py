@@ -149,7 +149,7 @@ class DisclosedFigure:
     groups: tuple[DisclosedGroup, ...]
     count_text: str | None  # the focus head count, if the figure has one
     measured_text: str | None  # a gap rule's gap or ratio (a count or value rule's is shown)
-    measured_label: str  # what to call it: "Gap" or "Ratio (adverse answer)"
+    measured_label: str  # what to call it: "Adverse gap" or "Ratio (adverse answer)" (MEASURES)
     declaration_rate: float | None
     declaration_text: str | None
     facts: tuple[tuple[str, str], ...]  # other facts this audience may see, (label, text)

@@ -14,7 +14,7 @@ Breakdown = str | tuple[str, ...] | None
 P_VALUE = FactSpec("P value", "statistic", "p_value")
 THRESHOLD = FactSpec("Threshold", "parameter")  # a count when the rule counts people
 TARGET = FactSpec("Target", "parameter")
-MEASURED = FactSpec("Measured", "derived")  # disclosed with the figure (a count or its value)
+MEASURED = FactSpec("Measured", "derived")  # disclosed with the figure (a gap rule's: its own)
 MEASURE = FactSpec("Measure", "parameter", "text")  # what "measured" is: count, value, gap, ratio
 
 

@@ -109,7 +109,7 @@ class Gap(Condition):
         else:
             measured = adverse_gap
             shown = f"{adverse_gap:.1f} points"
-        facts["measured"], facts["measure"] = measured, self.unit if self.unit == "ratio" else "gap"
+        facts["measured"], facts["measure"] = measured, "ratio" if self.unit == "ratio" else "gap"
         sym = "%" if self.value_unit == "percent" else ""
         pair = (f"{self.labels[0]} {fg.value:.1f}{sym} vs {self.labels[1]} {rg.value:.1f}{sym}")
         if not beyond(measured, self.max):
