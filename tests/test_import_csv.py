@@ -223,15 +223,20 @@ def test_shares_must_split_one_total(sqlite_engine: Engine, tmp_path: Path,
     assert store_counts(sqlite_engine)["observations"] == 0
 
 
+def _wres2(period: str, white: str, bme: str, *, metric: str = "wres.2", breakdown: str = "",
+           groups: tuple[str, str] = ("white", "bme")) -> list[list[str]]:
+    """SYT01's two WRES 2 rows for ``period``: ``white`` and ``bme`` appointed of 200 each."""
+    return [["SYT01", period, metric, g, breakdown, n, "200", "", ""]
+            for g, n in zip(groups, (white, bme), strict=True)]
+
+
 def test_an_import_that_supersedes_figures_names_their_periods(sqlite_engine: Engine,
                                                                tmp_path: Path) -> None:
     # One stray row of another year replaces that year's figures: the message says which.
     register_orgs(sqlite_engine, tmp_path, "SYT01")
-    rows = [["SYT01", "wres:2024", "wres.2", g, "", n, "200", "", ""]
-            for g, n in (("white", "90"), ("bme", "10"))]
-    import_metrics(sqlite_engine, write_csv(tmp_path / "a.csv", METRIC_HEADER, rows))
-    later = [["SYT01", p, "wres.2", g, "", n, "200", "", ""]
-             for p in ("wres:2025", "wres:2024") for g, n in (("white", "80"), ("bme", "20"))]
+    import_metrics(sqlite_engine, write_csv(tmp_path / "a.csv", METRIC_HEADER,
+                                            _wres2("wres:2024", "90", "10")))
+    later = _wres2("wres:2025", "80", "20") + _wres2("wres:2024", "80", "20")
     result = import_metrics(sqlite_engine, write_csv(tmp_path / "b.csv", METRIC_HEADER, later))
     assert "superseding 2 earlier figures of 2024" in result.message, result.message
 
@@ -240,8 +245,8 @@ def test_identifiers_are_read_in_any_case_as_the_header_is(sqlite_engine: Engine
                                                            tmp_path: Path) -> None:
     # "unknown group 'BME'" (with no suggestion): the catalogue's ids are lower case.
     register_orgs(sqlite_engine, tmp_path, "SYT01")
-    rows = [["SYT01", "wres:2024", "WRES.2", g, "Band:5", n, "200", "", ""]
-            for g, n in (("White", "90"), ("BME", "10"))]
+    rows = _wres2("wres:2024", "90", "10", metric="WRES.2", breakdown="Band:5",
+                  groups=("White", "BME"))
     import_metrics(sqlite_engine, write_csv(tmp_path / "a.csv", METRIC_HEADER, rows))
     assert {(r.metric, r.group, r.breakdown) for r in current_rows(sqlite_engine)} == {
         ("wres.2", "white", "band:5"), ("wres.2", "bme", "band:5")}
